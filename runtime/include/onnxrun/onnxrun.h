@@ -1,0 +1,132 @@
+// onnxrun public C++ API.
+//
+// Load a model once, then run it any number of times:
+//
+//   onnxrun::SessionOptions options;
+//   options.num_threads = 2;
+//   auto session = onnxrun::Session::Load("resnet50.onnx", options);
+//   if (!session.ok()) { std::cerr << session.status() << "\n"; return 1; }
+//   onnxrun::Tensor input({1, 3, 224, 224});          // NCHW float32, ONNX layout
+//   ... fill input.data() ...
+//   std::vector<onnxrun::Tensor> outputs;
+//   absl::Status s = (*session)->Run({{"input", &input}}, &outputs);
+//
+// Every call that can fail returns absl::Status / absl::StatusOr; nothing throws or aborts on a bad
+// model, file or input. Tensors crossing the API are float32 in ONNX (NCHW) layout; the runtime keeps
+// NHWC inside and converts only at graph inputs and outputs.
+//
+// Thread safety: a Session owns one arena, so Run() on one Session must not be called from two
+// threads at once. Load several sessions for concurrent inference.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace onnxrun {
+
+// A dense float32 tensor in ONNX (row-major, NCHW for images) layout.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::vector<int64_t> shape);
+  Tensor(std::vector<int64_t> shape, std::vector<float> data);
+
+  const std::vector<int64_t>& shape() const { return shape_; }
+  int64_t num_elements() const;
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+  std::vector<float>& values() { return data_; }
+  const std::vector<float>& values() const { return data_; }
+
+ private:
+  std::vector<int64_t> shape_;
+  std::vector<float> data_;
+};
+
+// Name, element type and shape of a graph input or output. `shape` holds the dimensions the session
+// was prepared for (dynamic dimensions resolved); `model_shape` the model's own declaration, with -1
+// for a dynamic dimension.
+struct TensorInfo {
+  std::string name;
+  std::string dtype = "float32";
+  std::vector<int64_t> shape;
+  std::vector<int64_t> model_shape;
+};
+
+struct SessionOptions {
+  // Worker threads for XNNPACK's thread pool; 1 runs everything on the calling thread.
+  int num_threads = 1;
+  // Run the optimizer's passes (BatchNorm folding, activation fusion, residual folding, ...).
+  bool optimize = true;
+  // Let producers write straight into their channel slice of a Concat's buffer.
+  bool concat_in_place = true;
+  // Let elementwise ops and reshapes share their input's memory.
+  bool in_place = true;
+  // Shapes to prepare the session for, by input name. Dynamic dimensions not given here become 1.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
+};
+
+// What the optimizer did, pass by pass.
+struct PassReport {
+  std::string pass;
+  int rewrites = 0;
+};
+
+// Memory figures of the prepared session.
+struct MemoryReport {
+  int64_t arena_bytes = 0;          // the one arena holding every intermediate tensor
+  int64_t naive_bytes = 0;          // sum of all intermediate tensors, each in its own buffer
+  int64_t lower_bound_bytes = 0;    // largest total of simultaneously live tensors
+  int concats_in_place = 0;         // Concat nodes that run nothing (producers write slices)
+  int concats_copied = 0;           // Concat nodes (or inputs of them) that needed a copy
+  int64_t bytes_copied_per_run = 0; // bytes moved by copy fallbacks on each Run
+};
+
+struct ModelReport {
+  int64_t opset = 0;
+  std::string producer;
+  std::map<std::string, int> ops_before;   // ONNX op histogram as loaded
+  std::map<std::string, int> ops_after;    // after optimization (fused names like Conv+Relu)
+  std::vector<PassReport> passes;
+  MemoryReport memory;
+  int64_t parameters = 0;  // float parameters in initializers
+  double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run
+};
+
+class Session {
+ public:
+  // Loads, validates, optimizes and prepares `path`. On failure the message names the file, node,
+  // op and attribute at fault; a model with unsupported ops lists every unsupported node.
+  static absl::StatusOr<std::unique_ptr<Session>> Load(const std::string& path,
+                                                       const SessionOptions& options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  const ModelReport& report() const;
+
+  // Runs the model. Every graph input must be given by name, with exactly the prepared shape.
+  // `outputs` receives one tensor per graph output, in graph order.
+  absl::Status Run(const std::vector<std::pair<std::string, const Tensor*>>& inputs,
+                   std::vector<Tensor>* outputs);
+
+  class Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Library version string, e.g. "0.1.0".
+const char* Version();
+
+}  // namespace onnxrun
