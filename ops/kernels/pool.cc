@@ -1,0 +1,110 @@
+// NHWC Max/Average pooling with full ONNX semantics (ceil_mode, asymmetric
+// pads, strides, dilations, count_include_pad).
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "ops/kernels/kernels.h"
+
+namespace onnxrun::kernels {
+
+size_t PoolOutputSize(size_t in, size_t kernel, size_t stride, size_t dilation, size_t pad_begin,
+                      size_t pad_end, bool ceil_mode) {
+  if (kernel == 0 || stride == 0 || dilation == 0) return 0;
+  const size_t extent = (kernel - 1) * dilation + 1;
+  const size_t padded = in + pad_begin + pad_end;
+  if (padded < extent) return 0;
+  const size_t span = padded - extent;
+  size_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  // The last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
+  return out;
+}
+
+namespace {
+
+// Taps of one window along one axis: window start `start` (>= -pad_begin),
+// kernel taps at start + t*d for t in [0, k).
+struct Taps {
+  size_t first, last;  // taps [first, last) fall inside [0, in)
+  size_t padded;       // taps inside [-pad_begin, in + pad_end)
+};
+
+inline Taps AxisTaps(int64_t start, size_t k, size_t d, size_t in, size_t pad_end) {
+  const int64_t sd = static_cast<int64_t>(d);
+  // First tap with start + t*d >= 0.
+  const int64_t first = start >= 0 ? 0 : (-start + sd - 1) / sd;
+  // Taps with start + t*d < limit  <=>  t < ceil((limit - start) / d).
+  auto below = [&](int64_t limit) -> int64_t {
+    if (limit <= start) return 0;
+    return std::min<int64_t>(static_cast<int64_t>(k), (limit - start + sd - 1) / sd);
+  };
+  const int64_t last = below(static_cast<int64_t>(in));
+  Taps t;
+  t.first = static_cast<size_t>(std::min<int64_t>(first, static_cast<int64_t>(k)));
+  t.last = static_cast<size_t>(std::max<int64_t>(last, static_cast<int64_t>(t.first)));
+  t.padded = static_cast<size_t>(below(static_cast<int64_t>(in + pad_end)));
+  return t;
+}
+
+template <bool kMax>
+void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h, size_t in_w,
+          size_t channels, const Pool2dParams& p, pthreadpool_t pool) {
+  const size_t out_h = PoolOutputSize(in_h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top,
+                                      p.pad_bottom, p.ceil_mode);
+  const size_t out_w = PoolOutputSize(in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left,
+                                      p.pad_right, p.ceil_mode);
+  if (n == 0 || out_h == 0 || out_w == 0 || channels == 0) return;
+  const size_t work = n * out_h * out_w * channels * p.kernel_h * p.kernel_w;
+  detail::ParallelRows(pool, n * out_h, work, [&](size_t b, size_t e) {
+    for (size_t row = b; row < e; ++row) {
+      const size_t img = row / out_h, oh = row % out_h;
+      const int64_t h0 = static_cast<int64_t>(oh * p.stride_h) - static_cast<int64_t>(p.pad_top);
+      const Taps th = AxisTaps(h0, p.kernel_h, p.dilation_h, in_h, p.pad_bottom);
+      const float* xi = x + img * in_h * in_w * xs;
+      float* yrow = y + (img * out_h + oh) * out_w * ys;
+      for (size_t ow = 0; ow < out_w; ++ow) {
+        const int64_t w0 =
+            static_cast<int64_t>(ow * p.stride_w) - static_cast<int64_t>(p.pad_left);
+        const Taps tw = AxisTaps(w0, p.kernel_w, p.dilation_w, in_w, p.pad_right);
+        float* yp = yrow + ow * ys;
+        const float init = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
+        for (size_t c = 0; c < channels; ++c) yp[c] = init;
+        for (size_t kh = th.first; kh < th.last; ++kh) {
+          const size_t ih = static_cast<size_t>(h0 + static_cast<int64_t>(kh * p.dilation_h));
+          for (size_t kw = tw.first; kw < tw.last; ++kw) {
+            const size_t iw = static_cast<size_t>(w0 + static_cast<int64_t>(kw * p.dilation_w));
+            const float* xp = xi + (ih * in_w + iw) * xs;
+            if (kMax) {
+              for (size_t c = 0; c < channels; ++c) yp[c] = std::max(yp[c], xp[c]);
+            } else {
+              for (size_t c = 0; c < channels; ++c) yp[c] += xp[c];
+            }
+          }
+        }
+        if (!kMax) {
+          const size_t count = p.count_include_pad ? th.padded * tw.padded
+                                                   : (th.last - th.first) * (tw.last - tw.first);
+          const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
+          for (size_t c = 0; c < channels; ++c) yp[c] *= scale;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void MaxPool2dNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t n,
+                   size_t in_h, size_t in_w, size_t channels, const Pool2dParams& p,
+                   pthreadpool_t pool) {
+  Pool<true>(x, x_stride, y, y_stride, n, in_h, in_w, channels, p, pool);
+}
+
+void AveragePool2dNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t n,
+                       size_t in_h, size_t in_w, size_t channels, const Pool2dParams& p,
+                       pthreadpool_t pool) {
+  Pool<false>(x, x_stride, y, y_stride, n, in_h, in_w, channels, p, pool);
+}
+
+}  // namespace onnxrun::kernels
