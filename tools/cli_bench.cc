@@ -1,0 +1,134 @@
+// onnxrun bench MODEL: load time, first-run time and steady-state latency on random input.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "onnxrun/onnxrun.h"
+#include "tools/cli_common.h"
+
+namespace onnxrun::cli {
+namespace {
+
+// Nearest-rank percentile of sorted `v` (p in (0, 1]).
+double Percentile(const std::vector<double>& v, double p) {
+  size_t rank = static_cast<size_t>(std::ceil(p * v.size()));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+}  // namespace
+
+int RunBench(const std::vector<std::string>& args) {
+  auto parsed = ParseArgs(
+      args,
+      {{"threads", true}, {"iters", true}, {"warmup", true}, {"batch", true}, {"json", false}});
+  if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
+  if (parsed->help) return PrintCommandHelp("bench");
+  if (parsed->positional.size() != 1) {
+    return UsageError("bench", absl::StrCat("expected one MODEL, got ", parsed->positional.size(),
+                                            " argument(s)"));
+  }
+  const std::string model = parsed->positional[0];
+  auto threads = parsed->GetInt("threads", 1, 1, 1024);
+  auto iters = parsed->GetInt("iters", 50, 1, 10000000);
+  auto warmup = parsed->GetInt("warmup", 5, 0, 10000000);
+  auto batch = parsed->GetInt("batch", 1, 1, 1000000);
+  for (const absl::Status& s :
+       {threads.status(), iters.status(), warmup.status(), batch.status()}) {
+    if (!s.ok()) return UsageError("bench", std::string(s.message()));
+  }
+
+  SessionOptions options;
+  options.num_threads = static_cast<int>(*threads);
+  if (*batch != 1) {
+    // A first load tells the inputs; the batch dimension of each must be dynamic.
+    auto probe = Session::Load(model, options);
+    if (!probe.ok()) return Fail("cannot load model: " + Where(model, probe.status()));
+    for (const TensorInfo& info : (*probe)->inputs()) {
+      const std::vector<int64_t>& declared =
+          info.model_shape.empty() ? info.shape : info.model_shape;
+      if (info.shape.empty() || declared.empty() || (declared[0] != -1 && declared[0] != *batch)) {
+        return Fail(absl::StrCat(model, ": input '", info.name, "' has shape ",
+                                 ShapeString(declared), "; --batch ", *batch,
+                                 " needs a dynamic first dimension"));
+      }
+      std::vector<int64_t> shape = info.shape;
+      shape[0] = *batch;
+      options.input_shapes[info.name] = shape;
+    }
+  }
+
+  double start = NowMs();
+  auto session = Session::Load(model, options);
+  const double load_ms = NowMs() - start;
+  if (!session.ok()) return Fail("cannot load model: " + Where(model, session.status()));
+
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<Tensor> tensors;
+  tensors.reserve((*session)->inputs().size());
+  std::vector<std::pair<std::string, const Tensor*>> inputs;
+  for (const TensorInfo& info : (*session)->inputs()) {
+    if (info.dtype != "float32") {
+      return Fail(absl::StrCat(model, ": input '", info.name, "' is ", info.dtype,
+                               "; bench feeds float32 inputs only"));
+    }
+    tensors.emplace_back(info.shape);
+    for (float& v : tensors.back().values()) v = uniform(rng);
+    inputs.emplace_back(info.name, &tensors.back());
+  }
+
+  std::vector<Tensor> outputs;
+  auto run = [&]() -> absl::StatusOr<double> {
+    double t0 = NowMs();
+    absl::Status s = (*session)->Run(inputs, &outputs);
+    if (!s.ok()) return s;
+    return NowMs() - t0;
+  };
+  auto first = run();
+  if (!first.ok()) return Fail("inference failed: " + Where(model, first.status()));
+  for (int64_t i = 0; i < *warmup; ++i) {
+    if (auto r = run(); !r.ok()) return Fail("inference failed: " + Where(model, r.status()));
+  }
+  std::vector<double> times;
+  for (int64_t i = 0; i < *iters; ++i) {
+    auto r = run();
+    if (!r.ok()) return Fail("inference failed: " + Where(model, r.status()));
+    times.push_back(*r);
+  }
+  std::sort(times.begin(), times.end());
+
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_rss_mb = usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+  const int64_t arena_bytes = (*session)->report().memory.arena_bytes;
+  const double p50 = Percentile(times, 0.5), p90 = Percentile(times, 0.9), min = times.front();
+
+  std::ostringstream out;
+  if (parsed->Has("json")) {
+    out << "{\"model\":" << JsonString(model) << ",\"threads\":" << *threads
+        << ",\"batch\":" << *batch << ",\"iters\":" << *iters
+        << ",\"load_ms\":" << JsonNumber(load_ms) << ",\"first_run_ms\":" << JsonNumber(*first)
+        << ",\"p50_ms\":" << JsonNumber(p50) << ",\"p90_ms\":" << JsonNumber(p90)
+        << ",\"min_ms\":" << JsonNumber(min) << ",\"peak_rss_mb\":" << JsonNumber(peak_rss_mb, 1)
+        << ",\"arena_bytes\":" << arena_bytes << "}\n";
+  } else {
+    out << absl::StrFormat(
+        "model         %s\nthreads       %d\nbatch         %d\niters         %d (after %d warmup)\n"
+        "load_ms       %.3f\nfirst_run_ms  %.3f\np50_ms        %.3f\np90_ms        %.3f\n"
+        "min_ms        %.3f\npeak_rss_mb   %.1f\narena_bytes   %d\n",
+        model, *threads, *batch, *iters, *warmup, load_ms, *first, p50, p90, min, peak_rss_mb,
+        arena_bytes);
+  }
+  std::cout << out.str() << std::flush;
+  return kExitOk;
+}
+
+}  // namespace onnxrun::cli
