@@ -204,6 +204,37 @@ void Unary(UnaryOp op, const float* x, size_t x_stride, float* y, size_t y_strid
 
 // ---------------------------------------------------------------- internal
 namespace detail {
+// d[j*ds + i] = s[i*ss + j] for i < rows, j < cols: cache-blocked 4x4-register
+// float transpose (layout.cc); bit-exact, so it also moves any 4-byte data.
+void Transpose2dF32(const float* s, size_t ss, float* d, size_t ds, size_t rows, size_t cols);
+
+// Nested loops (outermost first) with per-loop source/destination strides.
+struct Loop {
+  size_t n, ss, ds;
+};
+// Calls f(src_offset, dst_offset) for flat iterations [b, e) of `loops`.
+template <class F>
+inline void ForEachIndex(const Loop* loops, size_t k, size_t b, size_t e, const F& f) {
+  size_t idx[kMaxRank + 1] = {}, so = 0, dof = 0, t = b;
+  for (size_t i = k; i-- > 0;) {
+    idx[i] = t % loops[i].n;
+    t /= loops[i].n;
+    so += idx[i] * loops[i].ss;
+    dof += idx[i] * loops[i].ds;
+  }
+  for (size_t it = b; it < e; ++it) {
+    f(so, dof);
+    for (size_t i = k; i-- > 0;) {
+      so += loops[i].ss;
+      dof += loops[i].ds;
+      if (++idx[i] < loops[i].n) break;
+      so -= loops[i].n * loops[i].ss;
+      dof -= loops[i].n * loops[i].ds;
+      idx[i] = 0;
+    }
+  }
+}
+
 // Calls f(begin, end) over [0, n) in chunks, on `pool` when given and
 // `work` (approximate element count) is large enough; otherwise serially.
 template <class F>

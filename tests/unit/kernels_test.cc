@@ -379,5 +379,170 @@ TEST(KernelsPool, OnnxBackendNodeTestData) {
   if (ran == 0) GTEST_SKIP() << "libonnx-testdata not installed";
 }
 
+// ------------------------------------------------------------- transpose
+// Random shape of rank r with extents in [1, max].
+std::vector<size_t> RandShape(std::mt19937& g, size_t r, size_t max) {
+  std::vector<size_t> s(r);
+  for (auto& d : s) d = Dim(g, max);
+  return s;
+}
+size_t Numel(const std::vector<size_t>& s) {
+  return std::accumulate(s.begin(), s.end(), size_t{1}, std::multiplies<>());
+}
+std::vector<size_t> Strides(const std::vector<size_t>& s) {
+  std::vector<size_t> st(s.size());
+  for (size_t i = s.size(), a = 1; i-- > 0;) st[i] = a, a *= s[i];
+  return st;
+}
+
+template <class T>
+void CheckTranspose(std::mt19937& g, pthreadpool_t pool) {
+  for (int it = 0; it < 300; ++it) {
+    const size_t r = it % 7;  // 0..6
+    const auto shape = RandShape(g, r, it % 5 == 0 && r <= 3 ? 40 : 6);
+    std::vector<size_t> perm(r);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), g);
+    if (it % 9 == 0 && r > 1) std::swap(perm[r - 2], perm[r - 1]);
+    const size_t n = Numel(shape);
+    std::vector<T> x(n), y(n, T(7)), want(n);
+    for (size_t i = 0; i < n; ++i) x[i] = T(i * 2654435761u + 1);
+    const auto xst = Strides(shape);
+    std::vector<size_t> oshape(r);
+    for (size_t i = 0; i < r; ++i) oshape[i] = shape[perm[i]];
+    const auto ost = Strides(oshape);
+    for (size_t o = 0; o < n; ++o) {
+      size_t src = 0;
+      for (size_t i = 0; i < r; ++i) src += (o / ost[i] % oshape[i]) * xst[perm[i]];
+      want[o] = x[src];
+    }
+    ASSERT_TRUE(Transpose(x.data(), y.data(), sizeof(T), r, shape.data(), perm.data(),
+                          it % 2 ? pool : nullptr));
+    ASSERT_EQ(y, want) << "rank " << r << " it " << it;
+  }
+}
+
+TEST(KernelsTranspose, RandomPermutations4And8Bytes) {
+  std::mt19937 g(6);
+  pthreadpool_t pool = pthreadpool_create(2);
+  CheckTranspose<uint32_t>(g, pool);
+  CheckTranspose<int64_t>(g, pool);
+  CheckTranspose<uint16_t>(g, pool);
+  pthreadpool_destroy(pool);
+}
+
+TEST(KernelsTranspose, RejectsBadArguments) {
+  const size_t shape[3] = {2, 3, 4}, dup[3] = {0, 0, 1}, big[3] = {0, 1, 3};
+  float x[24] = {}, y[24] = {};
+  EXPECT_FALSE(Transpose(x, y, 4, 3, shape, dup));
+  EXPECT_FALSE(Transpose(x, y, 4, 3, shape, big));
+  EXPECT_FALSE(Transpose(x, y, 3, 3, shape, shape));
+  EXPECT_FALSE(Transpose(x, y, 4, 7, shape, shape));
+}
+
+// --------------------------------------------------------------- softmax
+TEST(KernelsSoftmax, SoftmaxAndLogSoftmaxAnyAxis) {
+  std::mt19937 g(7);
+  for (int it = 0; it < 80; ++it) {
+    const size_t outer = Dim(g, 5), axis = it % 10 == 0 ? 1 : Dim(g, 40),
+                 inner = it % 2 ? 1 : Dim(g, 9);
+    const bool log_sm = it % 4 >= 2, in_place = it % 3 == 0;
+    const size_t n = outer * axis * inner;
+    auto x = Rand(n, g, -30, 30);
+    if (it % 7 == 0) x[0] = 1000.f;  // stability
+    std::vector<float> y = in_place ? x : std::vector<float>(n);
+    Softmax(in_place ? y.data() : x.data(), y.data(), outer, axis, inner, log_sm);
+    std::vector<double> want(n);
+    for (size_t o = 0; o < outer; ++o)
+      for (size_t i = 0; i < inner; ++i) {
+        double m = -INFINITY, s = 0;
+        for (size_t a = 0; a < axis; ++a) m = std::max(m, double(x[(o * axis + a) * inner + i]));
+        for (size_t a = 0; a < axis; ++a) s += std::exp(x[(o * axis + a) * inner + i] - m);
+        for (size_t a = 0; a < axis; ++a) {
+          const double v = x[(o * axis + a) * inner + i] - m;
+          want[(o * axis + a) * inner + i] = log_sm ? v - std::log(s) : std::exp(v) / s;
+        }
+      }
+    // Probabilities: absolute floor 1e-6; log-probabilities: relative to ~|x|.
+    ExpectClose(y.data(), want.data(), n, log_sm ? 1.0 : 1e-3, "softmax");
+  }
+}
+
+// ---------------------------------------------------------------- reduce
+TEST(KernelsReduce, AllOpsRandomAxes) {
+  std::mt19937 g(8);
+  const ReduceOp ops[] = {ReduceOp::kSum, ReduceOp::kMean, ReduceOp::kMax, ReduceOp::kMin,
+                          ReduceOp::kProd, ReduceOp::kSumSquare, ReduceOp::kL1, ReduceOp::kL2,
+                          ReduceOp::kLogSum, ReduceOp::kLogSumExp};
+  for (int it = 0; it < 400; ++it) {
+    const ReduceOp op = ops[it % 10];
+    const size_t r = 1 + (it / 10) % 6;
+    const auto shape = RandShape(g, r, r <= 2 ? 30 : 5);
+    std::vector<size_t> axes;
+    for (size_t i = 0; i < r; ++i)
+      if (g() % 2) axes.push_back(i);
+    std::shuffle(axes.begin(), axes.end(), g);
+    if (it % 13 == 0) axes.clear();  // all axes
+    std::vector<bool> red(r, axes.empty());
+    for (size_t a : axes) red[a] = true;
+    const bool positive = op != ReduceOp::kMax && op != ReduceOp::kMin && op != ReduceOp::kL1;
+    const auto x = Rand(Numel(shape), g, positive ? 0.5f : -2.f, positive ? 1.5f : 2.f);
+    std::vector<size_t> oshape(shape);
+    for (size_t i = 0; i < r; ++i)
+      if (red[i]) oshape[i] = 1;
+    const size_t on = Numel(oshape);
+    const auto xst = Strides(shape), ost = Strides(oshape);
+    const bool is_max = op == ReduceOp::kMax, is_min = op == ReduceOp::kMin;
+    std::vector<double> acc(on, op == ReduceOp::kProd ? 1.0 : is_max ? -INFINITY : is_min ? INFINITY : 0.0);
+    for (size_t i = 0; i < x.size(); ++i) {
+      size_t o = 0;
+      for (size_t d = 0; d < r; ++d)
+        if (!red[d]) o += (i / xst[d] % shape[d]) * ost[d];
+      const double v = x[i];
+      switch (op) {
+        case ReduceOp::kMax: acc[o] = std::max(acc[o], v); break;
+        case ReduceOp::kMin: acc[o] = std::min(acc[o], v); break;
+        case ReduceOp::kProd: acc[o] *= v; break;
+        case ReduceOp::kSumSquare: case ReduceOp::kL2: acc[o] += v * v; break;
+        case ReduceOp::kL1: acc[o] += std::fabs(v); break;
+        case ReduceOp::kLogSumExp: acc[o] += std::exp(v); break;
+        default: acc[o] += v;
+      }
+    }
+    const double cnt = double(x.size()) / on;
+    for (double& a : acc) {
+      if (op == ReduceOp::kMean) a /= cnt;
+      if (op == ReduceOp::kL2) a = std::sqrt(a);
+      if (op == ReduceOp::kLogSum || op == ReduceOp::kLogSumExp) a = std::log(a);
+    }
+    std::vector<float> y(on, -99.f);
+    ASSERT_TRUE(Reduce(op, x.data(), y.data(), r, shape.data(), axes.data(), axes.size()));
+    ExpectClose(y.data(), acc.data(), on, 0.1, "reduce");
+  }
+}
+
+TEST(KernelsReduce, EdgeCases) {
+  const size_t shape[3] = {2, 1, 3}, axes[2] = {2, 0}, bad = 3;
+  const float x[6] = {1, -2, 3, 4, 5, -6};
+  float y[6];
+  ASSERT_TRUE(Reduce(ReduceOp::kMax, x, y, 3, shape, axes, 2));
+  EXPECT_EQ(y[0], 5.f);
+  ASSERT_TRUE(Reduce(ReduceOp::kSum, x, y, 3, shape, &axes[1], 1));
+  EXPECT_EQ(std::vector<float>(y, y + 3), (std::vector<float>{5, 3, -3}));
+  ASSERT_TRUE(Reduce(ReduceOp::kL1, x, y, 3, shape, nullptr, 0));  // all axes
+  EXPECT_EQ(y[0], 21.f);
+  EXPECT_FALSE(Reduce(ReduceOp::kSum, x, y, 3, shape, &bad, 1));
+  const size_t empty_shape[2] = {2, 0}, ax1 = 1;
+  ASSERT_TRUE(Reduce(ReduceOp::kSum, x, y, 2, empty_shape, &ax1, 1));
+  EXPECT_EQ(y[0], 0.f);
+  EXPECT_EQ(y[1], 0.f);
+  const float ninf[2] = {-INFINITY, -INFINITY};
+  const size_t s2 = 2;
+  ASSERT_TRUE(Reduce(ReduceOp::kLogSumExp, ninf, y, 1, &s2, nullptr, 0));
+  EXPECT_EQ(y[0], -INFINITY);
+  ASSERT_TRUE(Reduce(ReduceOp::kMean, x, y, 0, nullptr, nullptr, 0));  // scalar
+  EXPECT_EQ(y[0], 1.f);
+}
+
 }  // namespace
 }  // namespace onnxrun::kernels
