@@ -31,24 +31,46 @@
 
 namespace onnxrun {
 
-// A dense float32 tensor in ONNX (row-major, NCHW for images) layout.
+// Element types a Tensor can hold. The runtime computes in float32; int64 (and the smaller integer
+// and bool types, widened to int64) serve shape arithmetic that is folded at load.
+enum class DataType { kFloat32, kInt64, kInt32, kBool, kFloat64, kFloat16, kInt8, kUint8, kString, kOther };
+const char* DataTypeName(DataType type);
+
+// A dense tensor in ONNX (row-major, NCHW for images) layout. Float32 values live in `values()`,
+// integer and bool values (widened) in `ints()`.
 class Tensor {
  public:
   Tensor() = default;
-  explicit Tensor(std::vector<int64_t> shape);
+  explicit Tensor(std::vector<int64_t> shape);  // float32, zero-filled
   Tensor(std::vector<int64_t> shape, std::vector<float> data);
+  static Tensor Ints(std::vector<int64_t> shape, std::vector<int64_t> data,
+                     DataType type = DataType::kInt64);
 
+  DataType dtype() const { return dtype_; }
+  void set_dtype(DataType type) { dtype_ = type; }
   const std::vector<int64_t>& shape() const { return shape_; }
   int64_t num_elements() const;
   float* data() { return data_.data(); }
   const float* data() const { return data_.data(); }
   std::vector<float>& values() { return data_; }
   const std::vector<float>& values() const { return data_; }
+  std::vector<int64_t>& ints() { return ints_; }
+  const std::vector<int64_t>& ints() const { return ints_; }
 
  private:
+  DataType dtype_ = DataType::kFloat32;
   std::vector<int64_t> shape_;
   std::vector<float> data_;
+  std::vector<int64_t> ints_;
 };
+
+// Reads a serialized onnx.TensorProto file (the ONNX test-data layout's input_K.pb / output_K.pb).
+// `name` receives the tensor's name (may be empty). Float64 and float16 values are converted to
+// float32 (dtype() keeps the original type); integer and bool values are widened into ints().
+absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name = nullptr);
+// Writes a float32 or int64 Tensor as a serialized onnx.TensorProto.
+absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
+                             const std::string& name = "");
 
 // Name, element type and shape of a graph input or output. `shape` holds the dimensions the session
 // was prepared for (dynamic dimensions resolved); `model_shape` the model's own declaration, with -1
@@ -71,6 +93,9 @@ struct SessionOptions {
   bool in_place = true;
   // Shapes to prepare the session for, by input name. Dynamic dimensions not given here become 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
+  // Graph inputs bound to fixed values at load, so that what they feed folds like a constant
+  // (used for non-float inputs such as a Reshape's shape). Bound inputs are not passed to Run().
+  std::map<std::string, Tensor> bound_inputs;
 };
 
 // What the optimizer did, pass by pass.

@@ -1,0 +1,206 @@
+#include "loaders/onnx_loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <climits>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "loaders/tensor_proto.h"
+#include "onnx/onnx_pb.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+std::string DirName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? "." : path.substr(0, pos);
+}
+
+absl::StatusOr<ir::Attribute> ConvertAttribute(onnx::AttributeProto* a, const std::string& base_dir,
+                                               const std::string& where) {
+  ir::Attribute out;
+  using K = ir::Attribute::Kind;
+  switch (a->type()) {
+    case onnx::AttributeProto::INT: out.kind = K::kInt; out.i = a->i(); break;
+    case onnx::AttributeProto::FLOAT: out.kind = K::kFloat; out.f = a->f(); break;
+    case onnx::AttributeProto::STRING: out.kind = K::kString; out.s = a->s(); break;
+    case onnx::AttributeProto::INTS:
+      out.kind = K::kInts;
+      out.ints.assign(a->ints().begin(), a->ints().end());
+      break;
+    case onnx::AttributeProto::FLOATS:
+      out.kind = K::kFloats;
+      out.floats.assign(a->floats().begin(), a->floats().end());
+      break;
+    case onnx::AttributeProto::STRINGS:
+      out.kind = K::kStrings;
+      out.strings.assign(a->strings().begin(), a->strings().end());
+      break;
+    case onnx::AttributeProto::TENSOR: {
+      out.kind = K::kTensor;
+      ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a->mutable_t(), base_dir,
+                                                 absl::StrCat(where, ": attribute '", a->name(), "'"),
+                                                 true));
+      out.tensor = std::make_shared<Tensor>(std::move(t));
+      break;
+    }
+    case onnx::AttributeProto::GRAPH: case onnx::AttributeProto::GRAPHS:
+      out.kind = K::kGraph;
+      break;
+    case onnx::AttributeProto::UNDEFINED: {
+      // Old exporters leave `type` unset: infer it from the populated field.
+      if (a->has_i()) { out.kind = K::kInt; out.i = a->i(); }
+      else if (a->has_f()) { out.kind = K::kFloat; out.f = a->f(); }
+      else if (a->has_s()) { out.kind = K::kString; out.s = a->s(); }
+      else if (a->ints_size()) { out.kind = K::kInts; out.ints.assign(a->ints().begin(), a->ints().end()); }
+      else if (a->floats_size()) { out.kind = K::kFloats; out.floats.assign(a->floats().begin(), a->floats().end()); }
+      else if (a->has_t()) {
+        out.kind = K::kTensor;
+        ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a->mutable_t(), base_dir, where, true));
+        out.tensor = std::make_shared<Tensor>(std::move(t));
+      } else {
+        out.kind = K::kInts;  // an empty list
+      }
+      break;
+    }
+    default:
+      out.kind = K::kOther;
+  }
+  return out;
+}
+
+void SetTypeAndShape(const onnx::ValueInfoProto& info, ir::Value* v) {
+  if (!info.type().has_tensor_type()) return;
+  const auto& tt = info.type().tensor_type();
+  v->dtype = FromOnnxType(tt.elem_type());
+  if (!tt.has_shape()) return;
+  v->shape.clear();
+  for (const auto& d : tt.shape().dim()) v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  v->shape_known = true;  // may hold -1 for dynamic dims
+}
+
+}  // namespace
+
+absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open model file '", path, "'"));
+  auto model = std::make_unique<onnx::ModelProto>();
+  {
+    google::protobuf::io::FileInputStream raw(fd);
+    raw.SetCloseOnDelete(true);
+    google::protobuf::io::CodedInputStream coded(&raw);
+    coded.SetTotalBytesLimit(INT_MAX);
+    if (!model->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path, "' is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)"));
+  }
+  if (!model->has_graph())
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' has no graph (not an ONNX model?)"));
+  const std::string base_dir = DirName(path);
+
+  ir::Graph g;
+  g.producer = model->producer_name();
+  if (!model->producer_version().empty()) absl::StrAppend(&g.producer, " ", model->producer_version());
+  for (const auto& imp : model->opset_import()) {
+    if (imp.domain().empty() || imp.domain() == "ai.onnx") g.opset = imp.version();
+  }
+  if (model->opset_import_size() == 0) g.opset = 1;  // IR version 1/2 models
+  if (g.opset == 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' imports no version of the default ONNX operator set"));
+  if (g.opset < kMinOpset || g.opset > kMaxOpset)
+    return absl::UnimplementedError(absl::StrCat("'", path, "' uses ONNX opset ", g.opset,
+                                                 "; supported opsets are ", kMinOpset, " to ",
+                                                 kMaxOpset));
+
+  onnx::GraphProto* graph = model->mutable_graph();
+  std::unordered_map<std::string, int> by_name;
+  auto declare = [&](const std::string& name, ir::Value v) -> int {
+    int id = g.AddValue(std::move(v));
+    by_name[name] = id;
+    return id;
+  };
+
+  for (auto& init : *graph->mutable_initializer()) {
+    const std::string name = init.name();
+    if (name.empty())
+      return absl::InvalidArgumentError(absl::StrCat("'", path, "': an initializer has no name"));
+    if (by_name.count(name))
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': initializer '", name, "' is defined twice"));
+    ASSIGN_OR_RETURN(Tensor t, TensorFromProto(&init, base_dir,
+                                               absl::StrCat("initializer '", name, "'"), true));
+    int id = g.AddConstant(name, std::move(t));
+    by_name[name] = id;
+  }
+  graph->clear_initializer();
+
+  for (const auto& in : graph->input()) {
+    if (by_name.count(in.name())) continue;  // IR < 4: initializers are listed as inputs too
+    ir::Value v;
+    v.name = in.name();
+    SetTypeAndShape(in, &v);
+    v.graph_input = true;
+    g.inputs.push_back(declare(in.name(), std::move(v)));
+  }
+
+  int index = 0;
+  for (auto& np : *graph->mutable_node()) {
+    ir::Node n;
+    n.op = np.op_type();
+    n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
+    n.name = np.name().empty() ? absl::StrCat(n.op, "_", index) : np.name();
+    ++index;
+    for (const auto& in : np.input()) {
+      if (in.empty()) {
+        n.inputs.push_back(-1);
+        continue;
+      }
+      auto it = by_name.find(in);
+      if (it == by_name.end())
+        return absl::InvalidArgumentError(absl::StrCat(
+            n.Describe(), ": input '", in,
+            "' is not produced by any earlier node, initializer or graph input"));
+      n.inputs.push_back(it->second);
+    }
+    for (auto& a : *np.mutable_attribute()) {
+      ASSIGN_OR_RETURN(ir::Attribute attr, ConvertAttribute(&a, base_dir, n.Describe()));
+      n.attrs[a.name()] = std::move(attr);
+    }
+    const int node_id = static_cast<int>(g.nodes.size());
+    for (const auto& out : np.output()) {
+      if (out.empty()) {
+        n.outputs.push_back(-1);
+        continue;
+      }
+      if (by_name.count(out))
+        return absl::InvalidArgumentError(
+            absl::StrCat(n.Describe(), ": output '", out, "' is already defined"));
+      ir::Value v;
+      v.name = out;
+      v.producer = node_id;
+      v.dtype = DataType::kOther;  // set by shape inference
+      n.outputs.push_back(declare(out, std::move(v)));
+    }
+    g.nodes.push_back(std::move(n));
+  }
+
+  for (const auto& out : graph->output()) {
+    auto it = by_name.find(out.name());
+    if (it == by_name.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': graph output '", out.name(), "' is never produced"));
+    g.values[it->second].graph_output = true;
+    g.outputs.push_back(it->second);
+  }
+  if (g.outputs.empty())
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "': the graph has no outputs"));
+  return g;
+}
+
+}  // namespace onnxrun

@@ -1,0 +1,18 @@
+// ONNX file -> IR. Validates the container (protobuf, IR version, opset imports, names, initializers,
+// external data); per-op attribute validation happens in the ops' shape inference.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runtime/ir/graph.h"
+
+namespace onnxrun {
+
+// Lowest and highest default-domain opset the runtime accepts.
+inline constexpr int64_t kMinOpset = 1;
+inline constexpr int64_t kMaxOpset = 17;
+
+absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path);
+
+}  // namespace onnxrun

@@ -1,0 +1,217 @@
+#include "loaders/tensor_proto.h"
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal
+      exp = 127 - 15 + 1;
+      while (!(mant & 0x400)) {
+        mant <<= 1;
+        --exp;
+      }
+      mant &= 0x3ff;
+      bits = sign | (exp << 23) | (mant << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+size_t ElementSize(int32_t t) {
+  switch (t) {
+    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32:
+      return 4;
+    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: case onnx::TensorProto::DOUBLE:
+      return 8;
+    case onnx::TensorProto::FLOAT16: case onnx::TensorProto::BFLOAT16: case onnx::TensorProto::INT16:
+    case onnx::TensorProto::UINT16:
+      return 2;
+    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: case onnx::TensorProto::BOOL:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+// Reads external data into `out`.
+absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir,
+                          const std::string& what, size_t expected, std::string* out) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = std::strtoll(kv.value().c_str(), nullptr, 10);
+    else if (kv.key() == "length") length = std::strtoll(kv.value().c_str(), nullptr, 10);
+  }
+  if (location.empty())
+    return absl::InvalidArgumentError(absl::StrCat(what, ": external data has no 'location'"));
+  if (location.find("..") != std::string::npos || (!location.empty() && location[0] == '/'))
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": external data location '", location, "' leaves the model's folder"));
+  const std::string path = base_dir.empty() ? location : base_dir + "/" + location;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat(what, ": cannot open external data file '", path, "'"));
+  f.seekg(0, std::ios::end);
+  const int64_t file_size = f.tellg();
+  if (length < 0) length = file_size - offset;
+  if (offset < 0 || offset + length > file_size)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": external data range [", offset, ", ",
+                                                   offset + length, ") exceeds '", path, "' (",
+                                                   file_size, " bytes)"));
+  if (static_cast<size_t>(length) != expected)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": external data has ", length,
+                                                   " bytes, shape needs ", expected));
+  out->resize(length);
+  f.seekg(offset);
+  f.read(out->data(), length);
+  if (!f) return absl::DataLossError(absl::StrCat(what, ": short read from '", path, "'"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+DataType FromOnnxType(int32_t t) {
+  switch (t) {
+    case onnx::TensorProto::FLOAT: return DataType::kFloat32;
+    case onnx::TensorProto::INT64: return DataType::kInt64;
+    case onnx::TensorProto::INT32: case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16:
+    case onnx::TensorProto::UINT32:
+      return DataType::kInt32;
+    case onnx::TensorProto::BOOL: return DataType::kBool;
+    case onnx::TensorProto::DOUBLE: return DataType::kFloat64;
+    case onnx::TensorProto::FLOAT16: return DataType::kFloat16;
+    case onnx::TensorProto::INT8: return DataType::kInt8;
+    case onnx::TensorProto::UINT8: return DataType::kUint8;
+    case onnx::TensorProto::STRING: return DataType::kString;
+    default: return DataType::kOther;
+  }
+}
+
+absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::string& base_dir,
+                                       const std::string& what, bool consume) {
+  std::vector<int64_t> shape(proto->dims().begin(), proto->dims().end());
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return absl::InvalidArgumentError(absl::StrCat(what, ": negative dimension ", d));
+    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d)
+      return absl::InvalidArgumentError(absl::StrCat(what, ": dimensions overflow"));
+    count *= d;
+  }
+  const int32_t type = proto->data_type();
+  const DataType dtype = FromOnnxType(type);
+  if (dtype == DataType::kString || dtype == DataType::kOther)
+    return absl::UnimplementedError(
+        absl::StrCat(what, ": element type ", onnx::TensorProto::DataType_Name(
+                                                  static_cast<onnx::TensorProto::DataType>(type)),
+                     " is not supported"));
+  const size_t esize = ElementSize(type);
+  std::string external;
+  const std::string* raw = nullptr;
+  if (proto->data_location() == onnx::TensorProto::EXTERNAL) {
+    RETURN_IF_ERROR(ReadExternal(*proto, base_dir, what, count * esize, &external));
+    raw = &external;
+  } else if (proto->has_raw_data()) {
+    raw = &proto->raw_data();
+    if (raw->size() != static_cast<size_t>(count) * esize)
+      return absl::InvalidArgumentError(absl::StrCat(what, ": raw_data has ", raw->size(),
+                                                     " bytes, shape ", count, " elements x ", esize,
+                                                     " bytes needs ", count * esize));
+  }
+  Tensor out;
+  auto check_count = [&](int64_t n) -> absl::Status {
+    if (n != count)
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": has ", n, " values, its shape needs ", count));
+    return absl::OkStatus();
+  };
+  const bool is_float = dtype == DataType::kFloat32 || dtype == DataType::kFloat64 ||
+                        dtype == DataType::kFloat16;
+  if (is_float) {
+    std::vector<float> v(count);
+    if (raw) {
+      const char* p = raw->data();
+      for (int64_t i = 0; i < count; ++i) {
+        if (type == onnx::TensorProto::FLOAT) {
+          std::memcpy(&v[i], p + 4 * i, 4);
+        } else if (type == onnx::TensorProto::DOUBLE) {
+          double d;
+          std::memcpy(&d, p + 8 * i, 8);
+          v[i] = static_cast<float>(d);
+        } else {
+          uint16_t h;
+          std::memcpy(&h, p + 2 * i, 2);
+          v[i] = HalfToFloat(h);
+        }
+      }
+    } else if (type == onnx::TensorProto::FLOAT) {
+      RETURN_IF_ERROR(check_count(proto->float_data_size()));
+      std::copy(proto->float_data().begin(), proto->float_data().end(), v.begin());
+    } else if (type == onnx::TensorProto::DOUBLE) {
+      RETURN_IF_ERROR(check_count(proto->double_data_size()));
+      for (int64_t i = 0; i < count; ++i) v[i] = static_cast<float>(proto->double_data(i));
+    } else {
+      RETURN_IF_ERROR(check_count(proto->int32_data_size()));
+      for (int64_t i = 0; i < count; ++i) v[i] = HalfToFloat(static_cast<uint16_t>(proto->int32_data(i)));
+    }
+    out = Tensor(shape, std::move(v));
+  } else {
+    std::vector<int64_t> v(count);
+    if (raw) {
+      const char* p = raw->data();
+      for (int64_t i = 0; i < count; ++i) {
+        switch (type) {
+          case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: {
+            int64_t x; std::memcpy(&x, p + 8 * i, 8); v[i] = x; break;
+          }
+          case onnx::TensorProto::INT32: { int32_t x; std::memcpy(&x, p + 4 * i, 4); v[i] = x; break; }
+          case onnx::TensorProto::UINT32: { uint32_t x; std::memcpy(&x, p + 4 * i, 4); v[i] = x; break; }
+          case onnx::TensorProto::INT16: { int16_t x; std::memcpy(&x, p + 2 * i, 2); v[i] = x; break; }
+          case onnx::TensorProto::UINT16: { uint16_t x; std::memcpy(&x, p + 2 * i, 2); v[i] = x; break; }
+          case onnx::TensorProto::INT8: v[i] = static_cast<int8_t>(p[i]); break;
+          default: v[i] = static_cast<uint8_t>(p[i]); break;  // UINT8, BOOL
+        }
+      }
+    } else if (type == onnx::TensorProto::INT64) {
+      RETURN_IF_ERROR(check_count(proto->int64_data_size()));
+      std::copy(proto->int64_data().begin(), proto->int64_data().end(), v.begin());
+    } else if (type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32) {
+      RETURN_IF_ERROR(check_count(proto->uint64_data_size()));
+      std::copy(proto->uint64_data().begin(), proto->uint64_data().end(), v.begin());
+    } else {
+      RETURN_IF_ERROR(check_count(proto->int32_data_size()));
+      std::copy(proto->int32_data().begin(), proto->int32_data().end(), v.begin());
+    }
+    out = Tensor::Ints(shape, std::move(v), dtype);
+  }
+  out.set_dtype(dtype);
+  if (consume) {
+    std::string().swap(*proto->mutable_raw_data());
+    proto->clear_float_data();
+    proto->clear_int64_data();
+    proto->clear_int32_data();
+    proto->clear_double_data();
+  }
+  return out;
+}
+
+}  // namespace onnxrun

@@ -1,0 +1,199 @@
+// Add, Sub, Mul, Div, Pow, Max, Min, Sum with numpy broadcasting (e.g. SE's N×C×1×1 × N×C×H×W).
+// Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the fused
+// clamp; int64 operands (shape arithmetic) fold at load.
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ops/kernels/kernels.h"
+#include "ops/xnn_kernel.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+using namespace op_util;
+
+kernels::BinaryOp KindOf(const std::string& op) {
+  if (op == "Add" || op == "Sum") return kernels::BinaryOp::kAdd;
+  if (op == "Sub") return kernels::BinaryOp::kSub;
+  if (op == "Mul") return kernels::BinaryOp::kMul;
+  if (op == "Div") return kernels::BinaryOp::kDiv;
+  if (op == "Pow") return kernels::BinaryOp::kPow;
+  if (op == "Max") return kernels::BinaryOp::kMax;
+  return kernels::BinaryOp::kMin;
+}
+
+bool Variadic(const std::string& op) { return op == "Sum" || op == "Max" || op == "Min"; }
+
+absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, Variadic(n.op) ? 1 : 2, Variadic(n.op) ? 64 : 2));
+  ASSIGN_OR_RETURN(int64_t legacy, n.Int("broadcast", 0));
+  ir::Shape shape = g.value(n.inputs[0]).shape;
+  const DataType t = g.value(n.inputs[0]).dtype;
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    const auto& v = g.value(n.inputs[i]);
+    if (v.dtype != t && n.op != "Pow")
+      return Invalid(n, absl::StrCat("inputs have different types (", DataTypeName(t), " and ",
+                                     DataTypeName(v.dtype), ")"));
+    if (legacy && n.Has("axis") && v.shape.size() < shape.size()) {
+      // Opset < 7 broadcasting: B's dims align at `axis`, not at the end.
+      ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", 0));
+      if (axis + static_cast<int64_t>(v.shape.size()) != static_cast<int64_t>(shape.size()))
+        return Unsupported(n, "legacy broadcasting with 'axis' that is not numpy-compatible");
+    }
+    ASSIGN_OR_RETURN(shape, Broadcast(n, shape, v.shape));
+  }
+  if (t != DataType::kFloat32 && t != DataType::kInt64 && t != DataType::kInt32)
+    return Unsupported(n, absl::StrCat("element type ", DataTypeName(t), " is not supported"));
+  SetOutput(g, n, 0, t, shape);
+  return absl::OkStatus();
+}
+
+std::vector<size_t> Dims(const ir::Shape& s) { return std::vector<size_t>(s.begin(), s.end()); }
+
+absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  const auto kind = KindOf(n.op);
+  Tensor acc = *g.value(n.inputs[0]).constant;
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    const Tensor& b = *g.value(n.inputs[i]).constant;
+    ASSIGN_OR_RETURN(ir::Shape shape, Broadcast(n, acc.shape(), b.shape()));
+    auto da = Dims(acc.shape()), db = Dims(b.shape());
+    if (acc.dtype() == DataType::kFloat32) {
+      Tensor y(shape);
+      std::vector<float> bf = b.dtype() == DataType::kFloat32
+                                  ? b.values()
+                                  : std::vector<float>(b.ints().begin(), b.ints().end());
+      if (!kernels::BroadcastBinary(kind, acc.data(), da.size(), da.data(), bf.data(), db.size(),
+                                    db.data(), y.data()))
+        return Invalid(n, "cannot broadcast");
+      acc = std::move(y);
+    } else {
+      std::vector<int64_t> y(ir::NumElements(shape));
+      if (!kernels::BroadcastBinaryI64(kind, acc.ints().data(), da.size(), da.data(),
+                                       b.ints().data(), db.size(), db.data(), y.data()))
+        return Invalid(n, "integer division by zero or unsupported integer op");
+      acc = Tensor::Ints(shape, std::move(y), acc.dtype());
+    }
+  }
+  out->push_back(std::move(acc));
+  return absl::OkStatus();
+}
+
+// Physical shape of operand `v` padded to the output's rank; NHWC order for rank-4 outputs.
+// For a run-time operand whose memory order would differ, returns an error.
+absl::StatusOr<ir::Shape> PhysicalShape(const ir::Node& n, const ir::Value& v, size_t rank,
+                                        bool nhwc_out) {
+  ir::Shape s(rank - v.shape.size(), 1);
+  s.insert(s.end(), v.shape.begin(), v.shape.end());
+  if (!nhwc_out) return s;
+  if (!v.is_constant() && v.shape.size() != 4 && s[1] != 1 && s[2] * s[3] != 1)
+    return Unsupported(n, absl::StrCat("broadcasting run-time operand '", v.name, "' of shape ",
+                                       ir::ShapeString(v.shape), " against a rank-4 image tensor"));
+  return NhwcShape(s);
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const auto& y = ctx.output(0);
+  const size_t rank = y.shape.size();
+  const bool nhwc = IsNhwc(y);
+  auto seq = std::make_unique<SequenceKernel>();
+  // Constants reordered to physical layout, owned by the kernel.
+  auto owned = std::make_shared<std::vector<std::vector<float>>>();
+  struct Operand {
+    ir::Shape shape;
+    const float* data;
+  };
+  std::vector<Operand> ops;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const auto& v = ctx.input(i);
+    ASSIGN_OR_RETURN(ir::Shape ps, PhysicalShape(n, v, rank, nhwc));
+    const float* data = ctx.in[i].data;
+    if (v.is_constant()) {
+      owned->emplace_back(v.constant->values());
+      if (nhwc) {
+        ir::Shape s(rank - v.shape.size(), 1);
+        s.insert(s.end(), v.shape.begin(), v.shape.end());
+        const size_t dims[4] = {size_t(s[0]), size_t(s[1]), size_t(s[2]), size_t(s[3])};
+        const size_t perm[4] = {0, 2, 3, 1};
+        kernels::Transpose(v.constant->data(), owned->back().data(), 4, 4, dims, perm);
+      }
+      data = owned->back().data();
+    }
+    ops.push_back({ps, data});
+  }
+  const ir::Shape out_shape = nhwc ? NhwcShape(y.shape) : y.shape;
+  float* out = ctx.out[0].data;
+  if (ops.size() == 1) {  // Sum/Max/Min of one input: a copy
+    const float* in = ops[0].data;
+    const size_t count = ir::NumElements(out_shape);
+    return MakeFnKernel([=](pthreadpool_t) {
+      if (in != out) std::memmove(out, in, count * sizeof(float));
+    });
+  }
+  const auto kind = KindOf(n.op);
+  for (size_t i = 1; i < ops.size(); ++i) {
+    const bool last = i + 1 == ops.size();
+    const float lo = last ? n.clamp_min : -INFINITY, hi = last ? n.clamp_max : INFINITY;
+    const Operand a = i == 1 ? ops[0] : Operand{out_shape, out};
+    const Operand& b = ops[i];
+    auto k = std::make_unique<XnnKernel>();
+    xnn_status st = xnn_status_unsupported_parameter;
+    switch (kind) {
+      case kernels::BinaryOp::kAdd: st = xnn_create_add_nd_f32(lo, hi, 0, k->slot()); break;
+      case kernels::BinaryOp::kSub: st = xnn_create_subtract_nd_f32(lo, hi, 0, k->slot()); break;
+      case kernels::BinaryOp::kMul: st = xnn_create_multiply_nd_f32(lo, hi, 0, k->slot()); break;
+      case kernels::BinaryOp::kDiv: st = xnn_create_divide_nd_f32(lo, hi, 0, k->slot()); break;
+      case kernels::BinaryOp::kMax: if (!n.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot()); break;
+      case kernels::BinaryOp::kMin: if (!n.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot()); break;
+      default: break;
+    }
+    auto da = Dims(a.shape), db = Dims(b.shape);
+    if (st == xnn_status_success) {
+      auto setup = kind == kernels::BinaryOp::kAdd ? xnn_setup_add_nd_f32
+                 : kind == kernels::BinaryOp::kSub ? xnn_setup_subtract_nd_f32
+                 : kind == kernels::BinaryOp::kMul ? xnn_setup_multiply_nd_f32
+                 : kind == kernels::BinaryOp::kDiv ? xnn_setup_divide_nd_f32
+                 : kind == kernels::BinaryOp::kMax ? xnn_setup_maximum_nd_f32
+                                                   : xnn_setup_minimum_nd_f32;
+      RETURN_IF_ERROR(Xnn(setup(k->op(), da.size(), da.data(), db.size(), db.data(), a.data,
+                                b.data, out, ctx.pool),
+                          n, "setup binary"));
+      seq->Add(std::move(k));
+      continue;
+    }
+    const size_t count = ir::NumElements(out_shape);
+    seq->Add(MakeFnKernel([=](pthreadpool_t) {
+      kernels::BroadcastBinary(kind, a.data, da.size(), da.data(), b.data, db.size(), db.data(), out);
+      if (lo != -INFINITY || hi != INFINITY)
+        for (size_t j = 0; j < count; ++j) out[j] = std::min(std::max(out[j], lo), hi);
+    }));
+  }
+  // Keep the reordered constants alive as long as the kernels.
+  seq->Add(MakeFnKernel([owned](pthreadpool_t) {}));
+  return std::unique_ptr<Kernel>(std::move(seq));
+}
+
+uint32_t BinaryCaps(const ir::Graph&, const ir::Node& n) {
+  const auto kind = KindOf(n.op);
+  const bool clamp = kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
+                     kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv;
+  return (n.inputs.size() == 2 ? kCapInPlace : 0) | (clamp ? kCapClamp : 0);
+}
+
+}  // namespace
+
+#define ONNXRUN_BINARY_OP(name) \
+  extern const OpDef k##name##Op = {#name, InferBinary, FoldBinary, LowerBinary, BinaryCaps};
+ONNXRUN_BINARY_OP(Add)
+ONNXRUN_BINARY_OP(Sub)
+ONNXRUN_BINARY_OP(Mul)
+ONNXRUN_BINARY_OP(Div)
+ONNXRUN_BINARY_OP(Pow)
+ONNXRUN_BINARY_OP(Max)
+ONNXRUN_BINARY_OP(Min)
+ONNXRUN_BINARY_OP(Sum)
+#undef ONNXRUN_BINARY_OP
+
+}  // namespace onnxrun

@@ -1,0 +1,222 @@
+// Gemm and MatMul. With constant weights they run as XNNPACK fully-connected operators (weights
+// packed once, alpha and a row-broadcast beta*C folded into weights and bias, activation fused);
+// otherwise the runtime's own blocked matmul.
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ops/kernels/kernels.h"
+#include "ops/row_major.h"
+#include "ops/xnn_kernel.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+using namespace op_util;
+
+struct GemmDims {
+  int64_t m, k, n;
+};
+
+absl::StatusOr<GemmDims> GemmShape(const ir::Graph& g, const ir::Node& n) {
+  const auto& a = g.value(n.inputs[0]);
+  const auto& b = g.value(n.inputs[1]);
+  if (a.shape.size() != 2 || b.shape.size() != 2)
+    return Invalid(n, absl::StrCat("A ", ir::ShapeString(a.shape), " and B ", ir::ShapeString(b.shape),
+                                   " must be matrices"));
+  ASSIGN_OR_RETURN(int64_t ta, n.Int("transA", 0));
+  ASSIGN_OR_RETURN(int64_t tb, n.Int("transB", 0));
+  GemmDims d{ta ? a.shape[1] : a.shape[0], ta ? a.shape[0] : a.shape[1], tb ? b.shape[0] : b.shape[1]};
+  const int64_t kb = tb ? b.shape[1] : b.shape[0];
+  if (kb != d.k)
+    return Invalid(n, absl::StrCat("inner dimensions differ: A gives ", d.k, ", B gives ", kb));
+  return d;
+}
+
+absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 3));
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (n.inputs[i] >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
+  ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
+  if (n.input(2) >= 0)  // C must broadcast to [M, N]
+    RETURN_IF_ERROR(Broadcast(n, g.value(n.inputs[2]).shape, {d.m, d.n}).status());
+  SetOutput(g, n, 0, DataType::kFloat32, {d.m, d.n});
+  return absl::OkStatus();
+}
+
+// Generic y = alpha * op(A) op(B) + beta * C on row-major buffers.
+void GemmReference(const float* a, const float* b, const float* c, const ir::Shape& c_shape,
+                   float* y, GemmDims d, bool ta, bool tb, float alpha, float beta,
+                   std::vector<float>* scratch_a, std::vector<float>* scratch_b) {
+  const float* pa = a;
+  const float* pb = b;
+  if (ta) {
+    for (int64_t i = 0; i < d.k; ++i)
+      for (int64_t j = 0; j < d.m; ++j) (*scratch_a)[j * d.k + i] = a[i * d.m + j];
+    pa = scratch_a->data();
+  }
+  if (tb) {
+    for (int64_t i = 0; i < d.n; ++i)
+      for (int64_t j = 0; j < d.k; ++j) (*scratch_b)[j * d.n + i] = b[i * d.k + j];
+    pb = scratch_b->data();
+  }
+  std::memset(y, 0, sizeof(float) * d.m * d.n);
+  kernels::Gemm(d.m, d.k, d.n, pa, d.k, pb, d.n, y, d.n);
+  for (int64_t i = 0; i < d.m * d.n; ++i) y[i] *= alpha;
+  if (c) {
+    const int64_t cr = c_shape.size() == 2 ? c_shape[0] : 1;
+    const int64_t cc = c_shape.empty() ? 1 : c_shape.back();
+    for (int64_t i = 0; i < d.m; ++i)
+      for (int64_t j = 0; j < d.n; ++j)
+        y[i * d.n + j] += beta * c[(cr == 1 ? 0 : i) * cc + (cc == 1 ? 0 : j)];
+  }
+}
+
+absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
+  const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
+  const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
+  std::vector<float> sa(d.m * d.k), sb(d.k * d.n);
+  const Tensor* c = n.input(2) >= 0 ? g.value(n.inputs[2]).constant.get() : nullptr;
+  Tensor y({d.m, d.n});
+  GemmReference(g.value(n.inputs[0]).constant->data(), g.value(n.inputs[1]).constant->data(),
+                c ? c->data() : nullptr, c ? c->shape() : ir::Shape{}, y.data(), d, ta, tb, alpha,
+                beta, &sa, &sb);
+  out->push_back(std::move(y));
+  return absl::OkStatus();
+}
+
+// XNNPACK fully connected: y[rows, n] = x[rows, k] * W + bias, W given as [n, k] (or [k, n] with
+// transpose flag).
+absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, size_t rows,
+                                                       size_t k, size_t n_out, const float* w,
+                                                       bool w_is_kn, const float* bias) {
+  const ir::Node& n = *ctx.node;
+  auto kern = std::make_unique<XnnKernel>();
+  RETURN_IF_ERROR(Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.clamp_min,
+                                                        n.clamp_max,
+                                                        w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0,
+                                                        kern->slot()),
+                      n, "create fully connected"));
+  RETURN_IF_ERROR(Xnn(xnn_setup_fully_connected_nc_f32(kern->op(), rows, ctx.in[0].data,
+                                                       ctx.out[0].data, ctx.pool),
+                      n, "setup fully connected"));
+  return std::unique_ptr<Kernel>(std::move(kern));
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  ASSIGN_OR_RETURN(GemmDims d, GemmShape(*ctx.graph, n));
+  const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
+  const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
+  const Tensor* b = ctx.constant(1);
+  const Tensor* c = ctx.constant(2);
+  const bool c_row = !ctx.has_input(2) ||
+                     (c && (ir::NumElements(c->shape()) == d.n &&
+                            (c->shape().size() < 2 || c->shape()[0] == 1)));
+  if (b && !ta && c_row && !ctx.input(0).is_constant()) {
+    std::vector<float> w = b->values();
+    if (alpha != 1.f)
+      for (float& v : w) v *= alpha;
+    std::vector<float> bias;
+    if (c) {
+      bias = c->values();
+      if (c->num_elements() == 1) bias.assign(d.n, c->values()[0]);
+      for (float& v : bias) v *= beta;
+    }
+    return FullyConnected(ctx, d.m, d.k, d.n, w.data(), !tb, c ? bias.data() : nullptr);
+  }
+  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
+  auto sa = std::make_shared<std::vector<float>>(d.m * d.k);
+  auto sb = std::make_shared<std::vector<float>>(d.k * d.n);
+  const float* pa = ctx.in[0].data ? ctx.in[0].data : ctx.constant(0)->data();
+  const float* pb = ctx.in[1].data ? ctx.in[1].data : b->data();
+  const float* pc = nullptr;
+  ir::Shape c_shape;
+  if (ctx.has_input(2)) {
+    pc = ctx.in[2].data ? ctx.in[2].data : c->data();
+    c_shape = ctx.input(2).shape;
+    if (c_shape.size() == 1) c_shape = {1, c_shape[0]};
+  }
+  float* y = ctx.out[0].data;
+  // Hold the constants: the graph releases them after lowering.
+  auto keep = std::make_tuple(ctx.input(0).constant, ctx.input(1).constant,
+                              ctx.has_input(2) ? ctx.input(2).constant : nullptr);
+  return MakeFnKernel([=](pthreadpool_t) {
+    (void)keep;
+    GemmReference(pa, pb, pc, c_shape, y, d, ta, tb, alpha, beta, sa.get(), sb.get());
+  });
+}
+
+absl::Status InferMatMul(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 2));
+  RETURN_IF_ERROR(RequireFloat(g, n, 0));
+  RETURN_IF_ERROR(RequireFloat(g, n, 1));
+  const auto& a = g.value(n.inputs[0]).shape;
+  const auto& b = g.value(n.inputs[1]).shape;
+  std::vector<size_t> da(a.begin(), a.end()), db(b.begin(), b.end());
+  size_t rank = 0, out[kernels::kMaxRank + 1];
+  if (a.empty() || b.empty() || a.size() > kernels::kMaxRank || b.size() > kernels::kMaxRank ||
+      !kernels::MatMulShape(da.size(), da.data(), db.size(), db.data(), &rank, out))
+    return Invalid(n, absl::StrCat("shapes ", ir::ShapeString(a), " and ", ir::ShapeString(b),
+                                   " cannot be multiplied"));
+  SetOutput(g, n, 0, DataType::kFloat32, ir::Shape(out, out + rank));
+  return absl::OkStatus();
+}
+
+absl::Status FoldMatMul(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  const Tensor& a = *g.value(n.inputs[0]).constant;
+  const Tensor& b = *g.value(n.inputs[1]).constant;
+  std::vector<size_t> da(a.shape().begin(), a.shape().end()), db(b.shape().begin(), b.shape().end());
+  Tensor y(g.value(n.outputs[0]).shape);
+  kernels::MatMul(a.data(), da.size(), da.data(), b.data(), db.size(), db.data(), y.data());
+  out->push_back(std::move(y));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const auto& a = ctx.input(0);
+  const Tensor* b = ctx.constant(1);
+  if (b && b->shape().size() == 2 && a.shape.size() >= 2 && !a.is_constant() && !IsNhwc(a)) {
+    const int64_t k = b->shape()[0], n_out = b->shape()[1];
+    return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, b->data(), true, nullptr);
+  }
+  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
+  std::vector<size_t> da(a.shape.begin(), a.shape.end());
+  std::vector<size_t> db(ctx.input(1).shape.begin(), ctx.input(1).shape.end());
+  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
+                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    const float* pa = in[0];
+    const float* pb = in[1];
+    float* y = out[0];
+    return MakeFnKernel([=](pthreadpool_t pool) {
+      kernels::MatMul(pa, da.size(), da.data(), pb, db.size(), db.data(), y, pool);
+    });
+  });
+}
+
+// A fused clamp needs the XNNPACK fully-connected path: constant 2-D weights, run-time A.
+uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
+  const auto& a = g.value(n.inputs[0]);
+  const auto& b = g.value(n.inputs[1]);
+  if (a.is_constant() || !b.is_constant()) return 0;
+  if (n.op == "MatMul") return b.shape.size() == 2 && a.shape.size() >= 2 && !IsNhwc(a) ? kCapClamp : 0;
+  if (n.Int("transA", 0).value_or(1) != 0) return 0;
+  if (n.input(2) >= 0) {
+    const auto& c = g.value(n.inputs[2]);
+    const int64_t cols = b.shape[n.Int("transB", 0).value_or(0) ? 0 : 1];
+    if (!c.is_constant() || ir::NumElements(c.shape) != cols ||
+        (c.shape.size() == 2 && c.shape[0] != 1))
+      return 0;
+  }
+  return kCapClamp;
+}
+
+}  // namespace
+
+extern const OpDef kGemmOp = {"Gemm", InferGemm, FoldGemm, LowerGemm, GemmCaps};
+extern const OpDef kMatMulOp = {"MatMul", InferMatMul, FoldMatMul, LowerMatMul, GemmCaps};
+
+
+}  // namespace onnxrun

@@ -1,0 +1,104 @@
+// What an ONNX op is to the runtime: shape inference (with attribute validation), constant folding,
+// lowering to a runtime kernel, and what memory sharing it allows. One definition per op; the
+// optimizer and the planner read capabilities from here, never from a switch of their own.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/ir/graph.h"
+
+namespace onnxrun {
+
+// A runtime step. Created once at load with its pointers bound; Run() only computes.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual absl::Status Run(pthreadpool_t pool) = 0;
+};
+
+// Physical placement of a runtime tensor. Rank-4 float tensors are NHWC inside the runtime; every
+// other tensor is row-major in its ONNX shape. A rank-4 tensor may be a channel slice of a wider
+// buffer: `pixel_stride` elements separate consecutive pixels (== C when dense).
+struct Placement {
+  float* data = nullptr;
+  int64_t pixel_stride = 0;
+};
+
+// Everything a lowering needs. `in[i]`/`out[i]` are null-data for constant or omitted operands.
+struct LowerContext {
+  const ir::Graph* graph = nullptr;
+  const ir::Node* node = nullptr;
+  std::vector<Placement> in;
+  std::vector<Placement> out;
+  pthreadpool_t pool = nullptr;  // the session's pool (XNNPACK setup tiles work by thread count)
+
+  const ir::Value& input(size_t i) const { return graph->value(node->inputs[i]); }
+  const ir::Value& output(size_t i) const { return graph->value(node->outputs[i]); }
+  bool has_input(size_t i) const { return i < node->inputs.size() && node->inputs[i] >= 0; }
+  const Tensor* constant(size_t i) const {
+    return has_input(i) ? input(i).constant.get() : nullptr;
+  }
+};
+
+// Capability bits (see OpDef::caps).
+enum OpCap : uint32_t {
+  kCapStridedInput = 1u << 0,   // reads rank-4 inputs with pixel_stride > C
+  kCapStridedOutput = 1u << 1,  // writes rank-4 outputs with pixel_stride > C
+  kCapInPlace = 1u << 2,        // output 0 may occupy input 0's memory (same shape, elementwise)
+  kCapAlias = 1u << 3,          // output 0 IS input 0's memory reinterpreted (no kernel runs)
+  kCapConcat = 1u << 4,         // a channel Concat that producers can write in place
+  kCapFoldsFromShape = 1u << 5, // folds from its input's shape alone (Shape, Size)
+  kCapClamp = 1u << 6,          // applies Node::clamp_min/max to its output (fused activation)
+};
+
+struct OpDef {
+  const char* name;
+  // Validates attributes and inputs, sets dtype and shape of every output. Input shapes are known.
+  // Returns UnimplementedError for valid ONNX the runtime does not support (with the reason).
+  absl::Status (*infer)(ir::Graph& g, ir::Node& n);
+  // Computes the outputs from constant inputs (shape arithmetic, weight transforms). Optional:
+  // float ops without it fold by running their kernel.
+  absl::Status (*fold)(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* outputs);
+  // Creates the runtime kernel. Optional for alias-only ops.
+  absl::StatusOr<std::unique_ptr<Kernel>> (*lower)(const LowerContext& ctx);
+  // Capabilities of this node (may depend on its shapes and attributes). Optional: none.
+  uint32_t (*caps)(const ir::Graph& g, const ir::Node& n);
+};
+
+// Looks up the definition of (domain, op); null when the runtime does not know the op.
+const OpDef* FindOp(const std::string& domain, const std::string& op);
+uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
+
+// Shared helpers for op definitions.
+namespace op_util {
+inline bool IsNhwc(const ir::Value& v) { return v.dtype == DataType::kFloat32 && v.shape.size() == 4; }
+absl::Status Unsupported(const ir::Node& n, const std::string& why);
+absl::Status Invalid(const ir::Node& n, const std::string& why);
+absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max);
+absl::Status RequireFloat(const ir::Graph& g, const ir::Node& n, size_t input);
+void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, DataType t, ir::Shape s);
+// Numpy-style broadcast of two shapes; error names the node.
+absl::StatusOr<ir::Shape> Broadcast(const ir::Node& n, const ir::Shape& a, const ir::Shape& b);
+// Normalizes a possibly negative axis against rank; error names node and attribute.
+absl::StatusOr<int64_t> Axis(const ir::Node& n, int64_t axis, int64_t rank, const char* what);
+// Reads a constant int64 input (e.g. Reshape's shape); error when not constant.
+absl::StatusOr<std::vector<int64_t>> ConstInts(const ir::Graph& g, const ir::Node& n, size_t i,
+                                               const char* what);
+// ONNX axis (NCHW) -> physical axis in NHWC for rank-4 tensors.
+inline int64_t NhwcAxis(int64_t axis) {
+  static const int64_t kMap[4] = {0, 3, 1, 2};
+  return kMap[axis];
+}
+// Logical NCHW shape -> physical NHWC dims.
+inline ir::Shape NhwcShape(const ir::Shape& s) { return {s[0], s[2], s[3], s[1]}; }
+// Status from an XNNPACK call, naming the node.
+absl::Status Xnn(int status, const ir::Node& n, const char* call);
+}  // namespace op_util
+
+}  // namespace onnxrun

@@ -1,0 +1,174 @@
+// Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout: pure views. They alias their input when
+// the physical layouts agree (row-major on both sides, or NHWC with C == 1 or H*W == 1); otherwise
+// the data is copied through ONNX (row-major) order.
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ops/row_major.h"
+#include "ops/tensor_util.h"
+#include "ops/xnn_kernel.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+using namespace op_util;
+
+absl::StatusOr<std::vector<int64_t>> AxesOf(const ir::Graph& g, const ir::Node& n, size_t input) {
+  if (g.opset >= 13 && n.input(input) >= 0) return ConstInts(g, n, input, "'axes' input");
+  return n.Ints("axes");
+}
+
+absl::StatusOr<ir::Shape> ViewShape(const ir::Graph& g, const ir::Node& n) {
+  const ir::Shape& in = g.value(n.inputs[0]).shape;
+  const int64_t rank = in.size();
+  const int64_t count = ir::NumElements(in);
+  if (n.op == "Identity" || n.op == "Dropout") return in;
+  if (n.op == "Flatten") {
+    ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", 1));
+    if (axis < -rank || axis > rank)
+      return Invalid(n, absl::StrCat("attribute 'axis' ", axis, " is out of range for rank ", rank));
+    if (axis < 0) axis += rank;
+    int64_t outer = 1;
+    for (int64_t i = 0; i < axis; ++i) outer *= in[i];
+    return ir::Shape{outer, outer == 0 ? 0 : count / outer};
+  }
+  if (n.op == "Reshape") {
+    std::vector<int64_t> target;
+    if (g.opset < 5) {
+      ASSIGN_OR_RETURN(target, n.Ints("shape"));
+    } else {
+      RETURN_IF_ERROR(RequireInputs(n, 2, 2));
+      ASSIGN_OR_RETURN(target, ConstInts(g, n, 1, "'shape' input"));
+    }
+    ASSIGN_OR_RETURN(int64_t allowzero, n.Int("allowzero", 0));
+    ir::Shape out(target.size());
+    int64_t known = 1, infer_at = -1;
+    for (size_t i = 0; i < target.size(); ++i) {
+      int64_t d = target[i];
+      if (d == 0 && !allowzero) {
+        if (static_cast<int64_t>(i) >= rank)
+          return Invalid(n, absl::StrCat("shape entry ", i, " is 0 but the input has rank ", rank));
+        d = in[i];
+      }
+      if (d == -1) {
+        if (infer_at >= 0) return Invalid(n, "shape has more than one -1");
+        infer_at = i;
+        continue;
+      }
+      if (d < 0) return Invalid(n, absl::StrCat("shape entry ", i, " is ", d));
+      out[i] = d;
+      known *= d;
+    }
+    if (infer_at >= 0) {
+      if (known == 0 || count % known != 0)
+        return Invalid(n, absl::StrCat("cannot reshape ", ir::ShapeString(in), " to ",
+                                       ir::ShapeString(target)));
+      out[infer_at] = count / known;
+    } else if (known != count) {
+      return Invalid(n, absl::StrCat("cannot reshape ", ir::ShapeString(in), " (", count,
+                                     " elements) to ", ir::ShapeString(target)));
+    }
+    return out;
+  }
+  if (n.op == "Squeeze") {
+    ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesOf(g, n, 1));
+    std::vector<bool> drop(rank, false);
+    if (axes.empty()) {
+      for (int64_t i = 0; i < rank; ++i) drop[i] = in[i] == 1;
+    }
+    for (int64_t a : axes) {
+      ASSIGN_OR_RETURN(int64_t ax, Axis(n, a, rank, "axis"));
+      if (in[ax] != 1)
+        return Invalid(n, absl::StrCat("cannot squeeze axis ", a, " of size ", in[ax]));
+      drop[ax] = true;
+    }
+    ir::Shape out;
+    for (int64_t i = 0; i < rank; ++i)
+      if (!drop[i]) out.push_back(in[i]);
+    return out;
+  }
+  // Unsqueeze
+  ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesOf(g, n, 1));
+  const int64_t out_rank = rank + axes.size();
+  std::vector<bool> inserted(out_rank, false);
+  for (int64_t a : axes) {
+    ASSIGN_OR_RETURN(int64_t ax, Axis(n, a, out_rank, "axis"));
+    if (inserted[ax]) return Invalid(n, absl::StrCat("axis ", a, " is repeated"));
+    inserted[ax] = true;
+  }
+  ir::Shape out;
+  size_t j = 0;
+  for (int64_t i = 0; i < out_rank; ++i) out.push_back(inserted[i] ? 1 : in[j++]);
+  return out;
+}
+
+absl::Status InferView(ir::Graph& g, ir::Node& n) {
+  if (n.op == "Dropout") {
+    RETURN_IF_ERROR(RequireInputs(n, 1, 3));
+    if (n.input(2) >= 0) {
+      ASSIGN_OR_RETURN(auto training, ConstInts(g, n, 2, "'training_mode' input"));
+      if (!training.empty() && training[0] != 0) return Unsupported(n, "training_mode = true");
+    }
+    ASSIGN_OR_RETURN(int64_t is_test, n.Int("is_test", 1));
+    if (g.opset < 7 && !is_test) return Unsupported(n, "is_test = 0 (training)");
+    if (n.outputs.size() > 1 && n.outputs[1] >= 0) {
+      const auto& in = g.value(n.inputs[0]);
+      // The mask is all true in inference.
+      SetOutput(g, n, 1, DataType::kBool, in.shape);
+    }
+  } else {
+    RETURN_IF_ERROR(RequireInputs(n, 1, n.op == "Reshape" || n.op == "Squeeze" || n.op == "Unsqueeze" ? 2 : 1));
+  }
+  ASSIGN_OR_RETURN(ir::Shape out, ViewShape(g, n));
+  SetOutput(g, n, 0, g.value(n.inputs[0]).dtype, out);
+  return absl::OkStatus();
+}
+
+absl::Status FoldView(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  const Tensor& x = *g.value(n.inputs[0]).constant;
+  out->push_back(Reshaped(x, g.value(n.outputs[0]).shape));
+  if (n.op == "Dropout" && n.outputs.size() > 1 && n.outputs[1] >= 0)
+    out->push_back(Tensor::Ints(x.shape(), std::vector<int64_t>(x.num_elements(), 1), DataType::kBool));
+  return absl::OkStatus();
+}
+
+bool RowMajorEquivalent(const ir::Value& v) {
+  return !IsNhwc(v) || v.shape[1] == 1 || v.shape[2] * v.shape[3] == 1;
+}
+
+uint32_t ViewCaps(const ir::Graph& g, const ir::Node& n) {
+  if (n.outputs.size() > 1 && n.outputs[1] >= 0) return 0;  // Dropout with a mask
+  if (RowMajorEquivalent(g.value(n.inputs[0])) && RowMajorEquivalent(g.value(n.outputs[0])))
+    return kCapAlias;
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerView(const LowerContext& ctx) {
+  if (ctx.node->outputs.size() > 1 && ctx.node->outputs[1] >= 0)
+    return Unsupported(*ctx.node, "the mask output of Dropout is not supported at run time");
+  const size_t count = ir::NumElements(ctx.output(0).shape);
+  return LowerRowMajor(ctx, [count](const std::vector<const float*>& in,
+                                    const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    const float* x = in[0];
+    float* y = out[0];
+    return MakeFnKernel([=](pthreadpool_t) {
+      if (x != y) std::memmove(y, x, count * sizeof(float));
+    });
+  });
+}
+
+}  // namespace
+
+#define ONNXRUN_VIEW_OP(name) \
+  extern const OpDef k##name##Op = {#name, InferView, FoldView, LowerView, ViewCaps};
+ONNXRUN_VIEW_OP(Reshape)
+ONNXRUN_VIEW_OP(Flatten)
+ONNXRUN_VIEW_OP(Squeeze)
+ONNXRUN_VIEW_OP(Unsqueeze)
+ONNXRUN_VIEW_OP(Identity)
+ONNXRUN_VIEW_OP(Dropout)
+#undef ONNXRUN_VIEW_OP
+
+}  // namespace onnxrun

@@ -1,0 +1,86 @@
+// Softmax and LogSoftmax (opset < 13: over the flattened trailing axes; 13+: over one axis). Over
+// the channels of an NHWC tensor or the last axis it is XNNPACK's softmax; otherwise own kernel.
+#include "absl/strings/str_cat.h"
+#include "ops/kernels/kernels.h"
+#include "ops/row_major.h"
+#include "ops/xnn_kernel.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+using namespace op_util;
+
+struct Extent {
+  int64_t outer, axis, inner;  // row-major [outer, axis, inner]
+  int64_t onnx_axis;
+};
+
+absl::StatusOr<Extent> ExtentOf(const ir::Graph& g, const ir::Node& n) {
+  const ir::Shape& s = g.value(n.inputs[0]).shape;
+  const int64_t rank = s.size();
+  ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", g.opset >= 13 ? -1 : 1));
+  if (rank == 0) return Extent{1, 1, 1, 0};
+  ASSIGN_OR_RETURN(axis, Axis(n, axis, rank, "attribute 'axis'"));
+  Extent e{1, 1, 1, axis};
+  for (int64_t i = 0; i < axis; ++i) e.outer *= s[i];
+  if (g.opset >= 13) {
+    e.axis = s[axis];
+    for (int64_t i = axis + 1; i < rank; ++i) e.inner *= s[i];
+  } else {
+    for (int64_t i = axis; i < rank; ++i) e.axis *= s[i];
+  }
+  return e;
+}
+
+absl::Status InferSoftmax(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 1));
+  RETURN_IF_ERROR(RequireFloat(g, n, 0));
+  RETURN_IF_ERROR(ExtentOf(g, n).status());
+  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
+  return absl::OkStatus();
+}
+
+absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  ASSIGN_OR_RETURN(Extent e, ExtentOf(g, n));
+  const Tensor& x = *g.value(n.inputs[0]).constant;
+  Tensor y(x.shape());
+  kernels::Softmax(x.data(), y.data(), e.outer, e.axis, e.inner, n.op == "LogSoftmax");
+  out->push_back(std::move(y));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  if (n.has_clamp()) return Unsupported(n, "fused activation after Softmax");
+  ASSIGN_OR_RETURN(Extent e, ExtentOf(*ctx.graph, n));
+  const auto& x = ctx.input(0);
+  const bool log = n.op == "LogSoftmax";
+  // Channels of an NHWC tensor: the normalized axis is C alone.
+  const bool over_channels = IsNhwc(x) && e.onnx_axis == 1 &&
+                             (ctx.graph->opset >= 13 || x.shape[2] * x.shape[3] == 1);
+  const bool over_last = !IsNhwc(x) && e.inner == 1;
+  if (!log && (over_channels || over_last)) {
+    const size_t channels = over_channels ? x.shape[1] : e.axis;
+    const size_t rows = over_channels ? x.shape[0] * x.shape[2] * x.shape[3] : e.outer;
+    const size_t xs = over_channels ? ctx.in[0].pixel_stride : channels;
+    const size_t ys = over_channels ? ctx.out[0].pixel_stride : channels;
+    auto k = std::make_unique<XnnKernel>();
+    RETURN_IF_ERROR(Xnn(xnn_create_softmax_nc_f32(channels, xs, ys, 0, k->slot()), n, "create softmax"));
+    RETURN_IF_ERROR(Xnn(xnn_setup_softmax_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool), n, "setup softmax"));
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+  return LowerRowMajor(ctx, [e, log](const std::vector<const float*>& in, const std::vector<float*>& out)
+                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    const float* x = in[0];
+    float* y = out[0];
+    return MakeFnKernel([=](pthreadpool_t pool) { kernels::Softmax(x, y, e.outer, e.axis, e.inner, log, pool); });
+  });
+}
+
+}  // namespace
+
+extern const OpDef kSoftmaxOp = {"Softmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
+extern const OpDef kLogSoftmaxOp = {"LogSoftmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
+
+}  // namespace onnxrun

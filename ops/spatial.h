@@ -1,0 +1,23 @@
+// Window geometry shared by Conv and the pools: kernel, strides, dilations, pads (explicit or
+// auto_pad), ceil_mode, output size -- all per the ONNX spec, for 2-D spatial inputs.
+#pragma once
+
+#include "ops/op.h"
+
+namespace onnxrun {
+
+struct Window2d {
+  int64_t kh = 1, kw = 1;
+  int64_t sh = 1, sw = 1;
+  int64_t dh = 1, dw = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool ceil_mode = false;
+  int64_t out_h = 0, out_w = 0;
+};
+
+// `kernel` = {kh, kw} when known from a weight tensor, empty to read attribute 'kernel_shape'.
+// Validates every attribute's length and values; errors name node and attribute.
+absl::StatusOr<Window2d> ResolveWindow(const ir::Node& n, int64_t in_h, int64_t in_w,
+                                       std::vector<int64_t> kernel, bool allow_ceil_mode);
+
+}  // namespace onnxrun

@@ -1,0 +1,184 @@
+// Elementwise activations: Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Elu, ...
+// Rank-4 inputs may be channel slices (strided in and out); all may run in place.
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "ops/kernels/kernels.h"
+#include "ops/xnn_kernel.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+using namespace op_util;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct UnarySpec {
+  const char* op;
+  kernels::UnaryOp kind;
+};
+constexpr UnarySpec kSpecs[] = {
+    {"Relu", kernels::UnaryOp::kRelu},       {"Clip", kernels::UnaryOp::kClip},
+    {"Sigmoid", kernels::UnaryOp::kSigmoid}, {"Tanh", kernels::UnaryOp::kTanh},
+    {"HardSigmoid", kernels::UnaryOp::kHardSigmoid}, {"HardSwish", kernels::UnaryOp::kHardSwish},
+    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu}, {"Elu", kernels::UnaryOp::kElu},
+    {"Selu", kernels::UnaryOp::kSelu},       {"Softplus", kernels::UnaryOp::kSoftplus},
+    {"Softsign", kernels::UnaryOp::kSoftsign}, {"Exp", kernels::UnaryOp::kExp},
+    {"Log", kernels::UnaryOp::kLog},         {"Sqrt", kernels::UnaryOp::kSqrt},
+    {"Abs", kernels::UnaryOp::kAbs},         {"Neg", kernels::UnaryOp::kNeg},
+    {"Reciprocal", kernels::UnaryOp::kReciprocal}, {"Floor", kernels::UnaryOp::kFloor},
+    {"Ceil", kernels::UnaryOp::kCeil},       {"Erf", kernels::UnaryOp::kErf},
+};
+
+const UnarySpec* SpecOf(const std::string& op) {
+  for (const auto& s : kSpecs)
+    if (op == s.op) return &s;
+  return nullptr;
+}
+
+// Clip bounds: attributes before opset 11, optional constant inputs from 11 on.
+absl::StatusOr<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir::Node& n) {
+  float lo = -kInf, hi = kInf;
+  if (g.opset < 11) {
+    ASSIGN_OR_RETURN(lo, n.Float("min", -std::numeric_limits<float>::max()));
+    ASSIGN_OR_RETURN(hi, n.Float("max", std::numeric_limits<float>::max()));
+    return std::make_pair(lo, hi);
+  }
+  for (size_t i = 1; i <= 2; ++i) {
+    if (n.input(i) < 0) continue;
+    const auto& v = g.value(n.inputs[i]);
+    if (!v.is_constant())
+      return Unsupported(n, absl::StrCat(i == 1 ? "'min'" : "'max'", " input '", v.name,
+                                         "' is computed at run time; it must be constant"));
+    if (v.constant->num_elements() != 1)
+      return Invalid(n, absl::StrCat("input '", v.name, "' must be a scalar"));
+    const float b = v.constant->dtype() == DataType::kFloat32 ? v.constant->values()[0]
+                                                              : static_cast<float>(v.constant->ints()[0]);
+    (i == 1 ? lo : hi) = b;
+  }
+  return std::make_pair(lo, hi);
+}
+
+absl::StatusOr<kernels::UnaryParams> ParamsOf(const ir::Graph& g, const ir::Node& n) {
+  kernels::UnaryParams p;
+  if (n.op == "Clip") {
+    ASSIGN_OR_RETURN(auto b, ClipBounds(g, n));
+    p.alpha = b.first;
+    p.beta = b.second;
+  } else if (n.op == "LeakyRelu") {
+    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 0.01f));
+  } else if (n.op == "HardSigmoid") {
+    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 0.2f));
+    ASSIGN_OR_RETURN(p.beta, n.Float("beta", 0.5f));
+  } else if (n.op == "Elu") {
+    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 1.0f));
+  } else if (n.op == "Selu") {
+    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 1.67326319217681884765625f));
+    ASSIGN_OR_RETURN(p.beta, n.Float("gamma", 1.05070102214813232421875f));
+  }
+  return p;
+}
+
+absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, n.op == "Clip" ? 3 : 1));
+  RETURN_IF_ERROR(RequireFloat(g, n, 0));
+  RETURN_IF_ERROR(ParamsOf(g, n).status());
+  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
+  return absl::OkStatus();
+}
+
+absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+  const Tensor& x = *g.value(n.inputs[0]).constant;
+  ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(g, n));
+  Tensor y(x.shape());
+  kernels::Unary(SpecOf(n.op)->kind, x.data(), x.num_elements(), y.data(), x.num_elements(), 1,
+                 x.num_elements(), p);
+  out->push_back(std::move(y));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const auto& x = ctx.input(0);
+  // Rows x channels view: NHWC pixels x C (strided), or one flat row.
+  size_t rows = 1, channels = ir::NumElements(x.shape);
+  size_t xs = channels, ys = channels;
+  if (IsNhwc(x)) {
+    rows = x.shape[0] * x.shape[2] * x.shape[3];
+    channels = x.shape[1];
+    xs = ctx.in[0].pixel_stride;
+    ys = ctx.out[0].pixel_stride;
+  }
+  ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, n));
+  float lo = n.clamp_min, hi = n.clamp_max;
+  auto k = std::make_unique<XnnKernel>();
+  xnn_status st = xnn_status_unsupported_parameter;
+  if (n.op == "Relu" || n.op == "Clip") {
+    if (n.op == "Relu") lo = std::max(lo, 0.0f);
+    else { lo = std::max(lo, p.alpha); hi = std::min(hi, p.beta); }
+    st = xnn_create_clamp_nc_f32(channels, xs, ys, lo, hi, 0, k->slot());
+    if (st == xnn_status_success)
+      st = xnn_setup_clamp_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+    if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
+    lo = -kInf; hi = kInf;  // own kernel below applies Clip's bounds itself
+  } else if (!n.has_clamp() && n.op == "Sigmoid") {
+    st = xnn_create_sigmoid_nc_f32(channels, xs, ys, 0, k->slot());
+    if (st == xnn_status_success)
+      st = xnn_setup_sigmoid_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+  } else if (!n.has_clamp() && n.op == "HardSwish") {
+    st = xnn_create_hardswish_nc_f32(channels, xs, ys, 0, k->slot());
+    if (st == xnn_status_success)
+      st = xnn_setup_hardswish_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+  } else if (!n.has_clamp() && n.op == "LeakyRelu") {
+    st = xnn_create_leaky_relu_nc_f32(channels, xs, ys, p.alpha, 0, k->slot());
+    if (st == xnn_status_success)
+      st = xnn_setup_leaky_relu_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+  }
+  if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
+  const kernels::UnaryOp kind = SpecOf(n.op)->kind;
+  const float* in = ctx.in[0].data;
+  float* out = ctx.out[0].data;
+  const bool clamp = lo != -kInf || hi != kInf;
+  return MakeFnKernel([=](pthreadpool_t pool) {
+    kernels::Unary(kind, in, xs, out, ys, rows, channels, p, pool);
+    if (clamp) {
+      kernels::UnaryParams c;
+      c.alpha = lo;
+      c.beta = hi;
+      kernels::Unary(kernels::UnaryOp::kClip, out, ys, out, ys, rows, channels, c, pool);
+    }
+  });
+}
+
+uint32_t UnaryCaps(const ir::Graph&, const ir::Node&) {
+  return kCapStridedInput | kCapStridedOutput | kCapInPlace;
+}
+
+}  // namespace
+
+#define ONNXRUN_UNARY_OP(name) \
+  extern const OpDef k##name##Op = {#name, InferUnary, FoldUnary, LowerUnary, UnaryCaps};
+ONNXRUN_UNARY_OP(Relu)
+ONNXRUN_UNARY_OP(Clip)
+ONNXRUN_UNARY_OP(Sigmoid)
+ONNXRUN_UNARY_OP(Tanh)
+ONNXRUN_UNARY_OP(HardSigmoid)
+ONNXRUN_UNARY_OP(HardSwish)
+ONNXRUN_UNARY_OP(LeakyRelu)
+ONNXRUN_UNARY_OP(Elu)
+ONNXRUN_UNARY_OP(Selu)
+ONNXRUN_UNARY_OP(Softplus)
+ONNXRUN_UNARY_OP(Softsign)
+ONNXRUN_UNARY_OP(Exp)
+ONNXRUN_UNARY_OP(Log)
+ONNXRUN_UNARY_OP(Sqrt)
+ONNXRUN_UNARY_OP(Abs)
+ONNXRUN_UNARY_OP(Neg)
+ONNXRUN_UNARY_OP(Reciprocal)
+ONNXRUN_UNARY_OP(Floor)
+ONNXRUN_UNARY_OP(Ceil)
+ONNXRUN_UNARY_OP(Erf)
+#undef ONNXRUN_UNARY_OP
+
+}  // namespace onnxrun

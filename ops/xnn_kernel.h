@@ -1,0 +1,62 @@
+// A Kernel wrapping one XNNPACK operator, created and set up at load.
+#pragma once
+
+#include <xnnpack.h>
+
+#include "ops/op.h"
+
+namespace onnxrun {
+
+class XnnKernel : public Kernel {
+ public:
+  explicit XnnKernel(xnn_operator_t op = nullptr) : op_(op) {}
+  ~XnnKernel() override {
+    if (op_) xnn_delete_operator(op_);
+  }
+  xnn_operator_t* slot() { return &op_; }
+  xnn_operator_t op() const { return op_; }
+  absl::Status Run(pthreadpool_t pool) override {
+    if (xnn_run_operator(op_, pool) != xnn_status_success)
+      return absl::InternalError("XNNPACK operator failed to run");
+    return absl::OkStatus();
+  }
+
+ private:
+  xnn_operator_t op_;
+};
+
+// A Kernel running a sequence of kernels (e.g. a copy per Concat input).
+class SequenceKernel : public Kernel {
+ public:
+  void Add(std::unique_ptr<Kernel> k) { steps_.push_back(std::move(k)); }
+  absl::Status Run(pthreadpool_t pool) override {
+    for (auto& k : steps_) {
+      absl::Status s = k->Run(pool);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::unique_ptr<Kernel>> steps_;
+};
+
+// A Kernel running a closure (own kernels).
+template <typename F>
+class FnKernel : public Kernel {
+ public:
+  explicit FnKernel(F f) : f_(std::move(f)) {}
+  absl::Status Run(pthreadpool_t pool) override {
+    f_(pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  F f_;
+};
+template <typename F>
+std::unique_ptr<Kernel> MakeFnKernel(F f) {
+  return std::make_unique<FnKernel<F>>(std::move(f));
+}
+
+}  // namespace onnxrun

@@ -1,0 +1,111 @@
+#include "runtime/exec/executor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ops/kernels/kernels.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+
+Executor::~Executor() {
+  kernels_.clear();  // XNNPACK operators before the memory they point at
+  std::free(arena_);
+}
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const MemoryPlan& plan,
+                                                           pthreadpool_t pool) {
+  std::unique_ptr<Executor> ex(new Executor());
+  ex->pool_ = pool;
+  const size_t bytes = std::max<int64_t>(64, plan.arena.total_bytes);
+  ex->arena_ = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  if (!ex->arena_)
+    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate the ", bytes, "-byte arena"));
+  auto where = [&](int v) -> Placement {
+    const ValuePlacement& p = plan.values[v];
+    if (p.buffer < 0) return {};
+    char* base = reinterpret_cast<char*>(ex->arena_) + plan.arena.offsets[p.buffer];
+    return {reinterpret_cast<float*>(base) + p.element_offset, p.pixel_stride};
+  };
+
+  // Remaining readers of each constant, so its memory goes as soon as the last one is lowered.
+  std::vector<int> remaining(g.values.size(), 0);
+  for (const ir::Node& n : g.nodes)
+    for (int v : n.inputs)
+      if (v >= 0 && g.value(v).is_constant()) ++remaining[v];
+  for (int v : g.outputs) remaining[v] += g.value(v).is_constant() ? 1 : 0;
+
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (!plan.node_is_noop[i]) {
+      const OpDef* def = FindOp(n.domain, n.op);
+      if (!def || !def->lower)
+        return absl::InternalError(absl::StrCat(n.Describe(), ": no kernel for this op"));
+      LowerContext ctx;
+      ctx.graph = &g;
+      ctx.node = &n;
+      ctx.pool = pool;
+      for (int v : n.inputs) ctx.in.push_back(v >= 0 ? where(v) : Placement{});
+      for (int v : n.outputs) ctx.out.push_back(v >= 0 ? where(v) : Placement{});
+      ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, def->lower(ctx));
+      ex->kernels_.push_back(std::move(k));
+    }
+    for (int v : n.inputs)
+      if (v >= 0 && g.value(v).is_constant() && --remaining[v] == 0) g.value(v).constant.reset();
+  }
+
+  for (int v : g.inputs) {
+    Endpoint e;
+    Placement p = where(v);
+    e.data = p.data;
+    e.pixel_stride = p.pixel_stride;
+    e.shape = g.value(v).shape;
+    e.nhwc = op_util::IsNhwc(g.value(v));
+    ex->inputs_.push_back(std::move(e));
+  }
+  for (int v : g.outputs) {
+    Endpoint e;
+    e.shape = g.value(v).shape;
+    if (g.value(v).is_constant()) {
+      e.constant = g.value(v).constant;
+    } else {
+      Placement p = where(v);
+      e.data = p.data;
+      e.pixel_stride = p.pixel_stride;
+      e.nhwc = op_util::IsNhwc(g.value(v));
+    }
+    ex->outputs_.push_back(std::move(e));
+  }
+  return ex;
+}
+
+absl::Status Executor::Run(const std::vector<const float*>& inputs,
+                           const std::vector<float*>& outputs) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Endpoint& e = inputs_[i];
+    if (!e.data) continue;  // an input nothing reads
+    if (e.nhwc) {
+      kernels::NchwToNhwc(inputs[i], e.data, e.shape[0], e.shape[1], e.shape[2] * e.shape[3],
+                          e.pixel_stride, pool_);
+    } else {
+      std::memcpy(e.data, inputs[i], ir::NumElements(e.shape) * sizeof(float));
+    }
+  }
+  for (auto& k : kernels_) RETURN_IF_ERROR(k->Run(pool_));
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    const Endpoint& e = outputs_[i];
+    const size_t count = ir::NumElements(e.shape);
+    if (e.constant) {
+      std::memcpy(outputs[i], e.constant->data(), count * sizeof(float));
+    } else if (e.nhwc) {
+      kernels::NhwcToNchw(e.data, e.pixel_stride, outputs[i], e.shape[0], e.shape[1],
+                          e.shape[2] * e.shape[3], pool_);
+    } else {
+      std::memcpy(outputs[i], e.data, count * sizeof(float));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace onnxrun

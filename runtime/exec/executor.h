@@ -1,0 +1,45 @@
+// Runs a prepared graph: one arena, kernels created (weights packed, pointers bound) at load.
+// Run() converts graph inputs from NCHW into the arena, runs every kernel, converts outputs back.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ops/op.h"
+#include "runtime/ir/graph.h"
+#include "runtime/plan/memory_plan.h"
+
+namespace onnxrun {
+
+class Executor {
+ public:
+  // Lowers every node of `g` (which it may strip of constants as their last reader is lowered,
+  // releasing weight memory once XNNPACK has packed it). `pool` may be null.
+  static absl::StatusOr<std::unique_ptr<Executor>> Create(ir::Graph& g, const MemoryPlan& plan,
+                                                          pthreadpool_t pool);
+  ~Executor();
+
+  // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i.
+  absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+  int num_kernels() const { return static_cast<int>(kernels_.size()); }
+
+ private:
+  struct Endpoint {
+    float* data = nullptr;        // in the arena
+    int64_t pixel_stride = 0;
+    ir::Shape shape;
+    bool nhwc = false;
+    std::shared_ptr<Tensor> constant;  // a graph output that folded to a constant
+  };
+  Executor() = default;
+
+  pthreadpool_t pool_ = nullptr;
+  float* arena_ = nullptr;
+  std::vector<std::unique_ptr<Kernel>> kernels_;
+  std::vector<Endpoint> inputs_, outputs_;
+};
+
+}  // namespace onnxrun

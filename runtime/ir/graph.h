@@ -1,0 +1,111 @@
+// The project's own IR: values (tensors) and nodes in topological order.
+//
+// Shapes are logical ONNX shapes (NCHW for images). Constant values (initializers and everything
+// folded at load) carry their data. Nodes removed by a pass are flagged `removed` and dropped by
+// Compact(); value ids stay stable until then.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "onnxrun/onnxrun.h"
+
+namespace onnxrun::ir {
+
+using Shape = std::vector<int64_t>;
+
+std::string ShapeString(const Shape& shape);
+int64_t NumElements(const Shape& shape);
+
+struct Attribute {
+  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph, kOther };
+  Kind kind = Kind::kOther;
+  int64_t i = 0;
+  float f = 0;
+  std::string s;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  std::vector<std::string> strings;
+  std::shared_ptr<Tensor> tensor;
+};
+
+struct Value {
+  std::string name;
+  DataType dtype = DataType::kFloat32;
+  Shape shape;
+  bool shape_known = false;
+  std::shared_ptr<Tensor> constant;  // set for initializers and folded values
+  int producer = -1;                 // node index, -1 for graph inputs and constants
+  bool graph_input = false;
+  bool graph_output = false;
+  bool is_constant() const { return constant != nullptr; }
+};
+
+struct Node {
+  std::string name;
+  std::string op;
+  std::string domain;
+  std::vector<int> inputs;   // value ids; -1 marks an omitted optional input
+  std::vector<int> outputs;  // value ids; -1 marks an omitted optional output
+  std::map<std::string, Attribute> attrs;
+  // Activation fused by the optimizer: outputs are clamped to [clamp_min, clamp_max].
+  float clamp_min = -std::numeric_limits<float>::infinity();
+  float clamp_max = std::numeric_limits<float>::infinity();
+  std::vector<std::string> fused;  // names of ops folded into this node, for reports
+  bool removed = false;
+
+  bool has_clamp() const {
+    return clamp_min != -std::numeric_limits<float>::infinity() ||
+           clamp_max != std::numeric_limits<float>::infinity();
+  }
+  int input(size_t i) const { return i < inputs.size() ? inputs[i] : -1; }
+  // "node 'conv1' (Conv)" for messages.
+  std::string Describe() const;
+
+  // Attribute accessors with ONNX defaults; typed errors name node and attribute.
+  bool Has(const std::string& attr) const { return attrs.count(attr) > 0; }
+  absl::StatusOr<int64_t> Int(const std::string& attr, int64_t def) const;
+  absl::StatusOr<float> Float(const std::string& attr, float def) const;
+  absl::StatusOr<std::string> String(const std::string& attr, const std::string& def) const;
+  absl::StatusOr<std::vector<int64_t>> Ints(const std::string& attr,
+                                            std::vector<int64_t> def = {}) const;
+  absl::StatusOr<std::vector<float>> Floats(const std::string& attr,
+                                            std::vector<float> def = {}) const;
+};
+
+class Graph {
+ public:
+  std::vector<Value> values;
+  std::vector<Node> nodes;
+  std::vector<int> inputs;   // runtime graph inputs (not initializers)
+  std::vector<int> outputs;
+  int64_t opset = 0;
+  std::string producer;
+
+  int AddValue(Value v);
+  int AddConstant(const std::string& name, Tensor t);
+  const Value& value(int id) const { return values[id]; }
+  Value& value(int id) { return values[id]; }
+  // A fresh, unused value name with the given stem.
+  std::string UniqueName(const std::string& stem);
+
+  // consumers[v] = indices of (non-removed) nodes reading value v, in node order.
+  std::vector<std::vector<int>> Consumers() const;
+  // Drops removed nodes and recomputes producers.
+  void Compact();
+  // Checks structure: ids in range, each value produced once, topological order, outputs exist.
+  absl::Status Verify() const;
+  // Op histogram of live nodes (fused names like "Conv+Relu").
+  std::map<std::string, int> OpHistogram() const;
+
+ private:
+  int name_counter_ = 0;
+};
+
+}  // namespace onnxrun::ir

@@ -1,0 +1,150 @@
+#include "runtime/optimize/prepare.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ops/op.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
+  for (const auto& [name, shape] : options.input_shapes) {
+    bool found = false;
+    for (int id : g.inputs) found |= g.value(id).name == name;
+    if (!found && !options.bound_inputs.count(name))
+      return absl::InvalidArgumentError(absl::StrCat("the model has no input named '", name, "'"));
+  }
+  std::vector<int> runtime_inputs;
+  for (int id : g.inputs) {
+    ir::Value& v = g.value(id);
+    auto bound = options.bound_inputs.find(v.name);
+    if (bound != options.bound_inputs.end()) {
+      v.constant = std::make_shared<Tensor>(bound->second);
+      v.dtype = bound->second.dtype();
+      v.shape = bound->second.shape();
+      v.shape_known = true;
+      v.graph_input = false;
+      continue;
+    }
+    if (v.dtype != DataType::kFloat32)
+      return absl::UnimplementedError(absl::StrCat(
+          "input '", v.name, "' is ", DataTypeName(v.dtype),
+          "; only float32 inputs are computed at run time (bind it at load to fold it)"));
+    auto given = options.input_shapes.find(v.name);
+    if (given != options.input_shapes.end()) {
+      if (v.shape_known && v.shape.size() != given->second.size())
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", v.name, "': shape ", ir::ShapeString(given->second), " has rank ",
+            given->second.size(), " but the model declares rank ", v.shape.size(), " ",
+            ir::ShapeString(v.shape)));
+      for (size_t i = 0; v.shape_known && i < v.shape.size(); ++i)
+        if (v.shape[i] >= 0 && v.shape[i] != given->second[i])
+          return absl::InvalidArgumentError(absl::StrCat(
+              "input '", v.name, "': shape ", ir::ShapeString(given->second),
+              " does not match the model's ", ir::ShapeString(v.shape), " at dimension ", i));
+      for (int64_t d : given->second)
+        if (d < 0)
+          return absl::InvalidArgumentError(absl::StrCat("input '", v.name, "': shape ",
+                                                         ir::ShapeString(given->second),
+                                                         " has a negative dimension"));
+      v.shape = given->second;
+    } else {
+      if (!v.shape_known)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", v.name, "' has no declared shape; give one in SessionOptions::input_shapes"));
+      for (int64_t& d : v.shape)
+        if (d < 0) d = 1;  // dynamic dimensions default to 1
+    }
+    v.shape_known = true;
+    runtime_inputs.push_back(id);
+  }
+  g.inputs = runtime_inputs;
+  return absl::OkStatus();
+}
+
+bool InputsKnown(const ir::Graph& g, const ir::Node& n) {
+  for (int v : n.inputs)
+    if (v >= 0 && !g.value(v).shape_known) return false;
+  return true;
+}
+
+bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
+  for (int v : n.inputs)
+    if (v >= 0 && !g.value(v).is_constant()) return false;
+  return true;
+}
+
+}  // namespace
+
+absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
+  RETURN_IF_ERROR(BindInputs(g, options));
+  std::vector<std::string> unsupported;
+  int folds = 0;
+  for (ir::Node& n : g.nodes) {
+    const OpDef* def = FindOp(n.domain, n.op);
+    if (!def) {
+      unsupported.push_back(absl::StrCat(
+          "node '", n.name, "' (", n.domain.empty() ? "" : n.domain + ".", n.op, ", opset ",
+          g.opset, "): op is not supported"));
+      continue;
+    }
+    if (!InputsKnown(g, n)) continue;  // downstream of an unsupported node
+    absl::Status s = def->infer(g, n);
+    if (absl::IsUnimplemented(s)) {
+      unsupported.push_back(absl::StrCat(s.message(), " [opset ", g.opset, "]"));
+      continue;
+    }
+    RETURN_IF_ERROR(s);
+    const uint32_t caps = def->caps ? def->caps(g, n) : 0;
+    if (def->fold && ((caps & kCapFoldsFromShape) || InputsConstant(g, n))) {
+      std::vector<Tensor> outs;
+      RETURN_IF_ERROR(def->fold(g, n, &outs));
+      for (size_t i = 0; i < n.outputs.size() && i < outs.size(); ++i) {
+        if (n.outputs[i] < 0) continue;
+        ir::Value& v = g.value(n.outputs[i]);
+        v.dtype = outs[i].dtype();
+        v.shape = outs[i].shape();
+        v.shape_known = true;
+        v.constant = std::make_shared<Tensor>(std::move(outs[i]));
+        v.producer = -1;
+      }
+      n.removed = true;
+      ++folds;
+      continue;
+    }
+    for (int out : n.outputs) {
+      if (out < 0) continue;
+      const ir::Value& v = g.value(out);
+      if (v.dtype != DataType::kFloat32)
+        unsupported.push_back(absl::StrCat(n.Describe(), ": output '", v.name, "' is ",
+                                           DataTypeName(v.dtype),
+                                           " computed at run time; only float32 is [opset ",
+                                           g.opset, "]"));
+    }
+  }
+  if (!unsupported.empty())
+    return absl::UnimplementedError(absl::StrCat(unsupported.size(), " unsupported node",
+                                                 unsupported.size() == 1 ? "" : "s", ":\n  ",
+                                                 absl::StrJoin(unsupported, "\n  ")));
+  for (int out : g.outputs)
+    if (g.value(out).dtype != DataType::kFloat32)
+      return absl::UnimplementedError(absl::StrCat("graph output '", g.value(out).name, "' is ",
+                                                   DataTypeName(g.value(out).dtype),
+                                                   "; only float32 outputs are supported"));
+  g.Compact();
+  if (folded) *folded = folds;
+  return absl::OkStatus();
+}
+
+absl::Status InferShapes(ir::Graph& g) {
+  for (ir::Node& n : g.nodes) {
+    if (n.removed) continue;
+    const OpDef* def = FindOp(n.domain, n.op);
+    if (!def) return absl::InternalError(absl::StrCat(n.Describe(), ": unknown op after a pass"));
+    RETURN_IF_ERROR(def->infer(g, n));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace onnxrun

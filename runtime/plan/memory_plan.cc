@@ -1,0 +1,227 @@
+#include "runtime/plan/memory_plan.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ops/op.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+namespace {
+
+// Union of values sharing memory: every value points at a base value (itself for a root) and an
+// element offset inside the base. Chains resolve to (root, offset).
+class Aliases {
+ public:
+  explicit Aliases(size_t n) : base_(n), offset_(n, 0) {
+    for (size_t i = 0; i < n; ++i) base_[i] = static_cast<int>(i);
+  }
+  std::pair<int, int64_t> Resolve(int v) const {
+    int64_t off = 0;
+    while (base_[v] != v) {
+      off += offset_[v];
+      v = base_[v];
+    }
+    return {v, off};
+  }
+  bool IsRoot(int v) const { return base_[v] == v; }
+  void Attach(int v, int base, int64_t offset) {
+    base_[v] = base;
+    offset_[v] = offset;
+  }
+  // Values attached directly to v.
+  bool HasDependents(int v) const {
+    for (size_t i = 0; i < base_.size(); ++i)
+      if (static_cast<int>(i) != v && base_[i] == v) return true;
+    return false;
+  }
+
+ private:
+  std::vector<int> base_;
+  std::vector<int64_t> offset_;
+};
+
+int64_t Channels(const ir::Value& v) {
+  if (op_util::IsNhwc(v)) return v.shape[1];
+  return v.shape.empty() ? 1 : v.shape.back();
+}
+
+}  // namespace
+
+absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOptions& options) {
+  const int num_nodes = static_cast<int>(g.nodes.size());
+  const int num_values = static_cast<int>(g.values.size());
+  MemoryPlan plan;
+  plan.node_is_noop.assign(num_nodes, false);
+  plan.concat_input_in_place.resize(num_nodes);
+
+  // Which values exist at run time, and when they are written and last read.
+  std::vector<bool> runtime(num_values, false);
+  std::vector<int> def_step(num_values, 0), last_step(num_values, 0);
+  for (int v : g.inputs) runtime[v] = true;
+  for (int i = 0; i < num_nodes; ++i)
+    for (int v : g.nodes[i].outputs)
+      if (v >= 0) {
+        runtime[v] = true;
+        def_step[v] = last_step[v] = i + 1;
+      }
+  const auto consumers = g.Consumers();
+  for (int v = 0; v < num_values; ++v) {
+    if (!runtime[v]) continue;
+    for (int c : consumers[v]) last_step[v] = std::max(last_step[v], c + 1);
+    if (g.value(v).graph_output) last_step[v] = num_nodes + 1;
+  }
+  for (int v : g.outputs)
+    if (runtime[v]) last_step[v] = num_nodes + 1;
+
+  Aliases alias(num_values);
+  auto caps = [&](int node) { return CapsOf(g, g.nodes[node]); };
+  auto readers_take_strides = [&](int v, int except) {
+    for (int c : consumers[v])
+      if (c != except && !(caps(c) & kCapStridedInput)) return false;
+    return true;
+  };
+
+  // 1. Views: the output is the input's memory.
+  if (options.in_place) {
+    for (int i = 0; i < num_nodes; ++i) {
+      const ir::Node& n = g.nodes[i];
+      if (!(caps(i) & kCapAlias)) continue;
+      const int x = n.inputs[0], y = n.outputs[0];
+      if (!runtime[x] || !runtime[y]) continue;
+      alias.Attach(y, x, 0);
+      plan.node_is_noop[i] = true;
+    }
+  }
+
+  // 2. Concat in place, last concat first so nested concats (DenseNet) share one buffer.
+  int concats = 0;
+  for (int i = num_nodes - 1; i >= 0; --i) {
+    const ir::Node& n = g.nodes[i];
+    if (!(caps(i) & kCapConcat)) continue;
+    ++concats;
+    plan.concat_input_in_place[i].assign(n.inputs.size(), false);
+    if (!options.concat_in_place) continue;
+    const int c = n.outputs[0];
+    // Offsets of the inputs inside the output, in channels.
+    std::vector<int64_t> offsets;
+    int64_t acc = 0;
+    for (int x : n.inputs) {
+      offsets.push_back(acc);
+      acc += g.value(x).shape[1];
+    }
+    // (a) Every input already sits, in order, inside one buffer: the concat is a view of it.
+    {
+      auto [r0, o0] = alias.Resolve(n.inputs[0]);
+      bool view = alias.IsRoot(c) && !alias.HasDependents(c) && r0 != n.inputs[0] &&
+                  readers_take_strides(c, -1);
+      for (size_t k = 0; view && k < n.inputs.size(); ++k) {
+        auto [r, o] = alias.Resolve(n.inputs[k]);
+        view = runtime[n.inputs[k]] && r == r0 && o == o0 + offsets[k];
+      }
+      if (view) {
+        alias.Attach(c, r0, o0);
+        plan.node_is_noop[i] = true;
+        plan.concat_input_in_place[i].assign(n.inputs.size(), true);
+        continue;
+      }
+    }
+    // (b) Producers write straight into their slice of the concat's buffer.
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const int x = n.inputs[k];
+      bool ok = runtime[x] && !g.value(x).graph_input && g.value(x).producer >= 0 &&
+                alias.IsRoot(x) && !alias.HasDependents(x) &&
+                (caps(g.value(x).producer) & kCapStridedOutput) &&
+                !plan.node_is_noop[g.value(x).producer] && readers_take_strides(x, i);
+      for (size_t j = 0; ok && j < n.inputs.size(); ++j) ok = j == k || n.inputs[j] != x;
+      if (!ok) continue;
+      alias.Attach(x, c, offsets[k]);
+      plan.concat_input_in_place[i][k] = true;
+    }
+    bool all = true;
+    for (size_t k = 0; k < n.inputs.size(); ++k) all = all && plan.concat_input_in_place[i][k];
+    plan.node_is_noop[i] = all;
+  }
+
+  // Group membership by root, for lifetime checks.
+  auto group_last_use = [&](int root, int except) {
+    int last = 0;
+    for (int v = 0; v < num_values; ++v)
+      if (runtime[v] && v != except && alias.Resolve(v).first == root) last = std::max(last, last_step[v]);
+    return last;
+  };
+  auto is_dense = [&](int v) {
+    auto [r, o] = alias.Resolve(v);
+    return Channels(g.value(r)) == Channels(g.value(v)) || !op_util::IsNhwc(g.value(v));
+  };
+
+  // 3. In-place elementwise ops over an input whose memory dies at this step.
+  if (options.in_place) {
+    for (int i = 0; i < num_nodes; ++i) {
+      const ir::Node& n = g.nodes[i];
+      const uint32_t cp = caps(i);
+      if (!(cp & kCapInPlace) || plan.node_is_noop[i]) continue;
+      const int y = n.outputs[0];
+      if (!runtime[y] || !alias.IsRoot(y) || alias.HasDependents(y)) continue;
+      const bool strided_ok = (cp & kCapStridedInput) && (cp & kCapStridedOutput);
+      for (int x : n.inputs) {
+        if (x < 0 || !runtime[x] || g.value(x).shape != g.value(y).shape) continue;
+        if (!strided_ok && !is_dense(x)) continue;
+        if (!strided_ok && !is_dense(y)) continue;
+        const int root = alias.Resolve(x).first;
+        if (group_last_use(root, -1) > i + 1) continue;  // someone reads that memory later
+        alias.Attach(y, x, 0);
+        break;
+      }
+    }
+  }
+
+  // 4. Buffers: one per root, live from its group's first write to its last read.
+  std::vector<int> buffer_of(num_values, -1);
+  plan.values.assign(num_values, ValuePlacement{});
+  int64_t naive = 0;
+  for (int v = 0; v < num_values; ++v) {
+    if (!runtime[v]) continue;
+    naive += ir::NumElements(g.value(v).shape) * int64_t(sizeof(float));
+    auto [root, off] = alias.Resolve(v);
+    if (buffer_of[root] < 0) {
+      buffer_of[root] = static_cast<int>(plan.buffers.size());
+      BufferRequest r;
+      r.size = ir::NumElements(g.value(root).shape) * int64_t(sizeof(float));
+      r.first_use = def_step[v];
+      r.last_use = last_step[v];
+      plan.buffers.push_back(r);
+    }
+    BufferRequest& r = plan.buffers[buffer_of[root]];
+    r.first_use = std::min(r.first_use, def_step[v]);
+    r.last_use = std::max(r.last_use, last_step[v]);
+    ValuePlacement& p = plan.values[v];
+    p.buffer = buffer_of[root];
+    p.element_offset = off;
+    p.pixel_stride = op_util::IsNhwc(g.value(v)) ? Channels(g.value(root)) : Channels(g.value(v));
+    if (op_util::IsNhwc(g.value(v)) && !op_util::IsNhwc(g.value(root)))
+      p.pixel_stride = Channels(g.value(v));  // a rank-4 view of a flat buffer (C or HW is 1)
+  }
+  plan.arena = PlanArena(plan.buffers);
+  RETURN_IF_ERROR(VerifyArenaPlan(plan.buffers, plan.arena));
+
+  MemoryReport& rep = plan.report;
+  rep.arena_bytes = plan.arena.total_bytes;
+  rep.naive_bytes = naive;
+  rep.lower_bound_bytes = ArenaLowerBound(plan.buffers);
+  for (int i = 0; i < num_nodes; ++i) {
+    if (plan.concat_input_in_place[i].empty()) continue;
+    bool copied = false;
+    for (size_t k = 0; k < plan.concat_input_in_place[i].size(); ++k)
+      if (!plan.concat_input_in_place[i][k]) {
+        copied = true;
+        rep.bytes_copied_per_run +=
+            ir::NumElements(g.value(g.nodes[i].inputs[k]).shape) * int64_t(sizeof(float));
+      }
+    (copied ? rep.concats_copied : rep.concats_in_place) += 1;
+  }
+  (void)concats;
+  return plan;
+}
+
+}  // namespace onnxrun

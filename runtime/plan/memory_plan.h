@@ -1,0 +1,47 @@
+// Memory plan of a prepared graph: where every run-time tensor lives in the one arena.
+//
+// Three layers, each ignorant of the next:
+//   1. aliasing (this file): which tensors share memory -- views (Reshape/Flatten/... declared
+//      kCapAlias), channel slices of a Concat's buffer (kCapConcat, producers with
+//      kCapStridedOutput, readers with kCapStridedInput), in-place elementwise ops (kCapInPlace)
+//      over an input whose last use they are;
+//   2. lifetimes: every buffer's first and last step;
+//   3. the arena planner (arena.h): intervals -> offsets, knowing nothing of graphs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "onnxrun/onnxrun.h"
+#include "runtime/ir/graph.h"
+#include "runtime/plan/arena.h"
+
+namespace onnxrun {
+
+struct MemoryPlanOptions {
+  bool in_place = true;         // views and in-place elementwise ops share memory
+  bool concat_in_place = true;  // producers write into their Concat slice
+};
+
+// Where one value lives. For NHWC (rank-4 float) values `pixel_stride` is the channel count of
+// the buffer it is a slice of; for others it equals the last dimension (dense).
+struct ValuePlacement {
+  int buffer = -1;              // index into MemoryPlan::buffers, -1 for constants
+  int64_t element_offset = 0;   // from the buffer's start, in floats
+  int64_t pixel_stride = 0;
+};
+
+struct MemoryPlan {
+  std::vector<ValuePlacement> values;    // indexed by value id
+  std::vector<BufferRequest> buffers;    // one per memory root, lifetimes in steps
+  ArenaPlan arena;
+  // Steps: 0 = graph input conversion, node i runs at step i + 1, outputs read at nodes + 1.
+  std::vector<bool> node_is_noop;        // the node's output already is its input's memory
+  std::vector<std::vector<bool>> concat_input_in_place;  // per node, per input
+  MemoryReport report;
+};
+
+absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOptions& options);
+
+}  // namespace onnxrun

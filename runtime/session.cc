@@ -1,0 +1,149 @@
+// The public Session: load -> infer & fold -> optimize -> plan -> lower, then Run.
+#include <xnnpack.h>
+
+#include <mutex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "loaders/onnx_loader.h"
+#include "onnxrun/onnxrun.h"
+#include "runtime/exec/executor.h"
+#include "runtime/optimize/pass.h"
+#include "runtime/optimize/prepare.h"
+#include "runtime/plan/memory_plan.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+
+const char* Version() { return "0.1.0"; }
+
+class Session::Impl {
+ public:
+  ~Impl() {
+    executor.reset();
+    if (pool) pthreadpool_destroy(pool);
+  }
+  pthreadpool_t pool = nullptr;
+  std::unique_ptr<Executor> executor;
+  std::vector<TensorInfo> inputs, outputs;
+  ModelReport report;
+};
+
+namespace {
+
+absl::Status InitXnnpack() {
+  static absl::Status status = [] {
+    if (xnn_initialize(nullptr) != xnn_status_success)
+      return absl::InternalError("XNNPACK failed to initialize (unsupported CPU?)");
+    return absl::OkStatus();
+  }();
+  return status;
+}
+
+double Gflops(const ir::Graph& g) {
+  double flops = 0;
+  for (const ir::Node& n : g.nodes) {
+    const auto& out = g.value(n.outputs[0]).shape;
+    if (n.op == "Conv" && n.inputs.size() > 1) {
+      const auto& w = g.value(n.inputs[1]).shape;
+      flops += 2.0 * ir::NumElements(out) * w[1] * w[2] * w[3];
+    } else if ((n.op == "Gemm" || n.op == "MatMul") && !g.value(n.inputs[0]).shape.empty()) {
+      flops += 2.0 * ir::NumElements(out) * g.value(n.inputs[0]).shape.back();
+    }
+  }
+  return flops / 1e9;
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
+const ModelReport& Session::report() const { return impl_->report; }
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
+                                                       const SessionOptions& options) {
+  RETURN_IF_ERROR(InitXnnpack());
+  if (options.num_threads < 1 || options.num_threads > 256)
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_threads is ", options.num_threads, "; expected 1 to 256"));
+  ASSIGN_OR_RETURN(ir::Graph g, LoadOnnxModel(path));
+  auto impl = std::make_unique<Impl>();
+  ModelReport& rep = impl->report;
+  rep.opset = g.opset;
+  rep.producer = g.producer;
+  rep.ops_before = g.OpHistogram();
+  for (const auto& v : g.values)
+    if (v.is_constant() && v.dtype == DataType::kFloat32) rep.parameters += v.constant->num_elements();
+  std::map<std::string, ir::Shape> declared;
+  for (int id : g.inputs) declared[g.value(id).name] = g.value(id).shape;
+
+  PrepareOptions prep{options.input_shapes, options.bound_inputs};
+  int folded = 0;
+  absl::Status s = InferAndFold(g, prep, &folded);
+  if (!s.ok()) return absl::Status(s.code(), absl::StrCat("model '", path, "': ", s.message()));
+  rep.passes.push_back({"fold_constants", folded});
+  if (options.optimize) RETURN_IF_ERROR(Optimize(g, &rep.passes));
+  rep.ops_after = g.OpHistogram();
+  rep.gflops = Gflops(g);
+
+  for (int id : g.inputs) {
+    const auto& v = g.value(id);
+    impl->inputs.push_back({v.name, DataTypeName(v.dtype), v.shape, declared[v.name]});
+  }
+  for (int id : g.outputs) {
+    const auto& v = g.value(id);
+    impl->outputs.push_back({v.name, DataTypeName(v.dtype), v.shape, v.shape});
+  }
+
+  MemoryPlanOptions mopt{options.in_place, options.concat_in_place};
+  ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(g, mopt));
+  rep.memory = plan.report;
+  if (options.num_threads > 1) {
+    impl->pool = pthreadpool_create(options.num_threads);
+    if (!impl->pool) return absl::ResourceExhaustedError("cannot create the thread pool");
+  }
+  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(g, plan, impl->pool);
+  if (!ex.ok())
+    return absl::Status(ex.status().code(), absl::StrCat("model '", path, "': ", ex.status().message()));
+  impl->executor = std::move(*ex);
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*>>& inputs,
+                          std::vector<Tensor>* outputs) {
+  if (!outputs) return absl::InvalidArgumentError("Run: outputs must not be null");
+  std::vector<const float*> in(impl_->inputs.size(), nullptr);
+  for (const auto& [name, t] : inputs) {
+    size_t k = 0;
+    while (k < impl_->inputs.size() && impl_->inputs[k].name != name) ++k;
+    if (k == impl_->inputs.size())
+      return absl::InvalidArgumentError(absl::StrCat("Run: the model has no input named '", name, "'"));
+    if (in[k]) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
+    if (!t) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is null"));
+    if (t->dtype() != DataType::kFloat32)
+      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is ",
+                                                     DataTypeName(t->dtype()), ", expected float32"));
+    if (t->shape() != impl_->inputs[k].shape)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Run: input '", name, "' has shape ", ir::ShapeString(t->shape()),
+          " but the session was prepared for ", ir::ShapeString(impl_->inputs[k].shape),
+          " (load with SessionOptions::input_shapes to change it)"));
+    if (static_cast<int64_t>(t->values().size()) != t->num_elements())
+      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' holds ",
+                                                     t->values().size(), " values for its shape"));
+    in[k] = t->data();
+  }
+  for (size_t k = 0; k < in.size(); ++k)
+    if (!in[k])
+      return absl::InvalidArgumentError(
+          absl::StrCat("Run: input '", impl_->inputs[k].name, "' is missing"));
+  outputs->clear();
+  std::vector<float*> out;
+  for (const auto& info : impl_->outputs) outputs->emplace_back(info.shape);
+  for (auto& t : *outputs) out.push_back(t.data());
+  return impl_->executor->Run(in, out);
+}
+
+}  // namespace onnxrun

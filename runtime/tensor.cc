@@ -1,0 +1,79 @@
+// Public Tensor type and test-data tensor file I/O.
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "loaders/tensor_proto.h"
+#include "onnxrun/onnxrun.h"
+#include "runtime/status.h"
+
+namespace onnxrun {
+
+static int64_t Product(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Tensor::Tensor(std::vector<int64_t> shape) : shape_(std::move(shape)), data_(Product(shape_)) {}
+
+Tensor::Tensor(std::vector<int64_t> shape, std::vector<float> data)
+    : shape_(std::move(shape)), data_(std::move(data)) {}
+
+Tensor Tensor::Ints(std::vector<int64_t> shape, std::vector<int64_t> data, DataType type) {
+  Tensor t;
+  t.dtype_ = type;
+  t.shape_ = std::move(shape);
+  t.ints_ = std::move(data);
+  return t;
+}
+
+int64_t Tensor::num_elements() const { return Product(shape_); }
+
+const char* DataTypeName(DataType type) {
+  switch (type) {
+    case DataType::kFloat32: return "float32";
+    case DataType::kInt64: return "int64";
+    case DataType::kInt32: return "int32";
+    case DataType::kBool: return "bool";
+    case DataType::kFloat64: return "float64";
+    case DataType::kFloat16: return "float16";
+    case DataType::kInt8: return "int8";
+    case DataType::kUint8: return "uint8";
+    case DataType::kString: return "string";
+    default: return "unsupported type";
+  }
+}
+
+absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot open tensor file '", path, "'"));
+  onnx::TensorProto proto;
+  if (!proto.ParseFromIstream(&f))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not a serialized onnx.TensorProto"));
+  if (name) *name = proto.name();
+  return TensorFromProto(&proto, "", absl::StrCat("tensor file '", path, "'"), true);
+}
+
+absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
+                             const std::string& name) {
+  onnx::TensorProto proto;
+  proto.set_name(name);
+  for (int64_t d : tensor.shape()) proto.add_dims(d);
+  if (tensor.dtype() == DataType::kFloat32) {
+    proto.set_data_type(onnx::TensorProto::FLOAT);
+    proto.set_raw_data(tensor.values().data(), tensor.values().size() * sizeof(float));
+  } else if (tensor.dtype() == DataType::kInt64) {
+    proto.set_data_type(onnx::TensorProto::INT64);
+    proto.set_raw_data(tensor.ints().data(), tensor.ints().size() * sizeof(int64_t));
+  } else {
+    return absl::UnimplementedError(absl::StrCat("writing ", DataTypeName(tensor.dtype()),
+                                                 " tensors is not supported"));
+  }
+  std::ofstream f(path, std::ios::binary);
+  if (!f || !proto.SerializeToOstream(&f))
+    return absl::InternalError(absl::StrCat("cannot write tensor file '", path, "'"));
+  return absl::OkStatus();
+}
+
+}  // namespace onnxrun
