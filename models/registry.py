@@ -89,9 +89,10 @@ ARCHS = {
 MULTI_OPSET = ["resnet50", "densenet121", "googlenet", "inception_v3", "mobilenet_v2",
                "se_resnext50_32x4d", "xception"]
 
-CI_SET = ["resnet18_op13", "resnet50_op13", "squeezenet1_1_op13", "mobilenet_v2_op13",
-          "densenet121_op13", "googlenet_op13", "inception_v3_op13", "lenet5_op13",
-          "resnet50_op9", "resnet50_op17"]
+# Fast, representative subset (~100 s on 2 cores). The opsets of one architecture are
+# adjacent so the calibrated model is built once and exported three times.
+CI_SET = ["resnet18_op13", "resnet50_op13", "resnet50_op9", "resnet50_op17", "squeezenet1_1_op13",
+          "mobilenet_v2_op13", "densenet121_op13", "googlenet_op13", "inception_v3_op13", "lenet5_op13"]
 
 
 def all_models():
