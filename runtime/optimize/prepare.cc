@@ -79,6 +79,13 @@ bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
 
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
   RETURN_IF_ERROR(BindInputs(g, options));
+  // Optional outputs nobody reads (Dropout's mask, BatchNormalization's statistics) are dropped.
+  const auto consumers = g.Consumers();
+  for (ir::Node& n : g.nodes)
+    for (size_t i = 1; i < n.outputs.size(); ++i) {
+      const int v = n.outputs[i];
+      if (v >= 0 && consumers[v].empty() && !g.value(v).graph_output) n.outputs[i] = -1;
+    }
   std::vector<std::string> unsupported;
   int folds = 0;
   for (ir::Node& n : g.nodes) {

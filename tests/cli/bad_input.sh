@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Bad input gets one clear message naming what and where, a non-zero exit, no crash, and nothing
+# on stdout. Usage: bad_input.sh ONNXRUN MODEL_DIR (a model dir in the ONNX test-data layout)
+set -u
+onnxrun=$1
+model=$2/model.onnx
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+# expect NAME EXPECTED_SUBSTRING -- command...
+expect() {
+  local name=$1 want=$2
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then
+    echo "FAIL $name: exit code $rc"; fail=1; return
+  fi
+  if [ -s "$tmp/out" ]; then echo "FAIL $name: wrote to stdout: $(head -c 200 "$tmp/out")"; fail=1; return; fi
+  if ! grep -q -- "$want" "$tmp/err"; then
+    echo "FAIL $name: stderr lacks '$want': $(cat "$tmp/err")"; fail=1; return
+  fi
+  echo "PASS $name: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
+}
+img=/usr/lib/python3/dist-packages/skimage/data/chelsea.png
+echo "not a model" > "$tmp/text.onnx"
+head -c 100000 "$model" > "$tmp/truncated.onnx"
+echo "not an image" > "$tmp/text.jpg"
+head -c 2000 "$img" > "$tmp/truncated.png"
+/usr/bin/python3 - "$tmp" <<'PY'
+import sys, onnx
+from onnx import helper, TensorProto
+d = sys.argv[1]
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+nodes = [helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
+         helper.make_node("Einsum", ["a"], ["b"], name="my_einsum", equation="ij->ji"),
+         helper.make_node("NonMaxSuppression", ["b"], ["y"], name="my_nms")]
+g = helper.make_graph(nodes, "bad", [x], [y])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/unsupported.onnx")
+nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1])]
+w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.1] * 108)
+g = helper.make_graph(nodes, "bad", [x], [y], [w])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/badattr.onnx")
+PY
+expect missing-model "cannot open model file" -- "$onnxrun" "$tmp/nope.onnx" "$img"
+expect not-onnx "not a valid ONNX model" -- "$onnxrun" "$tmp/text.onnx" "$img"
+expect truncated-model "truncated" -- "$onnxrun" "$tmp/truncated.onnx" "$img"
+expect unsupported-all "my_einsum' (Einsum, opset 13)" -- "$onnxrun" "$tmp/unsupported.onnx" "$img"
+expect unsupported-all-2 "my_nms' (NonMaxSuppression, opset 13)" -- "$onnxrun" "$tmp/unsupported.onnx" "$img"
+expect bad-attribute "node 'conv1' (Conv): attribute 'pads' has 3 values, expected 4" -- "$onnxrun" "$tmp/badattr.onnx" "$img"
+expect missing-image "image" -- "$onnxrun" "$model" "$tmp/nope.jpg"
+expect not-an-image "not a JPEG or PNG" -- "$onnxrun" "$model" "$tmp/text.jpg"
+expect truncated-image "truncated.png" -- "$onnxrun" "$model" "$tmp/truncated.png"
+expect bad-option "--top" -- "$onnxrun" "$model" "$img" --top abc
+expect bad-threads "thread" -- "$onnxrun" "$model" "$img" --threads 0
+exit $fail
