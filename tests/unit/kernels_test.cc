@@ -544,5 +544,415 @@ TEST(KernelsReduce, EdgeCases) {
   EXPECT_EQ(y[0], 1.f);
 }
 
+// ---------------------------------------------------------------- binary
+// Random pair of broadcast-compatible shapes.
+void RandBroadcastPair(std::mt19937& g, std::vector<size_t>* a, std::vector<size_t>* b) {
+  const size_t r = Dim(g, 7) - 1;
+  std::vector<size_t> out = RandShape(g, r, 5);
+  *a = out, *b = out;
+  for (size_t i = 0; i < r; ++i) {
+    if (g() % 3 == 0) (*a)[i] = 1;
+    else if (g() % 3 == 0) (*b)[i] = 1;
+  }
+  a->erase(a->begin(), a->begin() + std::min<size_t>(g() % 3, a->size()));
+  b->erase(b->begin(), b->begin() + std::min<size_t>(g() % 3, b->size()));
+}
+
+template <class T, class F>
+std::vector<T> RefBroadcast(const std::vector<T>& a, const std::vector<size_t>& as,
+                            const std::vector<T>& b, const std::vector<size_t>& bs,
+                            std::vector<size_t>* os, const F& f) {
+  const size_t r = std::max(as.size(), bs.size());
+  std::vector<size_t> A(r, 1), B(r, 1);
+  std::copy(as.begin(), as.end(), A.begin() + (r - as.size()));
+  std::copy(bs.begin(), bs.end(), B.begin() + (r - bs.size()));
+  os->assign(r, 1);
+  for (size_t i = 0; i < r; ++i) (*os)[i] = A[i] == 1 ? B[i] : A[i];
+  const auto ost = Strides(*os), ast = Strides(A), bst = Strides(B);
+  std::vector<T> y(Numel(*os));
+  for (size_t o = 0; o < y.size(); ++o) {
+    size_t ia = 0, ib = 0;
+    for (size_t i = 0; i < r; ++i) {
+      const size_t c = o / ost[i] % (*os)[i];
+      ia += (A[i] == 1 ? 0 : c) * ast[i];
+      ib += (B[i] == 1 ? 0 : c) * bst[i];
+    }
+    y[o] = f(a[ia], b[ib]);
+  }
+  return y;
+}
+
+TEST(KernelsBinary, FloatOpsBroadcastRandom) {
+  std::mt19937 g(9);
+  const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv,
+                          BinaryOp::kPow, BinaryOp::kMax, BinaryOp::kMin};
+  for (int it = 0; it < 350; ++it) {
+    const BinaryOp op = ops[it % 7];
+    std::vector<size_t> as, bs, os;
+    RandBroadcastPair(g, &as, &bs);
+    const bool pos = op == BinaryOp::kPow || op == BinaryOp::kDiv;
+    const auto a = Rand(Numel(as), g, pos ? 0.5f : -2.f, 2.f);
+    auto b = Rand(Numel(bs), g, pos ? 0.5f : -2.f, 2.f);
+    if (op == BinaryOp::kPow && it % 3 == 0 && b.size() == 1) b[0] = it % 2 ? 2.f : 0.5f;
+    const auto want = RefBroadcast<float>(a, as, b, bs, &os, [&](double u, double v) -> float {
+      switch (op) {
+        case BinaryOp::kAdd: return u + v;
+        case BinaryOp::kSub: return u - v;
+        case BinaryOp::kMul: return u * v;
+        case BinaryOp::kDiv: return u / v;
+        case BinaryOp::kPow: return std::pow(u, v);
+        case BinaryOp::kMax: return std::max(u, v);
+        default: return std::min(u, v);
+      }
+    });
+    size_t r, shp[kMaxRank];
+    ASSERT_TRUE(BroadcastShape(as.size(), as.data(), bs.size(), bs.data(), &r, shp));
+    ASSERT_EQ(std::vector<size_t>(shp, shp + r), os);
+    std::vector<float> y(want.size(), NAN);
+    const bool alias = Numel(as) == want.size() && as.size() == os.size() && it % 2;
+    std::vector<float> a2 = a;
+    ASSERT_TRUE(BroadcastBinary(op, a2.data(), as.size(), as.data(), b.data(), bs.size(),
+                                bs.data(), alias ? a2.data() : y.data()));
+    ExpectClose(alias ? a2.data() : y.data(), want.data(), want.size(), 0.1, "binary");
+  }
+  const size_t s2[1] = {2}, s3[1] = {3};
+  float y[3];
+  EXPECT_FALSE(BroadcastBinary(BinaryOp::kAdd, y, 1, s2, y, 1, s3, y));
+}
+
+TEST(KernelsBinary, Int64OpsBroadcastRandom) {
+  std::mt19937 g(10);
+  const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
+  for (int it = 0; it < 200; ++it) {
+    const BinaryOp op = ops[it % 4];
+    std::vector<size_t> as, bs, os;
+    RandBroadcastPair(g, &as, &bs);
+    std::vector<int64_t> a(Numel(as)), b(Numel(bs));
+    for (auto& v : a) v = int64_t(g() % 2001) - 1000;
+    for (auto& v : b) v = int64_t(g() % 201) - 100;
+    for (auto& v : b) v = v == 0 ? 7 : v;
+    const auto want = RefBroadcast<int64_t>(a, as, b, bs, &os, [&](int64_t u, int64_t v) {
+      switch (op) {
+        case BinaryOp::kAdd: return u + v;
+        case BinaryOp::kSub: return u - v;
+        case BinaryOp::kMul: return u * v;
+        default: return u / v;
+      }
+    });
+    std::vector<int64_t> y(want.size());
+    ASSERT_TRUE(BroadcastBinaryI64(op, a.data(), as.size(), as.data(), b.data(), bs.size(),
+                                   bs.data(), y.data()));
+    ASSERT_EQ(y, want);
+  }
+  const int64_t a[2] = {-7, 7}, z[1] = {0}, m1[1] = {-1}, big[1] = {INT64_MIN};
+  const size_t s2[1] = {2}, s1[1] = {1};
+  int64_t y[2];
+  ASSERT_TRUE(BroadcastBinaryI64(BinaryOp::kDiv, a, 1, s2, &a[1], 0, nullptr, y));
+  EXPECT_EQ(y[0], -1);  // truncation toward zero
+  EXPECT_FALSE(BroadcastBinaryI64(BinaryOp::kDiv, a, 1, s2, z, 1, s1, y));
+  EXPECT_FALSE(BroadcastBinaryI64(BinaryOp::kPow, a, 1, s2, a, 1, s2, y));
+  ASSERT_TRUE(BroadcastBinaryI64(BinaryOp::kDiv, big, 1, s1, m1, 1, s1, y));
+  EXPECT_EQ(y[0], INT64_MIN);
+}
+
+// ---------------------------------------------------------------- matmul
+TEST(KernelsMatMul, NumpySemanticsRandom) {
+  std::mt19937 g(11);
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (int it = 0; it < 150; ++it) {
+    const size_t m = Dim(g, it % 10 == 0 ? 70 : 9), k = Dim(g, it % 10 == 0 ? 300 : 9),
+                 n = Dim(g, it % 10 == 0 ? 600 : 9);
+    std::vector<size_t> ab, bb;
+    if (it % 3) RandBroadcastPair(g, &ab, &bb);
+    if (ab.size() > 4) ab.erase(ab.begin(), ab.end() - 4);  // keep right-aligned dims
+    if (bb.size() > 4) bb.erase(bb.begin(), bb.end() - 4);
+    std::vector<size_t> as = ab, bs = bb;
+    const bool a1d = it % 11 == 3 && ab.empty(), b1d = it % 7 == 2 && bb.empty();
+    if (a1d) as = {k}; else as.insert(as.end(), {m, k});
+    if (b1d) bs = {k}; else bs.insert(bs.end(), {k, n});
+    const auto a = Rand(Numel(as), g), b = Rand(Numel(bs), g);
+    size_t orank, oshape[kMaxRank];
+    ASSERT_TRUE(MatMulShape(as.size(), as.data(), bs.size(), bs.data(), &orank, oshape));
+    // Reference: broadcast batch, then naive triple loop.
+    std::vector<size_t> batch_shape;
+    const std::vector<float> dummy_a(Numel(ab)), dummy_b(Numel(bb));
+    RefBroadcast<float>(dummy_a, ab, dummy_b, bb, &batch_shape, [](float, float) { return 0.f; });
+    const size_t nb = batch_shape.size(), batch = Numel(batch_shape);
+    const size_t M = a1d ? 1 : m, N = b1d ? 1 : n;
+    std::vector<size_t> A(nb, 1), B(nb, 1);
+    std::copy(ab.begin(), ab.end(), A.begin() + (nb - ab.size()));
+    std::copy(bb.begin(), bb.end(), B.begin() + (nb - bb.size()));
+    const auto bst = Strides(batch_shape), ast = Strides(A), bbst = Strides(B);
+    std::vector<double> want(batch * M * N);
+    for (size_t t = 0; t < batch; ++t) {
+      size_t ia = 0, ib = 0;
+      for (size_t i = 0; i < nb; ++i) {
+        const size_t c = t / bst[i] % batch_shape[i];
+        ia += (A[i] == 1 ? 0 : c) * ast[i];
+        ib += (B[i] == 1 ? 0 : c) * bbst[i];
+      }
+      for (size_t i = 0; i < M; ++i)
+        for (size_t j = 0; j < N; ++j) {
+          double acc = 0;
+          for (size_t q = 0; q < k; ++q) acc += double(a[(ia * M + i) * k + q]) * b[(ib * k + q) * N + j];
+          want[(t * M + i) * N + j] = acc;
+        }
+    }
+    std::vector<size_t> expect_shape = batch_shape;
+    if (!a1d) expect_shape.push_back(m);
+    if (!b1d) expect_shape.push_back(n);
+    ASSERT_EQ(std::vector<size_t>(oshape, oshape + orank), expect_shape);
+    std::vector<float> y(want.size(), NAN);
+    ASSERT_TRUE(MatMul(a.data(), as.size(), as.data(), b.data(), bs.size(), bs.data(), y.data(),
+                       it % 2 ? pool : nullptr));
+    // Dot products of k terms of magnitude <= 1: tolerance scaled by sqrt(k).
+    ExpectClose(y.data(), want.data(), want.size(), std::sqrt(double(k)), "matmul");
+  }
+  pthreadpool_destroy(pool);
+  const size_t s23[2] = {2, 3}, s43[2] = {4, 3};
+  float z[12] = {};
+  size_t r, sh[kMaxRank];
+  EXPECT_FALSE(MatMulShape(2, s23, 2, s43, &r, sh));
+  EXPECT_FALSE(MatMul(z, 2, s23, z, 2, s43, z));
+}
+
+// ---------------------------------------------------------------- tensor
+TEST(KernelsTensor, GatherWrapsAndRejectsOutOfRange) {
+  std::mt19937 g(12);
+  for (int it = 0; it < 60; ++it) {
+    const size_t outer = Dim(g, 4), dim = Dim(g, 6), inner = Dim(g, 5), ni = Dim(g, 8) - 1;
+    std::vector<int64_t> x(outer * dim * inner), idx(ni);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = int64_t(i) * 3 - 7;
+    for (auto& v : idx) v = int64_t(g() % (2 * dim)) - int64_t(dim);
+    std::vector<int64_t> y(outer * ni * inner), want;
+    for (size_t o = 0; o < outer; ++o)
+      for (int64_t v : idx)
+        for (size_t r = 0; r < inner; ++r)
+          want.push_back(x[(o * dim + size_t(v < 0 ? v + int64_t(dim) : v)) * inner + r]);
+    ASSERT_TRUE(Gather(x.data(), y.data(), 8, outer, dim, inner, idx.data(), ni));
+    ASSERT_EQ(y, want);
+    std::vector<float> xf(x.begin(), x.end()), yf(y.size()), wantf(want.begin(), want.end());
+    ASSERT_TRUE(Gather(xf.data(), yf.data(), 4, outer, dim, inner, idx.data(), ni));
+    ASSERT_EQ(yf, wantf);
+    const int64_t bad[2] = {0, it % 2 ? int64_t(dim) : -int64_t(dim) - 1};
+    EXPECT_FALSE(Gather(x.data(), y.data(), 8, outer, dim, inner, bad, 2));
+  }
+}
+
+TEST(KernelsTensor, SliceOnnxClampingAndNegativeSteps) {
+  std::mt19937 g(13);
+  for (int it = 0; it < 300; ++it) {
+    const size_t r = Dim(g, 5);
+    const auto shape = RandShape(g, r, 6);
+    std::vector<int64_t> starts, ends, axes, steps;
+    for (size_t a = 0; a < r; ++a) {
+      if (g() % 3 == 0) continue;
+      const int64_t d = int64_t(shape[a]);
+      auto pick = [&]() -> int64_t {
+        switch (g() % 6) {
+          case 0: return INT64_MAX;
+          case 1: return INT64_MIN;
+          default: return int64_t(g() % (2 * d + 5)) - d - 2;
+        }
+      };
+      starts.push_back(pick());
+      ends.push_back(pick());
+      axes.push_back(g() % 2 ? int64_t(a) : int64_t(a) - int64_t(r));
+      steps.push_back((g() % 2 ? 1 : -1) * int64_t(Dim(g, 3)));
+    }
+    SliceSpec spec;
+    ASSERT_TRUE(MakeSliceSpec(r, shape.data(), starts.data(), ends.data(), axes.data(),
+                              steps.data(), axes.size(), &spec));
+    // Reference: per axis, python-style range after ONNX clamping.
+    std::vector<std::vector<size_t>> sel(r);
+    for (size_t a = 0; a < r; ++a)
+      for (size_t i = 0; i < shape[a]; ++i) sel[a].push_back(i);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      const size_t a = size_t(axes[i] < 0 ? axes[i] + int64_t(r) : axes[i]);
+      const int64_t d = int64_t(shape[a]), st = steps[i];
+      int64_t s = starts[i] < 0 ? std::max<int64_t>(starts[i], INT64_MIN + d) + d : starts[i];
+      int64_t e = ends[i] < 0 ? std::max<int64_t>(ends[i], INT64_MIN + d) + d : ends[i];
+      sel[a].clear();
+      if (st > 0) {
+        s = std::clamp<int64_t>(s, 0, d), e = std::clamp<int64_t>(e, 0, d);
+        for (int64_t j = s; j < e; j += st) sel[a].push_back(size_t(j));
+      } else {
+        s = std::clamp<int64_t>(s, 0, d - 1), e = std::clamp<int64_t>(e, -1, d - 1);
+        for (int64_t j = s; j > e; j += st) sel[a].push_back(size_t(j));
+      }
+    }
+    std::vector<size_t> oshape(r);
+    for (size_t a = 0; a < r; ++a) {
+      oshape[a] = sel[a].size();
+      ASSERT_EQ(spec.count[a], oshape[a]);
+    }
+    const auto xst = Strides(shape), ost = Strides(oshape);
+    std::vector<float> x(Numel(shape));
+    std::iota(x.begin(), x.end(), 0.f);
+    std::vector<float> want(Numel(oshape)), y(want.size(), -1.f);
+    for (size_t o = 0; o < want.size(); ++o) {
+      size_t src = 0;
+      for (size_t a = 0; a < r; ++a) src += sel[a][o / ost[a] % oshape[a]] * xst[a];
+      want[o] = x[src];
+    }
+    Slice(x.data(), y.data(), 4, r, shape.data(), spec);
+    ASSERT_EQ(y, want) << "it " << it;
+    std::vector<int64_t> x8(x.begin(), x.end()), y8(y.size()), want8(want.begin(), want.end());
+    Slice(x8.data(), y8.data(), 8, r, shape.data(), spec);
+    ASSERT_EQ(y8, want8);
+  }
+  const size_t shape[2] = {3, 4};
+  const int64_t st[1] = {0}, en[1] = {2}, zero[1] = {0}, ax[2] = {0, -2}, two[2] = {0, 0};
+  SliceSpec spec;
+  EXPECT_FALSE(MakeSliceSpec(2, shape, st, en, nullptr, zero, 1, &spec));  // step 0
+  EXPECT_FALSE(MakeSliceSpec(2, shape, two, two, ax, nullptr, 2, &spec));  // repeated axis
+}
+
+TEST(KernelsTensor, ConcatSplitRoundTrip) {
+  std::mt19937 g(14);
+  for (int it = 0; it < 50; ++it) {
+    const size_t outer = Dim(g, 4), inner = Dim(g, 5), k = Dim(g, 4), es = it % 2 ? 8 : 4;
+    std::vector<size_t> dims(k);
+    size_t total = 0;
+    for (auto& d : dims) total += (d = Dim(g, 4) - (it % 5 == 0 ? 1 : 0));
+    std::vector<std::vector<char>> parts(k);
+    std::vector<const void*> ins;
+    for (size_t i = 0; i < k; ++i) {
+      parts[i].resize(outer * dims[i] * inner * es);
+      for (auto& c : parts[i]) c = char(g());
+      ins.push_back(parts[i].data());
+    }
+    std::vector<char> y(outer * total * inner * es);
+    Concat(ins.data(), dims.data(), k, y.data(), es, outer, inner);
+    size_t off = 0;  // check against the definition
+    for (size_t o = 0; o < outer; ++o)
+      for (size_t i = 0; i < k; ++i) {
+        const size_t bytes = dims[i] * inner * es;
+        if (bytes) ASSERT_EQ(0, std::memcmp(y.data() + off, parts[i].data() + o * bytes, bytes));
+        off += bytes;
+      }
+    std::vector<std::vector<char>> outs(k);
+    std::vector<void*> outp;
+    for (size_t i = 0; i < k; ++i) outs[i].resize(parts[i].size()), outp.push_back(outs[i].data());
+    Split(y.data(), outp.data(), dims.data(), k, es, outer, inner);
+    ASSERT_EQ(outs, parts);
+  }
+}
+
+TEST(KernelsTensor, PadConstantReflectEdge) {
+  std::mt19937 g(15);
+  for (int it = 0; it < 300; ++it) {
+    const size_t r = Dim(g, 4) - (it % 10 == 0 ? 1 : 0);
+    const auto shape = RandShape(g, r, 5);
+    const PadMode mode = PadMode(it % 3);
+    std::vector<int64_t> pads(2 * r);
+    for (size_t i = 0; i < 2 * r; ++i) {
+      const int64_t lim = mode == PadMode::kReflect ? 2 * int64_t(shape[i % r]) : 4;
+      pads[i] = int64_t(g() % (lim + 1)) - (g() % 4 == 0 ? int64_t(shape[i % r]) / 2 : 0);
+    }
+    std::vector<size_t> oshape(r);
+    bool ok = true;
+    for (size_t i = 0; i < r; ++i) {
+      const int64_t d = int64_t(shape[i]) + pads[i] + pads[r + i];
+      if (d < 0) ok = false;
+      oshape[i] = size_t(std::max<int64_t>(d, 0));
+    }
+    if (!ok) continue;
+    std::vector<int64_t> x(Numel(shape));
+    std::iota(x.begin(), x.end(), 100);
+    const auto xst = Strides(shape), ost = Strides(oshape);
+    const int64_t value = -5;
+    std::vector<int64_t> want(Numel(oshape)), y(want.size(), 0);
+    for (size_t o = 0; o < want.size(); ++o) {
+      size_t src = 0;
+      bool constant = false;
+      for (size_t a = 0; a < r; ++a) {
+        int64_t i = int64_t(o / ost[a] % oshape[a]) - pads[a];
+        const int64_t d = int64_t(shape[a]);
+        if (mode == PadMode::kConstant && (i < 0 || i >= d)) constant = true;
+        if (mode == PadMode::kEdge) i = std::clamp<int64_t>(i, 0, d - 1);
+        while (mode == PadMode::kReflect && (i < 0 || i >= d)) {  // numpy 'reflect'
+          if (d == 1) i = 0;
+          else i = i < 0 ? -i : 2 * (d - 1) - i;
+        }
+        if (!constant) src += size_t(i) * xst[a];
+      }
+      want[o] = constant ? value : x[src];
+    }
+    ASSERT_TRUE(Pad(x.data(), y.data(), 8, r, shape.data(), pads.data(), mode, &value));
+    ASSERT_EQ(y, want) << "it " << it;
+    std::vector<float> xf(x.begin(), x.end()), yf(y.size()), wf(want.begin(), want.end());
+    const float fv = -5.f;
+    ASSERT_TRUE(Pad(xf.data(), yf.data(), 4, r, shape.data(), pads.data(), mode, &fv));
+    ASSERT_EQ(yf, wf);
+  }
+  const size_t s1[1] = {2};
+  const int64_t neg[2] = {-2, -1};
+  float x[2] = {1, 2}, y[4];
+  EXPECT_FALSE(Pad(x, y, 4, 1, s1, neg, PadMode::kConstant, nullptr));
+}
+
+// ----------------------------------------------------------------- unary
+TEST(KernelsUnary, AllOpsStridedAndInPlace) {
+  std::mt19937 g(16);
+  const float alpha = 0.3f, beta = 1.7f;
+  auto ref = [&](UnaryOp op, double v, double slope) -> double {
+    switch (op) {
+      case UnaryOp::kSigmoid: return 1 / (1 + std::exp(-v));
+      case UnaryOp::kTanh: return std::tanh(v);
+      case UnaryOp::kHardSigmoid: return std::clamp(alpha * v + beta, 0.0, 1.0);
+      case UnaryOp::kHardSwish: return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
+      case UnaryOp::kLeakyRelu: return v >= 0 ? v : alpha * v;
+      case UnaryOp::kElu: return v >= 0 ? v : alpha * (std::exp(v) - 1);
+      case UnaryOp::kSelu: return beta * (v > 0 ? v : alpha * (std::exp(v) - 1));
+      case UnaryOp::kSoftplus: return std::log(1 + std::exp(v));
+      case UnaryOp::kSoftsign: return v / (1 + std::fabs(v));
+      case UnaryOp::kExp: return std::exp(v);
+      case UnaryOp::kLog: return std::log(v);
+      case UnaryOp::kSqrt: return std::sqrt(v);
+      case UnaryOp::kAbs: return std::fabs(v);
+      case UnaryOp::kNeg: return -v;
+      case UnaryOp::kReciprocal: return 1 / v;
+      case UnaryOp::kFloor: return std::floor(v);
+      case UnaryOp::kCeil: return std::ceil(v);
+      case UnaryOp::kErf: return std::erf(v);
+      case UnaryOp::kRelu: return std::max(v, 0.0);
+      case UnaryOp::kClip: return std::clamp(v, double(alpha), double(beta));
+      case UnaryOp::kPRelu: return v >= 0 ? v : slope * v;
+    }
+    return NAN;
+  };
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (int op_i = 0; op_i <= int(UnaryOp::kPRelu); ++op_i) {
+    const UnaryOp op = UnaryOp(op_i);
+    const bool positive = op == UnaryOp::kLog || op == UnaryOp::kSqrt || op == UnaryOp::kReciprocal;
+    for (int it = 0; it < 12; ++it) {
+      const size_t rows = it == 11 ? 300 : Dim(g, 9), c = it == 11 ? 300 : Dim(g, 33);
+      const size_t xs = c + (it % 2) * Dim(g, 3), ys = it % 3 == 0 ? xs : c + (it % 4);
+      const bool in_place = it % 3 == 0;
+      const auto x = Rand(rows * xs, g, positive ? 0.1f : -6.f, positive ? 4.f : 6.f);
+      const auto slope = Rand(c, g);
+      UnaryParams prm;
+      prm.alpha = alpha, prm.beta = beta;
+      if (op == UnaryOp::kPRelu && it % 2) prm.slope = slope.data();
+      std::vector<float> y = in_place ? x : std::vector<float>(rows * ys, 3.f);
+      Unary(op, in_place ? y.data() : x.data(), xs, y.data(), ys, rows, c, prm,
+            it % 2 ? pool : nullptr);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t k = 0; k < ys; ++k) {
+          if (k >= c) {
+            if (!in_place) {
+              ASSERT_EQ(y[r * ys + k], 3.f);
+            }
+            continue;
+          }
+          const double want = ref(op, x[r * xs + k], prm.slope ? slope[k] : alpha);
+          ExpectClose(&y[r * ys + k], &want, 1, 0.1, "unary");
+        }
+    }
+  }
+  pthreadpool_destroy(pool);
+}
+
 }  // namespace
 }  // namespace onnxrun::kernels
