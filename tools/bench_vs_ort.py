@@ -156,16 +156,27 @@ class Runner:
             cmd += ["--ort-dir", self.args.ort_dir]
         return cmd
 
-    def interleaved(self, model, threads, label, batch):
-        """Median of each metric per runtime over `repeats` alternating rounds."""
+    def interleaved(self, model, threads, label, batch, rss_only=False):
+        """Median of each metric per runtime over `repeats` alternating rounds. rss_only: only
+        the peak RSS matters (the baseline), so noisy runs are not run again."""
         runs = {rt: [] for rt in self.runtimes()}
         for r in range(self.args.repeats):
             order = self.runtimes() if r % 2 == 0 else tuple(reversed(self.runtimes()))
             for rt in order:
                 cmd = (self.onnxrun_cmd if rt == "onnxrun" else self.ort_cmd)(model, threads, batch)
-                if self.args.wait_idle > 0:
-                    wait_idle(self.args.wait_idle)
-                res = run_json(cmd, self.args.timeout)
+                for attempt in range(self.args.max_retries + 1):
+                    if self.args.wait_idle > 0:
+                        wait_idle(self.args.wait_idle)
+                    res = run_json(cmd, self.args.timeout)
+                    noisy = (self.args.retry_noisy is not None and not rss_only and
+                             res.get("foreign_cpu", 0) > self.args.retry_noisy)
+                    if not noisy or attempt == self.args.max_retries:
+                        break
+                    if self.args.verbose:
+                        print("  [%s %s t=%d round %d] other processes used %.0f%% of the CPUs: "
+                              "run again" % (label, rt, threads, r + 1, 100 * res["foreign_cpu"]),
+                              file=sys.stderr)
+                res["retries"] = attempt
                 runs[rt].append(res)
                 if self.args.verbose:
                     print("  [%s %s t=%d round %d] p50 %.3f ms, load %.1f ms, rss %.1f MB, "
@@ -344,6 +355,11 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                     help="before each run, wait up to SECONDS for the machine to be idle "
                     "(for shared machines; default 0: don't wait)")
+    ap.add_argument("--retry-noisy", type=float, metavar="SHARE",
+                    help="run again a run during which other processes used more than SHARE "
+                    "(0..1) of the CPUs (default: keep every run)")
+    ap.add_argument("--max-retries", type=int, default=5,
+                    help="most re-runs of one noisy run (default 5); the last one is kept")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run")
     args = ap.parse_args()
 
@@ -377,7 +393,7 @@ def main():
                 die("cannot write the tiny model: %s" % p.stderr)
         for t in threads:
             print("baseline %s, %d thread(s)..." % (os.path.basename(tiny), t), file=sys.stderr)
-            b = runner.interleaved(tiny, t, "baseline", batch=1)
+            b = runner.interleaved(tiny, t, "baseline", batch=1, rss_only=True)
             baselines[t] = {rt: b[rt]["median"]["peak_rss_mb"] for rt in b}
             b.update(model=tiny, threads=t)
             baseline_runs.append(b)

@@ -12,9 +12,9 @@
 // tools/setup_ort.sh installs it), then the ordinary require() path (NODE_PATH).
 //
 // Measured: load_ms = InferenceSession.create() wall time; first_run_ms = the first run() after
-// it; then W warm-up runs; then K timed runs -> p50/p90 (linear interpolation between order
-// statistics) and min. peak_rss_mb = process.resourceUsage().maxRSS / 1024 at exit (includes
-// Node itself, hence the tiny-model baseline). Input: seeded uniform [-1, 1) floats; dim 0 = batch
+// it; then W warm-up runs; then K timed runs -> p50/p90 (nearest rank, as `onnxrun bench`) and
+// min. peak_rss_mb = process.resourceUsage().maxRSS / 1024 at the end (includes Node itself,
+// hence the tiny-model baseline). Input: seeded uniform [-1, 1) floats; dim 0 = batch
 // when dynamic, other dynamic dims = 1.
 'use strict';
 
@@ -37,7 +37,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const a = {model: null, threads: 1, iters: 30, warmup: 5, batch: 1, seed: 1, json: false,
+  const a = {model: null, threads: 1, iters: 50, warmup: 5, batch: 1, seed: 1, json: false,
              ortDir: null, baseline: false, tinyOut: DEFAULT_TINY, writeTiny: null, version: false};
   const intOpt = {'--threads': 'threads', '--iters': 'iters', '--warmup': 'warmup',
                   '--batch': 'batch', '--seed': 'seed'};
@@ -159,11 +159,10 @@ function mulberry32(seed) {
   };
 }
 
+// Nearest-rank percentile of sorted values, p in (0, 1] (as tools/cli_bench.cc computes it).
 function percentile(sorted, p) {
-  const pos = (sorted.length - 1) * p;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const rank = Math.min(Math.max(Math.ceil(p * sorted.length), 1), sorted.length);
+  return sorted[rank - 1];
 }
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
