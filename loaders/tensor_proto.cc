@@ -147,13 +147,15 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
   const bool is_float = dtype == DataType::kFloat32 || dtype == DataType::kFloat64 ||
                         dtype == DataType::kFloat16;
   if (is_float) {
-    std::vector<float> v(count);
-    if (raw) {
+    std::vector<float> v;
+    if (raw && type == onnx::TensorProto::FLOAT) {
+      const float* p = reinterpret_cast<const float*>(raw->data());
+      v.assign(p, p + count);  // one copy, no zero-fill
+    } else if (raw) {
+      v.resize(count);
       const char* p = raw->data();
       for (int64_t i = 0; i < count; ++i) {
-        if (type == onnx::TensorProto::FLOAT) {
-          std::memcpy(&v[i], p + 4 * i, 4);
-        } else if (type == onnx::TensorProto::DOUBLE) {
+        if (type == onnx::TensorProto::DOUBLE) {
           double d;
           std::memcpy(&d, p + 8 * i, 8);
           v[i] = static_cast<float>(d);
@@ -165,12 +167,14 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
       }
     } else if (type == onnx::TensorProto::FLOAT) {
       RETURN_IF_ERROR(check_count(proto->float_data_size()));
-      std::copy(proto->float_data().begin(), proto->float_data().end(), v.begin());
+      v.assign(proto->float_data().begin(), proto->float_data().end());
     } else if (type == onnx::TensorProto::DOUBLE) {
       RETURN_IF_ERROR(check_count(proto->double_data_size()));
+      v.resize(count);
       for (int64_t i = 0; i < count; ++i) v[i] = static_cast<float>(proto->double_data(i));
     } else {
       RETURN_IF_ERROR(check_count(proto->int32_data_size()));
+      v.resize(count);
       for (int64_t i = 0; i < count; ++i) v[i] = HalfToFloat(static_cast<uint16_t>(proto->int32_data(i)));
     }
     out = Tensor(shape, std::move(v));

@@ -45,20 +45,28 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
-  // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I).
-  std::vector<float> packed(w.num_elements());
-  const float* src = w.data();
-  for (int64_t o = 0; o < m; ++o)
-    for (int64_t i = 0; i < cg; ++i)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t xx = 0; xx < kw; ++xx)
-          packed[((o * kh + y) * kw + xx) * cg + i] = src[((o * cg + i) * kh + y) * kw + xx];
+  // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
+  // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
+  std::vector<float> packed;
+  const float* weights = w.data();
+  const int64_t taps = kh * kw;
+  if (taps > 1 && cg > 1) {
+    packed.resize(w.num_elements());
+    const float* src = w.data();
+    for (int64_t o = 0; o < m; ++o) {
+      const float* so = src + o * cg * taps;
+      float* d = packed.data() + o * cg * taps;
+      for (int64_t i = 0; i < cg; ++i)
+        for (int64_t t = 0; t < taps; ++t) d[t * cg + i] = so[i * taps + t];
+    }
+    weights = packed.data();
+  }
   const Tensor* bias = ctx.constant(2);
   auto k = std::make_unique<XnnKernel>();
   RETURN_IF_ERROR(Xnn(xnn_create_convolution2d_nhwc_f32(
                           win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh,
                           win.sw, win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride,
-                          ctx.out[0].pixel_stride, packed.data(), bias ? bias->data() : nullptr,
+                          ctx.out[0].pixel_stride, weights, bias ? bias->data() : nullptr,
                           n.clamp_min, n.clamp_max, 0, k->slot()),
                       n, "create convolution"));
   RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
