@@ -8,6 +8,7 @@ namespace onnxrun {
 const std::vector<Pass>& OptimizerPasses() {
   static const std::vector<Pass> passes = {
       {"eliminate_identity", EliminateIdentities},
+      {"fuse_pad", FusePadIntoWindow},
       {"fuse_conv_bn", FoldBatchNormIntoConv},
       {"fold_residual_add", FoldResidualAdd},
       {"fuse_activation", FuseActivation},
