@@ -1,5 +1,8 @@
 // Per-channel NHWC kernels: affine (+clamp) and LRN across channels.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <limits>
 #include <cmath>
 #include <vector>
 
@@ -26,15 +29,33 @@ void ChannelAffine(const float* x, size_t x_stride, float* y, size_t y_stride, s
 
 namespace {
 
-// y[c] = x[c] * d[c]^-beta, in place over d (d holds the denominators' base).
+// 1/sqrt(v) for v > 0 (normal, finite) in pure arithmetic so the loops
+// vectorize (std::sqrt keeps an errno branch without -fno-math-errno): bit
+// trick + 3 Newton steps, accurate to a few ulp.
+inline float Rsqrt(float v) {
+  float r = std::bit_cast<float>(0x5f375a86u - (std::bit_cast<uint32_t>(v) >> 1));
+  const float h = 0.5f * v;
+  r = r * (1.5f - h * r * r);
+  r = r * (1.5f - h * r * r);
+  r = r * (1.5f - h * r * r);
+  return r;
+}
+
+// y[c] = x[c] * d[c]^-beta (d holds the denominators' base, > 0).
 void ApplyPow(const float* xp, float* yp, const float* d, size_t channels, float beta) {
-  if (beta == 0.75f) {
+  const bool normal = [&] {  // Rsqrt needs normal, not huge, positive inputs
+    int bad = 0;
+    for (size_t c = 0; c < channels; ++c)
+      bad += int(!(d[c] >= std::numeric_limits<float>::min())) | int(d[c] > 1e30f);
+    return bad == 0;
+  }();
+  if (beta == 0.75f && normal) {
     for (size_t c = 0; c < channels; ++c) {
-      const float r = 1.f / std::sqrt(d[c]);
-      yp[c] = xp[c] * r * std::sqrt(r);
+      const float r = Rsqrt(d[c]);            // d^-1/2
+      yp[c] = xp[c] * r * (r * Rsqrt(r));     // * d^-1/4
     }
-  } else if (beta == 0.5f) {
-    for (size_t c = 0; c < channels; ++c) yp[c] = xp[c] / std::sqrt(d[c]);
+  } else if (beta == 0.5f && normal) {
+    for (size_t c = 0; c < channels; ++c) yp[c] = xp[c] * Rsqrt(d[c]);
   } else if (beta == 1.f) {
     for (size_t c = 0; c < channels; ++c) yp[c] = xp[c] / d[c];
   } else if (beta == 0.f) {
