@@ -2,7 +2,9 @@
 // pads, strides, dilations, count_include_pad).
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 #include "ops/kernels/kernels.h"
 
@@ -47,6 +49,41 @@ inline Taps AxisTaps(int64_t start, size_t k, size_t d, size_t in, size_t pad_en
   return t;
 }
 
+// GCC/Clang vector extension: 4 floats (SSE2 / NEON register).
+typedef float v4f __attribute__((vector_size(16)));
+
+// Reduces channels [c0, c0 + 4*V) over the window taps into yp, with the
+// accumulators held in V vector registers.
+template <bool kMax, size_t V>
+inline void ReduceBlock(const float* const* taps, size_t num_taps, size_t c0, float scale,
+                        float* yp) {
+  const float init = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
+  v4f acc[V];
+  for (size_t j = 0; j < V; ++j) acc[j] = v4f{init, init, init, init};
+  for (size_t t = 0; t < num_taps; ++t) {
+    const float* xp = taps[t] + c0;
+    for (size_t j = 0; j < V; ++j) {
+      v4f v;
+      std::memcpy(&v, xp + 4 * j, sizeof(v));
+      if constexpr (kMax) acc[j] = acc[j] > v ? acc[j] : v;
+      else acc[j] += v;
+    }
+  }
+  for (size_t j = 0; j < V; ++j) {
+    const v4f r = kMax ? acc[j] : acc[j] * scale;
+    std::memcpy(yp + c0 + 4 * j, &r, sizeof(r));
+  }
+}
+
+// Scalar tail channel.
+template <bool kMax>
+inline void ReduceOne(const float* const* taps, size_t num_taps, size_t c, float scale,
+                      float* yp) {
+  float acc = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
+  for (size_t t = 0; t < num_taps; ++t) acc = kMax ? std::max(acc, taps[t][c]) : acc + taps[t][c];
+  yp[c] = kMax ? acc : acc * scale;
+}
+
 template <bool kMax>
 void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h, size_t in_w,
           size_t channels, const Pool2dParams& p, pthreadpool_t pool) {
@@ -57,6 +94,7 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h,
   if (n == 0 || out_h == 0 || out_w == 0 || channels == 0) return;
   const size_t work = n * out_h * out_w * channels * p.kernel_h * p.kernel_w;
   detail::ParallelRows(pool, n * out_h, work, [&](size_t b, size_t e) {
+    std::vector<const float*> taps(p.kernel_h * p.kernel_w);
     for (size_t row = b; row < e; ++row) {
       const size_t img = row / out_h, oh = row % out_h;
       const int64_t h0 = static_cast<int64_t>(oh * p.stride_h) - static_cast<int64_t>(p.pad_top);
@@ -67,32 +105,25 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h,
         const int64_t w0 =
             static_cast<int64_t>(ow * p.stride_w) - static_cast<int64_t>(p.pad_left);
         const Taps tw = AxisTaps(w0, p.kernel_w, p.dilation_w, in_w, p.pad_right);
-        float* yp = yrow + ow * ys;
-        const float init = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
-        for (size_t c = 0; c < channels; ++c) yp[c] = init;
+        size_t nt = 0;
         for (size_t kh = th.first; kh < th.last; ++kh) {
           const size_t ih = static_cast<size_t>(h0 + static_cast<int64_t>(kh * p.dilation_h));
           for (size_t kw = tw.first; kw < tw.last; ++kw) {
             const size_t iw = static_cast<size_t>(w0 + static_cast<int64_t>(kw * p.dilation_w));
-            const float* xp = xi + (ih * in_w + iw) * xs;
-            if (kMax) {
-              for (size_t c = 0; c < channels; ++c) yp[c] = std::max(yp[c], xp[c]);
-            } else {
-              for (size_t c = 0; c < channels; ++c) yp[c] += xp[c];
-            }
+            taps[nt++] = xi + (ih * in_w + iw) * xs;
           }
         }
-        if (!kMax) {
-          const size_t count = p.count_include_pad ? th.padded * tw.padded
-                                                   : (th.last - th.first) * (tw.last - tw.first);
-          const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
-          for (size_t c = 0; c < channels; ++c) yp[c] *= scale;
-        }
+        const size_t count = p.count_include_pad ? th.padded * tw.padded : nt;
+        const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
+        float* yp = yrow + ow * ys;
+        size_t c = 0;
+        for (; c + 32 <= channels; c += 32) ReduceBlock<kMax, 8>(taps.data(), nt, c, scale, yp);
+        for (; c + 4 <= channels; c += 4) ReduceBlock<kMax, 1>(taps.data(), nt, c, scale, yp);
+        for (; c < channels; ++c) ReduceOne<kMax>(taps.data(), nt, c, scale, yp);
       }
     }
   });
 }
-
 }  // namespace
 
 void MaxPool2dNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t n,
