@@ -61,6 +61,7 @@ Session::~Session() = default;
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 const ModelReport& Session::report() const { return impl_->report; }
+std::vector<StepProfile> Session::profile() const { return impl_->executor->profile(); }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
@@ -79,7 +80,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   std::map<std::string, ir::Shape> declared;
   for (int id : g.inputs) declared[g.value(id).name] = g.value(id).shape;
 
-  PrepareOptions prep{options.input_shapes, options.bound_inputs};
+  PrepareOptions prep{options.input_shapes, options.bound_inputs, options.batch_size};
   int folded = 0;
   absl::Status s = InferAndFold(g, prep, &folded);
   if (!s.ok()) return absl::Status(s.code(), absl::StrCat("model '", path, "': ", s.message()));
@@ -104,7 +105,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
     impl->pool = pthreadpool_create(options.num_threads);
     if (!impl->pool) return absl::ResourceExhaustedError("cannot create the thread pool");
   }
-  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(g, plan, impl->pool);
+  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(g, plan, impl->pool, options.enable_profiling);
   if (!ex.ok())
     return absl::Status(ex.status().code(), absl::StrCat("model '", path, "': ", ex.status().message()));
   impl->executor = std::move(*ex);

@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <iostream>
 #include <random>
@@ -23,12 +24,37 @@ double Percentile(const std::vector<double>& v, double p) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
+// Per-op-kind totals and the slowest steps, per run.
+std::string ProfileTable(const std::vector<StepProfile>& steps, int64_t runs) {
+  std::map<std::string, std::pair<double, int>> by_op;
+  double total = 0;
+  for (const auto& s : steps) {
+    by_op[s.op].first += s.total_ms / runs;
+    ++by_op[s.op].second;
+    total += s.total_ms / runs;
+  }
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
+  std::sort(ops.rbegin(), ops.rend());
+  std::string out = absl::StrFormat("profile (ms per run, %.3f total)\n", total);
+  for (const auto& [ms, op] : ops)
+    out += absl::StrFormat("  %-36s %9.3f  %5.1f%%  x%d\n", op, ms, 100 * ms / total, by_op[op].second);
+  std::vector<StepProfile> sorted = steps;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const StepProfile& a, const StepProfile& b) { return a.total_ms > b.total_ms; });
+  out += "slowest steps\n";
+  for (size_t i = 0; i < sorted.size() && i < 10; ++i)
+    out += absl::StrFormat("  %-48s %-24s %9.3f\n", sorted[i].node, sorted[i].op, sorted[i].total_ms / runs);
+  return out;
+}
+
 }  // namespace
 
 int RunBench(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(
       args,
-      {{"threads", true}, {"iters", true}, {"warmup", true}, {"batch", true}, {"json", false}});
+      {{"threads", true}, {"iters", true}, {"warmup", true}, {"batch", true}, {"json", false},
+       {"profile", false}});
   if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("bench");
   if (parsed->positional.size() != 1) {
@@ -47,23 +73,8 @@ int RunBench(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
-  if (*batch != 1) {
-    // A first load tells the inputs; the batch dimension of each must be dynamic.
-    auto probe = Session::Load(model, options);
-    if (!probe.ok()) return Fail("cannot load model: " + Where(model, probe.status()));
-    for (const TensorInfo& info : (*probe)->inputs()) {
-      const std::vector<int64_t>& declared =
-          info.model_shape.empty() ? info.shape : info.model_shape;
-      if (info.shape.empty() || declared.empty() || (declared[0] != -1 && declared[0] != *batch)) {
-        return Fail(absl::StrCat(model, ": input '", info.name, "' has shape ",
-                                 ShapeString(declared), "; --batch ", *batch,
-                                 " needs a dynamic first dimension"));
-      }
-      std::vector<int64_t> shape = info.shape;
-      shape[0] = *batch;
-      options.input_shapes[info.name] = shape;
-    }
-  }
+  if (*batch != 1) options.batch_size = *batch;
+  options.enable_profiling = parsed->Has("profile");
 
   double start = NowMs();
   auto session = Session::Load(model, options);
@@ -127,6 +138,7 @@ int RunBench(const std::vector<std::string>& args) {
         model, *threads, *batch, *iters, *warmup, load_ms, *first, p50, p90, min, peak_rss_mb,
         arena_bytes);
   }
+  if (options.enable_profiling) out << ProfileTable((*session)->profile(), *warmup + *iters + 1);
   std::cout << out.str() << std::flush;
   return kExitOk;
 }

@@ -1,5 +1,6 @@
 #include "runtime/exec/executor.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -15,9 +16,10 @@ Executor::~Executor() {
 }
 
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const MemoryPlan& plan,
-                                                           pthreadpool_t pool) {
+                                                           pthreadpool_t pool, bool profiling) {
   std::unique_ptr<Executor> ex(new Executor());
   ex->pool_ = pool;
+  ex->profiling_ = profiling;
   const size_t bytes = std::max<int64_t>(64, plan.arena.total_bytes);
   ex->arena_ = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   if (!ex->arena_)
@@ -50,6 +52,9 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       for (int v : n.outputs) ctx.out.push_back(v >= 0 ? where(v) : Placement{});
       ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, def->lower(ctx));
       ex->kernels_.push_back(std::move(k));
+      std::string op = n.op;
+      for (const auto& f : n.fused) op += "+" + f;
+      ex->profile_.push_back({n.name, op, 0.0, 0});
     }
     for (int v : n.inputs)
       if (v >= 0 && g.value(v).is_constant() && --remaining[v] == 0) g.value(v).constant.reset();
@@ -77,11 +82,23 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
     }
     ex->outputs_.push_back(std::move(e));
   }
+  ex->profile_.push_back({"<input conversion>", "NCHW->NHWC", 0.0, 0});
+  ex->profile_.push_back({"<output conversion>", "NHWC->NCHW", 0.0, 0});
+  if (!profiling) ex->profile_.clear();
   return ex;
 }
 
 absl::Status Executor::Run(const std::vector<const float*>& inputs,
                            const std::vector<float*>& outputs) {
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  auto lap = [&](size_t slot) {
+    if (!profiling_) return;
+    const auto t1 = Clock::now();
+    profile_[slot].total_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    ++profile_[slot].runs;
+    t0 = t1;
+  };
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const Endpoint& e = inputs_[i];
     if (!e.data) continue;  // an input nothing reads
@@ -92,7 +109,11 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
       std::memcpy(e.data, inputs[i], ir::NumElements(e.shape) * sizeof(float));
     }
   }
-  for (auto& k : kernels_) RETURN_IF_ERROR(k->Run(pool_));
+  lap(kernels_.size());
+  for (size_t k = 0; k < kernels_.size(); ++k) {
+    RETURN_IF_ERROR(kernels_[k]->Run(pool_));
+    lap(k);
+  }
   for (size_t i = 0; i < outputs_.size(); ++i) {
     const Endpoint& e = outputs_[i];
     const size_t count = ir::NumElements(e.shape);
@@ -105,6 +126,7 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
       std::memcpy(outputs[i], e.data, count * sizeof(float));
     }
   }
+  lap(kernels_.size() + 1);
   return absl::OkStatus();
 }
 

@@ -19,12 +19,14 @@ class Executor {
   // Lowers every node of `g` (which it may strip of constants as their last reader is lowered,
   // releasing weight memory once XNNPACK has packed it). `pool` may be null.
   static absl::StatusOr<std::unique_ptr<Executor>> Create(ir::Graph& g, const MemoryPlan& plan,
-                                                          pthreadpool_t pool);
+                                                          pthreadpool_t pool,
+                                                          bool profiling = false);
   ~Executor();
 
   // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i.
   absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
   int num_kernels() const { return static_cast<int>(kernels_.size()); }
+  const std::vector<StepProfile>& profile() const { return profile_; }
 
  private:
   struct Endpoint {
@@ -39,6 +41,8 @@ class Executor {
   pthreadpool_t pool_ = nullptr;
   float* arena_ = nullptr;
   std::vector<std::unique_ptr<Kernel>> kernels_;
+  bool profiling_ = false;
+  std::vector<StepProfile> profile_;  // one per kernel, then input and output conversion
   std::vector<Endpoint> inputs_, outputs_;
 };
 

@@ -53,6 +53,13 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
       if (!v.shape_known)
         return absl::InvalidArgumentError(absl::StrCat(
             "input '", v.name, "' has no declared shape; give one in SessionOptions::input_shapes"));
+      if (options.batch_size > 0 && !v.shape.empty()) {
+        if (v.shape[0] >= 0 && v.shape[0] != options.batch_size)
+          return absl::InvalidArgumentError(absl::StrCat(
+              "input '", v.name, "' has a fixed batch dimension ", v.shape[0], " (shape ",
+              ir::ShapeString(v.shape), "); cannot prepare batch ", options.batch_size));
+        v.shape[0] = options.batch_size;
+      }
       for (int64_t& d : v.shape)
         if (d < 0) d = 1;  // dynamic dimensions default to 1
     }

@@ -12,6 +12,7 @@ namespace onnxrun {
 struct PrepareOptions {
   std::map<std::string, std::vector<int64_t>> input_shapes;
   std::map<std::string, Tensor> bound_inputs;
+  int64_t batch_size = 0;
 };
 
 // Returns UnimplementedError listing every unsupported node (name, op, opset, reason) at once, or

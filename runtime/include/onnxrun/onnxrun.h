@@ -93,6 +93,11 @@ struct SessionOptions {
   bool in_place = true;
   // Shapes to prepare the session for, by input name. Dynamic dimensions not given here become 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
+  // Batch size for every input whose first dimension is dynamic (0 = 1). Inputs listed in
+  // input_shapes keep their given shape; an input with a fixed first dimension is an error.
+  int64_t batch_size = 0;
+  // Time every step of Run() (Session::profile()); costs two clock reads per step.
+  bool enable_profiling = false;
   // Graph inputs bound to fixed values at load, so that what they feed folds like a constant
   // (used for non-float inputs such as a Reshape's shape). Bound inputs are not passed to Run().
   std::map<std::string, Tensor> bound_inputs;
@@ -125,6 +130,14 @@ struct ModelReport {
   double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run
 };
 
+// Accumulated run time of one executed step (a node, with what was fused into it).
+struct StepProfile {
+  std::string node;
+  std::string op;      // e.g. "Conv+Relu"
+  double total_ms = 0;
+  int64_t runs = 0;
+};
+
 class Session {
  public:
   // Loads, validates, optimizes and prepares `path`. On failure the message names the file, node,
@@ -138,6 +151,9 @@ class Session {
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
   const ModelReport& report() const;
+  // Per-step times of every Run() so far (empty unless SessionOptions::enable_profiling), plus
+  // entries "<input conversion>" and "<output conversion>".
+  std::vector<StepProfile> profile() const;
 
   // Runs the model. Every graph input must be given by name, with exactly the prepared shape.
   // `outputs` receives one tensor per graph output, in graph order.
