@@ -5,7 +5,8 @@ ONNX Runtime is a comparison only, never a dependency of onnxrun. Standard libra
 
     tools/bench_vs_ort.py --onnxrun build/onnxrun --models M1.onnx M2.onnx \
         [--threads 1,2] [--iters 30] [--warmup 5] [--repeats 3] [--batch 1] \
-        [--markdown OUT.md] [--json OUT.json] [--ort-only]
+        [--markdown OUT.md] [--json OUT.json] [--ort-only] [--no-baseline]
+        [--wait-idle SECONDS] [--retry-noisy SHARE] [-v]
 
 For every model and thread count, `--repeats` rounds run each runtime once, every run in a fresh
 process, alternating which runtime goes first, so that drift in machine load hits both alike.
@@ -13,6 +14,10 @@ Every figure in the table is the median over the rounds. "RSS above baseline" su
 RSS of the same runtime on a tiny one-Conv model (written by `tools/ort_bench.js --write-tiny`)
 at the same thread count, measured the same interleaved way: it removes the fixed cost of the
 process (Node and the ORT library on one side, the onnxrun binary on the other).
+
+Every run also records "foreign_cpu", the share of all CPUs that other processes used during it;
+the median and maximum are printed and written next to the table. On a shared machine,
+--wait-idle waits for an idle moment before each run and --retry-noisy re-runs noisy runs.
 """
 
 import argparse
