@@ -2,9 +2,9 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <map>
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -38,23 +38,27 @@ std::string ProfileTable(const std::vector<StepProfile>& steps, int64_t runs) {
   std::sort(ops.rbegin(), ops.rend());
   std::string out = absl::StrFormat("profile (ms per run, %.3f total)\n", total);
   for (const auto& [ms, op] : ops)
-    out += absl::StrFormat("  %-36s %9.3f  %5.1f%%  x%d\n", op, ms, 100 * ms / total, by_op[op].second);
+    out += absl::StrFormat("  %-36s %9.3f  %5.1f%%  x%d\n", op, ms, 100 * ms / total,
+                           by_op[op].second);
   std::vector<StepProfile> sorted = steps;
   std::sort(sorted.begin(), sorted.end(),
             [](const StepProfile& a, const StepProfile& b) { return a.total_ms > b.total_ms; });
   out += "slowest steps\n";
   for (size_t i = 0; i < sorted.size() && i < 10; ++i)
-    out += absl::StrFormat("  %-48s %-24s %9.3f\n", sorted[i].node, sorted[i].op, sorted[i].total_ms / runs);
+    out += absl::StrFormat("  %-48s %-24s %9.3f\n", sorted[i].node, sorted[i].op,
+                           sorted[i].total_ms / runs);
   return out;
 }
 
 }  // namespace
 
 int RunBench(const std::vector<std::string>& args) {
-  auto parsed = ParseArgs(
-      args,
-      {{"threads", true}, {"iters", true}, {"warmup", true}, {"batch", true}, {"json", false},
-       {"profile", false}});
+  auto parsed = ParseArgs(args, {{"threads", true},
+                                 {"iters", true},
+                                 {"warmup", true},
+                                 {"batch", true},
+                                 {"json", false},
+                                 {"profile", false}});
   if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("bench");
   if (parsed->positional.size() != 1) {
@@ -79,7 +83,7 @@ int RunBench(const std::vector<std::string>& args) {
   double start = NowMs();
   auto session = Session::Load(model, options);
   const double load_ms = NowMs() - start;
-  if (!session.ok()) return Fail("cannot load model: " + Where(model, session.status()));
+  if (!session.ok()) return Fail(Where(model, session.status()));
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

@@ -88,7 +88,7 @@ int RunClassify(const std::vector<std::string>& args) {
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
   auto session = Session::Load(model, options);
-  if (!session.ok()) return Fail("cannot load model: " + Where(model, session.status()));
+  if (!session.ok()) return Fail(Where(model, session.status()));
 
   // The single float input [N, C, H, W]; dynamic C/H/W get defaults and a re-prepared session.
   const std::vector<TensorInfo>& inputs = (*session)->inputs();
@@ -129,13 +129,13 @@ int RunClassify(const std::vector<std::string>& args) {
   if (dynamic && dims != (*session)->inputs()[0].shape) {
     options.input_shapes[input.name] = dims;
     session = Session::Load(model, options);
-    if (!session.ok()) return Fail("cannot load model: " + Where(model, session.status()));
+    if (!session.ok()) return Fail(Where(model, session.status()));
   }
 
   auto image = DecodeImage(image_path);
-  if (!image.ok()) return Fail("cannot read image: " + Where(image_path, image.status()));
+  if (!image.ok()) return Fail(Where(image_path, image.status()));
   auto tensor = ImageToTensor(*image, height, width, channels, preset);
-  if (!tensor.ok()) return Fail("cannot preprocess image: " + Where(image_path, tensor.status()));
+  if (!tensor.ok()) return Fail(Where(image_path, tensor.status()));
 
   std::vector<Tensor> outputs;
   double start = NowMs();

@@ -113,7 +113,8 @@ const char* Synopsis(const std::string& command) {
            "[--verbose]";
   }
   if (command == "bench") {
-    return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] [--profile] [--json]";
+    return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] [--profile] "
+           "[--json]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized] [--memory] [--json] [--threads N]";

@@ -90,7 +90,7 @@ int RunInfo(const std::vector<std::string>& args) {
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
   auto session = Session::Load(model, options);
-  if (!session.ok()) return Fail("cannot load model: " + Where(model, session.status()));
+  if (!session.ok()) return Fail(Where(model, session.status()));
   const ModelReport& r = (*session)->report();
   const MemoryReport& m = r.memory;
   const double ratio = m.lower_bound_bytes > 0
