@@ -101,16 +101,21 @@ bool MatMul(const float* a, size_t a_rank, const size_t* a_shape, const float* b
     std::fill(y, y + batch * m * n, 0.f);
     return true;
   }
-  // Tasks: (batch, block of 32 rows).
-  constexpr size_t kRows = 32;
+  // Tasks: (batch, block of 32 rows, block of columns). Columns are split only
+  // for short, wide products (e.g. a batch-1 fully connected layer).
+  constexpr size_t kRows = 32, kCols = 256;
   const size_t row_blocks = (m + kRows - 1) / kRows;
-  detail::ParallelRows(pool, batch * row_blocks, batch * m * n * k, [&](size_t t0, size_t t1) {
+  const size_t col_block = m <= kRows && n >= 2 * kCols ? kCols : n;
+  const size_t col_blocks = (n + col_block - 1) / col_block;
+  const size_t per_batch = row_blocks * col_blocks;
+  detail::ParallelRows(pool, batch * per_batch, batch * m * n * k, [&](size_t t0, size_t t1) {
     for (size_t t = t0; t < t1; ++t) {
-      const size_t bi = t / row_blocks, i0 = (t % row_blocks) * kRows;
+      const size_t bi = t / per_batch, r = t % per_batch;
+      const size_t i0 = (r / col_blocks) * kRows, j0 = (r % col_blocks) * col_block;
       size_t oa = 0, ob = 0;
       detail::ForEachIndex(loops, nb, bi, bi + 1, [&](size_t sa, size_t sb) { oa = sa, ob = sb; });
-      Gemm(std::min(kRows, m - i0), k, n, a + (oa * m + i0) * k, k, b + ob * k * n, n,
-           y + (bi * m + i0) * n, n);
+      Gemm(std::min(kRows, m - i0), k, std::min(col_block, n - j0), a + (oa * m + i0) * k, k,
+           b + ob * k * n + j0, n, y + (bi * m + i0) * n + j0, n);
     }
   });
   return true;

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ops/kernels/kernels.h"
@@ -709,6 +710,21 @@ TEST(KernelsMatMul, NumpySemanticsRandom) {
                        it % 2 ? pool : nullptr));
     // Dot products of k terms of magnitude <= 1: tolerance scaled by sqrt(k).
     ExpectClose(y.data(), want.data(), want.size(), std::sqrt(double(k)), "matmul");
+  }
+  // Short, wide products (column-split tasks), with and without the pool.
+  for (const auto& [m, k, n] : {std::tuple<size_t, size_t, size_t>{1, 300, 1000}, {5, 64, 777},
+                                {33, 17, 700}, {32, 3, 513}}) {
+    const auto a = Rand(m * k, g), b = Rand(k * n, g);
+    std::vector<double> want(m * n, 0.0);
+    for (size_t i = 0; i < m; ++i)
+      for (size_t q = 0; q < k; ++q)
+        for (size_t j = 0; j < n; ++j) want[i * n + j] += double(a[i * k + q]) * b[q * n + j];
+    const size_t as[2] = {m, k}, bs[2] = {k, n};
+    for (pthreadpool_t tp : {pthreadpool_t(nullptr), pool}) {
+      std::vector<float> y(m * n, NAN);
+      ASSERT_TRUE(MatMul(a.data(), 2, as, b.data(), 2, bs, y.data(), tp));
+      ExpectClose(y.data(), want.data(), want.size(), std::sqrt(double(k)), "matmul wide");
+    }
   }
   pthreadpool_destroy(pool);
   const size_t s23[2] = {2, 3}, s43[2] = {4, 3};
