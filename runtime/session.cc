@@ -1,6 +1,7 @@
 // The public Session: load -> infer & fold -> optimize -> plan -> lower, then Run.
 #include <xnnpack.h>
 
+#include <chrono>
 #include <mutex>
 #include <set>
 
@@ -69,9 +70,18 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   if (options.num_threads < 1 || options.num_threads > 256)
     return absl::InvalidArgumentError(
         absl::StrCat("num_threads is ", options.num_threads, "; expected 1 to 256"));
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  auto lap = [&t0]() {
+    const auto t1 = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    t0 = t1;
+    return ms;
+  };
   ASSIGN_OR_RETURN(ir::Graph g, LoadOnnxModel(path));
   auto impl = std::make_unique<Impl>();
   ModelReport& rep = impl->report;
+  rep.parse_ms = lap();
   rep.opset = g.opset;
   rep.producer = g.producer;
   rep.ops_before = g.OpHistogram();
@@ -85,7 +95,9 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   absl::Status s = InferAndFold(g, prep, &folded);
   if (!s.ok()) return absl::Status(s.code(), absl::StrCat("model '", path, "': ", s.message()));
   rep.passes.push_back({"fold_constants", folded});
+  rep.prepare_ms = lap();
   if (options.optimize) RETURN_IF_ERROR(Optimize(g, &rep.passes));
+  rep.optimize_ms = lap();
   rep.ops_after = g.OpHistogram();
   rep.gflops = Gflops(g);
 
@@ -101,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   MemoryPlanOptions mopt{options.in_place, options.concat_in_place};
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(g, mopt));
   rep.memory = plan.report;
+  rep.plan_ms = lap();
   if (options.num_threads > 1) {
     impl->pool = pthreadpool_create(options.num_threads);
     if (!impl->pool) return absl::ResourceExhaustedError("cannot create the thread pool");
@@ -109,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   if (!ex.ok())
     return absl::Status(ex.status().code(), absl::StrCat("model '", path, "': ", ex.status().message()));
   impl->executor = std::move(*ex);
+  rep.lower_ms = lap();
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -134,7 +148,8 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
     if (static_cast<int64_t>(t->values().size()) != t->num_elements())
       return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' holds ",
                                                      t->values().size(), " values for its shape"));
-    in[k] = t->data();
+    static const float kNoData = 0.f;  // an empty tensor has no data pointer but is given
+    in[k] = t->num_elements() == 0 ? &kNoData : t->data();
   }
   for (size_t k = 0; k < in.size(); ++k)
     if (!in[k])

@@ -128,6 +128,8 @@ struct ModelReport {
   MemoryReport memory;
   int64_t parameters = 0;  // float parameters in initializers
   double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run
+  // Where Session::Load spent its time, in milliseconds.
+  double parse_ms = 0, prepare_ms = 0, optimize_ms = 0, plan_ms = 0, lower_ms = 0;
 };
 
 // Accumulated run time of one executed step (a node, with what was fused into it).
