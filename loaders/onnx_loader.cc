@@ -74,14 +74,33 @@ absl::StatusOr<ir::Attribute> ConvertAttribute(onnx::AttributeProto* a, const st
   return out;
 }
 
-void SetTypeAndShape(const onnx::ValueInfoProto& info, ir::Value* v) {
-  if (!info.type().has_tensor_type()) return;
-  const auto& tt = info.type().tensor_type();
+// Graph inputs and outputs must be tensors of an element type the runtime knows; sequences, maps,
+// optionals and bfloat16/complex/string tensors are valid ONNX the runtime does not support.
+absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what, ir::Value* v) {
+  const auto& type = info.type();
+  if (type.value_case() != onnx::TypeProto::kTensorType &&
+      type.value_case() != onnx::TypeProto::VALUE_NOT_SET) {
+    const char* kind = type.has_sequence_type() ? "a sequence"
+                       : type.has_map_type()    ? "a map"
+                       : type.has_optional_type() ? "an optional"
+                                                  : "a non-tensor value";
+    return absl::UnimplementedError(absl::StrCat(what, " '", info.name(), "' is ", kind,
+                                                 "; only tensors are supported"));
+  }
+  if (!type.has_tensor_type()) return absl::OkStatus();
+  const auto& tt = type.tensor_type();
   v->dtype = FromOnnxType(tt.elem_type());
-  if (!tt.has_shape()) return;
+  if (tt.elem_type() != onnx::TensorProto::UNDEFINED &&
+      (v->dtype == DataType::kOther || v->dtype == DataType::kString))
+    return absl::UnimplementedError(absl::StrCat(
+        what, " '", info.name(), "' has element type ",
+        onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
+        ", which the runtime does not support"));
+  if (!tt.has_shape()) return absl::OkStatus();
   v->shape.clear();
   for (const auto& d : tt.shape().dim()) v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
   v->shape_known = true;  // may hold -1 for dynamic dims
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -110,9 +129,14 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     if (imp.domain().empty() || imp.domain() == "ai.onnx") g.opset = imp.version();
   }
   if (model->opset_import_size() == 0) g.opset = 1;  // IR version 1/2 models
-  if (g.opset == 0)
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' imports no version of the default ONNX operator set"));
+  if (g.opset == 0) {
+    std::string others;  // e.g. a training-only model importing ai.onnx.preview.training alone
+    for (const auto& imp : model->opset_import())
+      absl::StrAppend(&others, others.empty() ? "" : ", ", imp.domain(), " v", imp.version());
+    return absl::UnimplementedError(absl::StrCat(
+        "'", path, "' imports no version of the default ONNX operator set, only ", others,
+        "; only the default domain is supported"));
+  }
   if (g.opset < kMinOpset || g.opset > kMaxOpset)
     return absl::UnimplementedError(absl::StrCat("'", path, "' uses ONNX opset ", g.opset,
                                                  "; supported opsets are ", kMinOpset, " to ",
@@ -144,7 +168,7 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     if (by_name.count(in.name())) continue;  // IR < 4: initializers are listed as inputs too
     ir::Value v;
     v.name = in.name();
-    SetTypeAndShape(in, &v);
+    RETURN_IF_ERROR(SetTypeAndShape(in, "graph input", &v));
     v.graph_input = true;
     g.inputs.push_back(declare(in.name(), std::move(v)));
   }
@@ -195,6 +219,8 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     if (it == by_name.end())
       return absl::InvalidArgumentError(
           absl::StrCat("'", path, "': graph output '", out.name(), "' is never produced"));
+    ir::Value declared;
+    RETURN_IF_ERROR(SetTypeAndShape(out, "graph output", &declared));
     g.values[it->second].graph_output = true;
     g.outputs.push_back(it->second);
   }

@@ -179,6 +179,13 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
     }
     out = Tensor(shape, std::move(v));
   } else {
+    if (!raw) {  // check the count before allocating: a misread file can claim a huge shape
+      const int64_t have = type == onnx::TensorProto::INT64 ? proto->int64_data_size()
+                           : type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32
+                               ? proto->uint64_data_size()
+                               : proto->int32_data_size();
+      RETURN_IF_ERROR(check_count(have));
+    }
     std::vector<int64_t> v(count);
     if (raw) {
       const char* p = raw->data();
@@ -196,13 +203,10 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
         }
       }
     } else if (type == onnx::TensorProto::INT64) {
-      RETURN_IF_ERROR(check_count(proto->int64_data_size()));
       std::copy(proto->int64_data().begin(), proto->int64_data().end(), v.begin());
     } else if (type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32) {
-      RETURN_IF_ERROR(check_count(proto->uint64_data_size()));
       std::copy(proto->uint64_data().begin(), proto->uint64_data().end(), v.begin());
     } else {
-      RETURN_IF_ERROR(check_count(proto->int32_data_size()));
       std::copy(proto->int32_data().begin(), proto->int32_data().end(), v.begin());
     }
     out = Tensor::Ints(shape, std::move(v), dtype);
