@@ -55,7 +55,7 @@ std::unique_ptr<Kernel> WithClamp(const ir::Node& n, std::unique_ptr<Kernel> k, 
   seq->Add(std::move(k));
   const float lo = n.clamp_min, hi = n.clamp_max;
   seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::ChannelAffine(y, stride, y, stride, pixels, channels, nullptr, nullptr, lo, hi, pool);
+    kernels::Unary(kernels::UnaryOp::kClip, y, stride, y, stride, pixels, channels, {lo, hi}, pool);
   }));
   return seq;
 }

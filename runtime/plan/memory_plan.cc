@@ -166,7 +166,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
       const bool strided_ok = (cp & kCapStridedInput) && (cp & kCapStridedOutput);
       for (int x : n.inputs) {
         if (x < 0 || !runtime[x] || g.value(x).shape != g.value(y).shape) continue;
-        if (!strided_ok && !is_dense(x)) continue;
+        if ((!strided_ok || !readers_take_strides(y, -1)) && !is_dense(x)) continue;
         if (!strided_ok && !is_dense(y)) continue;
         const int root = alias.Resolve(x).first;
         if (group_last_use(root, -1) > i + 1) continue;  // someone reads that memory later

@@ -1,0 +1,475 @@
+// Optimizer passes: structure (op histogram, fused names, rewrite counts) on the prepared IR, and
+// numerics (session output with optimize=true vs optimize=false within 1e-5). Negative cases check
+// that the guards stop a rewrite.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <random>
+
+#include "tests/unit/graph_builder.h"
+
+namespace onnxrun::test {
+namespace {
+
+using Histogram = std::map<std::string, int>;
+using Shape = std::vector<int64_t>;
+
+// Small weights keep magnitudes near 1 so that 1e-5 is a meaningful absolute tolerance.
+std::string Conv(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c, int64_t m,
+                 bool bias = true, const std::string& name = "") {
+  const int k = b.model().graph().initializer_size();
+  std::vector<std::string> ins = {in, b.Weight(absl::StrCat("w", k), {m, c, 3, 3}, rng, -0.3f, 0.3f)};
+  if (bias) ins.push_back(b.Weight(absl::StrCat("b", k), {m}, rng));
+  return b.Op("Conv", ins, 1, name).Ints("pads", {1, 1, 1, 1});
+}
+std::string BatchNorm(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c) {
+  const std::string k = absl::StrCat("bn", b.model().graph().initializer_size());
+  return b.Op("BatchNormalization", {in, b.Weight(k + "s", {c}, rng, 0.5f, 1.5f), b.Weight(k + "t", {c}, rng),
+                                     b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
+}
+
+void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5) {
+  SessionOptions off;
+  off.optimize = false;
+  auto with = RunModel(b, {}, feeds);
+  auto without = RunModel(b, off, feeds);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_TRUE(without.ok()) << without.status();
+  ASSERT_EQ(with->size(), without->size());
+  for (size_t i = 0; i < with->size(); ++i)
+    EXPECT_TRUE(AllClose((*with)[i], (*without)[i], tol, tol)) << "output " << i;
+}
+
+ir::Graph Prepared(const GraphBuilder& b) {
+  auto g = PrepareGraph(b);
+  EXPECT_TRUE(g.ok()) << g.status();
+  return g.ok() ? std::move(*g) : ir::Graph();
+}
+
+const Shape kImage = {2, 3, 6, 5};
+
+// ---------------------------------------------------------------- fuse_conv_bn
+TEST(FuseConvBn, FoldsBatchNormWithAndWithoutConvBias) {
+  for (bool bias : {true, false}) {
+    std::mt19937 rng(1);
+    GraphBuilder b;
+    b.Output(BatchNorm(b, rng, Conv(b, rng, b.Input("x", kImage), 3, 4, bias, "conv"), 4));
+    ir::Graph g = Prepared(b);
+    EXPECT_EQ(g.OpHistogram(), (Histogram{{"BatchNormalization", 1}, {"Conv", 1}}));
+    ASSERT_EQ(*RunPass(g, FoldBatchNormIntoConv), 1);
+    EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+BatchNorm", 1}}));
+    const ir::Node& conv = g.nodes[NodeIndex(g, "conv")];
+    ASSERT_GE(conv.input(2), 0);
+    EXPECT_TRUE(g.value(conv.inputs[2]).is_constant());
+    EXPECT_EQ(conv.outputs[0], g.outputs[0]);  // the conv now writes the BN's output
+    ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+  }
+}
+
+TEST(FuseConvBn, SharedWeightsAreCopiedNotScaledTwice) {
+  std::mt19937 rng(2);
+  GraphBuilder b;
+  const std::string x = b.Input("x", kImage);
+  const std::string w = b.Weight("w", {3, 3, 3, 3}, rng, -0.3f, 0.3f);
+  auto c1 = b.Op("Conv", {x, w}).Ints("pads", {1, 1, 1, 1});
+  auto c2 = b.Op("Conv", {x, w}).Ints("pads", {1, 1, 1, 1});
+  b.Output(BatchNorm(b, rng, c1, 3));
+  b.Output(BatchNorm(b, rng, c2, 3));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*RunPass(g, FoldBatchNormIntoConv), 2);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+BatchNorm", 2}}));
+  EXPECT_NE(g.nodes[0].inputs[1], g.nodes[1].inputs[1]);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+// BUG (runtime/optimize/fuse_conv_bn.cc, FoldBatchNormIntoConv): after folding the Mul the loop
+// moves past the conv and never looks at the Add that now reads it, so Conv->Mul->Add (a BN as
+// older exporters write it) ends as {Conv+Mul, Add}: one extra pass over memory. Numerics are
+// right. Fix: re-examine the same conv after a rewrite (e.g. loop while it keeps folding).
+TEST(FuseConvBn, DISABLED_FoldsMulThenAddByPerChannelConstants) {
+  std::mt19937 rng(3);
+  GraphBuilder b;
+  auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+  auto mul = b.Op("Mul", {conv, b.Weight("scale", {4, 1, 1}, rng)});
+  b.Output(b.Op("Add", {b.Weight("shift", {1, 4, 1, 1}, rng), mul}));  // constant first
+  ir::Graph g = Prepared(b);
+  EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 2);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Mul+Add", 1}}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+TEST(FuseConvBn, FoldsScalarMul) {
+  std::mt19937 rng(4);
+  GraphBuilder b;
+  b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Init("two", {}, {2.f})}));
+  ir::Graph g = Prepared(b);
+  EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 1);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Mul", 1}}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+// BUG (runtime/optimize/fuse_conv_bn.cc, ChannelAffineOf): the guard `n.outputs.size() > 1`
+// rejects a BN whose optional statistics outputs are listed but unread -- InferAndFold has already
+// set them to -1 (and InferBatchNorm rejects used ones), so the guard should test
+// `outputs[i] >= 0` for i >= 1. Such BNs stay unfused (numerics are right).
+TEST(FuseConvBn, DISABLED_FoldsBatchNormWithUnusedOptionalOutputs) {
+  // Older exporters list BN's running/saved statistics as outputs nobody reads.
+  std::mt19937 rng(5);
+  GraphBuilder b(9);
+  auto bn = b.Op("BatchNormalization", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Weight("s", {4}, rng),
+                                        b.Weight("t", {4}, rng), b.Weight("m", {4}, rng),
+                                        b.Weight("v", {4}, rng, 0.5f, 2.f)}, 5);
+  b.Output(bn.out(0));
+  ir::Graph g = Prepared(b);
+  EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 1);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+BatchNorm", 1}}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+TEST(FuseConvBn, GuardsStopTheRewrite) {
+  std::mt19937 rng(6);
+  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
+  const std::vector<Case> cases = {
+      {"conv output read twice", [&](GraphBuilder& b) {
+         auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+         b.Output(BatchNorm(b, rng, conv, 4));
+         b.Output(b.Op("Relu", {conv}));
+       }},
+      {"conv output is a graph output", [&](GraphBuilder& b) {
+         auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+         b.Output(BatchNorm(b, rng, conv, 4));
+         b.Output(conv);
+       }},
+      {"Mul by a run-time tensor", [&](GraphBuilder& b) {
+         b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Input("s", {1, 4, 1, 1})}));
+       }},
+      {"Mul by a [M] vector broadcasting along W", [&](GraphBuilder& b) {
+         b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", {2, 3, 6, 4}), 3, 4), b.Weight("s", {4}, rng)}));
+       }},
+      {"Add of a constant that enlarges the output", [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {Conv(b, rng, b.Input("x", {1, 3, 6, 5}), 3, 4), b.Weight("s", {2, 4, 1, 1}, rng)}));
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    GraphBuilder b;
+    c.build(b);
+    ir::Graph g = Prepared(b);
+    const Histogram before = g.OpHistogram();
+    EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 0);
+    EXPECT_EQ(g.OpHistogram(), before);
+    Feeds feeds;
+    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
+    ExpectOptimizeKeepsNumerics(b, feeds);
+  }
+}
+
+TEST(FuseConvBn, BatchNormWithRunTimeParamsIsNotFolded) {
+  // Shape inference rejects run-time BN parameters, so make one by hand in the prepared IR.
+  std::mt19937 rng(7);
+  GraphBuilder b;
+  b.Output(BatchNorm(b, rng, Conv(b, rng, b.Input("x", kImage), 3, 4), 4));
+  ir::Graph g = Prepared(b);
+  ir::Value scale;
+  scale.name = "runtime_scale";
+  scale.shape = {4};
+  scale.shape_known = true;
+  scale.graph_input = true;
+  const int id = g.AddValue(scale);
+  g.inputs.push_back(id);
+  g.nodes[1].inputs[1] = id;
+  EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 0);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"BatchNormalization", 1}, {"Conv", 1}}));
+}
+
+// ---------------------------------------------------------------- fuse_activation
+TEST(FuseActivation, ConvBatchNormReluBecomesOneNode) {
+  std::mt19937 rng(8);
+  GraphBuilder b;
+  b.Output(b.Op("Relu", {BatchNorm(b, rng, Conv(b, rng, b.Input("x", kImage), 3, 4), 4)}));
+  ir::Graph g = Prepared(b);
+  ASSERT_TRUE(Optimize(g, nullptr).ok());
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+BatchNorm+Relu", 1}}));
+  EXPECT_EQ(g.nodes[0].clamp_min, 0.f);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+TEST(FuseActivation, ClipZeroSixOpset6And13) {
+  for (int opset : {6, 13}) {
+    std::mt19937 rng(9);
+    GraphBuilder b(opset);
+    auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+    auto clip = opset >= 11 ? b.Op("Clip", {conv, b.Init("lo", {}, {0.f}), b.Init("hi", {}, {6.f})})
+                            : b.Op("Clip", {conv}).Float("min", 0.f).Float("max", 6.f);
+    b.Output(clip);
+    ir::Graph g = Prepared(b);
+    ASSERT_EQ(*RunPass(g, FuseActivation), 1);
+    EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Clip", 1}}));
+    EXPECT_EQ(g.nodes[0].clamp_min, 0.f);
+    EXPECT_EQ(g.nodes[0].clamp_max, 6.f);
+    ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng, -30.f, 30.f)}});
+  }
+}
+
+// Every producer declaring kCapClamp, followed by a two-sided Clip: fused, same numbers.
+TEST(FuseActivation, EveryClampProducer) {
+  struct Case { std::string fused; std::function<std::string(GraphBuilder&, std::mt19937&, const std::string&)> make; };
+  const std::vector<Case> cases = {
+      {"Conv+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return Conv(b, r, x, 3, 4); }},
+      {"Gemm+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         auto f = b.Op("Flatten", {x});
+         return b.Op("Gemm", {f, b.Weight("w", {7, 90}, r, -0.1f, 0.1f), b.Weight("c", {7}, r)}).Int("transB", 1);
+       }},
+      {"MatMul+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("MatMul", {b.Op("Flatten", {x}), b.Weight("w", {90, 5}, r, -0.1f, 0.1f)});
+       }},
+      {"MaxPool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) {
+         return b.Op("MaxPool", {x}).Ints("kernel_shape", {3, 3}).Ints("strides", {2, 2}).Int("ceil_mode", 1);
+       }},
+      {"AveragePool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) {
+         return b.Op("AveragePool", {x}).Ints("kernel_shape", {3, 3}).Ints("pads", {1, 1, 1, 1}).Int("count_include_pad", 1);
+       }},
+      {"GlobalAveragePool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) { return b.Op("GlobalAveragePool", {x}); }},
+      {"GlobalMaxPool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) { return b.Op("GlobalMaxPool", {x}); }},
+      {"BatchNormalization+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return BatchNorm(b, r, x, 3); }},
+      {"Add+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Add", {x, b.Weight("c", {3, 1, 1}, r)}); }},
+      {"Sub+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Sub", {x, b.Weight("c", {5}, r)}); }},
+      {"Mul+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Mul", {x, b.Op("Sigmoid", {x})}); }},
+      {"Div+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Div", {x, b.Weight("c", {}, r, 1.f, 2.f)}); }},
+      {"Sum+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Sum", {x, b.Op("Relu", {x}), x}); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.fused);
+    std::mt19937 rng(10);
+    GraphBuilder b;
+    b.Output(b.Op("Clip", {c.make(b, rng, b.Input("x", kImage)), b.Init("lo", {}, {-0.2f}), b.Init("hi", {}, {0.3f})}));
+    ir::Graph g = Prepared(b);
+    EXPECT_EQ(*RunPass(g, FuseActivation), 1);
+    EXPECT_EQ(g.OpHistogram().count(c.fused), 1u) << ::testing::PrintToString(g.OpHistogram());
+    ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng, -2.f, 2.f)}});
+  }
+}
+
+// Regression: Sum of one input declared kCapClamp, so a following Relu was fused into it, but
+// LowerBinary lowers one operand as a plain copy and dropped the clamp (fixed in BinaryCaps).
+TEST(FuseActivation, SingleInputSumKeepsFusedRelu) {
+  std::mt19937 rng(11);
+  GraphBuilder b;
+  b.Output(b.Op("Relu", {b.Op("Sum", {Conv(b, rng, b.Input("x", kImage), 3, 4)})}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+TEST(FuseActivation, GuardsStopTheRewrite) {
+  std::mt19937 rng(12);
+  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
+  const std::vector<Case> cases = {
+      {"Gemm with transA", [&](GraphBuilder& b) {
+         auto a = b.Input("a", {9, 4});
+         b.Output(b.Op("Relu", {b.Op("Gemm", {a, b.Weight("w", {9, 5}, rng)}).Int("transA", 1)}));
+       }},
+      {"producer output read twice", [&](GraphBuilder& b) {
+         auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+         b.Output(b.Op("Relu", {conv}));
+         b.Output(b.Op("Sigmoid", {conv}));
+       }},
+      {"producer output is a graph output", [&](GraphBuilder& b) {
+         auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
+         b.Output(b.Op("Relu", {conv}));
+         b.Output(conv);
+       }},
+      {"Softmax declares no clamp", [&](GraphBuilder& b) {
+         b.Output(b.Op("Relu", {b.Op("Softmax", {b.Input("x", {3, 8})})}));
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    GraphBuilder b;
+    c.build(b);
+    ir::Graph g = Prepared(b);
+    const Histogram before = g.OpHistogram();
+    EXPECT_EQ(*RunPass(g, FuseActivation), 0);
+    EXPECT_EQ(g.OpHistogram(), before);
+    Feeds feeds;
+    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
+    ExpectOptimizeKeepsNumerics(b, feeds);
+  }
+}
+
+// ---------------------------------------------------------------- fold_residual_add
+TEST(FoldResidualAdd, ResNetBasicBlock) {
+  std::mt19937 rng(13);
+  GraphBuilder b;
+  const Shape s = {2, 4, 5, 5};
+  const std::string x = b.Input("x", s);
+  auto h = b.Op("Relu", {BatchNorm(b, rng, Conv(b, rng, x, 4, 4, false), 4)});
+  auto y = BatchNorm(b, rng, Conv(b, rng, h, 4, 4, false), 4);
+  b.Output(b.Op("Relu", {b.Op("Add", {y, x})}));
+  {
+    ir::Graph g = Prepared(b);
+    ASSERT_EQ(*RunPass(g, FoldResidualAdd), 1);
+    EXPECT_EQ(g.OpHistogram().at("Add+Relu"), 1);
+    EXPECT_EQ(g.OpHistogram().at("Relu"), 1);  // the block's inner Relu is not an Add's
+  }
+  ir::Graph g = Prepared(b);
+  std::vector<PassReport> reports;
+  ASSERT_TRUE(Optimize(g, &reports).ok());
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Add+Relu", 1}, {"Conv+BatchNorm", 1}, {"Conv+BatchNorm+Relu", 1}}));
+  std::map<std::string, int> rewrites;
+  for (const PassReport& r : reports) rewrites[r.pass] = r.rewrites;
+  EXPECT_EQ(rewrites["fuse_conv_bn"], 2);
+  EXPECT_EQ(rewrites["fold_residual_add"], 1);
+  EXPECT_EQ(rewrites["fuse_activation"], 1);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(s, rng)}});
+}
+
+TEST(FoldResidualAdd, GuardsStopTheRewrite) {
+  std::mt19937 rng(14);
+  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
+  const std::vector<Case> cases = {
+      {"constant operand", [&](GraphBuilder& b) {
+         b.Output(b.Op("Relu", {b.Op("Add", {b.Input("x", kImage), b.Weight("c", kImage, rng)})}));
+       }},
+      {"broadcasting operand", [&](GraphBuilder& b) {
+         b.Output(b.Op("Relu", {b.Op("Add", {b.Input("x", kImage), b.Input("y", {2, 3, 1, 1})})}));
+       }},
+      {"Add output read twice", [&](GraphBuilder& b) {
+         auto add = b.Op("Add", {b.Input("x", kImage), b.Input("y", kImage)});
+         b.Output(b.Op("Relu", {add}));
+         b.Output(b.Op("Sigmoid", {add}));
+       }},
+      {"Add output is a graph output", [&](GraphBuilder& b) {
+         auto add = b.Op("Add", {b.Input("x", kImage), b.Input("y", kImage)});
+         b.Output(b.Op("Relu", {add}));
+         b.Output(add);
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    GraphBuilder b;
+    c.build(b);
+    ir::Graph g = Prepared(b);
+    EXPECT_EQ(*RunPass(g, FoldResidualAdd), 0);
+    Feeds feeds;
+    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
+    ExpectOptimizeKeepsNumerics(b, feeds);
+  }
+}
+
+// ---------------------------------------------------------------- eliminate_identity
+TEST(EliminateIdentity, IdentityDropoutCastInTheMiddle) {
+  std::mt19937 rng(15);
+  GraphBuilder b;
+  auto id = b.Op("Identity", {Conv(b, rng, b.Input("x", kImage), 3, 4)});
+  auto drop = b.Op("Dropout", {id, b.Init("ratio", {}, {0.5f})});
+  auto cast = b.Op("Cast", {drop}).Int("to", 1);
+  b.Output(b.Op("Relu", {cast}));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*RunPass(g, EliminateIdentities), 3);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv", 1}, {"Relu", 1}}));
+  EXPECT_EQ(g.nodes[1].inputs[0], g.nodes[0].outputs[0]);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+TEST(EliminateIdentity, GraphOutputKeepsItsName) {
+  for (const std::string op : {"Identity", "Dropout"}) {
+    SCOPED_TRACE(op);
+    std::mt19937 rng(16);
+    GraphBuilder b(12);
+    auto relu = b.Op("Relu", {b.Input("x", kImage)});
+    auto last = b.Op(op, {relu}, 1, "probs");
+    b.Output(last);
+    ir::Graph g = Prepared(b);
+    ASSERT_EQ(*RunPass(g, EliminateIdentities), 1);
+    EXPECT_EQ(g.OpHistogram(), (Histogram{{"Relu", 1}}));
+    EXPECT_EQ(g.value(g.outputs[0]).name, last.out());
+    auto s = LoadSession(b);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_EQ((*s)->outputs().size(), 1u);
+    EXPECT_EQ((*s)->outputs()[0].name, last.out());
+    ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+  }
+}
+
+TEST(EliminateIdentity, KeptWhenItsInputIsVisible) {
+  std::mt19937 rng(17);
+  // Identity of a graph input as a graph output, and Identity of a value that is an output too.
+  GraphBuilder b;
+  const std::string x = b.Input("x", kImage);
+  b.Output(b.Op("Identity", {x}));
+  auto relu = b.Op("Relu", {x});
+  b.Output(relu);
+  b.Output(b.Op("Identity", {relu}));
+  ir::Graph g = Prepared(b);
+  EXPECT_EQ(*RunPass(g, EliminateIdentities), 0);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Identity", 2}, {"Relu", 1}}));
+  const Tensor in = RandomTensor(kImage, rng);
+  for (bool opt : {true, false}) {
+    SessionOptions o;
+    o.optimize = opt;
+    auto out = RunModel(b, o, {{"x", in}});
+    ASSERT_TRUE(out.ok()) << out.status();
+    ASSERT_EQ(out->size(), 3u);
+    EXPECT_TRUE(BitwiseEqual((*out)[0], in));
+    EXPECT_TRUE(BitwiseEqual((*out)[1], (*out)[2]));
+  }
+}
+
+// ---------------------------------------------------------------- eliminate_dead
+TEST(EliminateDead, DropsUnreadBranchesKeepsPartlyReadNodes) {
+  std::mt19937 rng(18);
+  GraphBuilder b;
+  const std::string x = b.Input("x", kImage);
+  b.Op("Tanh", {b.Op("Sigmoid", {x})});  // dead chain
+  auto split = b.Op("Split", {x, b.InitInts("split", {2}, {1, 2})}, 2).Int("axis", 1);
+  b.Output(b.Op("Relu", {split.out(1)}));  // output 0 unread: Split stays
+  ir::Graph g = Prepared(b);
+  EXPECT_EQ(LiveNodes(g), 4);
+  ASSERT_EQ(*RunPass(g, EliminateDeadNodes), 2);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Relu", 1}, {"Split", 1}}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
+}
+
+// ---------------------------------------------------------------- constant folding (prepare.cc)
+// x.view(x.size(0), -1) as PyTorch exports it: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
+TEST(FoldConstants, ShapeGatherUnsqueezeConcatReshapeChain) {
+  for (int opset : {11, 13}) {
+    for (int64_t batch : {1, 3}) {
+      SCOPED_TRACE(absl::StrCat("opset ", opset, " batch ", batch));
+      std::mt19937 rng(19);
+      const Shape s = {batch, 3, 4, 5};
+      GraphBuilder b(opset);
+      auto pool = b.Op("MaxPool", {b.Input("x", s)}).Ints("kernel_shape", {2, 2});  // [N,3,3,4]
+      auto shape = b.Op("Shape", {pool});
+      auto zero = b.Op("Constant", {});
+      auto* t = zero.proto()->add_attribute();
+      t->set_name("value");
+      t->set_type(onnx::AttributeProto::TENSOR);
+      t->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+      t->mutable_t()->add_int64_data(0);
+      auto gather = b.Op("Gather", {shape, zero}).Int("axis", 0);
+      auto unsq = opset >= 13 ? b.Op("Unsqueeze", {gather, b.InitInts("axes", {1}, {0})})
+                              : b.Op("Unsqueeze", {gather}).Ints("axes", {0});
+      auto cat = b.Op("Concat", {unsq, b.InitInts("minus1", {1}, {-1})}).Int("axis", 0);
+      b.Output(b.Op("Reshape", {pool, cat}, 1, "flat"));
+      int folded = 0;
+      auto g = PrepareGraph(b, {}, &folded);
+      ASSERT_TRUE(g.ok()) << g.status();
+      EXPECT_EQ(folded, 5);  // Shape, Constant, Gather, Unsqueeze, Concat
+      EXPECT_EQ(g->OpHistogram(), (Histogram{{"MaxPool", 1}, {"Reshape", 1}}));
+      const ir::Node& reshape = g->nodes[NodeIndex(*g, "flat")];
+      ASSERT_TRUE(g->value(reshape.inputs[1]).is_constant());
+      EXPECT_EQ(g->value(reshape.inputs[1]).constant->ints(), (std::vector<int64_t>{batch, -1}));
+      EXPECT_EQ(g->value(reshape.outputs[0]).shape, (Shape{batch, 36}));
+      auto session = LoadSession(b);
+      ASSERT_TRUE(session.ok()) << session.status();
+      EXPECT_EQ((*session)->report().passes.at(0).pass, "fold_constants");
+      EXPECT_EQ((*session)->report().passes.at(0).rewrites, 5);
+      EXPECT_EQ((*session)->outputs()[0].shape, (Shape{batch, 36}));
+      ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(s, rng)}}, 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onnxrun::test
