@@ -1,4 +1,4 @@
-// Add, Sub, Mul, Div, Pow, Max, Min, Sum with numpy broadcasting (e.g. SE's N×C×1×1 × N×C×H×W).
+// Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean with numpy broadcasting (e.g. SE's N×C×1×1 × N×C×H×W).
 // Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the fused
 // clamp; int64 operands (shape arithmetic) fold at load.
 #include <cmath>
@@ -21,10 +21,57 @@ kernels::BinaryOp KindOf(const std::string& op) {
   if (op == "Div") return kernels::BinaryOp::kDiv;
   if (op == "Pow") return kernels::BinaryOp::kPow;
   if (op == "Max") return kernels::BinaryOp::kMax;
+  if (op == "Mean") return kernels::BinaryOp::kAdd;  // then scaled by 1/n
   return kernels::BinaryOp::kMin;
 }
 
-bool Variadic(const std::string& op) { return op == "Sum" || op == "Max" || op == "Min"; }
+bool Variadic(const std::string& op) {
+  return op == "Sum" || op == "Max" || op == "Min" || op == "Mean";
+}
+
+// Float values of a constant operand (Pow's exponent may be an integer tensor).
+std::vector<float> FloatValues(const Tensor& t) {
+  if (t.dtype() == DataType::kFloat32) return t.values();
+  return std::vector<float>(t.ints().begin(), t.ints().end());
+}
+
+// Integer Pow, folded at load: computed in double and rounded (exact for integer exponents);
+// int base ** float exponent truncates like a C cast, as ONNX Runtime does.
+absl::StatusOr<Tensor> FoldIntPow(const ir::Node& n, const Tensor& a, const Tensor& b) {
+  ASSIGN_OR_RETURN(ir::Shape shape, Broadcast(n, a.shape(), b.shape()));
+  const size_t rank = shape.size();
+  auto strides = [&](const ir::Shape& s) {
+    std::vector<int64_t> st(rank, 0);
+    int64_t step = 1;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const size_t axis = rank - 1 - i, dim = s.size() - 1 - i;
+      st[axis] = s[dim] == 1 ? 0 : step;
+      step *= s[dim];
+    }
+    return st;
+  };
+  const auto sa = strides(a.shape()), sb = strides(b.shape());
+  const bool b_float = b.dtype() == DataType::kFloat32;
+  const int64_t count = ir::NumElements(shape);
+  std::vector<int64_t> y(count);
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      ia += idx[d] * sa[d];
+      ib += idx[d] * sb[d];
+    }
+    const double base = static_cast<double>(a.ints()[ia]);
+    const double e = b_float ? b.values()[ib] : static_cast<double>(b.ints()[ib]);
+    const double r = std::pow(base, e);
+    y[i] = b_float ? static_cast<int64_t>(r) : std::llround(r);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return Tensor::Ints(shape, std::move(y), a.dtype());
+}
 
 absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, Variadic(n.op) ? 1 : 2, Variadic(n.op) ? 64 : 2));
@@ -59,11 +106,11 @@ absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
     const Tensor& b = *g.value(n.inputs[i]).constant;
     ASSIGN_OR_RETURN(ir::Shape shape, Broadcast(n, acc.shape(), b.shape()));
     auto da = Dims(acc.shape()), db = Dims(b.shape());
-    if (acc.dtype() == DataType::kFloat32) {
+    if (acc.dtype() != DataType::kFloat32 && kind == kernels::BinaryOp::kPow) {
+      ASSIGN_OR_RETURN(acc, FoldIntPow(n, acc, b));
+    } else if (acc.dtype() == DataType::kFloat32) {
       Tensor y(shape);
-      std::vector<float> bf = b.dtype() == DataType::kFloat32
-                                  ? b.values()
-                                  : std::vector<float>(b.ints().begin(), b.ints().end());
+      std::vector<float> bf = FloatValues(b);
       if (!kernels::BroadcastBinary(kind, acc.data(), da.size(), da.data(), bf.data(), db.size(),
                                     db.data(), y.data()))
         return Invalid(n, "cannot broadcast");
@@ -75,6 +122,10 @@ absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
         return Invalid(n, "integer division by zero or unsupported integer op");
       acc = Tensor::Ints(shape, std::move(y), acc.dtype());
     }
+  }
+  if (n.op == "Mean") {
+    if (acc.dtype() != DataType::kFloat32) return Unsupported(n, "integer Mean");
+    for (float& v : acc.values()) v /= static_cast<float>(n.inputs.size());
   }
   out->push_back(std::move(acc));
   return absl::OkStatus();
@@ -111,13 +162,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
     ASSIGN_OR_RETURN(ir::Shape ps, PhysicalShape(n, v, rank, nhwc));
     const float* data = ctx.in[i].data;
     if (v.is_constant()) {
-      owned->emplace_back(v.constant->values());
+      owned->emplace_back(FloatValues(*v.constant));
       if (nhwc) {
         ir::Shape s(rank - v.shape.size(), 1);
         s.insert(s.end(), v.shape.begin(), v.shape.end());
         const size_t dims[4] = {size_t(s[0]), size_t(s[1]), size_t(s[2]), size_t(s[3])};
         const size_t perm[4] = {0, 2, 3, 1};
-        kernels::Transpose(v.constant->data(), owned->back().data(), 4, 4, dims, perm);
+        const std::vector<float> src = owned->back();
+        kernels::Transpose(src.data(), owned->back().data(), 4, 4, dims, perm);
       }
       data = owned->back().data();
     }
@@ -170,6 +222,13 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
         for (size_t j = 0; j < count; ++j) out[j] = std::min(std::max(out[j], lo), hi);
     }));
   }
+  if (n.op == "Mean") {
+    const size_t count = ir::NumElements(out_shape);
+    const float scale = 1.f / static_cast<float>(ops.size());
+    seq->Add(MakeFnKernel([=](pthreadpool_t) {
+      for (size_t j = 0; j < count; ++j) out[j] *= scale;
+    }));
+  }
   // Keep the reordered constants alive as long as the kernels.
   seq->Add(MakeFnKernel([owned](pthreadpool_t) {}));
   return std::unique_ptr<Kernel>(std::move(seq));
@@ -177,8 +236,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
 
 uint32_t BinaryCaps(const ir::Graph&, const ir::Node& n) {
   const auto kind = KindOf(n.op);
-  const bool clamp = kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
-                     kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv;
+  const bool clamp = n.op != "Mean" && (kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
+                                         kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv);
   return (n.inputs.size() == 2 ? kCapInPlace : 0) | (clamp && n.inputs.size() >= 2 ? kCapClamp : 0);
 }
 
@@ -194,6 +253,7 @@ ONNXRUN_BINARY_OP(Pow)
 ONNXRUN_BINARY_OP(Max)
 ONNXRUN_BINARY_OP(Min)
 ONNXRUN_BINARY_OP(Sum)
+ONNXRUN_BINARY_OP(Mean)
 #undef ONNXRUN_BINARY_OP
 
 }  // namespace onnxrun

@@ -1,5 +1,5 @@
 // Ops that only exist to compute shapes and constants at load: Shape, Size, Constant,
-// ConstantOfShape, Cast, Range. They always fold; none runs at run time.
+// ConstantOfShape, Range. They always fold; none runs at run time.
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -79,48 +79,15 @@ absl::StatusOr<Tensor> Compute(const ir::Graph& g, const ir::Node& n) {
     for (int64_t i = 0; i < count; ++i) v[i] = start + i * delta;
     return Tensor::Ints({count}, std::move(v), t[0]->dtype());
   }
-  // Cast
-  const auto& x = g.value(n.inputs[0]);
-  if (!x.is_constant()) return Unsupported(n, "Cast at run time");
-  ASSIGN_OR_RETURN(int64_t to, n.Int("to", 1));
-  const Tensor& t = *x.constant;
-  const bool to_float = to == 1 || to == 10 || to == 11;  // FLOAT, FLOAT16, DOUBLE
-  if (to_float) {
-    if (IsFloat(t)) return t;
-    return Tensor(t.shape(), std::vector<float>(t.ints().begin(), t.ints().end()));
-  }
-  if (to == 8) return Unsupported(n, "Cast to string");
-  std::vector<int64_t> v(t.num_elements());
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    if (IsFloat(t)) {
-      const float f = t.values()[i];
-      v[i] = to == 9 ? (f != 0) : static_cast<int64_t>(std::trunc(f));
-    } else {
-      v[i] = to == 9 ? (t.ints()[i] != 0) : t.ints()[i];
-    }
-  }
-  const DataType dt = to == 7 ? DataType::kInt64 : to == 9 ? DataType::kBool : DataType::kInt32;
-  return Tensor::Ints(t.shape(), std::move(v), dt);
+  return Invalid(n, "unknown shape op");
 }
 
 absl::Status InferShapeArith(ir::Graph& g, ir::Node& n) {
-  if (n.op == "Cast") {
-    RETURN_IF_ERROR(RequireInputs(n, 1, 1));
-    ASSIGN_OR_RETURN(int64_t to, n.Int("to", 1));
-    const auto& x = g.value(n.inputs[0]);
-    if (to == 1 && x.dtype == DataType::kFloat32) {  // float -> float at run time is a copy
-      SetOutput(g, n, 0, DataType::kFloat32, x.shape);
-      return absl::OkStatus();
-    }
-    if (!x.is_constant())
-      return Unsupported(n, absl::StrCat("Cast from ", DataTypeName(x.dtype), " to type ", to,
-                                         " at run time (only float32 is computed at run time)"));
-  } else if (n.op == "Range") {
+  if (n.op == "Range") {
     RETURN_IF_ERROR(RequireInputs(n, 3, 3));
   } else if (n.op == "Shape" || n.op == "Size" || n.op == "ConstantOfShape") {
     RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   }
-  if (n.op == "Cast" && !g.value(n.inputs[0]).is_constant()) return absl::OkStatus();
   ASSIGN_OR_RETURN(Tensor t, Compute(g, n));
   SetOutput(g, n, 0, t.dtype(), t.shape());
   return absl::OkStatus();
@@ -132,10 +99,7 @@ absl::Status FoldShapeArith(const ir::Graph& g, const ir::Node& n, std::vector<T
   return absl::OkStatus();
 }
 
-uint32_t ShapeCaps(const ir::Graph&, const ir::Node& n) {
-  if (n.op == "Cast") return kCapAlias;  // float -> float
-  return kCapFoldsFromShape;
-}
+uint32_t ShapeCaps(const ir::Graph&, const ir::Node&) { return kCapFoldsFromShape; }
 
 }  // namespace
 
@@ -146,7 +110,6 @@ ONNXRUN_SHAPE_OP(Size)
 ONNXRUN_SHAPE_OP(Constant)
 ONNXRUN_SHAPE_OP(ConstantOfShape)
 ONNXRUN_SHAPE_OP(Range)
-ONNXRUN_SHAPE_OP(Cast)
 #undef ONNXRUN_SHAPE_OP
 
 }  // namespace onnxrun

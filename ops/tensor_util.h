@@ -6,7 +6,11 @@
 
 namespace onnxrun {
 
-inline bool IsFloat(const Tensor& t) { return t.dtype() == DataType::kFloat32; }
+// Float32, and float64/float16 (read into float32 values()), keep their data in values().
+inline bool IsFloat(const Tensor& t) {
+  return t.dtype() == DataType::kFloat32 || t.dtype() == DataType::kFloat64 ||
+         t.dtype() == DataType::kFloat16;
+}
 inline size_t ElemSize(const Tensor& t) { return IsFloat(t) ? sizeof(float) : sizeof(int64_t); }
 inline const void* RawData(const Tensor& t) {
   return IsFloat(t) ? static_cast<const void*>(t.values().data()) : t.ints().data();
@@ -16,12 +20,20 @@ inline void* RawData(Tensor& t) {
 }
 // A zero-filled tensor of `like`'s dtype with the given shape.
 inline Tensor EmptyLike(const Tensor& like, const ir::Shape& shape) {
-  if (IsFloat(like)) return Tensor(shape);
+  if (IsFloat(like)) {
+    Tensor t(shape);
+    t.set_dtype(like.dtype());
+    return t;
+  }
   return Tensor::Ints(shape, std::vector<int64_t>(ir::NumElements(shape)), like.dtype());
 }
 // The same data under a new shape.
 inline Tensor Reshaped(const Tensor& t, const ir::Shape& shape) {
-  if (IsFloat(t)) return Tensor(shape, t.values());
+  if (IsFloat(t)) {
+    Tensor r(shape, t.values());
+    r.set_dtype(t.dtype());
+    return r;
+  }
   return Tensor::Ints(shape, t.ints(), t.dtype());
 }
 inline std::vector<size_t> SizeDims(const ir::Shape& s) { return std::vector<size_t>(s.begin(), s.end()); }

@@ -80,8 +80,20 @@ absl::StatusOr<kernels::UnaryParams> ParamsOf(const ir::Graph& g, const ir::Node
   return p;
 }
 
+// Neg and Abs of constant integers fold (shape arithmetic such as LayerNormalization's -axis).
+bool IntFold(const ir::Graph& g, const ir::Node& n) {
+  const auto& x = g.value(n.inputs[0]);
+  return (n.op == "Neg" || n.op == "Abs") && x.is_constant() &&
+         (x.dtype == DataType::kInt64 || x.dtype == DataType::kInt32);
+}
+
 absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, n.op == "Clip" ? 3 : 1));
+  if (IntFold(g, n)) {
+    const auto& x = g.value(n.inputs[0]);
+    SetOutput(g, n, 0, x.dtype, x.shape);
+    return absl::OkStatus();
+  }
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   RETURN_IF_ERROR(ParamsOf(g, n).status());
   SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
@@ -90,6 +102,12 @@ absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
 
 absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
   const Tensor& x = *g.value(n.inputs[0]).constant;
+  if (IntFold(g, n)) {
+    std::vector<int64_t> v = x.ints();
+    for (int64_t& e : v) e = n.op == "Neg" ? -e : (e < 0 ? -e : e);
+    out->push_back(Tensor::Ints(x.shape(), std::move(v), x.dtype()));
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(g, n));
   Tensor y(x.shape());
   kernels::Unary(SpecOf(n.op)->kind, x.data(), x.num_elements(), y.data(), x.num_elements(), 1,
