@@ -8,8 +8,9 @@
 //   node tools/ort_bench.js --write-tiny PATH                             # only write that model
 //   node tools/ort_bench.js --version                                     # onnxruntime-node version
 //
-// onnxruntime-node is looked up in --ort-dir, then $ONNXRUN_ORT_DIR, then <repo>/build/ort (where
-// tools/setup_ort.sh installs it), then the ordinary require() path (NODE_PATH).
+// onnxruntime-node is looked up in --ort-dir DIR (DIR/node_modules/onnxruntime-node) alone if
+// given; otherwise in $ONNXRUN_ORT_DIR, then <repo>/build/ort (where tools/setup_ort.sh installs
+// it), then on the ordinary require() path (NODE_PATH).
 //
 // Measured: load_ms = InferenceSession.create() wall time; first_run_ms = the first run() after
 // it; then W warm-up runs; then K timed runs -> p50/p90 (nearest rank, as `onnxrun bench`) and
@@ -69,17 +70,20 @@ function parseArgs(argv) {
 }
 
 function loadOrt(ortDir) {
-  const dirs = [ortDir, process.env.ONNXRUN_ORT_DIR, DEFAULT_ORT_DIR].filter(Boolean);
+  // An explicit --ort-dir is the only place looked at.
+  const dirs = ortDir ? [ortDir] : [process.env.ONNXRUN_ORT_DIR, DEFAULT_ORT_DIR].filter(Boolean);
   const tried = [];
   for (const d of dirs) {
     const p = path.resolve(d, 'node_modules', 'onnxruntime-node');
     tried.push(p);
     if (fs.existsSync(path.join(p, 'package.json'))) return require(p);
   }
-  try {
-    return require('onnxruntime-node');
-  } catch (e) {
-    tried.push('require("onnxruntime-node") via NODE_PATH');
+  if (!ortDir) {
+    try {
+      return require('onnxruntime-node');
+    } catch (e) {
+      tried.push('require("onnxruntime-node") via NODE_PATH');
+    }
   }
   process.stderr.write(`ort_bench: onnxruntime-node not found (tried: ${tried.join(', ')}).\n` +
                        'Install it with: tools/setup_ort.sh [DIR]\n');
