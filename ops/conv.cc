@@ -1,6 +1,9 @@
 // Conv: 2-D convolution (groups, depthwise, dilations, auto_pad, asymmetric pads) on XNNPACK's
-// NHWC convolution, with the fused activation clamp, reading and writing channel slices.
+// NHWC convolution, with the fused activation clamp, reading and writing channel slices. 1-D and
+// 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/spatial_nd.h"
+#include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/status.h"
@@ -12,16 +15,16 @@ using namespace op_util;
 
 absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 2, 3));
-  RETURN_IF_ERROR(RequireFloat(g, n, 0));
+  for (size_t i = 0; i < 3; ++i)
+    if (n.input(i) >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
   const auto& x = g.value(n.inputs[0]);
   const auto& w = g.value(n.inputs[1]);
-  if (x.shape.size() != 4)
+  if (x.shape.size() < 3 || x.shape.size() > 5)
     return Unsupported(n, absl::StrCat("input has rank ", x.shape.size(),
-                                       "; only 2-D convolutions (rank-4 input) are supported"));
-  if (!w.is_constant())
-    return Unsupported(n, absl::StrCat("weight '", w.name, "' is computed at run time; it must be constant"));
-  if (w.shape.size() != 4)
-    return Invalid(n, absl::StrCat("weight has shape ", ir::ShapeString(w.shape), ", expected rank 4"));
+                                       "; 1-D, 2-D and 3-D convolutions (rank 3 to 5) are supported"));
+  if (w.shape.size() != x.shape.size())
+    return Invalid(n, absl::StrCat("weight has shape ", ir::ShapeString(w.shape), ", expected rank ",
+                                   x.shape.size()));
   ASSIGN_OR_RETURN(int64_t group, n.Int("group", 1));
   const int64_t c = x.shape[1], m = w.shape[0];
   if (group < 1 || c % group != 0 || m % group != 0 || w.shape[1] * group != c)
@@ -29,18 +32,59 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
                                    " and group ", group, " do not agree"));
   if (n.input(2) >= 0) {
     const auto& b = g.value(n.inputs[2]);
-    if (!b.is_constant()) return Unsupported(n, "bias computed at run time");
     if (ir::NumElements(b.shape) != m || b.shape.size() != 1)
       return Invalid(n, absl::StrCat("bias has shape ", ir::ShapeString(b.shape), ", expected [", m, "]"));
   }
-  ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false));
-  SetOutput(g, n, 0, DataType::kFloat32, {x.shape[0], m, win.out_h, win.out_w});
+  const ir::Shape in(x.shape.begin() + 2, x.shape.end());
+  const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
+  ASSIGN_OR_RETURN(WindowNd win, ResolveWindowNd(n, in, kernel, false));
+  ir::Shape out = {x.shape[0], m};
+  out.insert(out.end(), win.out.begin(), win.out.end());
+  SetOutput(g, n, 0, DataType::kFloat32, out);
   return absl::OkStatus();
+}
+
+// 1-D and 3-D convolutions, and weights or bias computed at run time: the direct N-d kernel on
+// row-major buffers.
+absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const auto& x = ctx.input(0);
+  const auto& w = ctx.input(1);
+  const int64_t group = n.Int("group", 1).value();
+  const ir::Shape in(x.shape.begin() + 2, x.shape.end());
+  ASSIGN_OR_RETURN(WindowNd win,
+                   ResolveWindowNd(n, in, std::vector<int64_t>(w.shape.begin() + 2, w.shape.end()), false));
+  kernels::SpatialNd s;
+  s.rank = win.rank();
+  for (size_t i = 0; i < s.rank; ++i) {
+    s.in[i] = in[i];
+    s.out[i] = win.out[i];
+    s.kernel[i] = win.kernel[i];
+    s.stride[i] = win.strides[i];
+    s.dilation[i] = win.dilations[i];
+    s.pad_begin[i] = win.pad_begin[i];
+    s.pad_end[i] = win.pad_end[i];
+  }
+  const size_t batch = x.shape[0], c = x.shape[1], m = w.shape[0];
+  const float lo = n.clamp_min, hi = n.clamp_max;
+  const bool has_bias = ctx.has_input(2);
+  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in_ptrs,
+                                const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    const float* px = in_ptrs[0];
+    const float* pw = in_ptrs[1];
+    const float* pb = has_bias ? in_ptrs[2] : nullptr;
+    float* py = out[0];
+    return MakeFnKernel([=](pthreadpool_t pool) {
+      kernels::ConvNd(px, pw, pb, py, batch, c, m, group, s, lo, hi, pool);
+    });
+  });
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
+  if (x.shape.size() != 4 || !ctx.constant(1) || (ctx.has_input(2) && !ctx.constant(2)))
+    return LowerConvNd(ctx);
   const Tensor& w = *ctx.constant(1);
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];

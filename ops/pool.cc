@@ -1,10 +1,12 @@
 // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool on NHWC channel slices. XNNPACK runs the
 // cases it covers; the runtime's own kernels take ceil_mode overhang, count_include_pad with pads,
-// and dilated average pooling.
+// dilated average pooling, and 1-D and 3-D pooling (row-major).
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
+#include "ops/kernels/spatial_nd.h"
+#include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/status.h"
@@ -18,16 +20,18 @@ absl::Status RequireImage(const ir::Graph& g, const ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   const auto& x = g.value(n.inputs[0]);
-  if (x.shape.size() != 4)
+  if (x.shape.size() < 3 || x.shape.size() > 5)
     return Unsupported(n, absl::StrCat("input has rank ", x.shape.size(),
-                                       "; only 2-D pooling (rank-4 input) is supported"));
+                                       "; 1-D, 2-D and 3-D pooling (rank 3 to 5) are supported"));
   return absl::OkStatus();
 }
+
+ir::Shape Spatial(const ir::Value& x) { return ir::Shape(x.shape.begin() + 2, x.shape.end()); }
 
 absl::Status InferPool(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireImage(g, n));
   if (n.outputs.size() > 1 && n.outputs[1] >= 0)
-    return Unsupported(n, "the Indices output of MaxPool is not supported");
+    return Unsupported(n, "the Indices output of MaxPool (int64 at run time) is not supported");
   const auto& x = g.value(n.inputs[0]);
   if (n.op == "MaxPool") {
     ASSIGN_OR_RETURN(int64_t order, n.Int("storage_order", 0));
@@ -35,16 +39,55 @@ absl::Status InferPool(ir::Graph& g, ir::Node& n) {
   }
   ASSIGN_OR_RETURN(int64_t cip, n.Int("count_include_pad", 0));
   (void)cip;
-  ASSIGN_OR_RETURN(Window2d w, ResolveWindow(n, x.shape[2], x.shape[3], {}, g.opset >= 10));
-  SetOutput(g, n, 0, DataType::kFloat32, {x.shape[0], x.shape[1], w.out_h, w.out_w});
+  ASSIGN_OR_RETURN(WindowNd w, ResolveWindowNd(n, Spatial(x), {}, g.opset >= 10));
+  ir::Shape out = {x.shape[0], x.shape[1]};
+  out.insert(out.end(), w.out.begin(), w.out.end());
+  SetOutput(g, n, 0, DataType::kFloat32, out);
   return absl::OkStatus();
 }
 
 absl::Status InferGlobalPool(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireImage(g, n));
   const auto& x = g.value(n.inputs[0]);
-  SetOutput(g, n, 0, DataType::kFloat32, {x.shape[0], x.shape[1], 1, 1});
+  ir::Shape out(x.shape.size(), 1);
+  out[0] = x.shape[0];
+  out[1] = x.shape[1];
+  SetOutput(g, n, 0, DataType::kFloat32, out);
   return absl::OkStatus();
+}
+
+// 1-D and 3-D pooling (row-major [N, C, spatial...]): the runtime's direct N-d kernel. A global
+// pool is a window over the whole input.
+absl::StatusOr<std::unique_ptr<Kernel>> LowerPoolNd(const LowerContext& ctx, bool global) {
+  const ir::Node& n = *ctx.node;
+  const auto& x = ctx.input(0);
+  const ir::Shape in = Spatial(x);
+  kernels::SpatialNd s;
+  s.rank = in.size();
+  WindowNd w;
+  if (!global) { ASSIGN_OR_RETURN(w, ResolveWindowNd(n, in, {}, true)); }
+  for (size_t i = 0; i < s.rank; ++i) {
+    s.in[i] = in[i];
+    s.out[i] = global ? 1 : w.out[i];
+    s.kernel[i] = global ? in[i] : w.kernel[i];
+    s.stride[i] = global ? 1 : w.strides[i];
+    s.dilation[i] = global ? 1 : w.dilations[i];
+    s.pad_begin[i] = global ? 0 : w.pad_begin[i];
+    s.pad_end[i] = global ? 0 : w.pad_end[i];
+  }
+  const bool is_max = n.op == "MaxPool" || n.op == "GlobalMaxPool";
+  const bool include_pad = !global && n.Int("count_include_pad", 0).value() != 0;
+  const auto kind = is_max ? kernels::PoolNdKind::kMax
+                    : include_pad ? kernels::PoolNdKind::kAverageIncludePad
+                                  : kernels::PoolNdKind::kAverage;
+  const size_t batch = x.shape[0], c = x.shape[1];
+  const float lo = n.clamp_min, hi = n.clamp_max;
+  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in_ptrs,
+                                const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    const float* px = in_ptrs[0];
+    float* py = out[0];
+    return MakeFnKernel([=](pthreadpool_t pool) { kernels::PoolNd(kind, px, py, batch, c, s, lo, hi, pool); });
+  });
 }
 
 // Clamp applied after an own pooling kernel, when an activation was fused.
@@ -63,6 +106,7 @@ std::unique_ptr<Kernel> WithClamp(const ir::Node& n, std::unique_ptr<Kernel> k, 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
+  if (x.shape.size() != 4) return LowerPoolNd(ctx, false);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   ASSIGN_OR_RETURN(Window2d w, ResolveWindow(n, H, W, {}, true));
   const bool is_max = n.op == "MaxPool";
@@ -117,6 +161,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
 absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
+  if (x.shape.size() != 4) return LowerPoolNd(ctx, true);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   if (n.op == "GlobalAveragePool") {
     auto k = std::make_unique<XnnKernel>();

@@ -18,67 +18,92 @@ static int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, 
   return out;
 }
 
-absl::StatusOr<Window2d> ResolveWindow(const ir::Node& n, int64_t in_h, int64_t in_w,
-                                       std::vector<int64_t> kernel, bool allow_ceil_mode) {
-  Window2d w;
+absl::StatusOr<WindowNd> ResolveWindowNd(const ir::Node& n, const ir::Shape& in,
+                                         std::vector<int64_t> kernel, bool allow_ceil_mode) {
+  const size_t rank = in.size();
   if (kernel.empty()) {
     if (!n.Has("kernel_shape")) return Invalid(n, "attribute 'kernel_shape' is required");
     ASSIGN_OR_RETURN(kernel, n.Ints("kernel_shape"));
   } else if (n.Has("kernel_shape")) {
     ASSIGN_OR_RETURN(auto ks, n.Ints("kernel_shape"));
     if (ks != kernel)
-      return Invalid(n, absl::StrCat("attribute 'kernel_shape' [", ks.size() ? ks[0] : 0,
-                                     ",...] disagrees with the weight's spatial shape"));
+      return Invalid(n, absl::StrCat("attribute 'kernel_shape' ", ir::ShapeString(ks),
+                                     " disagrees with the weight's spatial shape ",
+                                     ir::ShapeString(kernel)));
   }
-  if (kernel.size() != 2)
-    return Unsupported(n, absl::StrCat("'kernel_shape' has ", kernel.size(),
-                                       " values; only 2-D windows are supported"));
-  ASSIGN_OR_RETURN(auto strides, n.Ints("strides", {1, 1}));
-  ASSIGN_OR_RETURN(auto dilations, n.Ints("dilations", {1, 1}));
-  ASSIGN_OR_RETURN(auto pads, n.Ints("pads", {0, 0, 0, 0}));
+  if (rank < 1 || rank > 3)
+    return Unsupported(n, absl::StrCat("the input has ", rank,
+                                       " spatial dimensions; 1 to 3 are supported"));
+  if (kernel.size() != rank)
+    return Invalid(n, absl::StrCat("attribute 'kernel_shape' has ", kernel.size(),
+                                   " values for ", rank, " spatial dimensions"));
+  WindowNd w;
+  w.kernel = kernel;
+  ASSIGN_OR_RETURN(w.strides, n.Ints("strides", std::vector<int64_t>(rank, 1)));
+  ASSIGN_OR_RETURN(w.dilations, n.Ints("dilations", std::vector<int64_t>(rank, 1)));
+  ASSIGN_OR_RETURN(auto pads, n.Ints("pads", std::vector<int64_t>(2 * rank, 0)));
   ASSIGN_OR_RETURN(std::string auto_pad, n.String("auto_pad", "NOTSET"));
   ASSIGN_OR_RETURN(int64_t ceil_mode, n.Int("ceil_mode", 0));
-  if (strides.size() != 2)
-    return Invalid(n, absl::StrCat("attribute 'strides' has ", strides.size(), " values, expected 2"));
-  if (dilations.size() != 2)
-    return Invalid(n, absl::StrCat("attribute 'dilations' has ", dilations.size(), " values, expected 2"));
-  if (pads.size() != 4)
-    return Invalid(n, absl::StrCat("attribute 'pads' has ", pads.size(), " values, expected 4"));
-  for (int i = 0; i < 2; ++i) {
+  if (w.strides.empty()) w.strides.assign(rank, 1);      // an empty list means the default
+  if (w.dilations.empty()) w.dilations.assign(rank, 1);
+  if (pads.empty()) pads.assign(2 * rank, 0);
+  if (w.strides.size() != rank)
+    return Invalid(n, absl::StrCat("attribute 'strides' has ", w.strides.size(), " values, expected ", rank));
+  if (w.dilations.size() != rank)
+    return Invalid(n, absl::StrCat("attribute 'dilations' has ", w.dilations.size(), " values, expected ", rank));
+  if (pads.size() != 2 * rank)
+    return Invalid(n, absl::StrCat("attribute 'pads' has ", pads.size(), " values, expected ", 2 * rank));
+  for (size_t i = 0; i < rank; ++i) {
     if (kernel[i] < 1) return Invalid(n, "attribute 'kernel_shape' must be positive");
-    if (strides[i] < 1) return Invalid(n, "attribute 'strides' must be positive");
-    if (dilations[i] < 1) return Invalid(n, "attribute 'dilations' must be positive");
+    if (w.strides[i] < 1) return Invalid(n, "attribute 'strides' must be positive");
+    if (w.dilations[i] < 1) return Invalid(n, "attribute 'dilations' must be positive");
   }
   for (int64_t p : pads)
     if (p < 0) return Invalid(n, "attribute 'pads' must not be negative");
   if (ceil_mode && !allow_ceil_mode) return Invalid(n, "attribute 'ceil_mode' is not allowed here");
-  w.kh = kernel[0]; w.kw = kernel[1];
-  w.sh = strides[0]; w.sw = strides[1];
-  w.dh = dilations[0]; w.dw = dilations[1];
   w.ceil_mode = ceil_mode != 0;
+  w.pad_begin.assign(rank, 0);
+  w.pad_end.assign(rank, 0);
   if (auto_pad == "NOTSET") {
-    w.pad_top = pads[0]; w.pad_left = pads[1]; w.pad_bottom = pads[2]; w.pad_right = pads[3];
-  } else if (auto_pad == "VALID") {
-    // no padding
+    for (size_t i = 0; i < rank; ++i) {
+      w.pad_begin[i] = pads[i];
+      w.pad_end[i] = pads[rank + i];
+    }
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const bool upper = auto_pad == "SAME_UPPER";
-    auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t* begin, int64_t* end) {
-      const int64_t out = (in + s - 1) / s;
-      const int64_t total = std::max<int64_t>(0, (out - 1) * s + (k - 1) * d + 1 - in);
-      *begin = upper ? total / 2 : total - total / 2;
-      *end = total - *begin;
-    };
-    same(in_h, w.kh, w.sh, w.dh, &w.pad_top, &w.pad_bottom);
-    same(in_w, w.kw, w.sw, w.dw, &w.pad_left, &w.pad_right);
-  } else {
+    // Output ceil(in / stride); the extra padding goes at the end (UPPER) or the beginning (LOWER).
+    for (size_t i = 0; i < rank; ++i) {
+      const int64_t out = (in[i] + w.strides[i] - 1) / w.strides[i];
+      const int64_t total = std::max<int64_t>(
+          0, (out - 1) * w.strides[i] + (kernel[i] - 1) * w.dilations[i] + 1 - in[i]);
+      w.pad_begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      w.pad_end[i] = total - w.pad_begin[i];
+    }
+  } else if (auto_pad != "VALID") {
     return Invalid(n, absl::StrCat("attribute 'auto_pad' is '", auto_pad,
                                    "'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID"));
   }
-  w.out_h = OutSize(in_h, w.kh, w.sh, w.dh, w.pad_top, w.pad_bottom, w.ceil_mode);
-  w.out_w = OutSize(in_w, w.kw, w.sw, w.dw, w.pad_left, w.pad_right, w.ceil_mode);
-  if (w.out_h <= 0 || w.out_w <= 0)
-    return Invalid(n, absl::StrCat("the ", w.kh, "x", w.kw, " window does not fit the ", in_h, "x",
-                                   in_w, " input with its padding"));
+  w.out.resize(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    w.out[i] = OutSize(in[i], kernel[i], w.strides[i], w.dilations[i], w.pad_begin[i],
+                       w.pad_end[i], w.ceil_mode);
+    if (w.out[i] <= 0)
+      return Invalid(n, absl::StrCat("the ", ir::ShapeString(kernel), " window does not fit the ",
+                                     ir::ShapeString(in), " input with its padding"));
+  }
+  return w;
+}
+
+absl::StatusOr<Window2d> ResolveWindow(const ir::Node& n, int64_t in_h, int64_t in_w,
+                                       std::vector<int64_t> kernel, bool allow_ceil_mode) {
+  ASSIGN_OR_RETURN(WindowNd nd, ResolveWindowNd(n, {in_h, in_w}, std::move(kernel), allow_ceil_mode));
+  Window2d w;
+  w.kh = nd.kernel[0]; w.kw = nd.kernel[1];
+  w.sh = nd.strides[0]; w.sw = nd.strides[1];
+  w.dh = nd.dilations[0]; w.dw = nd.dilations[1];
+  w.pad_top = nd.pad_begin[0]; w.pad_left = nd.pad_begin[1];
+  w.pad_bottom = nd.pad_end[0]; w.pad_right = nd.pad_end[1];
+  w.ceil_mode = nd.ceil_mode;
+  w.out_h = nd.out[0]; w.out_w = nd.out[1];
   return w;
 }
 
