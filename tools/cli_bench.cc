@@ -36,6 +36,7 @@ std::string ProfileTable(const std::vector<StepProfile>& steps, int64_t runs) {
   std::vector<std::pair<double, std::string>> ops;
   for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
   std::sort(ops.rbegin(), ops.rend());
+  if (total <= 0) total = 1e-9;  // no steps timed: avoid 0/0 in the percentages
   std::string out = absl::StrFormat("profile (ms per run, %.3f total)\n", total);
   for (const auto& [ms, op] : ops)
     out += absl::StrFormat("  %-36s %9.3f  %5.1f%%  x%d\n", op, ms, 100 * ms / total,
@@ -133,7 +134,20 @@ int RunBench(const std::vector<std::string>& args) {
         << ",\"load_ms\":" << JsonNumber(load_ms) << ",\"first_run_ms\":" << JsonNumber(*first)
         << ",\"p50_ms\":" << JsonNumber(p50) << ",\"p90_ms\":" << JsonNumber(p90)
         << ",\"min_ms\":" << JsonNumber(min) << ",\"peak_rss_mb\":" << JsonNumber(peak_rss_mb, 1)
-        << ",\"arena_bytes\":" << arena_bytes << "}\n";
+        << ",\"arena_bytes\":" << arena_bytes;
+    if (options.enable_profiling) {  // one JSON object still: the steps, slowest first
+      std::vector<StepProfile> steps = (*session)->profile();
+      std::sort(steps.begin(), steps.end(),
+                [](const StepProfile& a, const StepProfile& b) { return a.total_ms > b.total_ms; });
+      out << ",\"profile\":[";
+      for (size_t i = 0; i < steps.size(); ++i) {
+        out << (i ? "," : "") << "{\"node\":" << JsonString(steps[i].node)
+            << ",\"op\":" << JsonString(steps[i].op) << ",\"ms_per_run\":"
+            << JsonNumber(steps[i].total_ms / std::max<int64_t>(steps[i].runs, 1), 4) << "}";
+      }
+      out << "]";
+    }
+    out << "}\n";
   } else {
     out << absl::StrFormat(
         "model         %s\nthreads       %d\nbatch         %d\niters         %d (after %d warmup)\n"
@@ -141,8 +155,8 @@ int RunBench(const std::vector<std::string>& args) {
         "min_ms        %.3f\npeak_rss_mb   %.1f\narena_bytes   %d\n",
         model, *threads, *batch, *iters, *warmup, load_ms, *first, p50, p90, min, peak_rss_mb,
         arena_bytes);
+    if (options.enable_profiling) out << ProfileTable((*session)->profile(), *warmup + *iters + 1);
   }
-  if (options.enable_profiling) out << ProfileTable((*session)->profile(), *warmup + *iters + 1);
   std::cout << out.str() << std::flush;
   return kExitOk;
 }
