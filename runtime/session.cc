@@ -130,12 +130,15 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
                           std::vector<Tensor>* outputs) {
   if (!outputs) return absl::InvalidArgumentError("Run: outputs must not be null");
   std::vector<const float*> in(impl_->inputs.size(), nullptr);
+  std::vector<bool> given(impl_->inputs.size(), false);
   for (const auto& [name, t] : inputs) {
     size_t k = 0;
     while (k < impl_->inputs.size() && impl_->inputs[k].name != name) ++k;
     if (k == impl_->inputs.size())
       return absl::InvalidArgumentError(absl::StrCat("Run: the model has no input named '", name, "'"));
-    if (in[k]) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
+    if (given[k])
+      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
+    given[k] = true;
     if (!t) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is null"));
     if (t->dtype() != DataType::kFloat32)
       return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is ",
@@ -152,7 +155,7 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
     in[k] = t->num_elements() == 0 ? &kNoData : t->data();
   }
   for (size_t k = 0; k < in.size(); ++k)
-    if (!in[k])
+    if (!given[k])
       return absl::InvalidArgumentError(
           absl::StrCat("Run: input '", impl_->inputs[k].name, "' is missing"));
   outputs->clear();
