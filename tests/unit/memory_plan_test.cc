@@ -357,7 +357,7 @@ GraphBuilder RandomDag(uint32_t seed) {
 }
 
 TEST(MemoryPlanRandom, NoOverlapInvariantOnRandomDags) {
-  for (uint32_t seed = 0; seed < 60; ++seed) {
+  for (uint32_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     const GraphBuilder b = RandomDag(seed);
     for (bool optimize : {true, false})
@@ -382,8 +382,9 @@ TEST(MemoryPlanRandom, NoOverlapInvariantOnRandomDags) {
   }
 }
 
+// Seed 283 reproduces the strided in-place bug fixed in memory_plan.cc step 3.
 TEST(MemoryPlanRandom, AliasingOnAndOffGiveBitwiseEqualOutputs) {
-  for (uint32_t seed = 0; seed < 60; ++seed) {
+  for (uint32_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     const GraphBuilder b = RandomDag(seed);
     std::mt19937 rng(seed + 1000);

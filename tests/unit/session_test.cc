@@ -1,0 +1,242 @@
+// The public API (onnxrun/onnxrun.h): load and run errors with their messages, inputs()/outputs(),
+// report(), bound inputs, repeated runs and thread counts.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "tests/unit/graph_builder.h"
+
+namespace onnxrun::test {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+#define EXPECT_ERROR(expr, status_code, text)                                                \
+  do {                                                                                      \
+    const absl::Status _s = (expr);                                                         \
+    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                              \
+    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message();    \
+  } while (0)
+
+// x [N,3,8,8] -> Conv(4) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(5) -> "logits";
+// y [N,2] -> Relu -> "aux". Batch is dynamic.
+GraphBuilder TwoInputModel(std::mt19937& rng) {
+  GraphBuilder b;
+  auto conv = b.Op("Conv", {b.Input("x", {-1, 3, 8, 8}), b.Weight("w", {4, 3, 3, 3}, rng), b.Weight("b", {4}, rng)})
+                  .Ints("pads", {1, 1, 1, 1});
+  auto flat = b.Op("Flatten", {b.Op("GlobalAveragePool", {b.Op("Relu", {conv})})});
+  b.Output(b.Op("Gemm", {flat, b.Weight("fc", {5, 4}, rng), b.Weight("fcb", {5}, rng)}, 1, "logits").Int("transB", 1));
+  b.Output(b.Op("Relu", {b.Input("y", {-1, 2})}, 1, "aux"));
+  return b;
+}
+
+absl::Status RunWith(Session& s, const std::vector<std::pair<std::string, const Tensor*>>& in) {
+  std::vector<Tensor> out;
+  return s.Run(in, &out);
+}
+
+TEST(SessionErrors, RunRejectsBadInputs) {
+  std::mt19937 rng(1);
+  auto s = LoadSession(TwoInputModel(rng));
+  ASSERT_TRUE(s.ok()) << s.status();
+  Session& session = **s;
+  const Tensor x = RandomTensor({1, 3, 8, 8}, rng), y = RandomTensor({1, 2}, rng);
+  const Tensor wrong_shape = RandomTensor({1, 3, 8, 9}, rng);
+  const Tensor short_data({1, 2}, {1.f});
+  const Tensor ints = Tensor::Ints({1, 2}, {1, 2});
+  EXPECT_TRUE(RunWith(session, {{"x", &x}, {"y", &y}}).ok());
+  EXPECT_TRUE(RunWith(session, {{"y", &y}, {"x", &x}}).ok());  // any order
+  EXPECT_ERROR(RunWith(session, {{"x", &wrong_shape}, {"y", &y}}), kInvalidArgument,
+               "input 'x' has shape [1,3,8,9] but the session was prepared for [1,3,8,8]");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"z", &y}}), kInvalidArgument, "no input named 'z'");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}}), kInvalidArgument, "input 'y' is missing");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &y}, {"x", &x}}), kInvalidArgument, "input 'x' given twice");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", nullptr}}), kInvalidArgument, "input 'y' is null");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &ints}}), kInvalidArgument, "expected float32");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &short_data}}), kInvalidArgument, "holds 1 values");
+  EXPECT_ERROR(session.Run({{"x", &x}, {"y", &y}}, nullptr), kInvalidArgument, "outputs must not be null");
+  EXPECT_TRUE(RunWith(session, {{"x", &x}, {"y", &y}}).ok());  // errors leave the session usable
+}
+
+TEST(SessionErrors, LoadRejectsBadOptionsAndFiles) {
+  std::mt19937 rng(2);
+  const GraphBuilder b = TwoInputModel(rng);
+  for (int threads : {0, -1, 257}) {
+    SessionOptions o;
+    o.num_threads = threads;
+    EXPECT_ERROR(LoadSession(b, o).status(), kInvalidArgument, absl::StrCat("num_threads is ", threads));
+  }
+  SessionOptions unknown;
+  unknown.input_shapes["nope"] = {1, 3, 8, 8};
+  EXPECT_ERROR(LoadSession(b, unknown).status(), kInvalidArgument, "no input named 'nope'");
+  SessionOptions rank;
+  rank.input_shapes["x"] = {1, 3, 8};
+  EXPECT_ERROR(LoadSession(b, rank).status(), kInvalidArgument, "has rank 3 but the model declares rank 4");
+  SessionOptions fixed;
+  fixed.input_shapes["x"] = {2, 3, 9, 8};
+  EXPECT_ERROR(LoadSession(b, fixed).status(), kInvalidArgument, "at dimension 2");
+
+  EXPECT_ERROR(Session::Load("/nonexistent/model.onnx").status(), kNotFound, "cannot open model file");
+  const std::string garbage = absl::StrCat(::testing::TempDir(), "onnxrun_garbage_", ::getpid(), ".onnx");
+  std::ofstream(garbage) << "this is not a protobuf \x01\x02\x03";
+  const absl::Status g = Session::Load(garbage).status();
+  EXPECT_EQ(g.code(), absl::StatusCode::kInvalidArgument) << g;
+  std::remove(garbage.c_str());
+
+  GraphBuilder unsupported;  // every unsupported node is listed at once
+  auto x = unsupported.Input("x", {1, 4});
+  unsupported.Output(unsupported.Op("Frobnicate", {unsupported.Op("Wibble", {x}, 1, "first")}, 1, "second"));
+  const absl::Status u = LoadSession(unsupported).status();
+  EXPECT_EQ(u.code(), absl::StatusCode::kUnimplemented) << u;
+  EXPECT_NE(u.message().find("'first' (Wibble"), std::string::npos) << u;
+  EXPECT_NE(u.message().find("'second' (Frobnicate"), std::string::npos) << u;
+}
+
+TEST(SessionBoundInputs, Int64ShapeInputFoldsIntoReshape) {
+  std::mt19937 rng(3);
+  GraphBuilder b;
+  auto relu = b.Op("Relu", {b.Input("x", {2, 3, 4, 5})});
+  b.Output(b.Op("Reshape", {relu, b.InputInts("target", {2})}, 1, "flat"));
+  // Unbound, an int64 run-time input cannot be computed.
+  EXPECT_ERROR(LoadSession(b).status(), kUnimplemented, "input 'target' is int64");
+  SessionOptions o;
+  o.bound_inputs["target"] = Tensor::Ints({2}, {0, -1});
+  auto s = LoadSession(b, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ((*s)->inputs().size(), 1u);  // bound inputs are not run-time inputs
+  EXPECT_EQ((*s)->inputs()[0].name, "x");
+  EXPECT_EQ((*s)->outputs()[0].shape, (Shape{2, 60}));
+  const Tensor x = RandomTensor({2, 3, 4, 5}, rng);
+  auto out = RunSession(**s, {{"x", x}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  Tensor want({2, 60}, x.values());
+  for (float& v : want.values()) v = std::max(v, 0.f);
+  EXPECT_TRUE(BitwiseEqual((*out)[0], want));
+  // Passing a bound input at run time is an error: it is no longer an input.
+  const Tensor t = RandomTensor({2}, rng);
+  std::vector<Tensor> outs;
+  EXPECT_ERROR((*s)->Run({{"x", &x}, {"target", &t}}, &outs), kInvalidArgument, "no input named 'target'");
+}
+
+TEST(SessionInfo, InputsOutputsNamesAndShapes) {
+  std::mt19937 rng(4);
+  const GraphBuilder b = TwoInputModel(rng);
+  auto s = LoadSession(b);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ((*s)->inputs().size(), 2u);
+  EXPECT_EQ((*s)->inputs()[0].name, "x");
+  EXPECT_EQ((*s)->inputs()[0].dtype, "float32");
+  EXPECT_EQ((*s)->inputs()[0].shape, (Shape{1, 3, 8, 8}));  // dynamic batch defaults to 1
+  EXPECT_EQ((*s)->inputs()[0].model_shape, (Shape{-1, 3, 8, 8}));
+  EXPECT_EQ((*s)->inputs()[1].name, "y");
+  EXPECT_EQ((*s)->inputs()[1].shape, (Shape{1, 2}));
+  ASSERT_EQ((*s)->outputs().size(), 2u);
+  EXPECT_EQ((*s)->outputs()[0].name, "logits:0");
+  EXPECT_EQ((*s)->outputs()[0].shape, (Shape{1, 5}));
+  EXPECT_EQ((*s)->outputs()[1].name, "aux:0");
+
+  SessionOptions o;
+  o.input_shapes["x"] = {3, 3, 8, 8};
+  o.input_shapes["y"] = {4, 2};
+  s = LoadSession(b, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ((*s)->inputs()[0].shape, (Shape{3, 3, 8, 8}));
+  EXPECT_EQ((*s)->outputs()[0].shape, (Shape{3, 5}));
+  EXPECT_EQ((*s)->outputs()[1].shape, (Shape{4, 2}));
+  auto out = RunSession(**s, {{"x", RandomTensor({3, 3, 8, 8}, rng)}, {"y", RandomTensor({4, 2}, rng)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].shape(), (Shape{3, 5}));
+  EXPECT_EQ((*out)[1].shape(), (Shape{4, 2}));
+}
+
+TEST(SessionInfo, ReportFieldsArePopulated) {
+  std::mt19937 rng(5);
+  auto s = LoadSession(TwoInputModel(rng));
+  ASSERT_TRUE(s.ok()) << s.status();
+  const ModelReport& r = (*s)->report();
+  EXPECT_EQ(r.opset, 13);
+  EXPECT_NE(r.producer.find("onnxrun-tests"), std::string::npos) << r.producer;
+  EXPECT_EQ(r.ops_before, (std::map<std::string, int>{
+                              {"Conv", 1}, {"Flatten", 1}, {"Gemm", 1}, {"GlobalAveragePool", 1}, {"Relu", 2}}));
+  EXPECT_EQ(r.ops_after.count("Conv+Relu"), 1u);
+  EXPECT_EQ(r.ops_after.count("Conv"), 0u);
+  ASSERT_FALSE(r.passes.empty());
+  EXPECT_EQ(r.passes[0].pass, "fold_constants");
+  int fused = 0;
+  for (const PassReport& p : r.passes)
+    if (p.pass == "fuse_activation") fused = p.rewrites;
+  EXPECT_EQ(fused, 1);
+  EXPECT_EQ(r.parameters, 4 * 27 + 4 + 5 * 4 + 5);
+  EXPECT_NEAR(r.gflops, (2.0 * 4 * 64 * 27 + 2.0 * 5 * 4) / 1e9, 1e-12);
+  EXPECT_GT(r.memory.arena_bytes, 0);
+  EXPECT_GE(r.memory.naive_bytes, r.memory.arena_bytes);
+  EXPECT_LE(r.memory.lower_bound_bytes, r.memory.arena_bytes);
+  EXPECT_EQ(r.memory.concats_in_place + r.memory.concats_copied, 0);
+
+  SessionOptions off;
+  off.optimize = false;
+  auto plain = LoadSession(TwoInputModel(rng), off);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)->report().ops_after.count("Conv+Relu"), 0u);
+  EXPECT_EQ((*plain)->report().passes.size(), 1u);  // only fold_constants
+}
+
+// A deeper net (so that two threads split real work): conv stack with a residual and a concat.
+GraphBuilder ConvNet(std::mt19937& rng, const Shape& in) {
+  GraphBuilder b;
+  auto conv = [&](const std::string& x, int64_t c, int64_t m, int64_t k) {
+    const int n = b.model().graph().initializer_size();
+    return b.Op("Conv", {x, b.Weight(absl::StrCat("w", n), {m, c, k, k}, rng, -0.2f, 0.2f),
+                         b.Weight(absl::StrCat("b", n), {m}, rng)})
+        .Ints("pads", {k / 2, k / 2, k / 2, k / 2}).out();
+  };
+  auto h = b.Op("Relu", {conv(b.Input("x", in), in[1], 16, 3)});
+  auto r = b.Op("Relu", {b.Op("Add", {conv(b.Op("Relu", {conv(h, 16, 16, 3)}), 16, 16, 3), h})});
+  auto cat = b.Op("Concat", {conv(r, 16, 8, 1), conv(r, 16, 8, 3)}).Int("axis", 1);
+  auto pooled = b.Op("Flatten", {b.Op("GlobalAveragePool", {b.Op("MaxPool", {cat}).Ints("kernel_shape", {2, 2}).Ints("strides", {2, 2})})});
+  b.Output(b.Op("Softmax", {b.Op("Gemm", {pooled, b.Weight("fc", {10, 16}, rng), b.Weight("fcb", {10}, rng)}).Int("transB", 1)}));
+  b.Output(cat);
+  return b;
+}
+
+TEST(SessionRun, RunningTwiceGivesTheSameResult) {
+  std::mt19937 rng(6);
+  const Shape in = {2, 3, 17, 13};
+  auto s = LoadSession(ConvNet(rng, in));
+  ASSERT_TRUE(s.ok()) << s.status();
+  const Tensor x = RandomTensor(in, rng);
+  auto first = RunSession(**s, {{"x", x}});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto other = RunSession(**s, {{"x", RandomTensor(in, rng)}});  // different data in between
+  ASSERT_TRUE(other.ok());
+  auto second = RunSession(**s, {{"x", x}});
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(first->size(), 2u);
+  for (size_t i = 0; i < first->size(); ++i) EXPECT_TRUE(BitwiseEqual((*first)[i], (*second)[i])) << i;
+  EXPECT_FALSE(BitwiseEqual((*first)[1], (*other)[1]));
+}
+
+TEST(SessionRun, TwoThreadsMatchOneThread) {
+  std::mt19937 rng(7);
+  const Shape in = {2, 3, 33, 29};
+  const GraphBuilder b = ConvNet(rng, in);
+  const Tensor x = RandomTensor(in, rng);
+  SessionOptions one, two;
+  two.num_threads = 2;
+  auto a = RunModel(b, one, {{"x", x}});
+  auto c = RunModel(b, two, {{"x", x}});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (size_t i = 0; i < a->size(); ++i) EXPECT_TRUE(AllClose((*c)[i], (*a)[i], 1e-5, 1e-5)) << i;
+  auto s = LoadSession(b, two);  // and a two-thread session is stable across runs
+  ASSERT_TRUE(s.ok());
+  auto r1 = RunSession(**s, {{"x", x}});
+  auto r2 = RunSession(**s, {{"x", x}});
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  for (size_t i = 0; i < r1->size(); ++i) EXPECT_TRUE(BitwiseEqual((*r1)[i], (*r2)[i])) << i;
+}
+
+}  // namespace
+}  // namespace onnxrun::test
