@@ -3,6 +3,7 @@
 // DAGs the no-overlap invariant plus bitwise-equal outputs with aliasing on and off.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "ops/op.h"
@@ -284,6 +285,59 @@ TEST(MemoryPlanConcat, SameValueTwiceIsCopiedOnce) {
   Planned p = Plan(b, true, true, true);
   EXPECT_FALSE(p.plan.node_is_noop[p.node("cat")]);
   ExpectAliasingInvariant(b, RandomFeeds(b, rng));
+}
+
+// Each op reads a channel slice of one Concat buffer and writes a slice of another, where its
+// capabilities allow (and copies where not); outputs equal the dense (no aliasing) run bitwise.
+TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
+  using Make = std::function<std::string(GraphBuilder&, const std::string&)>;
+  auto unary = [](const char* op) -> Make { return [op](GraphBuilder& b, const std::string& a) { return b.Op(op, {a}); }; };
+  auto pool = [](const char* op, int cip) -> Make {
+    return [=](GraphBuilder& b, const std::string& a) {
+      auto n = b.Op(op, {a}).Ints("kernel_shape", {3, 3}).Ints("pads", {1, 1, 1, 1});
+      if (cip >= 0) n.Int("count_include_pad", cip);
+      return n.out();
+    };
+  };
+  const std::vector<std::pair<std::string, Make>> cases = {
+      {"Relu", unary("Relu")}, {"Sigmoid", unary("Sigmoid")}, {"Tanh", unary("Tanh")},
+      {"HardSwish", unary("HardSwish")}, {"LeakyRelu", unary("LeakyRelu")}, {"Exp", unary("Exp")},
+      {"GlobalAveragePool", unary("GlobalAveragePool")}, {"GlobalMaxPool", unary("GlobalMaxPool")},
+      {"MaxPool", pool("MaxPool", -1)}, {"AveragePool", pool("AveragePool", 0)},
+      {"AveragePool/cip", pool("AveragePool", 1)},
+      {"Clip", [](GraphBuilder& b, const std::string& a) { return b.Op("Clip", {a, b.Init("lo", {}, {0.1f}), b.Init("hi", {}, {0.6f})}).out(); }},
+      {"LRN", [](GraphBuilder& b, const std::string& a) { return b.Op("LRN", {a}).Int("size", 3).out(); }},
+      {"Softmax", [](GraphBuilder& b, const std::string& a) { return b.Op("Softmax", {a}).Int("axis", 1).out(); }},
+      {"Transpose", [](GraphBuilder& b, const std::string& a) { return b.Op("Transpose", {a}).Ints("perm", {0, 1, 3, 2}).out(); }},
+      {"Conv", [](GraphBuilder& b, const std::string& a) {
+         std::mt19937 r(1);
+         return Conv(b, r, a, 3, 4);
+       }},
+      {"BatchNormalization", [](GraphBuilder& b, const std::string& a) {
+         std::mt19937 r(2);
+         return b.Op("BatchNormalization", {a, b.Weight("s", {3}, r), b.Weight("t", {3}, r), b.Weight("m", {3}, r),
+                                            b.Weight("v", {3}, r, 0.5f, 2.f)}).out();
+       }},
+      {"Mul", [](GraphBuilder& b, const std::string& a) {
+         std::mt19937 r(3);
+         return b.Op("Mul", {a, b.Weight("k", {3, 1, 1}, r)}).out();
+       }},
+  };
+  for (const auto& [name, make] : cases) {
+    SCOPED_TRACE(name);
+    std::mt19937 rng(10);
+    GraphBuilder b;
+    auto a = b.Op("Relu", {b.Input("x", {2, 3, 5, 5})}, 1, "a");
+    b.Output(b.Op("Concat", {a, b.Op("Sigmoid", {b.Input("x2", {2, 2, 5, 5})})}).Int("axis", 1));
+    const std::string z = make(b, a);
+    b.Output(b.Op("Concat", {b.Op("Neg", {z}), z}).Int("axis", 1));
+    Planned p = Plan(b, true, true, true);
+    const ir::Node& op = p.g.nodes[p.g.value(ValueId(p.g, z)).producer];
+    const uint32_t caps = CapsOf(p.g, op);
+    if (caps & kCapStridedInput) EXPECT_EQ(p.out("a").pixel_stride, 5);
+    if (caps & kCapStridedOutput) EXPECT_EQ(p.at(z).pixel_stride, 2 * p.g.value(ValueId(p.g, z)).shape[1]);
+    ExpectAliasingInvariant(b, RandomFeeds(b, rng));
+  }
 }
 
 // ---------------------------------------------------------------- random DAGs

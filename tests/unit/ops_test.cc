@@ -23,7 +23,7 @@ using namespace reference;  // NOLINT: the references read best unqualified
 TEST(OpsConv, RandomShapesAllPaddingModes) {
   std::mt19937 rng(11);
   const char* kModes[] = {"NOTSET", "depthwise", "grouped", "SAME_UPPER", "SAME_LOWER", "VALID"};
-  for (int it = 0; it < 30; ++it) {
+  for (int it = 0; it < 60; ++it) {
     const std::string mode = kModes[it % 6];
     const bool with_bias = (it / 6) % 2 == 0;
     const int64_t N = RandomInt(rng, 1, 3), H = RandomInt(rng, 3, 11), W = RandomInt(rng, 3, 11);
@@ -181,7 +181,7 @@ TEST(OpsBinary, BroadcastingShapesRuntimeAndConstant) {
 // ---------------------------------------------------------------- pools
 TEST(OpsPool, MaxAndAverageRandomWindows) {
   std::mt19937 rng(15);
-  for (int it = 0; it < 40; ++it) {
+  for (int it = 0; it < 80; ++it) {
     const bool is_max = it % 2 == 0;
     const int64_t N = RandomInt(rng, 1, 3), C = RandomInt(rng, 1, 9), H = RandomInt(rng, 2, 12),
                   W = RandomInt(rng, 2, 12);
@@ -198,7 +198,7 @@ TEST(OpsPool, MaxAndAverageRandomWindows) {
     }
     p.ceil_mode = it % 3 == 1;
     p.count_include_pad = !is_max && it % 4 == 1;
-    if (p.OutH(H) < 1 || p.OutW(W) < 1 || (p.dh - 1) * (p.kh - 1) + 1 > H + p.pt + p.pb) continue;
+    if (p.OutH(H) < 1 || p.OutW(W) < 1) continue;
     SCOPED_TRACE(absl::StrCat("case ", it, is_max ? " Max" : " Avg", " N", N, " C", C, " ", H, "x", W,
                               " k", p.kh, "x", p.kw, " s", p.sh, p.sw, " d", p.dh, " pads ", p.pt,
                               p.pl, p.pb, p.pr, " ceil ", p.ceil_mode, " cip ", p.count_include_pad));
@@ -267,7 +267,7 @@ TEST(OpsViews, FlattenReshapeSqueezeUnsqueeze) {
 // ---------------------------------------------------------------- Gemm, MatMul
 TEST(OpsGemm, TransposesAlphaBetaAndBiasShapes) {
   std::mt19937 rng(18);
-  for (int it = 0; it < 32; ++it) {
+  for (int it = 0; it < 48; ++it) {
     const int64_t M = RandomInt(rng, 1, 7), K = RandomInt(rng, 1, 19), N = RandomInt(rng, 1, 13);
     const bool ta = it % 4 == 3, tb = it % 2, b_const = it % 8 != 5;
     const float alpha = it % 3 ? 1.f : 0.5f, beta = it % 5 ? 1.f : 2.f;

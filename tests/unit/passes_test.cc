@@ -471,5 +471,21 @@ TEST(FoldConstants, ShapeGatherUnsqueezeConcatReshapeChain) {
   }
 }
 
+// Weights computed from initializers (a constant subgraph) fold at load: the Conv sees a constant.
+TEST(FoldConstants, FloatSubgraphFeedingConvWeights) {
+  std::mt19937 rng(20);
+  GraphBuilder b;
+  auto w = b.Op("Transpose", {b.Op("Mul", {b.Weight("w", {3, 4, 3, 3}, rng), b.Init("two", {}, {2.f})})})
+               .Ints("perm", {1, 0, 2, 3});  // [4,3,3,3]
+  b.Output(b.Op("Conv", {b.Input("x", kImage), w}, 1, "conv").Ints("pads", {1, 1, 1, 1}));
+  int folded = 0;
+  auto g = PrepareGraph(b, {}, &folded);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(folded, 2);
+  EXPECT_EQ(g->OpHistogram(), (Histogram{{"Conv", 1}}));
+  EXPECT_TRUE(g->value(g->nodes[NodeIndex(*g, "conv")].inputs[1]).is_constant());
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}}, 0);
+}
+
 }  // namespace
 }  // namespace onnxrun::test

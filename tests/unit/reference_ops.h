@@ -62,6 +62,7 @@ struct Window {
   bool ceil_mode = false, count_include_pad = false;
   int64_t Out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t b, int64_t e) const {
     const int64_t span = in + b + e - ((k - 1) * d + 1);
+    if (span < 0) return 0;  // the window does not fit
     int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
     if (ceil_mode && (out - 1) * s >= in + b) --out;  // last window must start inside
     return out;

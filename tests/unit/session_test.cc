@@ -238,5 +238,26 @@ TEST(SessionRun, TwoThreadsMatchOneThread) {
   for (size_t i = 0; i < r1->size(); ++i) EXPECT_TRUE(BitwiseEqual((*r1)[i], (*r2)[i])) << i;
 }
 
+// Outputs that fold to constants are copied out; an input nothing reads is still required.
+TEST(SessionRun, ConstantOutputAndUnreadInput) {
+  std::mt19937 rng(8);
+  GraphBuilder b;
+  b.Input("unused", {1, 2});
+  auto x = b.Input("x", {2, 3});
+  b.Output(b.Op("Identity", {b.Init("c", {2, 2}, {1.f, 2.f, 3.f, 4.f})}, 1, "const_out"));
+  b.Output(b.Op("Relu", {x}));
+  auto s = LoadSession(b);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ((*s)->inputs().size(), 2u);
+  const Tensor in = RandomTensor({2, 3}, rng), unused = RandomTensor({1, 2}, rng);
+  std::vector<Tensor> out;
+  EXPECT_ERROR((*s)->Run({{"x", &in}}, &out), kInvalidArgument, "input 'unused' is missing");
+  for (int run = 0; run < 2; ++run) {
+    auto r = RunSession(**s, {{"x", in}, {"unused", unused}});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(BitwiseEqual((*r)[0], Tensor({2, 2}, {1.f, 2.f, 3.f, 4.f})));
+  }
+}
+
 }  // namespace
 }  // namespace onnxrun::test
