@@ -13,7 +13,8 @@ namespace {
 // Per-output-channel scale/shift from a BN, or Mul/Add by a constant of M (or [1,M,1,1]) values.
 bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t m, ChannelAffineParams* p) {
   if (n.op == "BatchNormalization") {
-    if (n.outputs.size() > 1) return false;
+    for (size_t i = 1; i < n.outputs.size(); ++i)
+      if (n.outputs[i] >= 0) return false;  // statistics outputs in use
     auto a = BatchNormAffine(g, n);
     if (!a.ok()) return false;
     *p = std::move(*a);
@@ -46,6 +47,7 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     ir::Node& conv = g.nodes[ci];
     if (conv.removed || conv.op != "Conv" || conv.has_clamp()) continue;
+    // After a fold the same conv is looked at again: Mul then Add both fold.
     const Tensor* w = guards::ConstInput(g, conv, 1);
     if (!w) continue;
     const int next = guards::SoleConsumer(g, consumers, conv.outputs[0]);
@@ -80,6 +82,7 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
     bn.removed = true;
     consumers = g.Consumers();
     ++rewrites;
+    --ci;
   }
   g.Compact();
   return rewrites;
