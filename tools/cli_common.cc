@@ -117,7 +117,7 @@ const char* Synopsis(const std::string& command) {
            "[--json]";
   }
   if (command == "info")
-    return "onnxrun info MODEL [--optimized] [--memory] [--json] [--threads N]";
+    return "onnxrun info MODEL [--optimized] [--memory] [--json] [--threads N] [--batch B]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 

@@ -76,7 +76,8 @@ std::string Bytes(int64_t bytes) {
 
 int RunInfo(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(
-      args, {{"optimized", false}, {"memory", false}, {"json", false}, {"threads", true}});
+      args, {{"optimized", false}, {"memory", false}, {"json", false}, {"threads", true},
+             {"batch", true}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -89,6 +90,9 @@ int RunInfo(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  auto batch = parsed->GetInt("batch", 0, 0, 1000000);
+  if (!batch.ok()) return UsageError("info", std::string(batch.status().message()));
+  options.batch_size = *batch;
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(Where(model, session.status()));
   const ModelReport& r = (*session)->report();
