@@ -6,8 +6,9 @@
 //   node models/ort_check.js [--ort-dir DIR] [--rtol R] [--atol A] MODEL_DIR...
 //
 // onnxruntime-node is looked up in --ort-dir, $ONNXRUN_ORT_DIR, <repo>/build/ort (see
-// tools/setup_ort.sh), then NODE_PATH. Tolerance: |got - ref| <= atol + rtol * |ref|, with
-// atol scaled by max|ref|. Exit 0 iff every data set of every model matches.
+// tools/setup_ort.sh), then NODE_PATH. Tolerance as `onnxrun test`: |got - ref| <= atol + rtol *
+// |ref| (defaults 1e-4, 1e-3); "margin" is the worst diff / tolerance ratio (must be <= 1).
+// Exit 0 iff every data set of every model matches.
 'use strict';
 
 const fs = require('fs');
@@ -86,17 +87,19 @@ async function main() {
       const got = out[sess.outputNames[0]];
       let refMax = 0;
       for (const v of ref.data) refMax = Math.max(refMax, Math.abs(v));
-      let maxDiff = 0, fails = 0;
+      let maxDiff = 0, fails = 0, margin = 0;
       const shapeOk = JSON.stringify(got.dims) === JSON.stringify(ref.dims);
       for (let k = 0; shapeOk && k < ref.data.length; k++) {
         const d = Math.abs(got.data[k] - ref.data[k]);
         maxDiff = Math.max(maxDiff, d);
-        if (!(d <= atol * Math.max(1, refMax) + rtol * Math.abs(ref.data[k]))) fails++;
+        const tol = atol + rtol * Math.abs(ref.data[k]);
+        margin = Math.max(margin, d / tol);
+        if (!(d <= tol)) fails++;
       }
       const ok = shapeOk && fails === 0;
       if (!ok) bad++;
       console.log(`${ok ? 'OK  ' : 'FAIL'} ${path.basename(dir)}/${s} shape ${JSON.stringify(got.dims)}` +
-                  ` max|diff| ${maxDiff.toExponential(2)} max|ref| ${refMax.toFixed(3)}` +
+                  ` max|diff| ${maxDiff.toExponential(2)} max|ref| ${refMax.toFixed(3)} margin ${margin.toFixed(3)}` +
                   (shapeOk ? (fails ? ` (${fails} elements out of tolerance)` : '') : ` expected ${JSON.stringify(ref.dims)}`));
     }
   }
