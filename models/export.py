@@ -56,18 +56,16 @@ import registry  # noqa: E402  (models/registry.py)
 BN_BATCH = 16
 
 
-# Sources that do not influence the exported files (excluded from the cache key).
-NOT_HASHED = {"verify.py"}
+COMMON_SOURCES = ("export.py", "registry.py", "archs/__init__.py")
 
 
-def script_version():
-    """Hash of the python sources under models/ (any change invalidates the cache)."""
+def script_version(arch):
+    """Cache key of one architecture: hash of the models/ python sources its export
+    depends on (the common ones plus its own archs/ module or training code)."""
     h = hashlib.sha256()
-    for path in sorted(glob.glob(os.path.join(HERE, "**", "*.py"), recursive=True)):
-        if os.path.relpath(path, HERE) in NOT_HASHED:
-            continue
-        h.update(os.path.relpath(path, HERE).encode())
-        with open(path, "rb") as f:
+    for rel in COMMON_SOURCES + tuple(registry.sources(arch)):
+        h.update(rel.encode())
+        with open(os.path.join(HERE, rel), "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:16]
 
@@ -369,7 +367,6 @@ def main(argv=None):
     out_root = os.path.abspath(args.out)
     os.makedirs(out_root, exist_ok=True)
     torch.set_num_threads(num_threads())
-    version = script_version()
 
     # One export run at a time per output directory.
     lock = open(os.path.join(out_root, ".export.lock"), "w")
@@ -380,7 +377,7 @@ def main(argv=None):
     t0 = time.time()
     failed = []
     for i, spec in enumerate(specs, start=1):
-        if not run_one(spec, out_root, version, i, len(specs)):
+        if not run_one(spec, out_root, script_version(spec.arch), i, len(specs)):
             failed.append(spec.name)
     dt = time.time() - t0
     if failed:

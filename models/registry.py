@@ -23,7 +23,18 @@ def _lazy(module, fn):
     def build():
         import importlib
         return getattr(importlib.import_module("archs." + module), fn)()
+    build.sources = (f"archs/{module}.py",)
     return build
+
+
+def sources(arch):
+    """models/-relative python files an architecture's export depends on, besides the
+    common ones (export.py, registry.py, archs/__init__.py)."""
+    a = ARCHS[arch]
+    extra = getattr(a.build, "sources", ())
+    if a.train is not None:
+        extra += ("lenet_train.py",)
+    return extra
 
 
 def _train_lenet(model):

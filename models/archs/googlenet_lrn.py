@@ -68,6 +68,15 @@ class GoogLeNetLRN(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
                 nn.init.zeros_(m.bias)
+        # The Caffe model saw mean-subtracted 0..255 pixels, so its stem activations
+        # are O(10..100) and LRN (alpha=1e-4) matters. With O(1) activations LRN would
+        # be an identity to 4 decimals; scaling conv1 by 16 gives the same regime
+        # (LRN changes activations by ~10%). The classifier is scaled by 1/8 to keep
+        # logits O(1..10). Both factors are powers of two (exact).
+        with torch.no_grad():
+            self.conv1[0].weight.mul_(16.0)
+            self.fc.weight.mul_(0.125)
+            self.fc.bias.mul_(0.125)
 
     def forward(self, x):
         x = self.maxpool1(self.conv1(x))
