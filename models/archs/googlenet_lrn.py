@@ -11,7 +11,32 @@ third branch of each Inception module (Figure 2b), ceil-mode max pooling as in
 the Caffe reference model, and no auxiliary classifiers (inference only).
 """
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+
+class _LRN(torch.autograd.Function):
+    """F.local_response_norm that exports as the ONNX LRN operator.
+
+    torch 1.13 has no ONNX symbolic for local_response_norm and traces its python
+    implementation into ~60 nodes (Reshape/Pad/AveragePool/Pow and an If on
+    numel() == 0). PyTorch and ONNX define LRN identically: for size n the channel
+    window is [c - floor((n-1)/2), c + ceil((n-1)/2)] and
+    y = x / (k + alpha/n * sum(x^2))^beta.
+    """
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        return F.local_response_norm(x, size, alpha, beta, k)
+
+    @staticmethod
+    def symbolic(g, x, size, alpha, beta, k):
+        return g.op("LRN", x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+
+
+class LocalRespNorm(nn.LocalResponseNorm):
+    def forward(self, x):
+        return _LRN.apply(x, self.size, self.alpha, self.beta, self.k)
 
 
 class ConvReLU(nn.Sequential):
@@ -41,10 +66,10 @@ class GoogLeNetLRN(nn.Module):
         # conv 1x1, conv 3x3, LocalRespNorm, maxpool 3x3/2.
         self.conv1 = ConvReLU(3, 64, 7, stride=2, padding=3)
         self.maxpool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-        self.lrn1 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+        self.lrn1 = LocalRespNorm(5, alpha=1e-4, beta=0.75, k=1.0)
         self.conv2 = ConvReLU(64, 64, 1)
         self.conv3 = ConvReLU(64, 192, 3, padding=1)
-        self.lrn2 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+        self.lrn2 = LocalRespNorm(5, alpha=1e-4, beta=0.75, k=1.0)
         self.maxpool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
 
         self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
