@@ -92,7 +92,7 @@ class GoogLeNetLRN(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+                nn.init.uniform_(m.bias, -0.05, 0.05)  # non-zero: exercises bias handling
         # The Caffe model saw mean-subtracted 0..255 pixels, so its stem activations
         # are O(10..100) and LRN (alpha=1e-4) matters. With O(1) activations LRN would
         # be an identity to 4 decimals; scaling conv1 by 16 gives the same regime

@@ -38,7 +38,7 @@ class NiN(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+                nn.init.uniform_(m.bias, -0.05, 0.05)  # non-zero: exercises bias handling
 
     def forward(self, x):
         x = self.pool1(self.mlpconv1(x))
