@@ -46,8 +46,8 @@ double Gflops(const ir::Graph& g) {
   for (const ir::Node& n : g.nodes) {
     const auto& out = g.value(n.outputs[0]).shape;
     if (n.op == "Conv" && n.inputs.size() > 1) {
-      const auto& w = g.value(n.inputs[1]).shape;
-      flops += 2.0 * ir::NumElements(out) * w[1] * w[2] * w[3];
+      const auto& w = g.value(n.inputs[1]).shape;  // [M, C/group, k...] for 1-D to 3-D convs
+      flops += 2.0 * ir::NumElements(out) * (ir::NumElements(w) / std::max<int64_t>(1, w[0]));
     } else if ((n.op == "Gemm" || n.op == "MatMul") && !g.value(n.inputs[0]).shape.empty()) {
       flops += 2.0 * ir::NumElements(out) * g.value(n.inputs[0]).shape.back();
     }

@@ -117,6 +117,7 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
   for (size_t i = 0; i < outputs_.size(); ++i) {
     const Endpoint& e = outputs_[i];
     const size_t count = ir::NumElements(e.shape);
+    if (count == 0) continue;  // an empty output: no data pointers to copy between
     if (e.constant) {
       std::memcpy(outputs[i], e.constant->data(), count * sizeof(float));
     } else if (e.nhwc) {
