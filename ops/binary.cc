@@ -64,6 +64,8 @@ absl::StatusOr<Tensor> FoldIntPow(const ir::Node& n, const Tensor& a, const Tens
     const double base = static_cast<double>(a.ints()[ia]);
     const double e = b_float ? b.values()[ib] : static_cast<double>(b.ints()[ib]);
     const double r = std::pow(base, e);
+    if (!(std::fabs(r) < 9.2e18))
+      return Unsupported(n, absl::StrCat(base, " ** ", e, " does not fit a 64-bit integer"));
     y[i] = b_float ? static_cast<int64_t>(r) : std::llround(r);
     for (size_t d = rank; d-- > 0;) {
       if (++idx[d] < shape[d]) break;

@@ -1,5 +1,5 @@
-// Gather, Slice, Transpose, Split: element moves in ONNX (row-major) order. They fold when their
-// data is constant and run through the row-major adapter otherwise.
+// Gather, Slice, Transpose, Split, DepthToSpace, SpaceToDepth: element moves in ONNX (row-major)
+// order. They fold when their data is constant and run through the row-major adapter otherwise.
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
@@ -136,7 +136,46 @@ absl::StatusOr<Plan> PlanSplit(const ir::Graph& g, const ir::Node& n) {
   return p;
 }
 
+// DepthToSpace (DCR or CRD) and SpaceToDepth: a rank-6 reshape-transpose of [N, C, H, W].
+absl::StatusOr<Plan> PlanDepthSpace(const ir::Graph& g, const ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 1));
+  const ir::Shape& xs = g.value(n.inputs[0]).shape;
+  if (xs.size() != 4) return Invalid(n, absl::StrCat("input has rank ", xs.size(), ", expected 4"));
+  if (!n.Has("blocksize")) return Invalid(n, "attribute 'blocksize' is required");
+  ASSIGN_OR_RETURN(int64_t b, n.Int("blocksize", 1));
+  if (b < 1) return Invalid(n, "attribute 'blocksize' must be positive");
+  const int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  std::vector<size_t> dims, perm;
+  ir::Shape out;
+  if (n.op == "DepthToSpace") {
+    ASSIGN_OR_RETURN(std::string mode, n.String("mode", "DCR"));
+    if (C % (b * b) != 0)
+      return Invalid(n, absl::StrCat("channels ", C, " are not divisible by blocksize^2 = ", b * b));
+    const size_t c = C / (b * b);
+    if (mode == "DCR") {
+      dims = {size_t(N), size_t(b), size_t(b), c, size_t(H), size_t(W)};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else if (mode == "CRD") {
+      dims = {size_t(N), c, size_t(b), size_t(b), size_t(H), size_t(W)};
+      perm = {0, 1, 4, 2, 5, 3};
+    } else {
+      return Invalid(n, absl::StrCat("attribute 'mode' is '", mode, "'; expected DCR or CRD"));
+    }
+    out = {N, int64_t(c), H * b, W * b};
+  } else {
+    if (H % b != 0 || W % b != 0)
+      return Invalid(n, absl::StrCat("spatial size ", H, "x", W, " is not divisible by blocksize ", b));
+    dims = {size_t(N), size_t(C), size_t(H / b), size_t(b), size_t(W / b), size_t(b)};
+    perm = {0, 3, 5, 1, 2, 4};
+    out = {N, C * b * b, H / b, W / b};
+  }
+  return Plan{{out}, [=](const void* x, const std::vector<void*>& y, size_t es) {
+                kernels::Transpose(x, y[0], es, dims.size(), dims.data(), perm.data());
+              }};
+}
+
 absl::StatusOr<Plan> PlanOf(const ir::Graph& g, const ir::Node& n) {
+  if (n.op == "DepthToSpace" || n.op == "SpaceToDepth") return PlanDepthSpace(g, n);
   if (n.op == "Gather") return PlanGather(g, n);
   if (n.op == "Slice") return PlanSlice(g, n);
   if (n.op == "Transpose") return PlanTranspose(g, n);
@@ -180,6 +219,8 @@ ONNXRUN_MOVE_OP(Gather)
 ONNXRUN_MOVE_OP(Slice)
 ONNXRUN_MOVE_OP(Transpose)
 ONNXRUN_MOVE_OP(Split)
+ONNXRUN_MOVE_OP(DepthToSpace)
+ONNXRUN_MOVE_OP(SpaceToDepth)
 #undef ONNXRUN_MOVE_OP
 
 }  // namespace onnxrun

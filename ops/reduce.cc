@@ -150,6 +150,7 @@ absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
       if (is_max || is_min) return Invalid(n, "max/min of an empty set");
       acc[i] = is_prod ? 1 : 0;
     }
+    if (!(std::fabs(acc[i]) < 9.2e18)) return Unsupported(n, "integer result out of the int64 range");
     y[i] = std::llround(acc[i]);
   }
   out->push_back(Tensor::Ints(p.out, std::move(y), x.dtype()));
