@@ -1,5 +1,6 @@
-// Softmax and LogSoftmax (opset < 13: over the flattened trailing axes; 13+: over one axis). Over
-// the channels of an NHWC tensor or the last axis it is XNNPACK's softmax; otherwise own kernel.
+// Softmax, LogSoftmax and Hardmax (opset < 13: over the flattened trailing axes; 13+: over one
+// axis). Softmax over the channels of an NHWC tensor or the last axis is XNNPACK's softmax;
+// otherwise own kernels.
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
@@ -41,11 +42,25 @@ absl::Status InferSoftmax(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
+// Hardmax: 1 at the first maximum along the axis, 0 elsewhere.
+void Hardmax(const float* x, float* y, const Extent& e) {
+  for (int64_t o = 0; o < e.outer; ++o)
+    for (int64_t i = 0; i < e.inner; ++i) {
+      const float* xp = x + o * e.axis * e.inner + i;
+      float* yp = y + o * e.axis * e.inner + i;
+      int64_t best = 0;
+      for (int64_t a = 1; a < e.axis; ++a)
+        if (xp[a * e.inner] > xp[best * e.inner]) best = a;
+      for (int64_t a = 0; a < e.axis; ++a) yp[a * e.inner] = a == best ? 1.f : 0.f;
+    }
+}
+
 absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
   ASSIGN_OR_RETURN(Extent e, ExtentOf(g, n));
   const Tensor& x = *g.value(n.inputs[0]).constant;
   Tensor y(x.shape());
-  kernels::Softmax(x.data(), y.data(), e.outer, e.axis, e.inner, n.op == "LogSoftmax");
+  if (n.op == "Hardmax") Hardmax(x.data(), y.data(), e);
+  else kernels::Softmax(x.data(), y.data(), e.outer, e.axis, e.inner, n.op == "LogSoftmax");
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -56,6 +71,13 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(Extent e, ExtentOf(*ctx.graph, n));
   const auto& x = ctx.input(0);
   const bool log = n.op == "LogSoftmax";
+  if (n.op == "Hardmax")
+    return LowerRowMajor(ctx, [e](const std::vector<const float*>& in, const std::vector<float*>& out)
+                                  -> absl::StatusOr<std::unique_ptr<Kernel>> {
+      const float* x = in[0];
+      float* y = out[0];
+      return MakeFnKernel([=](pthreadpool_t) { Hardmax(x, y, e); });
+    });
   // Channels of an NHWC tensor: the normalized axis is C alone.
   const bool over_channels = IsNhwc(x) && e.onnx_axis == 1 &&
                              (ctx.graph->opset >= 13 || x.shape[2] * x.shape[3] == 1);
@@ -82,5 +104,6 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
 
 extern const OpDef kSoftmaxOp = {"Softmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
 extern const OpDef kLogSoftmaxOp = {"LogSoftmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
+extern const OpDef kHardmaxOp = {"Hardmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
 
 }  // namespace onnxrun
