@@ -1,5 +1,7 @@
 #include "runtime/exec/executor.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       if (v >= 0 && g.value(v).is_constant()) ++remaining[v];
   for (int v : g.outputs) remaining[v] += g.value(v).is_constant() ? 1 : 0;
 
+  size_t released = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
     if (!plan.node_is_noop[i]) {
@@ -57,8 +60,18 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       ex->profile_.push_back({n.name, op, 0.0, 0});
     }
     for (int v : n.inputs)
-      if (v >= 0 && g.value(v).is_constant() && --remaining[v] == 0) g.value(v).constant.reset();
+      if (v >= 0 && g.value(v).is_constant() && --remaining[v] == 0) {
+        released += g.value(v).constant->num_elements() * sizeof(float);
+        g.value(v).constant.reset();
+      }
+    // XNNPACK's packed copy of a weight never fits the hole its source left: hand freed pages back
+    // to the system as we go, so the weights are not held twice at the peak.
+    if (released > (4 << 20)) {
+      malloc_trim(0);
+      released = 0;
+    }
   }
+  malloc_trim(0);
 
   for (int v : g.inputs) {
     Endpoint e;
