@@ -4,6 +4,8 @@
 # runtime does not support, reported with its reason -- is allowed). Exits 77 (ctest: skipped) when
 # DATA_DIR does not exist.
 set -u
+# In a sanitizer build (-DONNXRUN_SANITIZE=ON) a UBSan finding must fail its case, not scroll by.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 onnxrun=$1 data=$2
 if [ ! -d "$data" ]; then
   echo "run_all.sh: no test data at $data (install libonnx-testdata); skipping"

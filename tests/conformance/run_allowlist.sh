@@ -4,6 +4,8 @@
 # '#' comments and blank lines ignored). Every one must PASS: a missing directory, a FAIL or a SKIP
 # fails this script. Exits 77 (ctest: skipped) when DATA_DIR does not exist.
 set -u
+# In a sanitizer build (-DONNXRUN_SANITIZE=ON) a UBSan finding must fail its case, not scroll by.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 onnxrun=$1 data=$2 allowlist=$3
 if [ ! -d "$data" ]; then
   echo "run_allowlist.sh: no test data at $data (install libonnx-testdata); skipping"
