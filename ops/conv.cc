@@ -1,7 +1,12 @@
 // Conv: 2-D convolution (groups, depthwise, dilations, auto_pad, asymmetric pads) on XNNPACK's
 // NHWC convolution, with the fused activation clamp, reading and writing channel slices. 1-D and
 // 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/conv_gemm.h"
 #include "ops/kernels/spatial_nd.h"
 #include "ops/row_major.h"
 #include "ops/spatial.h"
@@ -80,6 +85,49 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
   });
 }
 
+// ONNXRUN_CONV=xnnpack forces XNNPACK for every 2-D convolution (A/B measurement); read once.
+bool ForceXnnpackConv() {
+  static const bool force = [] {
+    const char* v = std::getenv("ONNXRUN_CONV");
+    return v && std::strcmp(v, "xnnpack") == 0;
+  }();
+  return force;
+}
+
+// Dense (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512
+// implicit GEMM (kernels::ConvGemm); it owns its packed weights.
+std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const Window2d& win, int64_t m, int64_t c,
+                                      int64_t kh, int64_t kw) {
+  const ir::Node& n = *ctx.node;
+  const auto& x = ctx.input(0);
+  kernels::ConvGemmParams p;
+  p.n = x.shape[0];
+  p.in_c = c;
+  p.in_h = x.shape[2];
+  p.in_w = x.shape[3];
+  p.out_c = m;
+  p.out_h = win.out_h;
+  p.out_w = win.out_w;
+  p.kh = kh;
+  p.kw = kw;
+  p.stride_h = win.sh;
+  p.stride_w = win.sw;
+  p.dil_h = win.dh;
+  p.dil_w = win.dw;
+  p.pad_top = win.pad_top;
+  p.pad_left = win.pad_left;
+  p.lo = n.clamp_min;
+  p.hi = n.clamp_max;
+  auto conv = std::make_shared<kernels::ConvGemm>();
+  const Tensor* bias = ctx.constant(2);
+  conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
+             ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
+  const float* px = ctx.in[0].data;
+  float* py = ctx.out[0].data;
+  const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
+  return MakeFnKernel([conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); });
+}
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
@@ -89,6 +137,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
+  if (group == 1 && m >= 16 && cg * kh * kw >= 16 && !ForceXnnpackConv() &&
+      kernels::ConvGemm::Supported())
+    return LowerConvGemm(ctx, win, m, cg, kh, kw);
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
   std::vector<float> packed;

@@ -1,0 +1,85 @@
+// 2-D convolution (group == 1) in NHWC as an implicit GEMM on an AVX-512 microkernel.
+//
+//   y[p, o] = clamp(bias[o] + sum_k A[p, k] * W[k, o], lo, hi)
+//
+// p = output pixel (n, oy, ox) flattened, k = (ky * kw + kx) * in_c + c (tap-major, then channel).
+// W is packed once (Init) into panels of NR = 32 output channels, [panel][K][32], zero-padded.
+// A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a per-thread scratch
+// buffer owned by the ConvGemm (allocated at Init; Run does not allocate). The 14x32 microkernel
+// keeps 28 zmm accumulators; the bias initializes them and the clamp is applied on store.
+//
+// Work split: (blocks of M tiles) x (groups of N panels); a task packs its A tiles once, then
+// runs panel-outer / tile-inner so that a weight panel stays in L2 while the packed A block is
+// reused from L2 for each panel.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace onnxrun::kernels {
+
+struct ConvGemmParams {
+  size_t n = 1, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
+  size_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  size_t pad_top = 0, pad_left = 0;  // bottom/right padding follows from out_h/out_w
+  float lo = -__builtin_inff(), hi = __builtin_inff();
+};
+
+class ConvGemm {
+ public:
+  static constexpr size_t kMR = 14, kNR = 32;
+
+  ConvGemm();
+  ~ConvGemm();
+  ConvGemm(const ConvGemm&) = delete;
+  ConvGemm& operator=(const ConvGemm&) = delete;
+
+  // The CPU runs the AVX-512 microkernel (cpuinfo; checked once).
+  static bool Supported();
+
+  // Packs the weights (ONNX OIHW [out_c, in_c, kh, kw]) and bias ([out_c] or null); keeps its own
+  // copies. `max_threads` = threads of the pool Run will get (one scratch buffer each).
+  void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
+            size_t max_threads = 1);
+
+  // x: NHWC input with pixel stride x_pixel_stride (>= in_c); y: NHWC output with pixel stride
+  // y_pixel_stride (>= out_c). Only channels [0, out_c) of each output pixel are written.
+  void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride,
+           pthreadpool_t pool) const;
+
+  const ConvGemmParams& params() const { return p_; }
+
+  // Internal (public for the pthreadpool trampoline).
+  struct RunArgs;
+  void Task(const RunArgs& a, size_t block, size_t group) const;
+
+ private:
+  struct AlignedFree {
+    void operator()(float* p) const;
+  };
+  using Buffer = std::unique_ptr<float[], AlignedFree>;
+  static Buffer Alloc(size_t floats);
+
+  void PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const;
+  float* AcquireScratch(size_t* slot) const;
+  void ReleaseScratch(size_t slot) const;
+
+  ConvGemmParams p_;
+  size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
+  size_t block_tiles_ = 1;     // M tiles per task
+  size_t blocks_ = 0;          // ceil(tiles_ / block_tiles_)
+  size_t groups_ = 1;          // panel groups (tasks along N)
+  size_t group_panels_ = 1;    // panels per group
+  bool span_rows_ = false;     // pack per kernel row (kw * in_c contiguous floats) when possible
+  Buffer w_, bias_, zeros_;
+  size_t scratch_floats_ = 0, a_floats_ = 0;
+  std::vector<Buffer> scratch_;
+  mutable std::atomic<uint64_t> busy_{0};
+};
+
+}  // namespace onnxrun::kernels

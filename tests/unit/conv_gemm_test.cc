@@ -1,0 +1,162 @@
+// ConvGemm (implicit-GEMM AVX-512 convolution) against a naive NHWC reference.
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ops/kernels/conv_gemm.h"
+
+namespace onnxrun::kernels {
+namespace {
+
+struct Case {
+  size_t n, h, w, c, m, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  bool bias = true;
+  size_t x_extra = 0, y_extra = 0;  // pixel stride - channels
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+};
+
+std::string Name(const Case& t) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "n%zu %zux%zux%zu -> %zu k%zux%zu s%zux%zu d%zux%zu pad(%zu,%zu,%zu,%zu) bias%d xs+%zu ys+%zu "
+                "clamp[%g,%g]",
+                t.n, t.h, t.w, t.c, t.m, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.pb, t.pr,
+                (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi);
+  return buf;
+}
+
+void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
+  SCOPED_TRACE(Name(t));
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  const size_t oh = (t.h + t.pt + t.pb - (t.dh * (t.kh - 1) + 1)) / t.sh + 1;
+  const size_t ow = (t.w + t.pl + t.pr - (t.dw * (t.kw - 1) + 1)) / t.sw + 1;
+  const size_t xs = t.c + t.x_extra, ys = t.m + t.y_extra;
+  std::vector<float> x(t.n * t.h * t.w * xs), w(t.m * t.c * t.kh * t.kw), b(t.m);
+  for (auto& v : x) v = d(g);
+  for (auto& v : w) v = d(g);
+  for (auto& v : b) v = d(g);
+  const float sentinel = 12345.f;
+  std::vector<float> y(t.n * oh * ow * ys, sentinel);
+  ConvGemmParams p;
+  p.n = t.n, p.in_h = t.h, p.in_w = t.w, p.in_c = t.c, p.out_h = oh, p.out_w = ow, p.out_c = t.m;
+  p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
+  p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi;
+  ConvGemm conv;
+  conv.Init(p, w.data(), t.bias ? b.data() : nullptr, pool ? pthreadpool_get_threads_count(pool) : 1);
+  // Weights and bias are copied: clobber the caller's.
+  std::vector<float> w_ref = w, b_ref = b;
+  std::fill(w.begin(), w.end(), 0.f);
+  std::fill(b.begin(), b.end(), 0.f);
+  conv.Run(x.data(), xs, y.data(), ys, pool);
+  size_t bad = 0;
+  for (size_t bi = 0; bi < t.n; ++bi)
+    for (size_t oy = 0; oy < oh; ++oy)
+      for (size_t ox = 0; ox < ow; ++ox) {
+        const float* yp = &y[((bi * oh + oy) * ow + ox) * ys];
+        for (size_t o = 0; o < t.m; ++o) {
+          double acc = t.bias ? b_ref[o] : 0.0, mag = std::fabs(acc);
+          for (size_t c = 0; c < t.c; ++c)
+            for (size_t ky = 0; ky < t.kh; ++ky)
+              for (size_t kx = 0; kx < t.kw; ++kx) {
+                const ptrdiff_t iy = (ptrdiff_t)(oy * t.sh + ky * t.dh) - (ptrdiff_t)t.pt;
+                const ptrdiff_t ix = (ptrdiff_t)(ox * t.sw + kx * t.dw) - (ptrdiff_t)t.pl;
+                if (iy < 0 || ix < 0 || iy >= (ptrdiff_t)t.h || ix >= (ptrdiff_t)t.w) continue;
+                const double prod = (double)x[((bi * t.h + iy) * t.w + ix) * xs + c] *
+                                    w_ref[((o * t.c + c) * t.kh + ky) * t.kw + kx];
+                acc += prod;
+                mag += std::fabs(prod);
+              }
+          const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
+          const double tol = 1e-4 * std::max(1.0, mag);
+          if (std::fabs(yp[o] - want) > tol && ++bad <= 5)
+            ADD_FAILURE() << "pixel (" << bi << "," << oy << "," << ox << ") channel " << o << ": got " << yp[o]
+                          << ", want " << want;
+        }
+        for (size_t o = t.m; o < ys; ++o)
+          if (yp[o] != sentinel && ++bad <= 5) ADD_FAILURE() << "wrote past out_c at channel " << o;
+      }
+  EXPECT_EQ(bad, 0u);
+}
+
+class ConvGemmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
+  }
+};
+
+// n, h, w, c, m, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr
+TEST_F(ConvGemmTest, FixedShapes) {
+  std::mt19937 g(1);
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<Case> cases = {
+      {1, 9, 11, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},         // 1x1 identity layout
+      {3, 7, 5, 33, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},         // 1x1, batch 3, partial tiles/panels
+      {1, 8, 8, 17, 33, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},          // 1x1 stride 2
+      {1, 10, 12, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},        // 3x3 same
+      {2, 9, 9, 100, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},         // 3x3 stride 2
+      {1, 23, 23, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},         // ResNet stem
+      {1, 12, 12, 17, 33, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},        // Inception 1x7
+      {1, 12, 12, 33, 17, 7, 1, 1, 1, 1, 1, 3, 0, 3, 0},        // Inception 7x1
+      {1, 13, 14, 17, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},        // dilation 2
+      {1, 13, 14, 16, 32, 3, 3, 1, 1, 3, 2, 3, 2, 3, 2},        // dilation 3x2
+      {1, 11, 10, 33, 33, 3, 3, 1, 1, 1, 1, 0, 1, 2, 0},        // asymmetric pads
+      {1, 11, 10, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},          // in_c = out_c = 1
+      {3, 6, 6, 3, 1, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1},            // out_c 1, batch 3
+      {1, 5, 5, 17, 64, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0},          // kernel == input (1x1 output)
+      {1, 4, 4, 8, 16, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4},           // pads larger than kernel
+  };
+  // Same shapes on channel slices, without bias, and with a clamp.
+  const size_t base = cases.size();
+  for (size_t i = 0; i < base; ++i) {
+    Case c = cases[i];
+    c.x_extra = 5 + i % 3;
+    c.y_extra = 3 + i % 4;
+    c.bias = i % 2;
+    c.lo = i % 3 == 0 ? 0.f : -0.5f;
+    c.hi = i % 2 ? 6.f : 0.25f;
+    cases.push_back(c);
+  }
+  (void)inf;
+  for (const Case& c : cases) Check(c, g, nullptr);
+  pthreadpool_t pool = pthreadpool_create(3);
+  for (const Case& c : cases) Check(c, g, pool);
+  pthreadpool_destroy(pool);
+}
+
+TEST_F(ConvGemmTest, RandomShapes) {
+  std::mt19937 g(42);
+  const size_t chans[] = {1, 3, 17, 33, 64, 100};
+  auto pick = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(g); };
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (int it = 0; it < 60; ++it) {
+    Case t{};
+    t.n = pick(0, 2) == 0 ? 3 : 1;
+    t.c = chans[pick(0, 5)];
+    t.m = chans[pick(0, 5)];
+    t.kh = pick(1, 4), t.kw = pick(1, 4);
+    if (it % 7 == 0) t.kh = t.kw = 7;
+    t.sh = pick(1, 2), t.sw = pick(1, 2);
+    t.dh = pick(1, 2), t.dw = pick(1, 2);
+    t.pt = pick(0, 3), t.pl = pick(0, 3), t.pb = pick(0, 3), t.pr = pick(0, 3);
+    const size_t need_h = t.dh * (t.kh - 1) + 1, need_w = t.dw * (t.kw - 1) + 1;
+    t.h = std::max<size_t>(pick(1, 16), need_h > t.pt + t.pb ? need_h - t.pt - t.pb : 1);
+    t.w = std::max<size_t>(pick(1, 16), need_w > t.pl + t.pr ? need_w - t.pl - t.pr : 1);
+    t.bias = pick(0, 1);
+    t.x_extra = pick(0, 1) ? pick(1, 9) : 0;
+    t.y_extra = pick(0, 1) ? pick(1, 9) : 0;
+    if (pick(0, 2) == 0) t.lo = 0.f, t.hi = 6.f;
+    Check(t, g, it % 2 ? pool : nullptr);
+  }
+  pthreadpool_destroy(pool);
+}
+
+}  // namespace
+}  // namespace onnxrun::kernels
