@@ -158,17 +158,29 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   zeros_ = Alloc(row + 16);
   std::memset(zeros_.get(), 0, (row + 16) * sizeof(float));
 
-  // Task shape: enough tasks for the threads, A blocks that stay in L2.
+  // Task shape: tasks = (blocks of block_tiles_ M tiles) x (groups of group_panels_ N panels).
+  // A task packs its A tiles once (L2 resident: <= kABlockBytes unless a single tile) and streams
+  // its panels once. Cost model, in units of K cycles: a 14x32 tile-panel computes in ~14, packing
+  // a tile ~4, streaming a panel from L3 ~6 (mostly hidden by the prefetch); the tasks run
+  // ceil(tasks / threads) rounds. Picks the cheapest shape (1 thread: the biggest A blocks).
   const size_t tile_bytes = MR * K_ * sizeof(float);
-  block_tiles_ = std::max<size_t>(1, kABlockBytes / tile_bytes);
-  if (max_threads > 1)
-    block_tiles_ = std::min(block_tiles_, std::max<size_t>(1, tiles_ / (4 * max_threads)));
-  block_tiles_ = std::min(block_tiles_, std::max<size_t>(tiles_, 1));
+  const size_t max_bt = std::max<size_t>(1, std::min(tiles_, kABlockBytes / tile_bytes));
+  double best = 1e300;
+  block_tiles_ = max_bt;
+  group_panels_ = panels_;
+  const size_t b_min = (tiles_ + max_bt - 1) / max_bt;
+  for (size_t b = b_min; b <= std::min(tiles_, std::max(b_min, 8 * max_threads)); ++b) {
+    const size_t bt = (tiles_ + b - 1) / b;
+    if ((tiles_ + bt - 1) / bt != b) continue;  // not a distinct split
+    for (size_t g = 1; g <= panels_; ++g) {
+      const size_t gp = (panels_ + g - 1) / g;
+      if ((panels_ + gp - 1) / gp != g) continue;
+      const size_t rounds = (b * g + max_threads - 1) / max_threads;
+      const double cost = (double)rounds * (14.0 * bt * gp + 4.0 * bt + 6.0 * gp);
+      if (cost < best * 0.999) best = cost, block_tiles_ = bt, group_panels_ = gp;
+    }
+  }
   blocks_ = (tiles_ + block_tiles_ - 1) / block_tiles_;
-  groups_ = 1;
-  if (max_threads > 1 && blocks_ < 4 * max_threads)
-    groups_ = std::min(panels_, (4 * max_threads + blocks_ - 1) / blocks_);
-  group_panels_ = (panels_ + groups_ - 1) / groups_;
   groups_ = (panels_ + group_panels_ - 1) / group_panels_;
 
   a_floats_ = block_tiles_ * MR * K_;
