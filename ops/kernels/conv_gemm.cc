@@ -4,6 +4,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 
@@ -108,6 +110,35 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
   }
 }
 
+// Process-wide scratch buffers (packed A blocks), one per concurrently running task: all the
+// ConvGemms of all sessions share them, so the memory is that of the biggest block x threads.
+constexpr size_t kSlots = 64;
+struct ScratchSlot {
+  std::atomic<bool> busy{false};
+  float* data = nullptr;
+  size_t floats = 0;
+};
+ScratchSlot g_scratch[kSlots];
+
+float* AllocRaw(size_t floats) {
+  const size_t bytes = ((std::max<size_t>(floats, 16) * sizeof(float)) + 63) / 64 * 64;
+  return static_cast<float*>(std::aligned_alloc(64, bytes));
+}
+
+// Grows slots [0, n) to `floats` (waits for a slot a running task holds).
+void ReserveScratch(size_t n, size_t floats) {
+  for (size_t i = 0; i < std::min(n, kSlots); ++i) {
+    ScratchSlot& sl = g_scratch[i];
+    while (sl.busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+    if (sl.floats < floats) {
+      std::free(sl.data);
+      sl.data = AllocRaw(floats);
+      sl.floats = floats;
+    }
+    sl.busy.store(false, std::memory_order_release);
+  }
+}
+
 }  // namespace
 
 struct ConvGemm::RunArgs {
@@ -185,29 +216,27 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
 
   a_floats_ = block_tiles_ * MR * K_;
   scratch_floats_ = a_floats_ + MR * row + 16;
-  scratch_.clear();
-  for (size_t i = 0; i < max_threads; ++i) scratch_.push_back(Alloc(scratch_floats_));
-  busy_.store(0);
+  ReserveScratch(max_threads, scratch_floats_);
 }
 
 float* ConvGemm::AcquireScratch(size_t* slot) const {
-  for (size_t i = 0; i < scratch_.size(); ++i) {
-    const uint64_t bit = uint64_t{1} << i;
-    if (!(busy_.fetch_or(bit, std::memory_order_acquire) & bit)) {
+  for (;;) {
+    for (size_t i = 0; i < kSlots; ++i) {
+      ScratchSlot& sl = g_scratch[i];
+      if (sl.busy.load(std::memory_order_relaxed) || sl.busy.exchange(true, std::memory_order_acquire))
+        continue;
+      if (sl.floats < scratch_floats_) {  // only when more tasks run at once than reserved for
+        std::free(sl.data);
+        sl.data = AllocRaw(scratch_floats_);
+        sl.floats = scratch_floats_;
+      }
       *slot = i;
-      return scratch_[i].get();
+      return sl.data;
     }
   }
-  // More concurrent tasks than threads announced at Init (not expected): a private buffer.
-  *slot = SIZE_MAX;
-  thread_local std::vector<float> fallback;
-  if (fallback.size() < scratch_floats_ + 16) fallback.resize(scratch_floats_ + 16);
-  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(fallback.data()) + 63) & ~uintptr_t{63});
 }
 
-void ConvGemm::ReleaseScratch(size_t slot) const {
-  if (slot != SIZE_MAX) busy_.fetch_and(~(uint64_t{1} << slot), std::memory_order_release);
-}
+void ConvGemm::ReleaseScratch(size_t slot) const { g_scratch[slot].busy.store(false, std::memory_order_release); }
 
 // Packs output pixels [p0, p0 + mr) as A[K][mr].
 void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const {

@@ -4,8 +4,9 @@
 //
 // p = output pixel (n, oy, ox) flattened, k = (ky * kw + kx) * in_c + c (tap-major, then channel).
 // W is packed once (Init) into panels of NR = 32 output channels, [panel][K][32], zero-padded.
-// A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a per-thread scratch
-// buffer owned by the ConvGemm (allocated at Init; Run does not allocate). The 14x32 microkernel
+// A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a scratch buffer per
+// running task, from a process-wide set shared by all ConvGemms (sized at Init for `max_threads`
+// concurrent tasks; Run allocates only if more tasks run at once, e.g. concurrent sessions). The 14x32 microkernel
 // keeps 28 zmm accumulators; the bias initializes them and the clamp is applied on store.
 //
 // Work split: (blocks of M tiles) x (groups of N panels); a task packs its A tiles once, then
@@ -15,7 +16,6 @@
 
 #include <pthreadpool.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -78,8 +78,6 @@ class ConvGemm {
   bool span_rows_ = false;     // pack per kernel row (kw * in_c contiguous floats) when possible
   Buffer w_, bias_, zeros_;
   size_t scratch_floats_ = 0, a_floats_ = 0;
-  std::vector<Buffer> scratch_;
-  mutable std::atomic<uint64_t> busy_{0};
 };
 
 }  // namespace onnxrun::kernels
