@@ -25,13 +25,14 @@ double Percentile(const std::vector<double>& v, double p) {
 }
 
 // Per-op-kind totals and the slowest steps, per run.
-std::string ProfileTable(const std::vector<StepProfile>& steps, int64_t runs) {
+std::string ProfileTable(const std::vector<StepProfile>& steps) {
   std::map<std::string, std::pair<double, int>> by_op;
   double total = 0;
   for (const auto& s : steps) {
-    by_op[s.op].first += s.total_ms / runs;
+    const double per_run = s.total_ms / std::max<int64_t>(s.runs, 1);
+    by_op[s.op].first += per_run;
     ++by_op[s.op].second;
-    total += s.total_ms / runs;
+    total += per_run;
   }
   std::vector<std::pair<double, std::string>> ops;
   for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
@@ -47,7 +48,7 @@ std::string ProfileTable(const std::vector<StepProfile>& steps, int64_t runs) {
   out += "slowest steps\n";
   for (size_t i = 0; i < sorted.size() && i < 10; ++i)
     out += absl::StrFormat("  %-48s %-24s %9.3f\n", sorted[i].node, sorted[i].op,
-                           sorted[i].total_ms / runs);
+                           sorted[i].total_ms / std::max<int64_t>(sorted[i].runs, 1));
   return out;
 }
 
@@ -155,7 +156,7 @@ int RunBench(const std::vector<std::string>& args) {
         "min_ms        %.3f\npeak_rss_mb   %.1f\narena_bytes   %d\n",
         model, *threads, *batch, *iters, *warmup, load_ms, *first, p50, p90, min, peak_rss_mb,
         arena_bytes);
-    if (options.enable_profiling) out << ProfileTable((*session)->profile(), *warmup + *iters + 1);
+    if (options.enable_profiling) out << ProfileTable((*session)->profile());
   }
   std::cout << out.str() << std::flush;
   return kExitOk;
