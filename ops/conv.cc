@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "ops/conv.h"
+
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/conv_gemm.h"
 #include "ops/kernels/spatial_nd.h"
@@ -96,6 +98,11 @@ bool ForceXnnpackConv() {
 
 // Dense (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512
 // implicit GEMM (kernels::ConvGemm); it owns its packed weights.
+bool UsesConvGemm(int64_t group, int64_t m, int64_t cg, int64_t kh, int64_t kw) {
+  return group == 1 && m >= 16 && cg * kh * kw >= 16 && (kh * kw == 1 || m >= 64) && !ForceXnnpackConv() &&
+         kernels::ConvGemm::Supported();
+}
+
 std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const Window2d& win, int64_t m, int64_t c,
                                       int64_t kh, int64_t kw) {
   const ir::Node& n = *ctx.node;
@@ -122,6 +129,12 @@ std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const Window2d& w
   const Tensor* bias = ctx.constant(2);
   conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
              ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
+  if (n.Has(kConvInputScale)) {
+    const auto& sc = n.attrs.at(kConvInputScale).floats;
+    const auto& bi = n.attrs.at(kConvInputBias).floats;
+    const auto& cl = n.attrs.at(kConvInputClamp).floats;
+    conv->SetInputTransform(sc.data(), bi.data(), cl[0], cl[1]);
+  }
   const float* px = ctx.in[0].data;
   float* py = ctx.out[0].data;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
@@ -137,9 +150,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
-  if (group == 1 && m >= 16 && cg * kh * kw >= 16 && !ForceXnnpackConv() &&
-      kernels::ConvGemm::Supported())
-    return LowerConvGemm(ctx, win, m, cg, kh, kw);
+  if (UsesConvGemm(group, m, cg, kh, kw)) return LowerConvGemm(ctx, win, m, cg, kh, kw);
+  if (n.Has(kConvInputScale))
+    return absl::InternalError(absl::StrCat(n.Describe(), ": input transform without ConvGemm"));
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
   std::vector<float> packed;
@@ -173,6 +186,30 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
 uint32_t ConvCaps(const ir::Graph&, const ir::Node&) { return kCapStridedInput | kCapStridedOutput | kCapClamp; }
 
 }  // namespace
+
+bool ConvAcceptsInputTransform(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != "Conv" || n.inputs.size() < 2 || n.inputs[1] < 0) return false;
+  const auto& x = g.value(n.inputs[0]);
+  const auto& w = g.value(n.inputs[1]);
+  if (x.shape.size() != 4 || !w.is_constant() || w.shape.size() != 4) return false;
+  if (n.input(2) >= 0 && !g.value(n.inputs[2]).is_constant()) return false;
+  const int64_t group = n.Int("group", 1).value_or(0);
+  if (!UsesConvGemm(group, w.shape[0], w.shape[1], w.shape[2], w.shape[3])) return false;
+  auto win = ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false);
+  if (!win.ok()) return false;
+  kernels::ConvGemmParams p;
+  p.in_h = x.shape[2];
+  p.in_w = x.shape[3];
+  p.out_h = win->out_h;
+  p.out_w = win->out_w;
+  p.kh = w.shape[2];
+  p.kw = w.shape[3];
+  p.stride_h = win->sh;
+  p.stride_w = win->sw;
+  p.pad_top = win->pad_top;
+  p.pad_left = win->pad_left;
+  return kernels::ConvGemm::TakesInputTransform(p) && win->pad_bottom == 0 && win->pad_right == 0;
+}
 
 extern const OpDef kConvOp = {"Conv", InferConv, nullptr, LowerConv, ConvCaps};
 

@@ -74,8 +74,16 @@ constexpr auto MakeTable(std::integer_sequence<int, I...>) {
 }
 constexpr auto kMicro = MakeTable(std::make_integer_sequence<int, MR>{});
 
+// Per-channel transform applied while packing: clamp(x * scale + bias, lo, hi).
+struct InputTransform {
+  const float* scale = nullptr;  // null: none
+  const float* bias = nullptr;
+  float lo = 0, hi = 0;
+};
+
 // dst[c * mr + m] = rows[m][c] for c < C, m < mr (mr <= 14): 16x16 transposes in registers.
-ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C, float* dst) {
+ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C, float* dst,
+                                  const InputTransform& tf = {}) {
   const __mmask16 smask = (__mmask16)((1u << mr) - 1);
   for (size_t c0 = 0; c0 < C; c0 += 16) {
     const size_t cnt = std::min<size_t>(16, C - c0);
@@ -83,6 +91,13 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
     __m512 r[16], t[16];
     for (size_t m = 0; m < 16; ++m)
       r[m] = m < mr ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0) : _mm512_setzero_ps();
+    if (tf.scale) {
+      const __m512 sc = _mm512_maskz_loadu_ps(lmask, tf.scale + c0);
+      const __m512 bi = _mm512_maskz_loadu_ps(lmask, tf.bias + c0);
+      const __m512 lo = _mm512_set1_ps(tf.lo), hi = _mm512_set1_ps(tf.hi);
+      for (size_t m = 0; m < mr; ++m)
+        r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
+    }
     for (int i = 0; i < 8; ++i) {
       t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
       t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
@@ -219,6 +234,20 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   ReserveScratch(max_threads, scratch_floats_);
 }
 
+bool ConvGemm::TakesInputTransform(const ConvGemmParams& p) {
+  return p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+         p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+}
+
+void ConvGemm::SetInputTransform(const float* scale, const float* bias, float lo, float hi) {
+  in_scale_ = Alloc(p_.in_c + 16);
+  in_bias_ = Alloc(p_.in_c + 16);
+  std::memcpy(in_scale_.get(), scale, p_.in_c * sizeof(float));
+  std::memcpy(in_bias_.get(), bias, p_.in_c * sizeof(float));
+  in_lo_ = lo;
+  in_hi_ = hi;
+}
+
 float* ConvGemm::AcquireScratch(size_t* slot) const {
   for (;;) {
     for (size_t i = 0; i < kSlots; ++i) {
@@ -253,7 +282,9 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
   if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
       p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w) {
     for (size_t m = 0; m < mr; ++m) rows[m] = a.x + (p0 + m) * a.xs;
-    TransposeRows(rows, mr, p.in_c, dst);
+    InputTransform tf;
+    if (in_scale_) tf = {in_scale_.get(), in_bias_.get(), in_lo_, in_hi_};
+    TransposeRows(rows, mr, p.in_c, dst, tf);
     return;
   }
   const size_t row = p.kw * p.in_c;

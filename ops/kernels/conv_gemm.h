@@ -47,6 +47,12 @@ class ConvGemm {
   void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
             size_t max_threads = 1);
 
+  // Pre-activation folded into the packing (1x1, stride 1, no padding only): every input value is
+  // read as clamp(x * scale[c] + bias[c], lo, hi) -- a BatchNormalization(+ReLU) that precedes
+  // the conv costs no pass over memory. Copies `scale` and `bias` ([in_c]).
+  static bool TakesInputTransform(const ConvGemmParams& p);
+  void SetInputTransform(const float* scale, const float* bias, float lo, float hi);
+
   // x: NHWC input with pixel stride x_pixel_stride (>= in_c); y: NHWC output with pixel stride
   // y_pixel_stride (>= out_c). Only channels [0, out_c) of each output pixel are written.
   void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride,
@@ -77,6 +83,8 @@ class ConvGemm {
   size_t group_panels_ = 1;    // panels per group
   bool span_rows_ = false;     // pack per kernel row (kw * in_c contiguous floats) when possible
   Buffer w_, bias_, zeros_;
+  Buffer in_scale_, in_bias_;  // input transform (null: none)
+  float in_lo_ = 0, in_hi_ = 0;
   size_t scratch_floats_ = 0, a_floats_ = 0;
 };
 

@@ -12,6 +12,7 @@ const std::vector<Pass>& OptimizerPasses() {
       {"fuse_conv_bn", FoldBatchNormIntoConv},
       {"fold_residual_add", FoldResidualAdd},
       {"fuse_activation", FuseActivation},
+      {"fuse_preactivation", FusePreactivation},
       {"eliminate_dead", EliminateDeadNodes},
   };
   return passes;

@@ -1,0 +1,55 @@
+// Pre-activation: a BatchNormalization (with its Relu already fused as a clamp) that only feeds
+// 1x1 convolutions is folded into those convs' input packing -- DenseNet's BN-ReLU-Conv1x1 on the
+// dense block's concat buffer, a pre-activation ResNet's BN-ReLU before a 1x1 conv. The conv reads
+// the block buffer straight and applies clamp(x * scale[c] + bias[c]) as it packs: no BN pass over
+// memory, no scratch tensor. Guards: BN parameters constant, its output not a graph output, every
+// reader a conv that accepts an input transform (ops/conv.h), no transform there yet.
+#include "ops/batchnorm.h"
+#include "ops/conv.h"
+#include "runtime/optimize/pass.h"
+
+namespace onnxrun {
+
+absl::StatusOr<int> FusePreactivation(ir::Graph& g) {
+  int rewrites = 0;
+  auto consumers = g.Consumers();
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& bn = g.nodes[i];
+    if (bn.removed || bn.op != "BatchNormalization") continue;
+    const int y = bn.outputs[0];
+    if (g.value(y).graph_output || consumers[y].empty()) continue;
+    if (g.value(bn.inputs[0]).shape.size() != 4) continue;
+    bool ok = true;
+    for (int c : consumers[y]) {
+      const ir::Node& conv = g.nodes[c];
+      ok = ok && conv.inputs[0] == y && conv.inputs[1] != y && !conv.Has(kConvInputScale) &&
+           ConvAcceptsInputTransform(g, conv);
+    }
+    if (!ok) continue;
+    auto affine = BatchNormAffine(g, bn);
+    if (!affine.ok()) continue;
+    auto floats = [](std::vector<float> v) {
+      ir::Attribute a;
+      a.kind = ir::Attribute::Kind::kFloats;
+      a.floats = std::move(v);
+      return a;
+    };
+    for (int c : consumers[y]) {
+      ir::Node& conv = g.nodes[c];
+      conv.inputs[0] = bn.inputs[0];
+      conv.attrs[kConvInputScale] = floats(affine->scale);
+      conv.attrs[kConvInputBias] = floats(affine->bias);
+      conv.attrs[kConvInputClamp] = floats({bn.clamp_min, bn.clamp_max});
+      std::vector<std::string> pre = {"BatchNorm(pre)"};
+      for (const auto& f : bn.fused) pre.push_back(f + "(pre)");
+      conv.fused.insert(conv.fused.begin(), pre.begin(), pre.end());
+    }
+    bn.removed = true;
+    consumers = g.Consumers();
+    ++rewrites;
+  }
+  g.Compact();
+  return rewrites;
+}
+
+}  // namespace onnxrun
