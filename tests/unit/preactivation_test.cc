@@ -1,0 +1,67 @@
+// fuse_preactivation: a BatchNormalization(+Relu) that only feeds 1x1 convs is folded into their
+// input packing. Structure on the IR, numerics against the unoptimized session, and the guards.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "ops/kernels/conv_gemm.h"
+#include "tests/unit/graph_builder.h"
+
+namespace onnxrun::test {
+namespace {
+
+using Histogram = std::map<std::string, int>;
+
+// x = Conv1x1(input); Concat(x, Conv3x3(x)) -> BN -> Relu -> Conv1x1: DenseNet's pre-activation on a concat buffer.
+GraphBuilder DenseLayer(std::mt19937& rng, bool extra_reader) {
+  GraphBuilder b(13);
+  const std::string in = b.Input("x", {2, 32, 7, 6});
+  auto x = b.Op("Conv", {in, b.Weight("w0", {32, 32, 1, 1}, rng, -0.2f, 0.2f)});
+  auto grow = b.Op("Conv", {x, b.Weight("wg", {32, 32, 3, 3}, rng, -0.2f, 0.2f)}).Ints("pads", {1, 1, 1, 1});
+  auto cat = b.Op("Concat", {x, grow}).Int("axis", 1);
+  auto bn = b.Op("BatchNormalization", {cat, b.Weight("s", {64}, rng, 0.5f, 1.5f), b.Weight("t", {64}, rng),
+                                        b.Weight("m", {64}, rng), b.Weight("v", {64}, rng, 0.5f, 2.f)});
+  auto relu = b.Op("Relu", {bn});
+  auto conv = b.Op("Conv", {relu, b.Weight("w1", {32, 64, 1, 1}, rng, -0.2f, 0.2f), b.Weight("b1", {32}, rng)});
+  b.Output(conv);
+  if (extra_reader) b.Output(b.Op("Sigmoid", {relu}));
+  return b;
+}
+
+void ExpectSameAsUnoptimized(const GraphBuilder& b, std::mt19937& rng) {
+  Feeds feeds = {{"x", RandomTensor({2, 32, 7, 6}, rng)}};
+  SessionOptions off;
+  off.optimize = false;
+  auto with = RunModel(b, {}, feeds);
+  auto without = RunModel(b, off, feeds);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_TRUE(without.ok()) << without.status();
+  for (size_t i = 0; i < with->size(); ++i)
+    EXPECT_TRUE(AllClose((*with)[i], (*without)[i], 1e-5, 1e-5)) << "output " << i;
+}
+
+TEST(FusePreactivation, FoldsBatchNormReluIntoTheConvInput) {
+  if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512: the pass does not apply";
+  std::mt19937 rng(11);
+  GraphBuilder b = DenseLayer(rng, false);
+  auto session = LoadSession(b, {});
+  ASSERT_TRUE(session.ok()) << session.status();
+  const ModelReport& r = (*session)->report();
+  EXPECT_EQ(r.ops_after.count("BatchNormalization+Relu"), 0u);
+  EXPECT_EQ(r.ops_after.at("Conv+BatchNorm(pre)+Relu(pre)"), 1);
+  EXPECT_EQ(r.memory.concats_in_place, 1);  // the conv reads the concat buffer directly
+  ExpectSameAsUnoptimized(b, rng);
+}
+
+TEST(FusePreactivation, KeepsTheBatchNormWhenSomethingElseReadsIt) {
+  std::mt19937 rng(12);
+  GraphBuilder b = DenseLayer(rng, true);
+  auto session = LoadSession(b, {});
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ((*session)->report().ops_after.at("BatchNormalization+Relu"), 1);
+  ExpectSameAsUnoptimized(b, rng);
+}
+
+}  // namespace
+}  // namespace onnxrun::test
