@@ -336,4 +336,17 @@ inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds, const s
   }
 }
 
+// The session's outputs with the optimizer on equal those with it off, within `tol`.
+inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5) {
+  SessionOptions off;
+  off.optimize = false;
+  auto with = RunModel(b, {}, feeds);
+  auto without = RunModel(b, off, feeds);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_TRUE(without.ok()) << without.status();
+  ASSERT_EQ(with->size(), without->size());
+  for (size_t i = 0; i < with->size(); ++i)
+    EXPECT_TRUE(AllClose((*with)[i], (*without)[i], tol, tol)) << "output " << i;
+}
+
 }  // namespace onnxrun::test

@@ -29,18 +29,6 @@ std::string BatchNorm(GraphBuilder& b, std::mt19937& rng, const std::string& in,
                                      b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
 }
 
-void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5) {
-  SessionOptions off;
-  off.optimize = false;
-  auto with = RunModel(b, {}, feeds);
-  auto without = RunModel(b, off, feeds);
-  ASSERT_TRUE(with.ok()) << with.status();
-  ASSERT_TRUE(without.ok()) << without.status();
-  ASSERT_EQ(with->size(), without->size());
-  for (size_t i = 0; i < with->size(); ++i)
-    EXPECT_TRUE(AllClose((*with)[i], (*without)[i], tol, tol)) << "output " << i;
-}
-
 ir::Graph Prepared(const GraphBuilder& b) {
   auto g = PrepareGraph(b);
   EXPECT_TRUE(g.ok()) << g.status();
