@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/op.h"
+#include "runtime/exec/fold_by_running.h"
 #include "runtime/status.h"
 
 namespace onnxrun {
@@ -111,9 +112,25 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
     }
     RETURN_IF_ERROR(s);
     const uint32_t caps = def->caps ? def->caps(g, n) : 0;
-    if (def->fold && ((caps & kCapFoldsFromShape) || InputsConstant(g, n))) {
+    const bool all_float = [&] {
+      for (int v : n.inputs)
+        if (v >= 0 && g.value(v).dtype != DataType::kFloat32) return false;
+      for (int v : n.outputs)
+        if (v >= 0 && g.value(v).dtype != DataType::kFloat32) return false;
+      return !n.inputs.empty() && n.inputs[0] >= 0;
+    }();
+    // Float ops without a fold of their own run once through the executor (any constant
+    // subgraph folds, whatever computes it).
+    const bool run_fold = !def->fold && def->lower && all_float && InputsConstant(g, n);
+    if (run_fold || (def->fold && ((caps & kCapFoldsFromShape) || InputsConstant(g, n)))) {
       std::vector<Tensor> outs;
-      RETURN_IF_ERROR(def->fold(g, n, &outs));
+      if (run_fold) {
+        absl::Status fs = FoldByRunning(g, n, &outs);
+        if (!fs.ok())
+          return absl::Status(fs.code(), absl::StrCat("folding ", n.Describe(), ": ", fs.message()));
+      } else {
+        RETURN_IF_ERROR(def->fold(g, n, &outs));
+      }
       for (size_t i = 0; i < n.outputs.size() && i < outs.size(); ++i) {
         if (n.outputs[i] < 0) continue;
         ir::Value& v = g.value(n.outputs[i]);
