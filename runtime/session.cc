@@ -160,8 +160,16 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
           absl::StrCat("Run: input '", impl_->inputs[k].name, "' is missing"));
   outputs->clear();
   std::vector<float*> out;
-  for (const auto& info : impl_->outputs) outputs->emplace_back(info.shape);
-  for (auto& t : *outputs) out.push_back(t.data());
+  for (size_t i = 0; i < impl_->outputs.size(); ++i) {
+    const Tensor* c = impl_->executor->constant_output(i);
+    if (c && c->dtype() != DataType::kFloat32) {
+      outputs->push_back(*c);  // an integer output folded at load
+      out.push_back(nullptr);
+    } else {
+      outputs->emplace_back(impl_->outputs[i].shape);
+      out.push_back(outputs->back().data());
+    }
+  }
   return impl_->executor->Run(in, out);
 }
 

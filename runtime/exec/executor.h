@@ -25,6 +25,8 @@ class Executor {
 
   // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i.
   absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+  // Graph output i when it folded to a constant at load (null otherwise).
+  const Tensor* constant_output(size_t i) const { return outputs_[i].constant.get(); }
   int num_kernels() const { return static_cast<int>(kernels_.size()); }
   const std::vector<StepProfile>& profile() const { return profile_; }
 

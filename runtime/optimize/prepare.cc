@@ -158,11 +158,16 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
     return absl::UnimplementedError(absl::StrCat(unsupported.size(), " unsupported node",
                                                  unsupported.size() == 1 ? "" : "s", ":\n  ",
                                                  absl::StrJoin(unsupported, "\n  ")));
-  for (int out : g.outputs)
-    if (g.value(out).dtype != DataType::kFloat32)
+  for (int out : g.outputs) {
+    const ir::Value& v = g.value(out);
+    // An integer output that folded at load (e.g. a Shape) is returned as its constant.
+    const bool folded_ints = v.is_constant() && v.dtype != DataType::kFloat32 &&
+                             v.dtype != DataType::kFloat64 && v.dtype != DataType::kFloat16;
+    if (v.dtype != DataType::kFloat32 && !folded_ints)
       return absl::UnimplementedError(absl::StrCat("graph output '", g.value(out).name, "' is ",
                                                    DataTypeName(g.value(out).dtype),
                                                    "; only float32 outputs are supported"));
+  }
   g.Compact();
   if (folded) *folded = folds;
   return absl::OkStatus();
