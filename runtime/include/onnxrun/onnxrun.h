@@ -158,7 +158,8 @@ class Session {
   std::vector<StepProfile> profile() const;
 
   // Runs the model. Every graph input must be given by name, with exactly the prepared shape.
-  // `outputs` receives one tensor per graph output, in graph order.
+  // `outputs` receives one tensor per graph output, in graph order: float32, except an integer
+  // output that folded to a constant at load (e.g. a Shape), returned with its dtype in ints().
   absl::Status Run(const std::vector<std::pair<std::string, const Tensor*>>& inputs,
                    std::vector<Tensor>* outputs);
 
