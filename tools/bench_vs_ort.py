@@ -318,7 +318,7 @@ def write_markdown(path, args, rows, mach, vers, baselines):
         "- machine: %s, %d cores, %s RAM, Linux %s" % (mach["cpu"], mach["cores"], mach["memory"],
                                                       mach["kernel"]),
         "- versions: " + ", ".join("%s %s" % kv for kv in vers.items()),
-        "- noise: other processes used %s%% of the CPUs during the median run (max %s%%); "
+        "- noise: other processes used %s%% of the CPUs during the median timed run (max %s%%); "
         "1-min load average %s at start, %s at end" % (
             fmt(mach["foreign_cpu_median"] and 100 * mach["foreign_cpu_median"], 0),
             fmt(mach["foreign_cpu_max"] and 100 * mach["foreign_cpu_max"], 0),
@@ -417,14 +417,16 @@ def main():
     print(text_table(rows))
     mach, vers = machine(), versions(args)
     mach["loadavg_start"], mach["loadavg_end"] = load_start, loadavg()
-    foreign = [x["foreign_cpu"] for r in table + baseline_runs for rt in RUNTIMES if rt in r
+    # Timed runs only: the baseline's timings are not reported (nor re-run when noisy).
+    foreign = [x["foreign_cpu"] for r in table for rt in RUNTIMES if rt in r
                for x in r[rt]["runs"] if "foreign_cpu" in x]
     mach["foreign_cpu_median"] = statistics.median(foreign) if foreign else None
     mach["foreign_cpu_max"] = max(foreign) if foreign else None
     if foreign:
         print("other processes used %.0f%% of the CPUs during a median run (max %.0f%%)%s" % (
             100 * mach["foreign_cpu_median"], 100 * mach["foreign_cpu_max"],
-            ": timings are unreliable" if mach["foreign_cpu_max"] > 0.1 else ""), file=sys.stderr)
+            ": timings are unreliable" if mach["foreign_cpu_median"] > 0.05 or
+            mach["foreign_cpu_max"] > 0.25 else ""), file=sys.stderr)
     if args.markdown:
         write_markdown(args.markdown, args, rows, mach, vers, baselines)
         print("wrote %s" % args.markdown, file=sys.stderr)
