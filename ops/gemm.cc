@@ -115,16 +115,22 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
                      (c && (ir::NumElements(c->shape()) == d.n &&
                             (c->shape().size() < 2 || c->shape()[0] == 1)));
   if (b && !ta && c_row && !ctx.input(0).is_constant()) {
-    std::vector<float> w = b->values();
-    if (alpha != 1.f)
-      for (float& v : w) v *= alpha;
+    // XNNPACK packs its own copy: scale a temporary only when alpha asks for it (an FC layer's
+    // weights can be 150 MB; a needless copy would raise the load peak by as much).
+    std::vector<float> scaled;
+    const float* w = b->data();
+    if (alpha != 1.f) {
+      scaled = b->values();
+      for (float& v : scaled) v *= alpha;
+      w = scaled.data();
+    }
     std::vector<float> bias;
     if (c) {
       bias = c->values();
       if (c->num_elements() == 1) bias.assign(d.n, c->values()[0]);
       for (float& v : bias) v *= beta;
     }
-    return FullyConnected(ctx, d.m, d.k, d.n, w.data(), !tb, c ? bias.data() : nullptr);
+    return FullyConnected(ctx, d.m, d.k, d.n, w, !tb, c ? bias.data() : nullptr);
   }
   if (n.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
   auto sa = std::make_shared<std::vector<float>>(d.m * d.k);
