@@ -2,8 +2,10 @@
 """Generates docs/MODELS.md: accuracy, size, optimizations and speed of every exported model.
 
     tools/models_report.py --onnxrun BIN --models-dir DIR [--bench-json FILE ...]
-        [--out docs/MODELS.md] [--raw-json OUT.json] [--slow-ratio 1.25]
-        [--profile-iters K] [--node NODE] [--ort-dir DIR] [--timeout S] [--only a,b]
+        [--out docs/MODELS.md] [--raw-json OUT.json] [--slow-ratio 1.25] [--profile-iters K]
+        [--wait-idle S] [--top N] [--node NODE] [--ort-dir DIR] [--timeout S] [--only a,b]
+        [--built-from TEXT] [--no-ort]
+    tools/models_report.py --from-raw RAW.json [--out docs/MODELS.md]   # re-render, no runs
 
 DIR holds one directory per model, as `models/export.py --out DIR` writes them
 (DIR/<name>/model.onnx, test_data_set_*/, meta.json). For every model this runs, in fresh
@@ -20,7 +22,12 @@ and takes the latencies from --bench-json, the raw output of `tools/bench_vs_ort
 (medians over its interleaved rounds; p50 onnxrun, p50 ORT, ratio, per thread count found there).
 Every model slower than --slow-ratio x ORT at 1 thread is then profiled: `onnxrun bench --profile`
 and ONNX Runtime's own profiler (enableProfiling, same session options as tools/ort_bench.js), per
-op kind, to show where the time goes.
+op kind, per op family, and the Conv time per kind of convolution (1x1, 3x3, depthwise, grouped,
+...; read from the ONNX file's weight shapes and `group` attributes on onnxrun's side, from the
+profiler's input shapes on ORT's), to show where the time goes.
+
+--raw-json keeps every measurement; --from-raw renders the Markdown again from such a file
+without running anything.
 
 Every figure in the output comes from these runs; a column that was not measured says so.
 Standard library only (Debian's /usr/bin/python3 is enough).
@@ -961,10 +968,13 @@ def write_markdown(state, out_path, top):
               "op's kernel time per run (mean over all runs, first and warm-up runs included). "
               "Profiling adds timing overhead and ran at another moment than the bench, so "
               "compare shares and the per-family gap rather than absolute times across tables. "
-              "Op families put fused ops under their first op (`Conv+Relu` → Conv); ORT's NCHWc "
-              "`Conv` also absorbs a following residual Add and activation, and both runtimes' "
-              "layout conversions (onnxrun `NCHW->NHWC`/`NHWC->NCHW`, ORT "
-              "`ReorderInput`/`ReorderOutput`) count as *layout conversion*." % (
+              "Op families put fused ops under their first op (`Conv+Relu` → Conv), so a family "
+              "at 0 ms on one side was fused into another op by that runtime (ORT fuses "
+              "activations into Conv/Gemm, and its NCHWc `Conv` also absorbs a following "
+              "residual Add; ORT's NCHWc transformer runs a standalone BatchNormalization as a "
+              "*depthwise 1×1* Conv); both runtimes' layout conversions (onnxrun "
+              "`NCHW->NHWC`/`NHWC->NCHW`, ORT `ReorderInput`/`ReorderOutput`) count as *layout "
+              "conversion*." % (
                   len(slow), len(benched), state.get("profile_iters", "?")), ""]
         L += slow_summary(slow)
         L.append("")
@@ -975,13 +985,14 @@ def write_markdown(state, out_path, top):
             f = family_gaps(m["profile_onnxrun"], m["profile_ort"])[0][0]
             worst.setdefault(f, []).append(m["name"])
         if prof:
-            L.append("In the profiles: %s; %d of %d profiled slow models did not show onnxrun "
-                     "slower in the profile run (%s)." % (
-                         "; ".join("the largest gap is **%s** in %d of them" % (f, len(ns))
-                                   for f, ns in sorted(worst.items(), key=lambda kv: -len(kv[1])))
-                         or "no gap", len(prof) - len(gapped), len(prof),
-                         ", ".join(m["name"] for m in prof if m not in gapped) or "none"))
-            L.append("")
+            text = "In the profiles of the %d models, the op family with the largest gap is %s." % (
+                len(prof), ", ".join("**%s** in %d (%s)" % (f, len(ns), ", ".join(ns))
+                                     for f, ns in sorted(worst.items(), key=lambda kv: -len(kv[1])))
+                or "none")
+            if len(gapped) < len(prof):
+                text += " The profile runs did not show onnxrun slower for %s." % ", ".join(
+                    m["name"] for m in prof if m not in gapped)
+            L += [text, ""]
             agg = {}
             for m in prof:
                 for k, a, na, b, nb in conv_table(m["profile_onnxrun"], m["profile_ort"]):
