@@ -48,6 +48,9 @@ import sys
 import tempfile
 import time
 
+# Machine description shared with the side-by-side bench (same directory).
+from bench_vs_ort import cpu_model, loadavg, machine, mem_total_gib  # noqa: E402
+
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 ATOL, RTOL = 1e-4, 1e-3
@@ -91,35 +94,6 @@ def one_line(text, limit=300):
 
 
 # ---------------------------------------------------------------- machine and noise
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def mem_total_gib():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return "%.0f GiB" % (int(line.split()[1]) / 1024 / 1024)
-    except OSError:
-        pass
-    return "unknown"
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def cpu_jiffies():
@@ -837,10 +811,6 @@ def slow_models(models, slow_ratio):
     return [m for m in models if 1 in m["bench"] and m["bench"][1]["ratio"] is not None
             and m["bench"][1]["ratio"] > slow_ratio]
 
-
-def machine():
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "memory": mem_total_gib(),
-            "kernel": platform.release()}
 
 
 def capture(cmd):
