@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "ops/conv.h"
 
@@ -87,46 +88,54 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
   });
 }
 
-// ONNXRUN_CONV=xnnpack forces XNNPACK for every 2-D convolution (A/B measurement); read once.
-bool ForceXnnpackConv() {
-  static const bool force = [] {
-    const char* v = std::getenv("ONNXRUN_CONV");
-    return v && std::strcmp(v, "xnnpack") == 0;
-  }();
-  return force;
+// ONNXRUN_CONV=xnnpack forces XNNPACK for every 2-D convolution; =packed / =direct force the
+// own kernel's mode where it applies (A/B measurement). Read once.
+const char* ConvOverride() {
+  static const char* v = std::getenv("ONNXRUN_CONV");
+  return v ? v : "";
 }
 
-// Dense (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512
-// implicit GEMM (kernels::ConvGemm); it owns its packed weights.
-// Narrow spatial convolutions (< 64 outputs, k > 1) pay as much for im2col packing as for the
-// arithmetic with a single 32-wide panel: XNNPACK's packing-free kernel wins on them unless the
-// image is large (measured on DenseNet's 3x3 128->32: own kernel faster at 56x56, slower at 28x28).
-bool UsesConvGemm(int64_t group, int64_t m, int64_t cg, int64_t kh, int64_t kw, int64_t pixels) {
-  const bool narrow = kh * kw > 1 && m < 64;
-  return group == 1 && m >= 16 && cg * kh * kw >= 16 && (!narrow || pixels >= 56 * 56) &&
-         !ForceXnnpackConv() && kernels::ConvGemm::Supported();
-}
-
-std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const Window2d& win, int64_t m, int64_t c,
-                                      int64_t kh, int64_t kw) {
-  const ir::Node& n = *ctx.node;
-  const auto& x = ctx.input(0);
+// The own kernel's parameters for a 2-D convolution (x: NCHW shape, w: OIHW shape).
+kernels::ConvGemmParams GemmParams(const ir::Shape& x, const ir::Shape& w, const Window2d& win) {
   kernels::ConvGemmParams p;
-  p.n = x.shape[0];
-  p.in_c = c;
-  p.in_h = x.shape[2];
-  p.in_w = x.shape[3];
-  p.out_c = m;
+  p.n = x[0];
+  p.in_c = x[1];
+  p.in_h = x[2];
+  p.in_w = x[3];
+  p.out_c = w[0];
   p.out_h = win.out_h;
   p.out_w = win.out_w;
-  p.kh = kh;
-  p.kw = kw;
+  p.kh = w[2];
+  p.kw = w[3];
   p.stride_h = win.sh;
   p.stride_w = win.sw;
   p.dil_h = win.dh;
   p.dil_w = win.dw;
   p.pad_top = win.pad_top;
   p.pad_left = win.pad_left;
+  const std::string_view force = ConvOverride();
+  if (force == "packed") p.mode = kernels::ConvGemmMode::kPacked;
+  if (force == "direct") p.mode = kernels::ConvGemmMode::kDirect;
+  return p;
+}
+
+// Dense (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512
+// kernel (kernels::ConvGemm); it owns its packed weights. Narrow convolutions (< 64 outputs,
+// k > 1) that cannot take its packing-free direct mode (stride 2) pay as much for im2col
+// packing as for the arithmetic with a single 32-wide panel: XNNPACK's packing-free kernel wins
+// on them unless the image is large.
+bool UsesConvGemm(int64_t group, const kernels::ConvGemmParams& p) {
+  if (group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 || std::string_view(ConvOverride()) == "xnnpack" ||
+      !kernels::ConvGemm::Supported())
+    return false;
+  const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
+  return !narrow || kernels::ConvGemm::ResolveMode(p) == kernels::ConvGemmMode::kDirect ||
+         p.n * p.out_h * p.out_w >= 56 * 56;
+}
+
+std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const kernels::ConvGemmParams& params) {
+  const ir::Node& n = *ctx.node;
+  kernels::ConvGemmParams p = params;
   p.lo = n.clamp_min;
   p.hi = n.clamp_max;
   auto conv = std::make_shared<kernels::ConvGemm>();
@@ -154,8 +163,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
-  if (UsesConvGemm(group, m, cg, kh, kw, x.shape[0] * win.out_h * win.out_w))
-    return LowerConvGemm(ctx, win, m, cg, kh, kw);
+  const kernels::ConvGemmParams gp = GemmParams(x.shape, w.shape(), win);
+  if (UsesConvGemm(group, gp)) return LowerConvGemm(ctx, gp);
   if (n.Has(kConvInputScale))
     return absl::InternalError(absl::StrCat(n.Describe(), ": input transform without ConvGemm"));
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
@@ -201,21 +210,9 @@ bool ConvAcceptsInputTransform(const ir::Graph& g, const ir::Node& n) {
   const int64_t group = n.Int("group", 1).value_or(0);
   auto win = ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false);
   if (!win.ok()) return false;
-  if (!UsesConvGemm(group, w.shape[0], w.shape[1], w.shape[2], w.shape[3],
-                    x.shape[0] * win->out_h * win->out_w))
-    return false;
-  kernels::ConvGemmParams p;
-  p.in_h = x.shape[2];
-  p.in_w = x.shape[3];
-  p.out_h = win->out_h;
-  p.out_w = win->out_w;
-  p.kh = w.shape[2];
-  p.kw = w.shape[3];
-  p.stride_h = win->sh;
-  p.stride_w = win->sw;
-  p.pad_top = win->pad_top;
-  p.pad_left = win->pad_left;
-  return kernels::ConvGemm::TakesInputTransform(p) && win->pad_bottom == 0 && win->pad_right == 0;
+  const kernels::ConvGemmParams p = GemmParams(x.shape, w.shape, *win);
+  if (!UsesConvGemm(group, p)) return false;
+  return kernels::ConvGemm::TakesInputTransform(p);
 }
 
 extern const OpDef kConvOp = {"Conv", InferConv, nullptr, LowerConv, ConvCaps};

@@ -24,6 +24,44 @@ constexpr size_t MR = ConvGemm::kMR, NR = ConvGemm::kNR;
 constexpr size_t kABlockBytes = 1536 * 1024;
 
 #define ONNXRUN_AVX512 __attribute__((target("avx512f")))
+#define ONNXRUN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
+
+// The microkernels' accumulators: rows start at the bias; stored clamped, 32 (kTwo) or 16
+// columns under masks m0/m1, to row_of(m) (null: not stored).
+template <int MR_, bool kTwo>
+ONNXRUN_AVX512_INLINE void InitAcc(__m512* acc0, __m512* acc1, const float* bias) {
+  const __m512 b0 = _mm512_load_ps(bias);
+  const __m512 b1 = kTwo ? _mm512_load_ps(bias + 16) : _mm512_setzero_ps();
+#pragma GCC unroll 14
+  for (int m = 0; m < MR_; ++m) {
+    acc0[m] = b0;
+    if (kTwo) acc1[m] = b1;
+  }
+}
+
+// acc[m] += a[m] * (w0, w1) for m < MR_.
+template <int MR_, bool kTwo>
+ONNXRUN_AVX512_INLINE void FmaStep(__m512* acc0, __m512* acc1, const float* a, __m512 w0, __m512 w1) {
+#pragma GCC unroll 14
+  for (int m = 0; m < MR_; ++m) {
+    const __m512 av = _mm512_set1_ps(a[m]);
+    acc0[m] = _mm512_fmadd_ps(av, w0, acc0[m]);
+    if (kTwo) acc1[m] = _mm512_fmadd_ps(av, w1, acc1[m]);
+  }
+}
+
+template <int MR_, bool kTwo, class RowOf>
+ONNXRUN_AVX512_INLINE void StoreAcc(const __m512* acc0, const __m512* acc1, const RowOf& row_of,
+                                    __mmask16 m0, __mmask16 m1, float lo, float hi) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma GCC unroll 14
+  for (int m = 0; m < MR_; ++m) {
+    float* row = row_of(m);
+    if (!row) continue;
+    _mm512_mask_storeu_ps(row, m0, _mm512_min_ps(_mm512_max_ps(acc0[m], vlo), vhi));
+    if (kTwo) _mm512_mask_storeu_ps(row + 16, m1, _mm512_min_ps(_mm512_max_ps(acc1[m], vlo), vhi));
+  }
+}
 
 // y[m, 0:ncols) = clamp(bias + sum_k a[k*MR_ + m] * w[k*32 + j]) for m < MR_.
 // kTwo: 32 columns (two zmm per row); else 16 (the first half of each packed row).
@@ -32,47 +70,68 @@ ONNXRUN_AVX512 void Micro(size_t K, const float* __restrict a, const float* __re
                           const float* bias, float* y, size_t ys, __mmask16 m0, __mmask16 m1,
                           float lo, float hi, const char* pf, size_t pf_step) {
   __m512 acc0[MR_], acc1[MR_];
-  const __m512 b0 = _mm512_load_ps(bias);
-  const __m512 b1 = kTwo ? _mm512_load_ps(bias + 16) : _mm512_setzero_ps();
-#pragma GCC unroll 14
-  for (int m = 0; m < MR_; ++m) {
-    acc0[m] = b0;
-    if (kTwo) acc1[m] = b1;
-  }
+  InitAcc<MR_, kTwo>(acc0, acc1, bias);
   for (size_t k = 0; k < K; ++k) {
     const __m512 w0 = _mm512_load_ps(w);
     const __m512 w1 = kTwo ? _mm512_load_ps(w + 16) : _mm512_setzero_ps();
     w += NR;
     _mm_prefetch(pf, _MM_HINT_T1);  // the next weight panel, into L2 while this one computes
     pf += pf_step;
-#pragma GCC unroll 14
-    for (int m = 0; m < MR_; ++m) {
-      const __m512 av = _mm512_set1_ps(a[m]);
-      acc0[m] = _mm512_fmadd_ps(av, w0, acc0[m]);
-      if (kTwo) acc1[m] = _mm512_fmadd_ps(av, w1, acc1[m]);
-    }
+    FmaStep<MR_, kTwo>(acc0, acc1, a, w0, w1);
     a += MR_;
   }
-  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-#pragma GCC unroll 14
-  for (int m = 0; m < MR_; ++m) {
-    float* row = y + m * ys;
-    _mm512_mask_storeu_ps(row, m0, _mm512_min_ps(_mm512_max_ps(acc0[m], vlo), vhi));
-    if (kTwo) _mm512_mask_storeu_ps(row + 16, m1, _mm512_min_ps(_mm512_max_ps(acc1[m], vlo), vhi));
-  }
+  StoreAcc<MR_, kTwo>(acc0, acc1, [&](int m) { return y + m * ys; }, m0, m1, lo, hi);
 }
 
 using MicroFn = void (*)(size_t, const float*, const float*, const float*, float*, size_t, __mmask16,
                          __mmask16, float, float, const char*, size_t);
 
-template <int... I>
+// f[kTwo][MR_ - 1]: a microkernel's instantiations for every tile height.
+template <template <int, bool> class K, int... I>
 constexpr auto MakeTable(std::integer_sequence<int, I...>) {
   struct T {
-    MicroFn f[2][sizeof...(I)];
+    decltype(K<1, false>::fn) f[2][sizeof...(I)];
   };
-  return T{{{&Micro<I + 1, false>...}, {&Micro<I + 1, true>...}}};
+  return T{{{K<I + 1, false>::fn...}, {K<I + 1, true>::fn...}}};
 }
-constexpr auto kMicro = MakeTable(std::make_integer_sequence<int, MR>{});
+template <int MR_, bool kTwo>
+struct PackedMicro {
+  static constexpr MicroFn fn = &Micro<MR_, kTwo>;
+};
+constexpr auto kMicro = MakeTable<PackedMicro>(std::make_integer_sequence<int, MR>{});
+
+// Direct mode (stride 1): a reads a planar zero-padded copy of the input (channel c at
+// a + c * cs), so the MR_ consecutive output pixels of a tile read MR_ consecutive floats at every
+// tap: one pointer, constant displacements, no im2col. Weights are packed [c][tap][32].
+//   y[m] = clamp(bias + sum_c sum_t a[c * cs + toff[t] + m] * w[(c * taps + t) * 32 + j])
+// yr[m] is the output row of pixel m, or null for a pixel of the padded grid that is not an
+// output (the columns past out_w of each padded row).
+template <int MR_, bool kTwo>
+ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, const float* a,
+                                size_t cs, const float* __restrict w, const float* bias,
+                                float* const* yr, __mmask16 m0, __mmask16 m1, float lo, float hi) {
+  __m512 acc0[MR_], acc1[MR_];
+  InitAcc<MR_, kTwo>(acc0, acc1, bias);
+  for (size_t c = 0; c < C; ++c, a += cs) {
+    for (size_t t = 0; t < taps; ++t) {
+      const float* at = a + toff[t];
+      const __m512 w0 = _mm512_load_ps(w);
+      const __m512 w1 = kTwo ? _mm512_load_ps(w + 16) : _mm512_setzero_ps();
+      w += NR;
+      FmaStep<MR_, kTwo>(acc0, acc1, at, w0, w1);
+    }
+  }
+  StoreAcc<MR_, kTwo>(acc0, acc1, [&](int m) { return yr[m]; }, m0, m1, lo, hi);
+}
+
+using MicroDirectFn = void (*)(size_t, size_t, const ptrdiff_t*, const float*, size_t, const float*,
+                               const float*, float* const*, __mmask16, __mmask16, float, float);
+
+template <int MR_, bool kTwo>
+struct DirectMicro {
+  static constexpr MicroDirectFn fn = &MicroDirect<MR_, kTwo>;
+};
+constexpr auto kMicroDirect = MakeTable<DirectMicro>(std::make_integer_sequence<int, MR>{});
 
 // Per-channel transform applied while packing: clamp(x * scale + bias, lo, hi).
 struct InputTransform {
@@ -81,22 +140,25 @@ struct InputTransform {
   float lo = 0, hi = 0;
 };
 
-// dst[c * mr + m] = rows[m][c] for c < C, m < mr (mr <= 14): 16x16 transposes in registers.
+// dst[c * ds + m] = rows[m][c] for c < C, m < mr (mr <= 16; ds = dst stride, default mr):
+// 16x16 transposes in registers.
+// Rows flagged in `pad` read as zeros and skip the transform (padding stays zero).
 ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C, float* dst,
-                                  const InputTransform& tf = {}) {
+                                  const InputTransform& tf = {}, size_t ds = 0, uint32_t pad = 0) {
+  if (ds == 0) ds = mr;
   const __mmask16 smask = (__mmask16)((1u << mr) - 1);
   for (size_t c0 = 0; c0 < C; c0 += 16) {
     const size_t cnt = std::min<size_t>(16, C - c0);
     const __mmask16 lmask = (__mmask16)((1u << cnt) - 1);
     __m512 r[16], t[16];
     for (size_t m = 0; m < 16; ++m)
-      r[m] = m < mr ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0) : _mm512_setzero_ps();
+      r[m] = m < mr && !(pad >> m & 1) ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0) : _mm512_setzero_ps();
     if (tf.scale) {
       const __m512 sc = _mm512_maskz_loadu_ps(lmask, tf.scale + c0);
       const __m512 bi = _mm512_maskz_loadu_ps(lmask, tf.bias + c0);
       const __m512 lo = _mm512_set1_ps(tf.lo), hi = _mm512_set1_ps(tf.hi);
       for (size_t m = 0; m < mr; ++m)
-        r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
+        if (!(pad >> m & 1)) r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
     }
     for (int i = 0; i < 8; ++i) {
       t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -120,30 +182,32 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
       t[8 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
       t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
     }
-    float* out = dst + c0 * mr;
-    for (size_t j = 0; j < cnt; ++j) _mm512_mask_storeu_ps(out + j * mr, smask, t[j]);
+    float* out = dst + c0 * ds;
+    for (size_t j = 0; j < cnt; ++j) _mm512_mask_storeu_ps(out + j * ds, smask, t[j]);
   }
 }
 
-// Process-wide scratch buffers (packed A blocks), one per concurrently running task: all the
-// ConvGemms of all sessions share them, so the memory is that of the biggest block x threads.
+// Process-wide scratch buffers, one per concurrently running task: all the ConvGemms of all
+// sessions share them, so the memory is that of the biggest user x threads. kPack holds packed A
+// blocks (one per task), kPlanar the planar padded input of direct mode (one per running conv).
 constexpr size_t kSlots = 64;
 struct ScratchSlot {
   std::atomic<bool> busy{false};
   float* data = nullptr;
   size_t floats = 0;
 };
-ScratchSlot g_scratch[kSlots];
+enum Pool { kPack, kPlanar };
+ScratchSlot g_scratch[2][kSlots];
 
 float* AllocRaw(size_t floats) {
   const size_t bytes = ((std::max<size_t>(floats, 16) * sizeof(float)) + 63) / 64 * 64;
   return static_cast<float*>(std::aligned_alloc(64, bytes));
 }
 
-// Grows slots [0, n) to `floats` (waits for a slot a running task holds).
-void ReserveScratch(size_t n, size_t floats) {
+// Grows slots [0, n) of `pool` to `floats` (waits for a slot a running task holds).
+void ReserveScratch(Pool pool, size_t n, size_t floats) {
   for (size_t i = 0; i < std::min(n, kSlots); ++i) {
-    ScratchSlot& sl = g_scratch[i];
+    ScratchSlot& sl = g_scratch[pool][i];
     while (sl.busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
     if (sl.floats < floats) {
       std::free(sl.data);
@@ -152,6 +216,29 @@ void ReserveScratch(size_t n, size_t floats) {
     }
     sl.busy.store(false, std::memory_order_release);
   }
+}
+
+// A free slot of `pool` holding at least `floats` (grown only when more tasks run at once than
+// were reserved for, e.g. concurrent sessions).
+float* AcquireScratch(Pool pool, size_t floats, size_t* slot) {
+  for (;;) {
+    for (size_t i = 0; i < kSlots; ++i) {
+      ScratchSlot& sl = g_scratch[pool][i];
+      if (sl.busy.load(std::memory_order_relaxed) || sl.busy.exchange(true, std::memory_order_acquire))
+        continue;
+      if (sl.floats < floats) {
+        std::free(sl.data);
+        sl.data = AllocRaw(floats);
+        sl.floats = floats;
+      }
+      *slot = i;
+      return sl.data;
+    }
+  }
+}
+
+void ReleaseScratch(Pool pool, size_t slot) {
+  g_scratch[pool][slot].busy.store(false, std::memory_order_release);
 }
 
 }  // namespace
@@ -163,6 +250,7 @@ struct ConvGemm::RunArgs {
   float* y;
   size_t ys;
   bool span;  // x rows are contiguous across kx (x pixel stride == in_c, dil_w == 1)
+  const float* planar = nullptr;  // direct mode: the planar padded copy of image x
 };
 
 void ConvGemm::AlignedFree::operator()(float* p) const { std::free(p); }
@@ -188,6 +276,36 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   pixels_ = p.n * p.out_h * p.out_w;
   tiles_ = (pixels_ + MR - 1) / MR;
   max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, 64));
+  direct_ = ResolveMode(p) == ConvGemmMode::kDirect;
+  if (direct_) {
+    // The padded grid is rh_ x rw_ per channel. Two layouts of the planar copy:
+    // - by rows, [py][c][px]: a tile is up to MR pixels of one output row (no dropped work when
+    //   out_w is a multiple of MR; each tile reads kh contiguous blocks, prefetch friendly);
+    // - flat, [c][py * rw_ + px]: output (oy, ox) is grid position j = oy * rw_ + ox and a tile
+    //   is MR consecutive positions, rows included; positions with ox >= out_w are computed and
+    //   dropped (better for narrow images: 7 px rows would fill half a tile).
+    // Tap (ky, kx) reads the tile's start + toff_[tap].
+    rw_ = p.out_w + (p.kw - 1) * p.dil_w;
+    rh_ = p.out_h + (p.kh - 1) * p.dil_h;
+    grid_ = (p.out_h - 1) * rw_ + p.out_w;
+    const size_t row_tiles = (p.out_w + MR - 1) / MR;
+    by_rows_ = p.out_h * row_tiles <= (grid_ + MR - 1) / MR;
+    if (by_rows_) {
+      tiles_ = p.out_h * row_tiles;  // per image
+      c_stride_ = rw_;
+      row_stride_ = p.in_c * rw_;
+      planar_floats_ = rh_ * row_stride_;
+    } else {
+      tiles_ = (grid_ + MR - 1) / MR;
+      c_stride_ = (rh_ * rw_ + MR + 15) / 16 * 16;  // slack: the last tile reads past the grid
+      if (c_stride_ % 1024 == 0) c_stride_ += 16;     // keep channel planes off 4 KiB aliasing
+      row_stride_ = rw_;
+      planar_floats_ = p.in_c * c_stride_;
+    }
+    toff_.clear();
+    for (size_t ky = 0; ky < p.kh; ++ky)
+      for (size_t kx = 0; kx < p.kw; ++kx) toff_.push_back((ptrdiff_t)(ky * p.dil_h * row_stride_ + kx * p.dil_w));
+  }
 
   w_ = Alloc(panels_ * K_ * NR);
   std::memset(w_.get(), 0, panels_ * K_ * NR * sizeof(float));
@@ -195,12 +313,13 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
     float* dp = w_.get() + (o / NR) * K_ * NR + (o % NR);
     const float* so = weights + o * K_;  // [in_c][kh][kw]
     for (size_t c = 0; c < p.in_c; ++c)
-      for (size_t t = 0; t < taps; ++t) dp[(t * p.in_c + c) * NR] = so[c * taps + t];
+      for (size_t t = 0; t < taps; ++t)
+        dp[(direct_ ? c * taps + t : t * p.in_c + c) * NR] = so[c * taps + t];
   }
   bias_ = Alloc(panels_ * NR);
   std::memset(bias_.get(), 0, panels_ * NR * sizeof(float));
   if (bias) std::memcpy(bias_.get(), bias, p.out_c * sizeof(float));
-  const size_t row = p.kw * p.in_c;
+  const size_t row = p.kw * p.in_c;  // >= in_c: direct mode reads in_c zeros for a pad column
   zeros_ = Alloc(row + 16);
   std::memset(zeros_.get(), 0, (row + 16) * sizeof(float));
 
@@ -209,7 +328,9 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   // its panels once. Cost model, in units of K cycles: a 14x32 tile-panel computes in ~14, packing
   // a tile ~4, streaming a panel from L3 ~6 (mostly hidden by the prefetch); the tasks run
   // ceil(tasks / threads) rounds. Picks the cheapest shape (1 thread: the biggest A blocks).
-  const size_t tile_bytes = MR * K_ * sizeof(float);
+  // Direct mode packs nothing; a tile reads ~MR * in_c floats of the planar copy.
+  const size_t tile_bytes = MR * (direct_ ? p.in_c : K_) * sizeof(float);
+  const double pack_cost = direct_ ? 0.0 : 4.0;
   const size_t max_bt = std::max<size_t>(1, std::min(tiles_, kABlockBytes / tile_bytes));
   double best = 1e300;
   block_tiles_ = max_bt;
@@ -222,19 +343,41 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
       const size_t gp = (panels_ + g - 1) / g;
       if ((panels_ + gp - 1) / gp != g) continue;
       const size_t rounds = (b * g + max_threads - 1) / max_threads;
-      const double cost = (double)rounds * (14.0 * bt * gp + 4.0 * bt + 6.0 * gp);
+      const double cost = (double)rounds * (14.0 * bt * gp + pack_cost * bt + 6.0 * gp);
       if (cost < best * 0.999) best = cost, block_tiles_ = bt, group_panels_ = gp;
     }
   }
   blocks_ = (tiles_ + block_tiles_ - 1) / block_tiles_;
   groups_ = (panels_ + group_panels_ - 1) / group_panels_;
 
+  if (direct_) {
+    ReserveScratch(kPlanar, 1, planar_floats_);
+    return;
+  }
   a_floats_ = block_tiles_ * MR * K_;
   scratch_floats_ = a_floats_ + MR * row + 16;
-  ReserveScratch(max_threads, scratch_floats_);
+  ReserveScratch(kPack, max_threads, scratch_floats_);
+}
+
+ConvGemmMode ConvGemm::ResolveMode(const ConvGemmParams& p) {
+  const bool can = p.stride_h == 1 && p.stride_w == 1 && p.kh * p.kw > 1 && p.out_h > 0 && p.out_w > 0;
+  if (!can || p.mode == ConvGemmMode::kPacked) return ConvGemmMode::kPacked;
+  if (p.mode == ConvGemmMode::kDirect) return ConvGemmMode::kDirect;
+  // Useful share of the microkernel's work. Packed: partial last tile, and packing a tile costs
+  // about 4/14 of one panel's arithmetic on it. Direct: the padded grid's dropped columns and
+  // partial last tile. Measured (1 thread, GFLOP/s packed -> direct): DenseNet's 3x3 128->32 at
+  // 56/28/14/7 px 100->129, 104->120, 118->130, 118->94; ResNet's 64->64 at 56 px 136->151,
+  // 128->128 at 28 px 139->132, 256->256 at 14 px 158->143; VGG's 64->64 at 112 px 132->154.
+  const size_t panels = (p.out_c + NR - 1) / NR;
+  const size_t pixels = p.out_h * p.out_w;
+  const size_t grid = (p.out_h - 1) * (p.out_w + (p.kw - 1) * p.dil_w) + p.out_w;
+  const double direct = double(pixels) / (double)((grid + MR - 1) / MR * MR);
+  const double packed = double(pixels) / (double)((pixels + MR - 1) / MR * MR) / (1.0 + 4.0 / (14.0 * panels));
+  return direct > 1.03 * packed ? ConvGemmMode::kDirect : ConvGemmMode::kPacked;
 }
 
 bool ConvGemm::TakesInputTransform(const ConvGemmParams& p) {
+  if (ResolveMode(p) == ConvGemmMode::kDirect) return true;
   return p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
          p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
 }
@@ -247,25 +390,6 @@ void ConvGemm::SetInputTransform(const float* scale, const float* bias, float lo
   in_lo_ = lo;
   in_hi_ = hi;
 }
-
-float* ConvGemm::AcquireScratch(size_t* slot) const {
-  for (;;) {
-    for (size_t i = 0; i < kSlots; ++i) {
-      ScratchSlot& sl = g_scratch[i];
-      if (sl.busy.load(std::memory_order_relaxed) || sl.busy.exchange(true, std::memory_order_acquire))
-        continue;
-      if (sl.floats < scratch_floats_) {  // only when more tasks run at once than reserved for
-        std::free(sl.data);
-        sl.data = AllocRaw(scratch_floats_);
-        sl.floats = scratch_floats_;
-      }
-      *slot = i;
-      return sl.data;
-    }
-  }
-}
-
-void ConvGemm::ReleaseScratch(size_t slot) const { g_scratch[slot].busy.store(false, std::memory_order_release); }
 
 // Packs output pixels [p0, p0 + mr) as A[K][mr].
 void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const {
@@ -329,9 +453,20 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
   }
 }
 
+ConvGemm::Panel ConvGemm::PanelOf(size_t n) const {
+  Panel pn;
+  pn.cols = std::min(NR, p_.out_c - n * NR);
+  pn.m0 = (uint16_t)(pn.cols >= 16 ? 0xFFFF : (1u << pn.cols) - 1);
+  pn.m1 = (uint16_t)(pn.cols >= 32 ? 0xFFFF : pn.cols > 16 ? (1u << (pn.cols - 16)) - 1 : 0);
+  pn.w = w_.get() + n * K_ * NR;
+  pn.bias = bias_.get() + n * NR;
+  return pn;
+}
+
 void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
+  if (direct_) return DirectTask(a, block, group);
   size_t slot;
-  float* scratch = AcquireScratch(&slot);
+  float* scratch = AcquireScratch(kPack, scratch_floats_, &slot);
   float* rowbuf = scratch + a_floats_;
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
   for (size_t t = t0; t < t1; ++t) {
@@ -340,11 +475,11 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   }
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
   for (size_t n = n0; n < n1; ++n) {
-    const size_t cols = std::min(NR, p_.out_c - n * NR);
-    const __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
-    const __mmask16 m1 = (__mmask16)(cols >= 32 ? 0xFFFF : cols > 16 ? (1u << (cols - 16)) - 1 : 0);
-    const float* w = w_.get() + n * K_ * NR;
-    const float* bias = bias_.get() + n * NR;
+    const Panel pn = PanelOf(n);
+    const size_t cols = pn.cols;
+    const __mmask16 m0 = pn.m0, m1 = pn.m1;
+    const float* w = pn.w;
+    const float* bias = pn.bias;
     // Each tile's kernel prefetches its share of the next panel (one line per k step).
     const size_t panel_bytes = K_ * NR * sizeof(float), nt = t1 - t0;
     const char* next = reinterpret_cast<const char*>(n + 1 < n1 ? w + K_ * NR : w);
@@ -357,7 +492,62 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
                                   step);
     }
   }
-  ReleaseScratch(slot);
+  ReleaseScratch(kPack, slot);
+}
+
+// Direct mode: row py of the padded grid, every channel plane, in 16-column transposes: the
+// input row (input-transformed) where it lies, zeros where the grid pads; the last row also
+// covers the planes' slack (read only for dropped outputs, zeroed to keep it finite).
+void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar) const {
+  const ConvGemmParams& p = p_;
+  const ptrdiff_t iy = (ptrdiff_t)py - (ptrdiff_t)p.pad_top;
+  const size_t left = std::min(p.pad_left, rw_);
+  const size_t cols = (iy < 0 || iy >= (ptrdiff_t)p.in_h) ? 0 : std::min(p.in_w, rw_ - left);
+  const size_t width = !by_rows_ && py + 1 == rh_ ? c_stride_ - py * rw_ : rw_;
+  InputTransform tf;
+  if (in_scale_) tf = {in_scale_.get(), in_bias_.get(), in_lo_, in_hi_};
+  const float* src = x + (size_t)std::max<ptrdiff_t>(iy, 0) * p.in_w * xs;
+  const float* rows[16];
+  for (size_t x0 = 0; x0 < width; x0 += 16) {
+    const size_t cnt = std::min<size_t>(16, width - x0);
+    uint32_t pad = 0;
+    for (size_t m = 0; m < cnt; ++m) {
+      const size_t col = x0 + m;
+      const bool real = col >= left && col < left + cols;
+      rows[m] = real ? src + (col - left) * xs : zeros_.get();
+      pad |= real ? 0u : 1u << m;
+    }
+    TransposeRows(rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);
+  }
+}
+
+void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
+  const ConvGemmParams& p = p_;
+  const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
+  const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
+  const size_t taps = p.kh * p.kw;
+  float* yr[MR];
+  for (size_t n = n0; n < n1; ++n) {
+    const Panel pn = PanelOf(n);
+    for (size_t t = t0; t < t1; ++t) {
+      size_t start, mr;
+      if (by_rows_) {
+        const size_t row_tiles = tiles_ / p.out_h, oy = t / row_tiles, ox0 = (t % row_tiles) * MR;
+        mr = std::min(MR, p.out_w - ox0);
+        start = oy * row_stride_ + ox0;
+        for (size_t m = 0; m < mr; ++m) yr[m] = a.y + (oy * p.out_w + ox0 + m) * a.ys + n * NR;
+      } else {
+        start = t * MR;
+        mr = std::min(MR, grid_ - start);
+        for (size_t m = 0; m < mr; ++m) {
+          const size_t oy = (start + m) / rw_, ox = (start + m) % rw_;
+          yr[m] = ox < p.out_w ? a.y + (oy * p.out_w + ox) * a.ys + n * NR : nullptr;
+        }
+      }
+      kMicroDirect.f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(), a.planar + start, c_stride_, pn.w,
+                                           pn.bias, yr, pn.m0, pn.m1, p.lo, p.hi);
+    }
+  }
 }
 
 namespace {
@@ -365,10 +555,36 @@ void TaskTrampoline(void* ctx, size_t block, size_t group) {
   const auto* a = static_cast<const ConvGemm::RunArgs*>(ctx);
   a->self->Task(*a, block, group);
 }
+void PlanarTrampoline(void* ctx, size_t py) {
+  const auto* a = static_cast<const ConvGemm::RunArgs*>(ctx);
+  a->self->PackPlanarRow(a->x, a->xs, py, const_cast<float*>(a->planar));
+}
 }  // namespace
 
 void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool) const {
   if (tiles_ == 0 || panels_ == 0) return;
+  const bool threaded = pool && pthreadpool_get_threads_count(pool) > 1;
+  if (direct_) {
+    // One image at a time: the planar copy (one shared buffer) is made, then read by every tile.
+    size_t slot;
+    float* planar = AcquireScratch(kPlanar, planar_floats_, &slot);
+    for (size_t b = 0; b < p_.n; ++b) {
+      RunArgs a{this, x + b * p_.in_h * p_.in_w * xs, xs, y + b * p_.out_h * p_.out_w * ys, ys, false, planar};
+      if (threaded) {
+        pthreadpool_parallelize_1d(pool, &PlanarTrampoline, &a, rh_, 0);
+      } else {
+        for (size_t py = 0; py < rh_; ++py) PackPlanarRow(a.x, xs, py, planar);
+      }
+      if (!threaded || blocks_ * groups_ == 1) {
+        for (size_t g = 0; g < groups_; ++g)
+          for (size_t bl = 0; bl < blocks_; ++bl) DirectTask(a, bl, g);
+      } else {
+        pthreadpool_parallelize_2d(pool, &TaskTrampoline, &a, blocks_, groups_, 0);
+      }
+    }
+    ReleaseScratch(kPlanar, slot);
+    return;
+  }
   RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1};
   if (!pool || pthreadpool_get_threads_count(pool) <= 1 || blocks_ * groups_ == 1) {
     for (size_t g = 0; g < groups_; ++g)

@@ -23,11 +23,17 @@
 
 namespace onnxrun::kernels {
 
+// How the A operand is read. kPacked: im2col-packed tiles (any geometry). kDirect (stride 1
+// only): from a planar zero-padded copy of the input made once per run, no im2col -- wins when
+// few output panels share each packed tile (narrow outputs) and rows are long. kAuto picks.
+enum class ConvGemmMode { kAuto, kPacked, kDirect };
+
 struct ConvGemmParams {
   size_t n = 1, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
   size_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
   size_t pad_top = 0, pad_left = 0;  // bottom/right padding follows from out_h/out_w
   float lo = -__builtin_inff(), hi = __builtin_inff();
+  ConvGemmMode mode = ConvGemmMode::kAuto;
 };
 
 class ConvGemm {
@@ -47,9 +53,13 @@ class ConvGemm {
   void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
             size_t max_threads = 1);
 
-  // Pre-activation folded into the packing (1x1, stride 1, no padding only): every input value is
-  // read as clamp(x * scale[c] + bias[c], lo, hi) -- a BatchNormalization(+ReLU) that precedes
-  // the conv costs no pass over memory. Copies `scale` and `bias` ([in_c]).
+  // The mode kAuto resolves to for these parameters (kPacked where kDirect does not apply).
+  static ConvGemmMode ResolveMode(const ConvGemmParams& p);
+
+  // Pre-activation folded into the packing: every input value is read as
+  // clamp(x * scale[c] + bias[c], lo, hi) -- a BatchNormalization(+ReLU) that precedes the conv
+  // costs no pass over memory; padding stays zero. Taken by 1x1 stride-1 unpadded convs and by
+  // every direct-mode conv. Copies `scale` and `bias` ([in_c]).
   static bool TakesInputTransform(const ConvGemmParams& p);
   void SetInputTransform(const float* scale, const float* bias, float lo, float hi);
 
@@ -63,6 +73,7 @@ class ConvGemm {
   // Internal (public for the pthreadpool trampoline).
   struct RunArgs;
   void Task(const RunArgs& a, size_t block, size_t group) const;
+  void PackPlanarRow(const float* x, size_t xs, size_t py, float* planar) const;
 
  private:
   struct AlignedFree {
@@ -72,8 +83,15 @@ class ConvGemm {
   static Buffer Alloc(size_t floats);
 
   void PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const;
-  float* AcquireScratch(size_t* slot) const;
-  void ReleaseScratch(size_t slot) const;
+  // Output panel n: its columns, their store masks (low 16, high 16), weights and bias.
+  struct Panel {
+    size_t cols;
+    uint16_t m0, m1;
+    const float* w;
+    const float* bias;
+  };
+  Panel PanelOf(size_t n) const;
+  void DirectTask(const RunArgs& a, size_t block, size_t group) const;
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
@@ -86,6 +104,11 @@ class ConvGemm {
   Buffer in_scale_, in_bias_;  // input transform (null: none)
   float in_lo_ = 0, in_hi_ = 0;
   size_t scratch_floats_ = 0, a_floats_ = 0;
+  // Direct mode (see Init): the padded grid is rh_ x rw_; the planar copy holds channel c of
+  // padded row py at c * c_stride_ + py * row_stride_; tiles_ counts the tiles of one image.
+  bool direct_ = false, by_rows_ = false;
+  size_t rh_ = 0, rw_ = 0, grid_ = 0, c_stride_ = 0, row_stride_ = 0, planar_floats_ = 0;
+  std::vector<ptrdiff_t> toff_;
 };
 
 }  // namespace onnxrun::kernels

@@ -20,15 +20,17 @@ struct Case {
   bool bias = true;
   size_t x_extra = 0, y_extra = 0;  // pixel stride - channels
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  ConvGemmMode mode = ConvGemmMode::kAuto;
+  bool transform = false;  // input transform clamp(x * s + t, -0.5, 2)
 };
 
 std::string Name(const Case& t) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "n%zu %zux%zux%zu -> %zu k%zux%zu s%zux%zu d%zux%zu pad(%zu,%zu,%zu,%zu) bias%d xs+%zu ys+%zu "
-                "clamp[%g,%g]",
+                "clamp[%g,%g] mode%d tf%d",
                 t.n, t.h, t.w, t.c, t.m, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.pb, t.pr,
-                (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi);
+                (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi, (int)t.mode, (int)t.transform);
   return buf;
 }
 
@@ -38,18 +40,31 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   const size_t oh = (t.h + t.pt + t.pb - (t.dh * (t.kh - 1) + 1)) / t.sh + 1;
   const size_t ow = (t.w + t.pl + t.pr - (t.dw * (t.kw - 1) + 1)) / t.sw + 1;
   const size_t xs = t.c + t.x_extra, ys = t.m + t.y_extra;
-  std::vector<float> x(t.n * t.h * t.w * xs), w(t.m * t.c * t.kh * t.kw), b(t.m);
+  std::vector<float> x(t.n * t.h * t.w * xs), w(t.m * t.c * t.kh * t.kw), b(t.m), ts(t.c), tb(t.c);
   for (auto& v : x) v = d(g);
   for (auto& v : w) v = d(g);
   for (auto& v : b) v = d(g);
+  for (auto& v : ts) v = 2.f * d(g);
+  for (auto& v : tb) v = d(g);
+  // The value the conv sees at (pixel offset, channel): the transform applies to real pixels
+  // only; padding stays zero.
+  auto in = [&](size_t off, size_t c) -> double {
+    const float v = x[off + c];
+    return t.transform ? std::min(std::max(v * ts[c] + tb[c], -0.5f), 2.f) : v;
+  };
   const float sentinel = 12345.f;
   std::vector<float> y(t.n * oh * ow * ys, sentinel);
   ConvGemmParams p;
   p.n = t.n, p.in_h = t.h, p.in_w = t.w, p.in_c = t.c, p.out_h = oh, p.out_w = ow, p.out_c = t.m;
   p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
-  p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi;
+  p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi, p.mode = t.mode;
+  if (t.mode != ConvGemmMode::kAuto &&
+      ConvGemm::ResolveMode(p) != (t.sh == 1 && t.sw == 1 && t.kh * t.kw > 1 ? t.mode : ConvGemmMode::kPacked))
+    ADD_FAILURE() << "mode not honoured";
+  if (t.transform && !ConvGemm::TakesInputTransform(p)) return;
   ConvGemm conv;
   conv.Init(p, w.data(), t.bias ? b.data() : nullptr, pool ? pthreadpool_get_threads_count(pool) : 1);
+  if (t.transform) conv.SetInputTransform(ts.data(), tb.data(), -0.5f, 2.f);
   // Weights and bias are copied: clobber the caller's.
   std::vector<float> w_ref = w, b_ref = b;
   std::fill(w.begin(), w.end(), 0.f);
@@ -68,7 +83,7 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
                 const ptrdiff_t iy = (ptrdiff_t)(oy * t.sh + ky * t.dh) - (ptrdiff_t)t.pt;
                 const ptrdiff_t ix = (ptrdiff_t)(ox * t.sw + kx * t.dw) - (ptrdiff_t)t.pl;
                 if (iy < 0 || ix < 0 || iy >= (ptrdiff_t)t.h || ix >= (ptrdiff_t)t.w) continue;
-                const double prod = (double)x[((bi * t.h + iy) * t.w + ix) * xs + c] *
+                const double prod = in(((bi * t.h + iy) * t.w + ix) * xs, c) *
                                     w_ref[((o * t.c + c) * t.kh + ky) * t.kw + kx];
                 acc += prod;
                 mag += std::fabs(prod);
@@ -125,9 +140,13 @@ TEST_F(ConvGemmTest, FixedShapes) {
     cases.push_back(c);
   }
   (void)inf;
-  for (const Case& c : cases) Check(c, g, nullptr);
   pthreadpool_t pool = pthreadpool_create(3);
-  for (const Case& c : cases) Check(c, g, pool);
+  for (ConvGemmMode mode : {ConvGemmMode::kAuto, ConvGemmMode::kPacked, ConvGemmMode::kDirect})
+    for (Case c : cases) {
+      c.mode = mode;
+      Check(c, g, nullptr);
+      Check(c, g, pool);
+    }
   pthreadpool_destroy(pool);
 }
 
@@ -153,8 +172,44 @@ TEST_F(ConvGemmTest, RandomShapes) {
     t.x_extra = pick(0, 1) ? pick(1, 9) : 0;
     t.y_extra = pick(0, 1) ? pick(1, 9) : 0;
     if (pick(0, 2) == 0) t.lo = 0.f, t.hi = 6.f;
+    t.mode = static_cast<ConvGemmMode>(it % 3);
     Check(t, g, it % 2 ? pool : nullptr);
   }
+  pthreadpool_destroy(pool);
+}
+
+// The input transform (a folded BatchNorm + ReLU before the conv) on the direct mode keeps the
+// zero padding zero; on the packed mode it is taken by 1x1 unpadded convs only.
+TEST_F(ConvGemmTest, InputTransform) {
+  std::mt19937 g(7);
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::vector<Case> cases = {
+      {1, 12, 12, 40, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // DenseNet growth conv
+      {2, 9, 7, 17, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // batch 2, partial panel
+      {1, 8, 8, 33, 16, 5, 5, 1, 1, 2, 1, 4, 2, 4, 2},    // dilated, asymmetric
+      {1, 8, 8, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1 (packed)
+  };
+  for (Case c : cases) {
+    c.transform = true;
+    for (ConvGemmMode mode : {ConvGemmMode::kAuto, ConvGemmMode::kDirect}) {
+      c.mode = mode;
+      c.x_extra = mode == ConvGemmMode::kDirect ? 3 : 0;
+      Check(c, g, nullptr);
+      Check(c, g, pool);
+    }
+  }
+  pthreadpool_destroy(pool);
+}
+
+// Direct mode on a batch and a wide image (many tiles and blocks per image).
+TEST_F(ConvGemmTest, DirectLargeImage) {
+  std::mt19937 g(3);
+  pthreadpool_t pool = pthreadpool_create(2);
+  Case c{2, 40, 37, 24, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+  c.mode = ConvGemmMode::kDirect;
+  Check(c, g, pool);
+  c.y_extra = 7;
+  Check(c, g, nullptr);
   pthreadpool_destroy(pool);
 }
 
