@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <cstdlib>
 #include <cstring>
 
@@ -39,12 +41,12 @@ ONNXRUN_AVX512_INLINE void InitAcc(__m512* acc0, __m512* acc1, const float* bias
   }
 }
 
-// acc[m] += a[m] * (w0, w1) for m < MR_.
-template <int MR_, bool kTwo>
+// acc[m] += a[m * S] * (w0, w1) for m < MR_.
+template <int MR_, bool kTwo, int S = 1>
 ONNXRUN_AVX512_INLINE void FmaStep(__m512* acc0, __m512* acc1, const float* a, __m512 w0, __m512 w1) {
 #pragma GCC unroll 14
   for (int m = 0; m < MR_; ++m) {
-    const __m512 av = _mm512_set1_ps(a[m]);
+    const __m512 av = _mm512_set1_ps(a[m * S]);
     acc0[m] = _mm512_fmadd_ps(av, w0, acc0[m]);
     if (kTwo) acc1[m] = _mm512_fmadd_ps(av, w1, acc1[m]);
   }
@@ -87,12 +89,13 @@ using MicroFn = void (*)(size_t, const float*, const float*, const float*, float
                          __mmask16, float, float, const char*, size_t);
 
 // f[kTwo][MR_ - 1]: a microkernel's instantiations for every tile height.
+template <class Fn>
+struct MicroTable {
+  Fn f[2][MR];
+};
 template <template <int, bool> class K, int... I>
 constexpr auto MakeTable(std::integer_sequence<int, I...>) {
-  struct T {
-    decltype(K<1, false>::fn) f[2][sizeof...(I)];
-  };
-  return T{{{K<I + 1, false>::fn...}, {K<I + 1, true>::fn...}}};
+  return MicroTable<std::remove_const_t<decltype(K<1, false>::fn)>>{{{K<I + 1, false>::fn...}, {K<I + 1, true>::fn...}}};
 }
 template <int MR_, bool kTwo>
 struct PackedMicro {
@@ -100,13 +103,13 @@ struct PackedMicro {
 };
 constexpr auto kMicro = MakeTable<PackedMicro>(std::make_integer_sequence<int, MR>{});
 
-// Direct mode (stride 1): a reads a planar zero-padded copy of the input (channel c at
-// a + c * cs), so the MR_ consecutive output pixels of a tile read MR_ consecutive floats at every
-// tap: one pointer, constant displacements, no im2col. Weights are packed [c][tap][32].
-//   y[m] = clamp(bias + sum_c sum_t a[c * cs + toff[t] + m] * w[(c * taps + t) * 32 + j])
+// Direct mode: a reads a planar zero-padded copy of the input (channel c at a + c * cs), so the
+// MR_ consecutive output pixels of a tile read MR_ floats S apart (S = stride_w) at every tap:
+// one pointer, constant displacements, no im2col. Weights are packed [c][tap][32].
+//   y[m] = clamp(bias + sum_c sum_t a[c * cs + toff[t] + m * S] * w[(c * taps + t) * 32 + j])
 // yr[m] is the output row of pixel m, or null for a pixel of the padded grid that is not an
 // output (the columns past out_w of each padded row).
-template <int MR_, bool kTwo>
+template <int MR_, bool kTwo, int S>
 ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, const float* a,
                                 size_t cs, const float* __restrict w, const float* bias,
                                 float* const* yr, __mmask16 m0, __mmask16 m1, float lo, float hi) {
@@ -118,7 +121,7 @@ ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, co
       const __m512 w0 = _mm512_load_ps(w);
       const __m512 w1 = kTwo ? _mm512_load_ps(w + 16) : _mm512_setzero_ps();
       w += NR;
-      FmaStep<MR_, kTwo>(acc0, acc1, at, w0, w1);
+      FmaStep<MR_, kTwo, S>(acc0, acc1, at, w0, w1);
     }
   }
   StoreAcc<MR_, kTwo>(acc0, acc1, [&](int m) { return yr[m]; }, m0, m1, lo, hi);
@@ -128,10 +131,17 @@ using MicroDirectFn = void (*)(size_t, size_t, const ptrdiff_t*, const float*, s
                                const float*, float* const*, __mmask16, __mmask16, float, float);
 
 template <int MR_, bool kTwo>
-struct DirectMicro {
-  static constexpr MicroDirectFn fn = &MicroDirect<MR_, kTwo>;
+struct DirectMicro1 {
+  static constexpr MicroDirectFn fn = &MicroDirect<MR_, kTwo, 1>;
 };
-constexpr auto kMicroDirect = MakeTable<DirectMicro>(std::make_integer_sequence<int, MR>{});
+template <int MR_, bool kTwo>
+struct DirectMicro2 {
+  static constexpr MicroDirectFn fn = &MicroDirect<MR_, kTwo, 2>;
+};
+// [stride_w - 1]
+constexpr MicroTable<MicroDirectFn> kMicroDirect[2] = {
+    MakeTable<DirectMicro1>(std::make_integer_sequence<int, MR>{}),
+    MakeTable<DirectMicro2>(std::make_integer_sequence<int, MR>{})};
 
 // Per-channel transform applied while packing: clamp(x * scale + bias, lo, hi).
 struct InputTransform {
@@ -284,12 +294,13 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
     // - flat, [c][py * rw_ + px]: output (oy, ox) is grid position j = oy * rw_ + ox and a tile
     //   is MR consecutive positions, rows included; positions with ox >= out_w are computed and
     //   dropped (better for narrow images: 7 px rows would fill half a tile).
+    //   (flat needs stride 1; by rows takes stride_w 1 or 2, any stride_h.)
     // Tap (ky, kx) reads the tile's start + toff_[tap].
-    rw_ = p.out_w + (p.kw - 1) * p.dil_w;
-    rh_ = p.out_h + (p.kh - 1) * p.dil_h;
+    rw_ = (p.out_w - 1) * p.stride_w + (p.kw - 1) * p.dil_w + 1;
+    rh_ = (p.out_h - 1) * p.stride_h + (p.kh - 1) * p.dil_h + 1;
     grid_ = (p.out_h - 1) * rw_ + p.out_w;
     const size_t row_tiles = (p.out_w + MR - 1) / MR;
-    by_rows_ = p.out_h * row_tiles <= (grid_ + MR - 1) / MR;
+    DirectEfficiency(p, &by_rows_);
     if (by_rows_) {
       tiles_ = p.out_h * row_tiles;  // per image
       c_stride_ = rw_;
@@ -359,8 +370,25 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   ReserveScratch(kPack, max_threads, scratch_floats_);
 }
 
+// Useful share of the direct mode's microkernel work, for its better layout (by_rows: see Init):
+// flat drops the padded grid's extra columns and part of the last tile; by rows drops part of
+// each row's last tile.
+double ConvGemm::DirectEfficiency(const ConvGemmParams& p, bool* by_rows) {
+  const size_t pixels = p.out_h * p.out_w;
+  const double rows = double(pixels) / (double)(p.out_h * ((p.out_w + MR - 1) / MR) * MR);
+  double flat = 0;
+  if (p.stride_h == 1 && p.stride_w == 1) {
+    const size_t grid = (p.out_h - 1) * (p.out_w + (p.kw - 1) * p.dil_w) + p.out_w;
+    flat = double(pixels) / (double)((grid + MR - 1) / MR * MR);
+  }
+  if (by_rows) *by_rows = rows >= flat;
+  return std::max(rows, flat);
+}
+
 ConvGemmMode ConvGemm::ResolveMode(const ConvGemmParams& p) {
-  const bool can = p.stride_h == 1 && p.stride_w == 1 && p.kh * p.kw > 1 && p.out_h > 0 && p.out_w > 0;
+  // Stride 1 1x1 convs read the input as it is: the packed mode's packing is the same transpose.
+  const bool can = (p.stride_w == 1 || p.stride_w == 2) && (p.kh * p.kw > 1 || p.stride_h * p.stride_w > 1) &&
+                   p.out_h > 0 && p.out_w > 0;
   if (!can || p.mode == ConvGemmMode::kPacked) return ConvGemmMode::kPacked;
   if (p.mode == ConvGemmMode::kDirect) return ConvGemmMode::kDirect;
   // Useful share of the microkernel's work. Packed: partial last tile, and packing a tile costs
@@ -370,8 +398,7 @@ ConvGemmMode ConvGemm::ResolveMode(const ConvGemmParams& p) {
   // 128->128 at 28 px 139->132, 256->256 at 14 px 158->143; VGG's 64->64 at 112 px 132->154.
   const size_t panels = (p.out_c + NR - 1) / NR;
   const size_t pixels = p.out_h * p.out_w;
-  const size_t grid = (p.out_h - 1) * (p.out_w + (p.kw - 1) * p.dil_w) + p.out_w;
-  const double direct = double(pixels) / (double)((grid + MR - 1) / MR * MR);
+  const double direct = DirectEfficiency(p, nullptr);
   const double packed = double(pixels) / (double)((pixels + MR - 1) / MR * MR) / (1.0 + 4.0 / (14.0 * panels));
   return direct > 1.03 * packed ? ConvGemmMode::kDirect : ConvGemmMode::kPacked;
 }
@@ -534,7 +561,7 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
       if (by_rows_) {
         const size_t row_tiles = tiles_ / p.out_h, oy = t / row_tiles, ox0 = (t % row_tiles) * MR;
         mr = std::min(MR, p.out_w - ox0);
-        start = oy * row_stride_ + ox0;
+        start = oy * p.stride_h * row_stride_ + ox0 * p.stride_w;
         for (size_t m = 0; m < mr; ++m) yr[m] = a.y + (oy * p.out_w + ox0 + m) * a.ys + n * NR;
       } else {
         start = t * MR;
@@ -544,7 +571,7 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
           yr[m] = ox < p.out_w ? a.y + (oy * p.out_w + ox) * a.ys + n * NR : nullptr;
         }
       }
-      kMicroDirect.f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(), a.planar + start, c_stride_, pn.w,
+      kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(), a.planar + start, c_stride_, pn.w,
                                            pn.bias, yr, pn.m0, pn.m1, p.lo, p.hi);
     }
   }

@@ -23,8 +23,8 @@
 
 namespace onnxrun::kernels {
 
-// How the A operand is read. kPacked: im2col-packed tiles (any geometry). kDirect (stride 1
-// only): from a planar zero-padded copy of the input made once per run, no im2col -- wins when
+// How the A operand is read. kPacked: im2col-packed tiles (any geometry). kDirect (stride_w 1
+// or 2): from a planar zero-padded copy of the input made once per run, no im2col -- wins when
 // few output panels share each packed tile (narrow outputs) and rows are long. kAuto picks.
 enum class ConvGemmMode { kAuto, kPacked, kDirect };
 
@@ -84,6 +84,7 @@ class ConvGemm {
 
   void PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const;
   // Output panel n: its columns, their store masks (low 16, high 16), weights and bias.
+  static double DirectEfficiency(const ConvGemmParams& p, bool* by_rows);
   struct Panel {
     size_t cols;
     uint16_t m0, m1;

@@ -59,7 +59,8 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
   p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi, p.mode = t.mode;
   if (t.mode != ConvGemmMode::kAuto &&
-      ConvGemm::ResolveMode(p) != (t.sh == 1 && t.sw == 1 && t.kh * t.kw > 1 ? t.mode : ConvGemmMode::kPacked))
+      ConvGemm::ResolveMode(p) !=
+          ((t.sw == 1 || t.sw == 2) && (t.kh * t.kw > 1 || t.sh * t.sw > 1) ? t.mode : ConvGemmMode::kPacked))
     ADD_FAILURE() << "mode not honoured";
   if (t.transform && !ConvGemm::TakesInputTransform(p)) return;
   ConvGemm conv;
