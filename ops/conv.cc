@@ -1,5 +1,6 @@
 // Conv: 2-D convolution (groups, depthwise, dilations, auto_pad, asymmetric pads) on XNNPACK's
-// NHWC convolution, with the fused activation clamp, reading and writing channel slices. 1-D and
+// NHWC convolution, with the fused activation clamp (a fused pointwise activation runs over the
+// output after it, in the same step), reading and writing channel slices. 1-D and
 // 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
 #include <cstdlib>
 #include <cstring>
@@ -197,7 +198,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
-uint32_t ConvCaps(const ir::Graph&, const ir::Node&) { return kCapStridedInput | kCapStridedOutput | kCapClamp; }
+uint32_t ConvCaps(const ir::Graph&, const ir::Node&) {
+  return kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
+}
 
 }  // namespace
 
@@ -215,6 +218,6 @@ bool ConvAcceptsInputTransform(const ir::Graph& g, const ir::Node& n) {
   return kernels::ConvGemm::TakesInputTransform(p);
 }
 
-extern const OpDef kConvOp = {"Conv", InferConv, nullptr, LowerConv, ConvCaps};
+extern const OpDef kConvOp = {"Conv", InferConv, nullptr, LowerThenActivate<LowerConv>, ConvCaps};
 
 }  // namespace onnxrun

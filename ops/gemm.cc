@@ -1,6 +1,7 @@
 // Gemm and MatMul. With constant weights they run as XNNPACK fully-connected operators (weights
-// packed once, alpha and a row-broadcast beta*C folded into weights and bias, activation fused);
-// otherwise the runtime's own blocked matmul.
+// packed once, alpha and a row-broadcast beta*C folded into weights and bias, clamp fused);
+// otherwise the runtime's own blocked matmul. A fused pointwise activation (Tanh, Sigmoid, ...)
+// runs over the output right after either, in the same step.
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -202,27 +203,33 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
   });
 }
 
-// A fused clamp needs the XNNPACK fully-connected path: constant 2-D weights, run-time A.
-uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
+// Whether the node lowers to XNNPACK's fully connected operator: constant 2-D weights, run-time A.
+bool RunsFullyConnected(const ir::Graph& g, const ir::Node& n) {
   const auto& a = g.value(n.inputs[0]);
   const auto& b = g.value(n.inputs[1]);
-  if (a.is_constant() || !b.is_constant()) return 0;
-  if (n.op == "MatMul") return b.shape.size() == 2 && a.shape.size() >= 2 && !IsNhwc(a) ? kCapClamp : 0;
-  if (n.Int("transA", 0).value_or(1) != 0) return 0;
+  if (a.is_constant() || !b.is_constant()) return false;
+  if (n.op == "MatMul") return b.shape.size() == 2 && a.shape.size() >= 2 && !IsNhwc(a);
+  if (n.Int("transA", 0).value_or(1) != 0) return false;
   if (n.input(2) >= 0) {
     const auto& c = g.value(n.inputs[2]);
     const int64_t cols = b.shape[n.Int("transB", 0).value_or(0) ? 0 : 1];
     if (!c.is_constant() || ir::NumElements(c.shape) != cols ||
         (c.shape.size() == 2 && c.shape[0] != 1))
-      return 0;
+      return false;
   }
-  return kCapClamp;
+  return true;
+}
+
+// A fused clamp needs the fully connected path; a fused pointwise activation runs after any path.
+uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
+  return kCapActivation | (RunsFullyConnected(g, n) ? uint32_t{kCapClamp} : 0u);
 }
 
 }  // namespace
 
-extern const OpDef kGemmOp = {"Gemm", InferGemm, FoldGemm, LowerGemm, GemmCaps};
-extern const OpDef kMatMulOp = {"MatMul", InferMatMul, FoldMatMul, LowerMatMul, GemmCaps};
+extern const OpDef kGemmOp = {"Gemm", InferGemm, FoldGemm, LowerThenActivate<LowerGemm>, GemmCaps};
+extern const OpDef kMatMulOp = {"MatMul", InferMatMul, FoldMatMul, LowerThenActivate<LowerMatMul>,
+                                GemmCaps};
 
 
 }  // namespace onnxrun

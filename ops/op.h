@@ -55,6 +55,9 @@ enum OpCap : uint32_t {
   kCapConcat = 1u << 4,         // a channel Concat that producers can write in place
   kCapFoldsFromShape = 1u << 5, // folds from its input's shape alone (Shape, Size)
   kCapClamp = 1u << 6,          // applies Node::clamp_min/max to its output (fused activation)
+  kCapActivation = 1u << 7,     // applies Node::activation to output 0 after the clamp, in its own
+                                // step (lowers through op_util::WithFusedActivation)
+  kCapPointwiseActivation = 1u << 8,  // an activation a kCapActivation producer can apply for it
 };
 
 struct OpDef {
@@ -99,6 +102,16 @@ inline int64_t NhwcAxis(int64_t axis) {
 inline ir::Shape NhwcShape(const ir::Shape& s) { return {s[0], s[2], s[3], s[1]}; }
 // Status from an XNNPACK call, naming the node.
 absl::Status Xnn(int status, const ir::Node& n, const char* call);
+// For ops declaring kCapActivation: `kernel`, then the node's fused activation (Node::activation)
+// in place over output 0 (channel slices respected), as one step; `kernel` itself when there is
+// none. Defined in unary.cc.
+absl::StatusOr<std::unique_ptr<Kernel>> WithFusedActivation(
+    const LowerContext& ctx, absl::StatusOr<std::unique_ptr<Kernel>> kernel);
+// An OpDef::lower that runs `Lower` and then the fused activation.
+template <absl::StatusOr<std::unique_ptr<Kernel>> (*Lower)(const LowerContext&)>
+absl::StatusOr<std::unique_ptr<Kernel>> LowerThenActivate(const LowerContext& ctx) {
+  return WithFusedActivation(ctx, Lower(ctx));
+}
 }  // namespace op_util
 
 }  // namespace onnxrun

@@ -17,12 +17,16 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 struct UnarySpec {
   const char* op;
   kernels::UnaryOp kind;
+  // A Conv or Gemm/MatMul before it may apply it to its own output (kCapPointwiseActivation).
+  // Relu and Clip fuse as the producer's clamp instead.
+  bool fusable = false;
 };
 constexpr UnarySpec kSpecs[] = {
     {"Relu", kernels::UnaryOp::kRelu},       {"Clip", kernels::UnaryOp::kClip},
-    {"Sigmoid", kernels::UnaryOp::kSigmoid}, {"Tanh", kernels::UnaryOp::kTanh},
-    {"HardSigmoid", kernels::UnaryOp::kHardSigmoid}, {"HardSwish", kernels::UnaryOp::kHardSwish},
-    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu}, {"Elu", kernels::UnaryOp::kElu},
+    {"Sigmoid", kernels::UnaryOp::kSigmoid, true}, {"Tanh", kernels::UnaryOp::kTanh, true},
+    {"HardSigmoid", kernels::UnaryOp::kHardSigmoid, true},
+    {"HardSwish", kernels::UnaryOp::kHardSwish, true},
+    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu, true}, {"Elu", kernels::UnaryOp::kElu, true},
     {"Selu", kernels::UnaryOp::kSelu},       {"Softplus", kernels::UnaryOp::kSoftplus},
     {"Softsign", kernels::UnaryOp::kSoftsign}, {"Exp", kernels::UnaryOp::kExp},
     {"Log", kernels::UnaryOp::kLog},         {"Sqrt", kernels::UnaryOp::kSqrt},
@@ -116,18 +120,21 @@ absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor
   return absl::OkStatus();
 }
 
+// Rows x channels view of a float tensor for kernels::Unary: NHWC pixels x C with the placements'
+// pixel strides (channel slices), or one flat row.
+struct RowView {
+  size_t rows, channels, xs, ys;
+};
+RowView RowsOf(const ir::Value& v, const Placement& in, const Placement& out) {
+  const size_t size = ir::NumElements(v.shape);
+  if (!IsNhwc(v)) return {1, size, size, size};
+  return {static_cast<size_t>(v.shape[0] * v.shape[2] * v.shape[3]), static_cast<size_t>(v.shape[1]),
+          static_cast<size_t>(in.pixel_stride), static_cast<size_t>(out.pixel_stride)};
+}
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  const auto& x = ctx.input(0);
-  // Rows x channels view: NHWC pixels x C (strided), or one flat row.
-  size_t rows = 1, channels = ir::NumElements(x.shape);
-  size_t xs = channels, ys = channels;
-  if (IsNhwc(x)) {
-    rows = x.shape[0] * x.shape[2] * x.shape[3];
-    channels = x.shape[1];
-    xs = ctx.in[0].pixel_stride;
-    ys = ctx.out[0].pixel_stride;
-  }
+  const auto [rows, channels, xs, ys] = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, n));
   float lo = n.clamp_min, hi = n.clamp_max;
   auto k = std::make_unique<XnnKernel>();
@@ -169,11 +176,37 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   });
 }
 
-uint32_t UnaryCaps(const ir::Graph&, const ir::Node&) {
-  return kCapStridedInput | kCapStridedOutput | kCapInPlace;
+uint32_t UnaryCaps(const ir::Graph&, const ir::Node& n) {
+  const UnarySpec* spec = SpecOf(n.op);
+  return kCapStridedInput | kCapStridedOutput | kCapInPlace |
+         (spec && spec->fusable ? uint32_t{kCapPointwiseActivation} : 0u);
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Kernel>> op_util::WithFusedActivation(
+    const LowerContext& ctx, absl::StatusOr<std::unique_ptr<Kernel>> kernel) {
+  const ir::Node& n = *ctx.node;
+  if (!kernel.ok() || n.activation.empty()) return kernel;
+  const UnarySpec* spec = SpecOf(n.activation);
+  if (!spec || !spec->fusable)
+    return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '", n.activation,
+                                            "' is not a pointwise activation"));
+  ir::Node act;  // the fused node as it was, for its attributes
+  act.name = n.name;
+  act.op = n.activation;
+  act.attrs = n.activation_attrs;
+  ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, act));
+  const RowView v = RowsOf(ctx.output(0), ctx.out[0], ctx.out[0]);
+  const kernels::UnaryOp kind = spec->kind;
+  float* y = ctx.out[0].data;
+  auto seq = std::make_unique<SequenceKernel>();
+  seq->Add(*std::move(kernel));
+  seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
+    kernels::Unary(kind, y, v.ys, y, v.ys, v.rows, v.channels, p, pool);
+  }));
+  return std::unique_ptr<Kernel>(std::move(seq));
+}
 
 #define ONNXRUN_UNARY_OP(name) \
   extern const OpDef k##name##Op = {#name, InferUnary, FoldUnary, LowerUnary, UnaryCaps};

@@ -57,6 +57,10 @@ struct Node {
   // Activation fused by the optimizer: outputs are clamped to [clamp_min, clamp_max].
   float clamp_min = -std::numeric_limits<float>::infinity();
   float clamp_max = std::numeric_limits<float>::infinity();
+  // Pointwise activation fused by the optimizer (Tanh, Sigmoid, ...): the op applies it to output 0
+  // after the clamp. The activation node's op type ("" for none) and attributes.
+  std::string activation;
+  std::map<std::string, Attribute> activation_attrs;
   std::vector<std::string> fused;  // names of ops folded into this node, for reports
   bool removed = false;
 

@@ -1,6 +1,12 @@
-// Fuses Relu and Clip (constant bounds, e.g. ReLU6) into the output clamp of the op before them
-// (Conv, Gemm/MatMul on XNNPACK, pools, BatchNormalization, elementwise arithmetic): one pass over
-// memory instead of two. Guards: the producer declares kCapClamp, its output has one reader.
+// Fuses the activations after an op into that op, so they cost no step of their own:
+//  * Relu and Clip (constant bounds, e.g. ReLU6) into the output clamp of a producer declaring
+//    kCapClamp (Conv, Gemm/MatMul on XNNPACK, pools, BatchNormalization, elementwise arithmetic);
+//  * a pointwise activation (an op declaring kCapPointwiseActivation: Tanh, Sigmoid, HardSigmoid,
+//    HardSwish, LeakyRelu, Elu) into a producer declaring kCapActivation (Conv, Gemm, MatMul),
+//    which applies it over its output right after computing it, in the same step.
+// A chain fuses as far as the order is kept: clamps first (they compose into one), then at most one
+// pointwise activation, which the producer applies after its clamp; nothing fuses after that.
+// Guards: the producer declares the cap, its output has one reader and is not a graph output.
 #include <algorithm>
 #include <limits>
 
@@ -33,6 +39,37 @@ bool ClampOf(const ir::Graph& g, const ir::Node& n, float* lo, float* hi) {
   return true;
 }
 
+// Fuses the sole reader of p's output into p when it may; false when it may not.
+bool FuseNext(ir::Graph& g, const std::vector<std::vector<int>>& consumers, int producer) {
+  ir::Node& p = g.nodes[producer];
+  if (!p.activation.empty()) return false;  // nothing may run after the activation
+  const int next = guards::SoleConsumer(g, consumers, p.outputs[0]);
+  if (next < 0) return false;
+  ir::Node& act = g.nodes[next];
+  if (act.inputs[0] != p.outputs[0]) return false;
+  const uint32_t caps = CapsOf(g, p);
+  float lo, hi;
+  if ((caps & kCapClamp) && ClampOf(g, act, &lo, &hi)) {
+    // With f(v) = min(max(v, lo), hi) (Clip's order), f(clamp(x, a, b)) == clamp(x, f(a), f(b))
+    // whenever f(a) < f(b), also for ranges that do not overlap. Otherwise the result is a
+    // constant, which is no clamp XNNPACK accepts: left to the Clip.
+    auto f = [&](float v) { return std::min(std::max(v, lo), hi); };
+    const float new_lo = f(p.clamp_min), new_hi = f(p.clamp_max);
+    if (!(new_lo < new_hi)) return false;
+    p.clamp_min = new_lo;
+    p.clamp_max = new_hi;
+  } else if ((caps & kCapActivation) && (CapsOf(g, act) & kCapPointwiseActivation)) {
+    p.activation = act.op;
+    p.activation_attrs = act.attrs;
+  } else {
+    return false;
+  }
+  p.fused.push_back(act.op);
+  guards::TakeOverOutput(g, producer, act.outputs[0]);
+  act.removed = true;
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<int> FuseActivation(ir::Graph& g) {
@@ -41,19 +78,10 @@ absl::StatusOr<int> FuseActivation(ir::Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& p = g.nodes[i];
     if (p.removed || p.outputs.empty() || p.outputs[0] < 0) continue;
-    if (!(CapsOf(g, p) & kCapClamp)) continue;
-    const int next = guards::SoleConsumer(g, consumers, p.outputs[0]);
-    if (next < 0) continue;
-    ir::Node& act = g.nodes[next];
-    float lo, hi;
-    if (act.inputs[0] != p.outputs[0] || !ClampOf(g, act, &lo, &hi)) continue;
-    p.clamp_min = std::max(p.clamp_min, lo);
-    p.clamp_max = std::min(p.clamp_max, hi);
-    p.fused.push_back(act.op);
-    guards::TakeOverOutput(g, i, act.outputs[0]);
-    act.removed = true;
-    consumers = g.Consumers();
-    ++rewrites;
+    while (FuseNext(g, consumers, static_cast<int>(i))) {
+      consumers = g.Consumers();
+      ++rewrites;
+    }
   }
   g.Compact();
   return rewrites;

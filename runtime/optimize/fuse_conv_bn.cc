@@ -46,7 +46,9 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
   auto consumers = g.Consumers();
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     ir::Node& conv = g.nodes[ci];
-    if (conv.removed || conv.op != "Conv" || conv.has_clamp()) continue;
+    if (conv.removed || conv.op != "Conv" || conv.has_clamp() ||
+        !conv.activation.empty())
+      continue;
     // After a fold the same conv is looked at again: Mul then Add both fold.
     const Tensor* w = guards::ConstInput(g, conv, 1);
     if (!w) continue;
