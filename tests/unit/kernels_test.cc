@@ -974,6 +974,25 @@ TEST(KernelsUnary, AllOpsStridedAndInPlace) {
   pthreadpool_destroy(pool);
 }
 
+// A long dense tensor is one row split into chunks among the pool's threads: the same values as
+// one thread computes, every element written.
+TEST(KernelsUnary, LongRowSplitAmongThreads) {
+  std::mt19937 g(19);
+  const size_t n = (size_t{1} << 16) + 4096 * 3 + 13;
+  const auto x = Rand(n, g, -5.f, 5.f);
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (UnaryOp op : {UnaryOp::kTanh, UnaryOp::kSigmoid, UnaryOp::kElu, UnaryOp::kRelu}) {
+    UnaryParams prm;
+    prm.alpha = 0.5f;
+    std::vector<float> serial(n, NAN), threaded(n, NAN);
+    Unary(op, x.data(), n, serial.data(), n, 1, n, prm, nullptr);
+    Unary(op, x.data(), n, threaded.data(), n, 1, n, prm, pool);
+    ASSERT_EQ(serial, threaded) << int(op);
+    for (size_t i = 0; i < n; ++i) ASSERT_FALSE(std::isnan(threaded[i])) << int(op) << " at " << i;
+  }
+  pthreadpool_destroy(pool);
+}
+
 // ----------------------------------------------------------- tanh, sigmoid
 // The code paths this CPU can run: the portable one always, AVX-512 when present.
 std::vector<bool> TanhPaths() {
