@@ -39,6 +39,16 @@ void ChannelAffine(const float* x, size_t x_stride, float* y, size_t y_stride, s
                    size_t channels, const float* scale, const float* bias, float lo, float hi,
                    pthreadpool_t pool = nullptr);
 
+// y[n, p, c] = clamp(x[n, p, c] * s[n, c] + r[n, p, c], lo, hi) for n < batch, p < pixels (per
+// image), c < channels: a per-image channel scale (an SE block's gate) plus a residual, in one pass.
+// Pixel strides x_stride, r_stride, y_stride; rows of s are `s_stride` apart (0: one row for every
+// image). `r` may be nullptr (no addend). Multiply and add round separately (no FMA contraction),
+// so the result is bitwise that of a Mul followed by an Add. In-place allowed (y == x or y == r
+// with equal strides).
+void ChannelScale(const float* x, size_t x_stride, const float* s, size_t s_stride, const float* r,
+                  size_t r_stride, float* y, size_t y_stride, size_t batch, size_t pixels,
+                  size_t channels, float lo, float hi, pthreadpool_t pool = nullptr);
+
 // ONNX LRN across channels, NHWC strided:
 //   sq[c] = sum_{j = c - floor((size-1)/2)}^{c + ceil((size-1)/2)} x[j]^2  (clipped to [0,C))
 //   y[c]  = x[c] / (bias + alpha / size * sq[c]) ^ beta
