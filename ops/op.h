@@ -74,6 +74,9 @@ struct OpDef {
   uint32_t (*caps)(const ir::Graph& g, const ir::Node& n);
 };
 
+// Domain of the ops only the optimizer creates (fusions no ONNX op expresses, e.g. ChannelScale).
+inline constexpr char kInternalDomain[] = "onnxrun";
+
 // Looks up the definition of (domain, op); null when the runtime does not know the op.
 const OpDef* FindOp(const std::string& domain, const std::string& op);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);

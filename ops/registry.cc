@@ -6,18 +6,35 @@
 namespace onnxrun {
 
 #define ONNXRUN_OP(name) extern const OpDef k##name##Op;
+#define ONNXRUN_INTERNAL_OP(name) extern const OpDef k##name##Op;
 #include "ops/op_list.inc"
+#undef ONNXRUN_INTERNAL_OP
 #undef ONNXRUN_OP
 
 const OpDef* FindOp(const std::string& domain, const std::string& op) {
-  if (!domain.empty() && domain != "ai.onnx") return nullptr;
-  static const auto* table = [] {
-    auto* t = new std::unordered_map<std::string_view, const OpDef*>;
+  using Table = std::unordered_map<std::string_view, const OpDef*>;
+  static const auto* onnx = [] {
+    auto* t = new Table;
 #define ONNXRUN_OP(name) (*t)[#name] = &k##name##Op;
+#define ONNXRUN_INTERNAL_OP(name)
 #include "ops/op_list.inc"
+#undef ONNXRUN_INTERNAL_OP
 #undef ONNXRUN_OP
     return t;
   }();
+  static const auto* internal = [] {
+    auto* t = new Table;
+#define ONNXRUN_OP(name)
+#define ONNXRUN_INTERNAL_OP(name) (*t)[#name] = &k##name##Op;
+#include "ops/op_list.inc"
+#undef ONNXRUN_INTERNAL_OP
+#undef ONNXRUN_OP
+    return t;
+  }();
+  const Table* table = domain.empty() || domain == "ai.onnx" ? onnx
+                       : domain == kInternalDomain          ? internal
+                                                            : nullptr;
+  if (!table) return nullptr;
   auto it = table->find(op);
   return it == table->end() ? nullptr : it->second;
 }
