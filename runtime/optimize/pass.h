@@ -20,6 +20,7 @@ absl::StatusOr<int> EliminateIdentities(ir::Graph& g);  // eliminate_identity.cc
 absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g);  // fuse_conv_bn.cc
 absl::StatusOr<int> FusePadIntoWindow(ir::Graph& g);      // fuse_pad.cc
 absl::StatusOr<int> FoldResidualAdd(ir::Graph& g);        // fold_residual_add.cc
+absl::StatusOr<int> FuseChannelScale(ir::Graph& g);       // fuse_channel_scale.cc
 absl::StatusOr<int> FuseActivation(ir::Graph& g);         // fuse_activation.cc
 absl::StatusOr<int> FusePreactivation(ir::Graph& g);      // fuse_preactivation.cc
 absl::StatusOr<int> EliminateDeadNodes(ir::Graph& g);     // eliminate_dead.cc

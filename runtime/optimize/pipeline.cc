@@ -11,6 +11,7 @@ const std::vector<Pass>& OptimizerPasses() {
       {"fuse_pad", FusePadIntoWindow},
       {"fuse_conv_bn", FoldBatchNormIntoConv},
       {"fold_residual_add", FoldResidualAdd},
+      {"fuse_channel_scale", FuseChannelScale},
       {"fuse_activation", FuseActivation},
       {"fuse_preactivation", FusePreactivation},
       {"eliminate_dead", EliminateDeadNodes},

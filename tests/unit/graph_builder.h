@@ -336,8 +336,10 @@ inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds, const s
   }
 }
 
-// The session's outputs with the optimizer on equal those with it off, within `tol`.
-inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5) {
+// The session's outputs with the optimizer on equal those with it off: within `tol`, or to the bit
+// (`bitwise`, for rewrites that compute the same roundings, e.g. fused elementwise steps).
+inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5,
+                                        bool bitwise = false) {
   SessionOptions off;
   off.optimize = false;
   auto with = RunModel(b, {}, feeds);
@@ -346,7 +348,8 @@ inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feed
   ASSERT_TRUE(without.ok()) << without.status();
   ASSERT_EQ(with->size(), without->size());
   for (size_t i = 0; i < with->size(); ++i)
-    EXPECT_TRUE(AllClose((*with)[i], (*without)[i], tol, tol)) << "output " << i;
+    EXPECT_TRUE(bitwise ? BitwiseEqual((*with)[i], (*without)[i]) : AllClose((*with)[i], (*without)[i], tol, tol))
+        << "output " << i;
 }
 
 }  // namespace onnxrun::test

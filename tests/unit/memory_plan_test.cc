@@ -177,6 +177,31 @@ TEST(MemoryPlanInPlace, BroadcastAddNeverWritesOverTheSmallOperand) {
   ExpectAliasingInvariant(b, RandomFeeds(b, rng));
 }
 
+// The fused SE tail y = Relu(x * gate + r) (one ChannelScale node) writes over x, or over r when
+// x is read later, as the residual Add did; never over the small gate.
+TEST(MemoryPlanInPlace, SeChannelScaleWritesOverTheInputThatDies) {
+  std::mt19937 rng(7);
+  const Shape s = {2, 4, 5, 5};
+  for (int later_reads : {0, 1, 2}) {  // 0: x and r die at the node; 1: x read later; 2: both
+    SCOPED_TRACE(later_reads);
+    GraphBuilder b;
+    const std::string in = b.Input("in", s);
+    auto x = Conv(b, rng, in, 4, 4, 3, "conv_x");
+    auto r = Conv(b, rng, in, 4, 4, 1, "conv_r");
+    auto gate = b.Op("Sigmoid", {b.Op("GlobalAveragePool", {x})}, 1, "gate");
+    b.Output(b.Op("Relu", {b.Op("Add", {b.Op("Mul", {x, gate}), r}, 1, "add")}));
+    if (later_reads >= 1) b.Output(b.Op("Sigmoid", {x}));
+    if (later_reads >= 2) b.Output(b.Op("Sigmoid", {r}));
+    Planned p = Plan(b, true, true, true);
+    ASSERT_EQ(p.g.OpHistogram().count("ChannelScale+Add+Relu"), 1u);
+    const int y = p.out("add").buffer;
+    EXPECT_EQ(y == p.out("conv_x").buffer, later_reads == 0);
+    EXPECT_EQ(y == p.out("conv_r").buffer, later_reads == 1);
+    EXPECT_NE(y, p.out("gate").buffer);
+    ExpectAliasingInvariant(b, RandomFeeds(b, rng));
+  }
+}
+
 // BUG (runtime/plan/memory_plan.cc, PlanMemory step 3): an in-place op with strided input/output
 // (Relu, BN) may write over a dying channel slice of a Concat buffer; its output then has
 // pixel_stride > C, but the planner never checks that the output's readers accept strided input
@@ -321,6 +346,10 @@ TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
       {"Mul", [](GraphBuilder& b, const std::string& a) {
          std::mt19937 r(3);
          return b.Op("Mul", {a, b.Weight("k", {3, 1, 1}, r)}).out();
+       }},
+      {"ChannelScale (SE gate times a, plus a)", [](GraphBuilder& b, const std::string& a) {
+         auto gate = b.Op("Sigmoid", {b.Op("GlobalAveragePool", {a})});
+         return b.Op("Add", {b.Op("Mul", {a, gate}), a}).out();
        }},
   };
   for (const auto& [name, make] : cases) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "ops/op.h"
 #include "tests/unit/graph_builder.h"
 
 namespace onnxrun::test {
@@ -37,6 +38,38 @@ ir::Graph Prepared(const GraphBuilder& b) {
 }
 
 const Shape kImage = {2, 3, 6, 5};
+
+// Random values for every graph input of a prepared graph.
+Feeds FeedsOf(const ir::Graph& g, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
+  Feeds feeds;
+  for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
+  return feeds;
+}
+
+// A graph a pass must leave alone: no rewrite, the same op histogram, the same numerics.
+struct GuardCase {
+  std::string name;
+  std::function<void(GraphBuilder&)> build;
+};
+void ExpectGuardsStop(const std::vector<GuardCase>& cases, absl::StatusOr<int> (*pass)(ir::Graph&),
+                      std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
+  for (const GuardCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    GraphBuilder b;
+    c.build(b);
+    ir::Graph g = Prepared(b);
+    const Histogram before = g.OpHistogram();
+    EXPECT_EQ(*RunPass(g, pass), 0);
+    EXPECT_EQ(g.OpHistogram(), before);
+    ExpectOptimizeKeepsNumerics(b, FeedsOf(g, rng, lo, hi));
+  }
+}
+
+// A ResNet basic block's residual branch on x (C channels): conv-bn-relu, conv-bn.
+std::string ResidualBranch(GraphBuilder& b, std::mt19937& rng, const std::string& x, int64_t c) {
+  auto h = b.Op("Relu", {BatchNorm(b, rng, Conv(b, rng, x, c, c, false), c)});
+  return BatchNorm(b, rng, Conv(b, rng, h, c, c, false), c);
+}
 
 // ---------------------------------------------------------------- fuse_conv_bn
 TEST(FuseConvBn, FoldsBatchNormWithAndWithoutConvBias) {
@@ -118,8 +151,7 @@ TEST(FuseConvBn, FoldsBatchNormWithUnusedOptionalOutputs) {
 
 TEST(FuseConvBn, GuardsStopTheRewrite) {
   std::mt19937 rng(6);
-  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
-  const std::vector<Case> cases = {
+  const std::vector<GuardCase> cases = {
       {"conv output read twice", [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(BatchNorm(b, rng, conv, 4));
@@ -140,18 +172,7 @@ TEST(FuseConvBn, GuardsStopTheRewrite) {
          b.Output(b.Op("Add", {Conv(b, rng, b.Input("x", {1, 3, 6, 5}), 3, 4), b.Weight("s", {2, 4, 1, 1}, rng)}));
        }},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    GraphBuilder b;
-    c.build(b);
-    ir::Graph g = Prepared(b);
-    const Histogram before = g.OpHistogram();
-    EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 0);
-    EXPECT_EQ(g.OpHistogram(), before);
-    Feeds feeds;
-    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
-    ExpectOptimizeKeepsNumerics(b, feeds);
-  }
+  ExpectGuardsStop(cases, FoldBatchNormIntoConv, rng);
 }
 
 TEST(FuseConvBn, BatchNormWithRunTimeParamsIsNotFolded) {
@@ -251,8 +272,7 @@ TEST(FuseActivation, SingleInputSumKeepsFusedRelu) {
 
 TEST(FuseActivation, GuardsStopTheRewrite) {
   std::mt19937 rng(12);
-  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
-  const std::vector<Case> cases = {
+  const std::vector<GuardCase> cases = {
       {"Gemm with transA", [&](GraphBuilder& b) {
          auto a = b.Input("a", {9, 4});
          b.Output(b.Op("Relu", {b.Op("Gemm", {a, b.Weight("w", {9, 5}, rng)}).Int("transA", 1)}));
@@ -293,18 +313,7 @@ TEST(FuseActivation, GuardsStopTheRewrite) {
          b.Output(b.Op("Exp", {Conv(b, rng, b.Input("x", kImage), 3, 4)}));
        }},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    GraphBuilder b;
-    c.build(b);
-    ir::Graph g = Prepared(b);
-    const Histogram before = g.OpHistogram();
-    EXPECT_EQ(*RunPass(g, FuseActivation), 0);
-    EXPECT_EQ(g.OpHistogram(), before);
-    Feeds feeds;
-    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
-    ExpectOptimizeKeepsNumerics(b, feeds);
-  }
+  ExpectGuardsStop(cases, FuseActivation, rng);
 }
 
 // Pointwise activations (kCapPointwiseActivation) into producers declaring kCapActivation.
@@ -471,8 +480,7 @@ TEST(FoldResidualAdd, ResNetBasicBlock) {
   GraphBuilder b;
   const Shape s = {2, 4, 5, 5};
   const std::string x = b.Input("x", s);
-  auto h = b.Op("Relu", {BatchNorm(b, rng, Conv(b, rng, x, 4, 4, false), 4)});
-  auto y = BatchNorm(b, rng, Conv(b, rng, h, 4, 4, false), 4);
+  auto y = ResidualBranch(b, rng, x, 4);
   b.Output(b.Op("Relu", {b.Op("Add", {y, x})}));
   {
     ir::Graph g = Prepared(b);
@@ -494,8 +502,7 @@ TEST(FoldResidualAdd, ResNetBasicBlock) {
 
 TEST(FoldResidualAdd, GuardsStopTheRewrite) {
   std::mt19937 rng(14);
-  struct Case { std::string name; std::function<void(GraphBuilder&)> build; };
-  const std::vector<Case> cases = {
+  const std::vector<GuardCase> cases = {
       {"constant operand", [&](GraphBuilder& b) {
          b.Output(b.Op("Relu", {b.Op("Add", {b.Input("x", kImage), b.Weight("c", kImage, rng)})}));
        }},
@@ -513,15 +520,147 @@ TEST(FoldResidualAdd, GuardsStopTheRewrite) {
          b.Output(add);
        }},
   };
-  for (const Case& c : cases) {
+  ExpectGuardsStop(cases, FoldResidualAdd, rng);
+}
+
+// ---------------------------------------------------------------- fuse_channel_scale
+// An SE block's tail: Mul(x, gate) then the residual Add (+Relu). `x_first`/`mul_first` swap the
+// operands of the Mul and of the Add; `gate` is the gate's shape (computed by a Sigmoid of an input).
+struct SeTail {
+  Shape gate = {2, 4, 1, 1};
+  bool x_first = true, mul_first = true, relu = true;
+};
+void BuildSeTail(GraphBuilder& b, const SeTail& t) {
+  const std::string x = b.Input("x", {2, 4, 5, 6}), r = b.Input("r", {2, 4, 5, 6});
+  const std::string gate = b.Op("Sigmoid", {b.Input("s", t.gate)});
+  auto mul = b.Op("Mul", t.x_first ? std::vector<std::string>{x, gate} : std::vector<std::string>{gate, x}, 1, "mul");
+  std::string y = b.Op("Add", t.mul_first ? std::vector<std::string>{mul, r} : std::vector<std::string>{r, mul}, 1, "add");
+  if (t.relu) y = b.Op("Relu", {y});
+  b.Output(y);
+}
+// Optimized (fused) and unoptimized (XNNPACK Mul, then Add) sessions give the same bits.
+void ExpectFusedBitwiseUnfused(const GraphBuilder& b, const Feeds& feeds) {
+  ExpectOptimizeKeepsNumerics(b, feeds, 0, /*bitwise=*/true);
+}
+
+TEST(FuseChannelScale, TheFusedOpIsNotAnOnnxOp) {
+  EXPECT_NE(FindOp(kInternalDomain, "ChannelScale"), nullptr);
+  EXPECT_EQ(FindOp("", "ChannelScale"), nullptr);
+  EXPECT_EQ(FindOp("ai.onnx", "ChannelScale"), nullptr);
+  EXPECT_EQ(FindOp(kInternalDomain, "Mul"), nullptr);
+}
+
+TEST(FuseChannelScale, SeTailBecomesOneNodeAnyOperandOrder) {
+  std::mt19937 rng(30);
+  for (const Shape& gate : {Shape{2, 4, 1, 1}, Shape{1, 4, 1, 1}, Shape{4, 1, 1}})
+    for (bool x_first : {true, false})
+      for (bool mul_first : {true, false})
+        for (bool relu : {true, false}) {
+          SCOPED_TRACE(absl::StrCat(ir::ShapeString(gate), " x_first=", x_first, " mul_first=", mul_first, " relu=", relu));
+          GraphBuilder b;
+          BuildSeTail(b, {gate, x_first, mul_first, relu});
+          ir::Graph g = Prepared(b);
+          ASSERT_EQ(*RunPass(g, FoldResidualAdd), relu ? 1 : 0);
+          ASSERT_EQ(*RunPass(g, FuseChannelScale), 1);
+          const std::string fused = relu ? "ChannelScale+Add+Relu" : "ChannelScale+Add";
+          EXPECT_EQ(g.OpHistogram(), (Histogram{{fused, 1}, {"Sigmoid", 1}}));
+          const ir::Node& n = g.nodes[NodeIndex(g, "add")];
+          EXPECT_EQ(n.domain, kInternalDomain);
+          ASSERT_EQ(n.inputs.size(), 3u);
+          EXPECT_EQ(g.value(n.inputs[0]).name, "x");
+          EXPECT_EQ(g.value(n.inputs[1]).producer, NodeIndex(g, g.nodes[0].name));  // the Sigmoid
+          EXPECT_EQ(g.value(n.inputs[2]).name, "r");
+          EXPECT_EQ(n.outputs[0], g.outputs[0]);
+          EXPECT_EQ(n.clamp_min, relu ? 0.f : -INFINITY);
+          ExpectFusedBitwiseUnfused(b, FeedsOf(g, rng, -2.f, 2.f));
+        }
+}
+
+TEST(FuseChannelScale, SeResNetBlockThroughThePipeline) {
+  // Residual branch; SE: GlobalAveragePool, 1x1 conv, Relu, 1x1 conv, Sigmoid; Mul; + x; Relu.
+  std::mt19937 rng(31);
+  GraphBuilder b;
+  const Shape s = {2, 4, 5, 5};
+  const std::string x = b.Input("x", s);
+  auto y = ResidualBranch(b, rng, x, 4);
+  auto fc1 = b.Op("Conv", {b.Op("GlobalAveragePool", {y}), b.Weight("fc1", {2, 4, 1, 1}, rng)});
+  auto fc2 = b.Op("Conv", {b.Op("Relu", {fc1}), b.Weight("fc2", {4, 2, 1, 1}, rng), b.Weight("fc2b", {4}, rng)});
+  b.Output(b.Op("Relu", {b.Op("Add", {b.Op("Mul", {y, b.Op("Sigmoid", {fc2})}), x})}));
+  ir::Graph g = Prepared(b);
+  std::vector<PassReport> reports;
+  ASSERT_TRUE(Optimize(g, &reports).ok());
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"ChannelScale+Add+Relu", 1}, {"Conv+BatchNorm", 1},
+                                        {"Conv+BatchNorm+Relu", 1}, {"Conv+Relu", 1}, {"Conv+Sigmoid", 1},
+                                        {"GlobalAveragePool", 1}}));
+  std::map<std::string, int> rewrites;
+  for (const PassReport& r : reports) rewrites[r.pass] = r.rewrites;
+  EXPECT_EQ(rewrites["fuse_channel_scale"], 1);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(s, rng)}});
+}
+
+TEST(FuseChannelScale, ConstantScaleThatNoConvAbsorbs) {
+  std::mt19937 rng(32);
+  GraphBuilder b;
+  const Shape s = {2, 4, 5, 6};
+  auto mul = b.Op("Mul", {b.Op("Relu", {b.Input("x", s)}), b.Weight("k", {1, 4, 1, 1}, rng)});
+  b.Output(b.Op("Add", {mul, b.Input("r", s)}));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*RunPass(g, FuseChannelScale), 1);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"ChannelScale+Add", 1}, {"Relu", 1}}));
+  ExpectFusedBitwiseUnfused(b, FeedsOf(g, rng, -2.f, 2.f));
+}
+
+TEST(FuseChannelScale, GuardsStopTheRewrite) {
+  std::mt19937 rng(33);
+  const Shape s = {2, 4, 5, 6};
+  auto gate = [](GraphBuilder& b, const Shape& shape) { return b.Op("Sigmoid", {b.Input("s", shape)}).out(); };
+  const std::vector<GuardCase> cases = {
+      {"Mul output read twice", [&](GraphBuilder& b) {
+         auto mul = b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})});
+         b.Output(b.Op("Relu", {b.Op("Add", {mul, b.Input("r", s)})}));
+         b.Output(b.Op("Neg", {mul}));
+       }},
+      {"Mul output is a graph output", [&](GraphBuilder& b) {
+         auto mul = b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})});
+         b.Output(b.Op("Relu", {b.Op("Add", {mul, b.Input("r", s)})}));
+         b.Output(mul);
+       }},
+      {"scale per pixel, not per channel", [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 1, 5, 6})}), b.Input("r", s)}));
+       }},
+      {"scale per channel and row", [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 5, 1})}), b.Input("r", s)}));
+       }},
+      {"[C] vector broadcasting along W", [&](GraphBuilder& b) {
+         const Shape sq = {2, 6, 5, 6};
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", sq), gate(b, {6})}), b.Input("r", sq)}));
+       }},
+      {"same shapes (no broadcast)", [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, s)}), b.Input("r", s)}));
+       }},
+      {"Mul already clamped by a Relu", [&](GraphBuilder& b) {
+         auto mul = b.Op("Relu", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})})});
+         b.Output(b.Op("Add", {mul, b.Input("r", s)}));
+       }},
+      {"Add operand broadcasts the output larger", [&](GraphBuilder& b) {
+         const Shape one = {1, 4, 5, 6};
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", one), gate(b, {1, 4, 1, 1})}), b.Input("r", s)}));
+       }},
+      {"Add of a constant", [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})}), b.Weight("c", s, rng)}));
+       }},
+      {"no Add: plain gate (stays an XNNPACK Mul)", [&](GraphBuilder& b) {
+         b.Output(b.Op("Relu", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})})}));
+       }},
+  };
+  ExpectGuardsStop(cases, FuseChannelScale, rng, -2.f, 2.f);
+  for (const GuardCase& c : cases) {  // nor does any later pass make one
     SCOPED_TRACE(c.name);
     GraphBuilder b;
     c.build(b);
     ir::Graph g = Prepared(b);
-    EXPECT_EQ(*RunPass(g, FoldResidualAdd), 0);
-    Feeds feeds;
-    for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng)});
-    ExpectOptimizeKeepsNumerics(b, feeds);
+    ASSERT_TRUE(Optimize(g, nullptr).ok());
+    for (const auto& [op, count] : g.OpHistogram()) EXPECT_EQ(op.find("ChannelScale"), std::string::npos) << op;
   }
 }
 
