@@ -240,7 +240,7 @@ uint32_t BinaryCaps(const ir::Graph&, const ir::Node& n) {
   const auto kind = KindOf(n.op);
   const bool clamp = n.op != "Mean" && (kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
                                          kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv);
-  return (n.inputs.size() == 2 ? kCapInPlace : 0) | (clamp && n.inputs.size() >= 2 ? kCapClamp : 0);
+  return (n.inputs.size() == 2 ? uint32_t{kCapInPlace} : 0u) | (clamp && n.inputs.size() >= 2 ? uint32_t{kCapClamp} : 0u);
 }
 
 }  // namespace
