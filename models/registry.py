@@ -103,7 +103,9 @@ MULTI_OPSET = ["resnet50", "densenet121", "googlenet", "inception_v3", "mobilene
 # Fast, representative subset (~100 s on 2 cores). The opsets of one architecture are
 # adjacent so the calibrated model is built once and exported three times.
 CI_SET = ["resnet18_op13", "resnet50_op13", "resnet50_op9", "resnet50_op17", "squeezenet1_1_op13",
-          "mobilenet_v2_op13", "densenet121_op13", "googlenet_op13", "inception_v3_op13", "lenet5_op13"]
+          "mobilenet_v2_op13", "densenet121_op13", "googlenet_op13", "inception_v3_op13", "lenet5_op13",
+          # the SE block's fused ChannelScale; pre-activated padded 3x3 convs (direct conv mode)
+          "se_resnet50_op13", "densenet_plain_op13"]
 
 
 def all_models():

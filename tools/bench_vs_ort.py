@@ -6,7 +6,7 @@ ONNX Runtime is a comparison only, never a dependency of onnxrun. Standard libra
     tools/bench_vs_ort.py --onnxrun build/onnxrun --models M1.onnx M2.onnx \
         [--threads 1,2] [--iters 30] [--warmup 5] [--repeats 3] [--batch 1] \
         [--markdown OUT.md] [--json OUT.json] [--ort-only] [--no-baseline]
-        [--wait-idle SECONDS] [--retry-noisy SHARE] [-v]
+        [--wait-idle SECONDS] [--retry-noisy SHARE] [--pin CPUS] [-v]
 
 For every model and thread count, `--repeats` rounds run each runtime once, every run in a fresh
 process, alternating which runtime goes first, so that drift in machine load hits both alike.
@@ -169,6 +169,9 @@ class Runner:
             order = self.runtimes() if r % 2 == 0 else tuple(reversed(self.runtimes()))
             for rt in order:
                 cmd = (self.onnxrun_cmd if rt == "onnxrun" else self.ort_cmd)(model, threads, batch)
+                pin = self.pin_for(threads)
+                if pin:
+                    cmd = ["taskset", "-c", pin] + cmd
                 for attempt in range(self.args.max_retries + 1):
                     if self.args.wait_idle > 0:
                         wait_idle(self.args.wait_idle)
@@ -191,6 +194,13 @@ class Runner:
                           file=sys.stderr)
         return {rt: {"median": {m: statistics.median(float(x[m]) for x in xs) for m in METRICS},
                      "runs": xs} for rt, xs in runs.items()}
+
+    def pin_for(self, threads):
+        """The CPU list a run at `threads` threads is pinned to (--pin), or None."""
+        if not self.args.pin:
+            return None
+        cpus = self.args.pin.split(",")
+        return ",".join(cpus[:threads]) if threads < len(cpus) else self.args.pin
 
     def runtimes(self):
         return ("ort",) if self.args.ort_only else RUNTIMES
@@ -324,7 +334,9 @@ def write_markdown(path, args, rows, mach, vers, baselines):
             fmt(mach["foreign_cpu_max"] and 100 * mach["foreign_cpu_max"], 0),
             fmt(mach["loadavg_start"], 2), fmt(mach["loadavg_end"], 2)),
         "- settings: batch %d, %d timed runs after %d warm-up runs, median of %d interleaved "
-        "rounds (each run a fresh process)" % (args.batch, args.iters, args.warmup, args.repeats),
+        "rounds (each run a fresh process)%s" % (
+            args.batch, args.iters, args.warmup, args.repeats,
+            "; runs pinned to CPUs %s (the first T for T threads)" % args.pin if args.pin else ""),
         "- RSS above baseline = peak RSS minus the same runtime's peak RSS on a tiny one-Conv model"
         " at the same thread count; baselines: %s" % ("; ".join(
             "%d thread(s): onnxrun %s MB, ORT %s MB" % (t, fmt(b.get("onnxrun")), fmt(b.get("ort")))
@@ -365,6 +377,11 @@ def main():
                     "(0..1) of the CPUs (default: keep every run)")
     ap.add_argument("--max-retries", type=int, default=5,
                     help="most re-runs of one noisy run (default 5); the last one is kept")
+    ap.add_argument("--pin", metavar="CPUS",
+                    help="comma-separated CPU numbers; a run at T threads is pinned (taskset) to "
+                         "the first T of them, both runtimes alike. On a VM whose vCPUs differ in "
+                         "speed (one shares its core with other guests) this removes which-vCPU "
+                         "luck from 1-thread figures")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run")
     args = ap.parse_args()
 
