@@ -451,7 +451,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"machine": mach, "versions": vers, "batch": args.batch,
                        "iters": args.iters, "warmup": args.warmup, "repeats": args.repeats,
-                       "baselines": baseline_runs, "results": table}, f, indent=1)
+                       "pin": args.pin, "baselines": baseline_runs, "results": table}, f, indent=1)
         print("wrote %s" % args.json, file=sys.stderr)
 
 

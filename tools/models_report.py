@@ -237,7 +237,8 @@ def load_bench(files):
         files_meta.append({"file": path, "machine": data.get("machine", {}),
                            "versions": data.get("versions", {}), "iters": data.get("iters"),
                            "warmup": data.get("warmup"), "repeats": data.get("repeats"),
-                           "batch": data.get("batch"), "models": len(data.get("results", []))})
+                           "batch": data.get("batch"), "pin": data.get("pin"),
+                           "models": len(data.get("results", []))})
         for r in data.get("results", []):
             if "onnxrun" not in r or "ort" not in r:
                 continue
@@ -838,9 +839,12 @@ def write_markdown(state, out_path, top):
          "```sh",
          "/usr/bin/python3 models/export.py --out DIR --set all",
          "/usr/bin/python3 tools/bench_vs_ort.py --onnxrun BIN --threads 1 --iters 10 --repeats 3 "
-         "--wait-idle 10 --retry-noisy 0.15 --json BENCH.json --models DIR/*/model.onnx",
+         "--wait-idle 10 --retry-noisy 0.15 --pin 0 --json BENCH.json --models DIR/*/model.onnx",
+         "# optional: models at >= 1.10x again, longer (a later --bench-json replaces their figures)",
+         "/usr/bin/python3 tools/bench_vs_ort.py --onnxrun BIN --threads 1 --iters 20 --repeats 5 "
+         "--wait-idle 10 --retry-noisy 0.15 --pin 0 --json RECHECK.json --models M1 M2 ...",
          "/usr/bin/python3 tools/models_report.py --onnxrun BIN --models-dir DIR "
-         "--bench-json BENCH.json --out docs/MODELS.md",
+         "--bench-json BENCH.json [--bench-json RECHECK.json] --out docs/MODELS.md",
          "```", "",
          "- date: %s (report run %s – %s UTC)" % (
              started.strftime("%Y-%m-%d"), started.strftime("%H:%M"), finished.strftime("%H:%M")),
@@ -861,11 +865,16 @@ def write_markdown(state, out_path, top):
              else "speed not measured (no --bench-json)"),
          ]
     if bench_files:
-        b0 = bench_files[0]
-        L.append("- bench: `tools/bench_vs_ort.py`, batch %s, %s timed runs after %s warm-up "
-                 "runs, median of %s interleaved rounds, each run a fresh process; ratio = "
-                 "p50 onnxrun / p50 ORT" % (b0["batch"], b0["iters"], b0["warmup"],
-                                             b0["repeats"]))
+        L.append("- bench: `tools/bench_vs_ort.py`, each run a fresh process, rounds interleaved; "
+                 "ratio = p50 onnxrun / p50 ORT (medians over the rounds)%s: %s" % (
+                     "; a later file's figures replace an earlier one's for the same model"
+                     if len(bench_files) > 1 else "",
+                     "; ".join("`%s`: %d models, batch %s, %s timed runs after %s warm-up runs, "
+                               "median of %s rounds%s" % (
+                                   os.path.basename(b["file"]), b["models"], b["batch"], b["iters"],
+                                   b["warmup"], b["repeats"],
+                                   ", pinned to CPUs %s" % b["pin"] if b.get("pin") else "")
+                               for b in bench_files)))
         L.append("- bench noise: " + noise_line(bench_files))
         L.append("- bench machine: " + "; ".join(
             "%s, %s cores" % (b["machine"].get("cpu", "?"), b["machine"].get("cores", "?"))
