@@ -49,7 +49,7 @@ import tempfile
 import time
 
 # Machine description shared with the side-by-side bench (same directory).
-from bench_vs_ort import cpu_model, loadavg, machine, mem_total_gib  # noqa: E402
+from bench_vs_ort import cpu_jiffies, cpu_model, loadavg, machine, mem_total_gib, wait_idle  # noqa: E402
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
@@ -94,32 +94,6 @@ def one_line(text, limit=300):
 
 
 # ---------------------------------------------------------------- machine and noise
-
-
-def cpu_jiffies():
-    """(busy, total) jiffies of all CPUs from /proc/stat, or None (as tools/bench_vs_ort.py)."""
-    try:
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = v[3] + (v[4] if len(v) > 4 else 0)
-    return sum(v[:8]) - idle, sum(v[:8])
-
-
-def wait_idle(max_wait, threshold=0.15, window=0.5):
-    """Waits (at most max_wait s) until the machine is idle for two windows in a row."""
-    deadline = time.monotonic() + max_wait
-    calm = 0
-    while time.monotonic() < deadline:
-        a = cpu_jiffies()
-        time.sleep(window)
-        b = cpu_jiffies()
-        if a is None or b is None:
-            return
-        calm = calm + 1 if (b[0] - a[0]) / max(1, b[1] - a[1]) < threshold else 0
-        if calm >= 2:
-            return
 
 
 def run_measured(cmd, timeout, env=None, cwd=None):
