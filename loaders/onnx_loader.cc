@@ -11,7 +11,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "loaders/tensor_proto.h"
 #include "onnx/onnx_pb.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -26,9 +26,18 @@ absl::StatusOr<ir::Attribute> ConvertAttribute(onnx::AttributeProto* a, const st
   ir::Attribute out;
   using K = ir::Attribute::Kind;
   switch (a->type()) {
-    case onnx::AttributeProto::INT: out.kind = K::kInt; out.i = a->i(); break;
-    case onnx::AttributeProto::FLOAT: out.kind = K::kFloat; out.f = a->f(); break;
-    case onnx::AttributeProto::STRING: out.kind = K::kString; out.s = a->s(); break;
+    case onnx::AttributeProto::INT:
+      out.kind = K::kInt;
+      out.i = a->i();
+      break;
+    case onnx::AttributeProto::FLOAT:
+      out.kind = K::kFloat;
+      out.f = a->f();
+      break;
+    case onnx::AttributeProto::STRING:
+      out.kind = K::kString;
+      out.s = a->s();
+      break;
     case onnx::AttributeProto::INTS:
       out.kind = K::kInts;
       out.ints.assign(a->ints().begin(), a->ints().end());
@@ -43,26 +52,37 @@ absl::StatusOr<ir::Attribute> ConvertAttribute(onnx::AttributeProto* a, const st
       break;
     case onnx::AttributeProto::TENSOR: {
       out.kind = K::kTensor;
-      ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a->mutable_t(), base_dir,
-                                                 absl::StrCat(where, ": attribute '", a->name(), "'"),
-                                                 true));
-      out.tensor = std::make_shared<Tensor>(std::move(t));
+      ASSIGN_OR_RETURN(ir::Tensor t,
+                       TensorFromProto(a->mutable_t(), base_dir,
+                                       absl::StrCat(where, ": attribute '", a->name(), "'"), true));
+      out.tensor = std::make_shared<ir::Tensor>(std::move(t));
       break;
     }
-    case onnx::AttributeProto::GRAPH: case onnx::AttributeProto::GRAPHS:
+    case onnx::AttributeProto::GRAPH:
+    case onnx::AttributeProto::GRAPHS:
       out.kind = K::kGraph;
       break;
     case onnx::AttributeProto::UNDEFINED: {
       // Old exporters leave `type` unset: infer it from the populated field.
-      if (a->has_i()) { out.kind = K::kInt; out.i = a->i(); }
-      else if (a->has_f()) { out.kind = K::kFloat; out.f = a->f(); }
-      else if (a->has_s()) { out.kind = K::kString; out.s = a->s(); }
-      else if (a->ints_size()) { out.kind = K::kInts; out.ints.assign(a->ints().begin(), a->ints().end()); }
-      else if (a->floats_size()) { out.kind = K::kFloats; out.floats.assign(a->floats().begin(), a->floats().end()); }
-      else if (a->has_t()) {
+      if (a->has_i()) {
+        out.kind = K::kInt;
+        out.i = a->i();
+      } else if (a->has_f()) {
+        out.kind = K::kFloat;
+        out.f = a->f();
+      } else if (a->has_s()) {
+        out.kind = K::kString;
+        out.s = a->s();
+      } else if (a->ints_size()) {
+        out.kind = K::kInts;
+        out.ints.assign(a->ints().begin(), a->ints().end());
+      } else if (a->floats_size()) {
+        out.kind = K::kFloats;
+        out.floats.assign(a->floats().begin(), a->floats().end());
+      } else if (a->has_t()) {
         out.kind = K::kTensor;
-        ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a->mutable_t(), base_dir, where, true));
-        out.tensor = std::make_shared<Tensor>(std::move(t));
+        ASSIGN_OR_RETURN(ir::Tensor t, TensorFromProto(a->mutable_t(), base_dir, where, true));
+        out.tensor = std::make_shared<ir::Tensor>(std::move(t));
       } else {
         out.kind = K::kInts;  // an empty list
       }
@@ -80,18 +100,18 @@ absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what,
   const auto& type = info.type();
   if (type.value_case() != onnx::TypeProto::kTensorType &&
       type.value_case() != onnx::TypeProto::VALUE_NOT_SET) {
-    const char* kind = type.has_sequence_type() ? "a sequence"
-                       : type.has_map_type()    ? "a map"
+    const char* kind = type.has_sequence_type()   ? "a sequence"
+                       : type.has_map_type()      ? "a map"
                        : type.has_optional_type() ? "an optional"
                                                   : "a non-tensor value";
-    return absl::UnimplementedError(absl::StrCat(what, " '", info.name(), "' is ", kind,
-                                                 "; only tensors are supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(what, " '", info.name(), "' is ", kind, "; only tensors are supported"));
   }
   if (!type.has_tensor_type()) return absl::OkStatus();
   const auto& tt = type.tensor_type();
   v->dtype = FromOnnxType(tt.elem_type());
   if (tt.elem_type() != onnx::TensorProto::UNDEFINED &&
-      (v->dtype == DataType::kOther || v->dtype == DataType::kString))
+      (v->dtype == ir::DataType::kOther || v->dtype == ir::DataType::kString))
     return absl::UnimplementedError(absl::StrCat(
         what, " '", info.name(), "' has element type ",
         onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
@@ -119,12 +139,14 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
           "'", path, "' is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)"));
   }
   if (!model->has_graph())
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' has no graph (not an ONNX model?)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' has no graph (not an ONNX model?)"));
   const std::string base_dir = DirName(path);
 
   ir::Graph g;
   g.producer = model->producer_name();
-  if (!model->producer_version().empty()) absl::StrAppend(&g.producer, " ", model->producer_version());
+  if (!model->producer_version().empty())
+    absl::StrAppend(&g.producer, " ", model->producer_version());
   for (const auto& imp : model->opset_import()) {
     if (imp.domain().empty() || imp.domain() == "ai.onnx") g.opset = imp.version();
   }
@@ -133,9 +155,9 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     std::string others;  // e.g. a training-only model importing ai.onnx.preview.training alone
     for (const auto& imp : model->opset_import())
       absl::StrAppend(&others, others.empty() ? "" : ", ", imp.domain(), " v", imp.version());
-    return absl::UnimplementedError(absl::StrCat(
-        "'", path, "' imports no version of the default ONNX operator set, only ", others,
-        "; only the default domain is supported"));
+    return absl::UnimplementedError(
+        absl::StrCat("'", path, "' imports no version of the default ONNX operator set, only ",
+                     others, "; only the default domain is supported"));
   }
   if (g.opset < kMinOpset || g.opset > kMaxOpset)
     return absl::UnimplementedError(absl::StrCat("'", path, "' uses ONNX opset ", g.opset,
@@ -157,8 +179,8 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     if (by_name.count(name))
       return absl::InvalidArgumentError(
           absl::StrCat("'", path, "': initializer '", name, "' is defined twice"));
-    ASSIGN_OR_RETURN(Tensor t, TensorFromProto(&init, base_dir,
-                                               absl::StrCat("initializer '", name, "'"), true));
+    ASSIGN_OR_RETURN(ir::Tensor t, TensorFromProto(&init, base_dir,
+                                                   absl::StrCat("initializer '", name, "'"), true));
     int id = g.AddConstant(name, std::move(t));
     by_name[name] = id;
   }
@@ -187,9 +209,9 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
       }
       auto it = by_name.find(in);
       if (it == by_name.end())
-        return absl::InvalidArgumentError(absl::StrCat(
-            n.Describe(), ": input '", in,
-            "' is not produced by any earlier node, initializer or graph input"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(n.Describe(), ": input '", in,
+                         "' is not produced by any earlier node, initializer or graph input"));
       n.inputs.push_back(it->second);
     }
     for (auto& a : *np.mutable_attribute()) {
@@ -208,7 +230,7 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
       ir::Value v;
       v.name = out;
       v.producer = node_id;
-      v.dtype = DataType::kOther;  // set by shape inference
+      v.dtype = ir::DataType::kOther;  // set by shape inference
       n.outputs.push_back(declare(out, std::move(v)));
     }
     g.nodes.push_back(std::move(n));

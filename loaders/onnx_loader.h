@@ -1,5 +1,5 @@
-// ONNX file -> IR. Validates the container (protobuf, IR version, opset imports, names, initializers,
-// external data); per-op attribute validation happens in the ops' shape inference.
+// ONNX file -> IR. Validates the container (protobuf, IR version, opset imports, names,
+// initializers, external data); per-op attribute validation happens in the ops' shape inference.
 #pragma once
 
 #include <string>

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -39,14 +39,22 @@ float HalfToFloat(uint16_t h) {
 
 size_t ElementSize(int32_t t) {
   switch (t) {
-    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::FLOAT:
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::UINT32:
       return 4;
-    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: case onnx::TensorProto::DOUBLE:
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::UINT64:
+    case onnx::TensorProto::DOUBLE:
       return 8;
-    case onnx::TensorProto::FLOAT16: case onnx::TensorProto::BFLOAT16: case onnx::TensorProto::INT16:
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16:
+    case onnx::TensorProto::INT16:
     case onnx::TensorProto::UINT16:
       return 2;
-    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: case onnx::TensorProto::BOOL:
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::BOOL:
       return 1;
     default:
       return 0;
@@ -59,9 +67,12 @@ absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& bas
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::strtoll(kv.value().c_str(), nullptr, 10);
-    else if (kv.key() == "length") length = std::strtoll(kv.value().c_str(), nullptr, 10);
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::strtoll(kv.value().c_str(), nullptr, 10);
+    else if (kv.key() == "length")
+      length = std::strtoll(kv.value().c_str(), nullptr, 10);
   }
   if (location.empty())
     return absl::InvalidArgumentError(absl::StrCat(what, ": external data has no 'location'"));
@@ -70,7 +81,8 @@ absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& bas
         absl::StrCat(what, ": external data location '", location, "' leaves the model's folder"));
   const std::string path = base_dir.empty() ? location : base_dir + "/" + location;
   std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat(what, ": cannot open external data file '", path, "'"));
+  if (!f)
+    return absl::NotFoundError(absl::StrCat(what, ": cannot open external data file '", path, "'"));
   f.seekg(0, std::ios::end);
   const int64_t file_size = f.tellg();
   if (length < 0) length = file_size - offset;
@@ -79,8 +91,8 @@ absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& bas
                                                    offset + length, ") exceeds '", path, "' (",
                                                    file_size, " bytes)"));
   if (static_cast<size_t>(length) != expected)
-    return absl::InvalidArgumentError(absl::StrCat(what, ": external data has ", length,
-                                                   " bytes, shape needs ", expected));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": external data has ", length, " bytes, shape needs ", expected));
   out->resize(length);
   f.seekg(offset);
   f.read(out->data(), length);
@@ -90,25 +102,36 @@ absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& bas
 
 }  // namespace
 
-DataType FromOnnxType(int32_t t) {
+ir::DataType FromOnnxType(int32_t t) {
   switch (t) {
-    case onnx::TensorProto::FLOAT: return DataType::kFloat32;
-    case onnx::TensorProto::INT64: return DataType::kInt64;
-    case onnx::TensorProto::INT32: case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16:
+    case onnx::TensorProto::FLOAT:
+      return ir::DataType::kFloat32;
+    case onnx::TensorProto::INT64:
+      return ir::DataType::kInt64;
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::UINT16:
     case onnx::TensorProto::UINT32:
-      return DataType::kInt32;
-    case onnx::TensorProto::BOOL: return DataType::kBool;
-    case onnx::TensorProto::DOUBLE: return DataType::kFloat64;
-    case onnx::TensorProto::FLOAT16: return DataType::kFloat16;
-    case onnx::TensorProto::INT8: return DataType::kInt8;
-    case onnx::TensorProto::UINT8: return DataType::kUint8;
-    case onnx::TensorProto::STRING: return DataType::kString;
-    default: return DataType::kOther;
+      return ir::DataType::kInt32;
+    case onnx::TensorProto::BOOL:
+      return ir::DataType::kBool;
+    case onnx::TensorProto::DOUBLE:
+      return ir::DataType::kFloat64;
+    case onnx::TensorProto::FLOAT16:
+      return ir::DataType::kFloat16;
+    case onnx::TensorProto::INT8:
+      return ir::DataType::kInt8;
+    case onnx::TensorProto::UINT8:
+      return ir::DataType::kUint8;
+    case onnx::TensorProto::STRING:
+      return ir::DataType::kString;
+    default:
+      return ir::DataType::kOther;
   }
 }
 
-absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::string& base_dir,
-                                       const std::string& what, bool consume) {
+absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::string& base_dir,
+                                           const std::string& what, bool consume) {
   std::vector<int64_t> shape(proto->dims().begin(), proto->dims().end());
   int64_t count = 1;
   for (int64_t d : shape) {
@@ -118,12 +141,12 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
     count *= d;
   }
   const int32_t type = proto->data_type();
-  const DataType dtype = FromOnnxType(type);
-  if (dtype == DataType::kString || dtype == DataType::kOther)
-    return absl::UnimplementedError(
-        absl::StrCat(what, ": element type ", onnx::TensorProto::DataType_Name(
-                                                  static_cast<onnx::TensorProto::DataType>(type)),
-                     " is not supported"));
+  const ir::DataType dtype = FromOnnxType(type);
+  if (dtype == ir::DataType::kString || dtype == ir::DataType::kOther)
+    return absl::UnimplementedError(absl::StrCat(
+        what, ": element type ",
+        onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type)),
+        " is not supported"));
   const size_t esize = ElementSize(type);
   std::string external;
   const std::string* raw = nullptr;
@@ -137,15 +160,15 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
                                                      " bytes, shape ", count, " elements x ", esize,
                                                      " bytes needs ", count * esize));
   }
-  Tensor out;
+  ir::Tensor out;
   auto check_count = [&](int64_t n) -> absl::Status {
     if (n != count)
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": has ", n, " values, its shape needs ", count));
     return absl::OkStatus();
   };
-  const bool is_float = dtype == DataType::kFloat32 || dtype == DataType::kFloat64 ||
-                        dtype == DataType::kFloat16;
+  const bool is_float = dtype == ir::DataType::kFloat32 || dtype == ir::DataType::kFloat64 ||
+                        dtype == ir::DataType::kFloat16;
   if (is_float) {
     std::vector<float> v;
     if (raw && type == onnx::TensorProto::FLOAT) {
@@ -175,9 +198,10 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
     } else {
       RETURN_IF_ERROR(check_count(proto->int32_data_size()));
       v.resize(count);
-      for (int64_t i = 0; i < count; ++i) v[i] = HalfToFloat(static_cast<uint16_t>(proto->int32_data(i)));
+      for (int64_t i = 0; i < count; ++i)
+        v[i] = HalfToFloat(static_cast<uint16_t>(proto->int32_data(i)));
     }
-    out = Tensor(shape, std::move(v));
+    out = ir::Tensor(shape, std::move(v));
   } else {
     if (!raw) {  // check the count before allocating: a misread file can claim a huge shape
       const int64_t have = type == onnx::TensorProto::INT64 ? proto->int64_data_size()
@@ -191,15 +215,43 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
       const char* p = raw->data();
       for (int64_t i = 0; i < count; ++i) {
         switch (type) {
-          case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: {
-            int64_t x; std::memcpy(&x, p + 8 * i, 8); v[i] = x; break;
+          case onnx::TensorProto::INT64:
+          case onnx::TensorProto::UINT64: {
+            int64_t x;
+            std::memcpy(&x, p + 8 * i, 8);
+            v[i] = x;
+            break;
           }
-          case onnx::TensorProto::INT32: { int32_t x; std::memcpy(&x, p + 4 * i, 4); v[i] = x; break; }
-          case onnx::TensorProto::UINT32: { uint32_t x; std::memcpy(&x, p + 4 * i, 4); v[i] = x; break; }
-          case onnx::TensorProto::INT16: { int16_t x; std::memcpy(&x, p + 2 * i, 2); v[i] = x; break; }
-          case onnx::TensorProto::UINT16: { uint16_t x; std::memcpy(&x, p + 2 * i, 2); v[i] = x; break; }
-          case onnx::TensorProto::INT8: v[i] = static_cast<int8_t>(p[i]); break;
-          default: v[i] = static_cast<uint8_t>(p[i]); break;  // UINT8, BOOL
+          case onnx::TensorProto::INT32: {
+            int32_t x;
+            std::memcpy(&x, p + 4 * i, 4);
+            v[i] = x;
+            break;
+          }
+          case onnx::TensorProto::UINT32: {
+            uint32_t x;
+            std::memcpy(&x, p + 4 * i, 4);
+            v[i] = x;
+            break;
+          }
+          case onnx::TensorProto::INT16: {
+            int16_t x;
+            std::memcpy(&x, p + 2 * i, 2);
+            v[i] = x;
+            break;
+          }
+          case onnx::TensorProto::UINT16: {
+            uint16_t x;
+            std::memcpy(&x, p + 2 * i, 2);
+            v[i] = x;
+            break;
+          }
+          case onnx::TensorProto::INT8:
+            v[i] = static_cast<int8_t>(p[i]);
+            break;
+          default:
+            v[i] = static_cast<uint8_t>(p[i]);
+            break;  // UINT8, BOOL
         }
       }
     } else if (type == onnx::TensorProto::INT64) {
@@ -209,7 +261,7 @@ absl::StatusOr<Tensor> TensorFromProto(onnx::TensorProto* proto, const std::stri
     } else {
       std::copy(proto->int32_data().begin(), proto->int32_data().end(), v.begin());
     }
-    out = Tensor::Ints(shape, std::move(v), dtype);
+    out = ir::Tensor::Ints(shape, std::move(v), dtype);
   }
   out.set_dtype(dtype);
   if (consume) {

@@ -6,7 +6,7 @@
 //   node models/ort_check.js [--ort-dir DIR] [--rtol R] [--atol A] MODEL_DIR...
 //
 // onnxruntime-node is looked up in --ort-dir, $ONNXRUN_ORT_DIR, <repo>/build/ort (see
-// tools/setup_ort.sh), then NODE_PATH. Tolerance as `onnxrun test`: |got - ref| <= atol + rtol *
+// tools/bench/setup_ort.sh), then NODE_PATH. Tolerance as `onnxrun test`: |got - ref| <= atol + rtol *
 // |ref| (defaults 1e-4, 1e-3); "margin" is the worst diff / tolerance ratio (must be <= 1).
 // Exit 0 iff every data set of every model matches.
 'use strict';

@@ -1,13 +1,14 @@
 // BatchNormalization (inference): usually folded into the preceding Conv by the optimizer; where it
 // cannot fold (pre-activation BN-ReLU before a conv, BN on a concat buffer) it runs as one fused
 // per-channel affine + clamp pass over memory, reading and writing channel slices.
+#include "ops/batchnorm.h"
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "ops/batchnorm.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -16,14 +17,14 @@ using namespace op_util;
 absl::StatusOr<ChannelAffineParams> BatchNormAffine(const ir::Graph& g, const ir::Node& n) {
   ASSIGN_OR_RETURN(float eps, n.Float("epsilon", 1e-5f));
   const int64_t c = g.value(n.inputs[0]).shape.size() > 1 ? g.value(n.inputs[0]).shape[1] : 1;
-  const Tensor* p[4];
+  const ir::Tensor* p[4];
   static const char* kNames[4] = {"scale", "B", "mean", "var"};
   for (int i = 0; i < 4; ++i) {
     const auto& v = g.value(n.inputs[i + 1]);
     if (!v.is_constant())
       return Unsupported(n, absl::StrCat("'", kNames[i], "' input '", v.name,
                                          "' is computed at run time; it must be constant"));
-    if (v.constant->dtype() != DataType::kFloat32 || v.constant->num_elements() != c)
+    if (v.constant->dtype() != ir::DataType::kFloat32 || v.constant->num_elements() != c)
       return Invalid(n, absl::StrCat("'", kNames[i], "' input '", v.name, "' has shape ",
                                      ir::ShapeString(v.shape), ", expected [", c, "] float"));
     p[i] = v.constant.get();
@@ -45,14 +46,16 @@ absl::Status InferBatchNorm(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   ASSIGN_OR_RETURN(int64_t training, n.Int("training_mode", 0));
   ASSIGN_OR_RETURN(int64_t is_test, n.Int("is_test", 1));
-  if (training || (g.opset < 7 && !is_test)) return Unsupported(n, "training mode is not supported");
+  if (training || (g.opset < 7 && !is_test))
+    return Unsupported(n, "training mode is not supported");
   for (size_t i = 1; i < n.outputs.size(); ++i)
     if (n.outputs[i] >= 0)
-      return Unsupported(n, "training-mode outputs (running mean/var, saved statistics) are not supported");
+      return Unsupported(
+          n, "training-mode outputs (running mean/var, saved statistics) are not supported");
   const auto& x = g.value(n.inputs[0]);
   if (x.shape.size() < 2) return Invalid(n, "input must have rank >= 2");
   RETURN_IF_ERROR(BatchNormAffine(g, n).status());
-  SetOutput(g, n, 0, DataType::kFloat32, x.shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
 

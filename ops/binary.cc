@@ -1,13 +1,13 @@
-// Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean with numpy broadcasting (e.g. SE's N×C×1×1 × N×C×H×W).
-// Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the fused
-// clamp; int64 operands (shape arithmetic) fold at load.
+// Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean with numpy broadcasting (e.g. SE's N×C×1×1 ×
+// N×C×H×W). Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the
+// fused clamp; int64 operands (shape arithmetic) fold at load.
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -30,14 +30,14 @@ bool Variadic(const std::string& op) {
 }
 
 // Float values of a constant operand (Pow's exponent may be an integer tensor).
-std::vector<float> FloatValues(const Tensor& t) {
-  if (t.dtype() == DataType::kFloat32) return t.values();
+std::vector<float> FloatValues(const ir::Tensor& t) {
+  if (t.dtype() == ir::DataType::kFloat32) return t.values();
   return std::vector<float>(t.ints().begin(), t.ints().end());
 }
 
 // Integer Pow, folded at load: computed in double and rounded (exact for integer exponents);
 // int base ** float exponent truncates like a C cast, as ONNX Runtime does.
-absl::StatusOr<Tensor> FoldIntPow(const ir::Node& n, const Tensor& a, const Tensor& b) {
+absl::StatusOr<ir::Tensor> FoldIntPow(const ir::Node& n, const ir::Tensor& a, const ir::Tensor& b) {
   ASSIGN_OR_RETURN(ir::Shape shape, Broadcast(n, a.shape(), b.shape()));
   const size_t rank = shape.size();
   auto strides = [&](const ir::Shape& s) {
@@ -51,7 +51,7 @@ absl::StatusOr<Tensor> FoldIntPow(const ir::Node& n, const Tensor& a, const Tens
     return st;
   };
   const auto sa = strides(a.shape()), sb = strides(b.shape());
-  const bool b_float = b.dtype() == DataType::kFloat32;
+  const bool b_float = b.dtype() == ir::DataType::kFloat32;
   const int64_t count = ir::NumElements(shape);
   std::vector<int64_t> y(count);
   std::vector<int64_t> idx(rank, 0);
@@ -72,19 +72,19 @@ absl::StatusOr<Tensor> FoldIntPow(const ir::Node& n, const Tensor& a, const Tens
       idx[d] = 0;
     }
   }
-  return Tensor::Ints(shape, std::move(y), a.dtype());
+  return ir::Tensor::Ints(shape, std::move(y), a.dtype());
 }
 
 absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, Variadic(n.op) ? 1 : 2, Variadic(n.op) ? 64 : 2));
   ASSIGN_OR_RETURN(int64_t legacy, n.Int("broadcast", 0));
   ir::Shape shape = g.value(n.inputs[0]).shape;
-  const DataType t = g.value(n.inputs[0]).dtype;
+  const ir::DataType t = g.value(n.inputs[0]).dtype;
   for (size_t i = 1; i < n.inputs.size(); ++i) {
     const auto& v = g.value(n.inputs[i]);
     if (v.dtype != t && n.op != "Pow")
-      return Invalid(n, absl::StrCat("inputs have different types (", DataTypeName(t), " and ",
-                                     DataTypeName(v.dtype), ")"));
+      return Invalid(n, absl::StrCat("inputs have different types (", ir::DataTypeName(t), " and ",
+                                     ir::DataTypeName(v.dtype), ")"));
     if (legacy && n.Has("axis") && v.shape.size() < shape.size()) {
       // Opset < 7 broadcasting: B's dims align at `axis`, not at the end.
       ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", 0));
@@ -93,25 +93,25 @@ absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
     }
     ASSIGN_OR_RETURN(shape, Broadcast(n, shape, v.shape));
   }
-  if (t != DataType::kFloat32 && t != DataType::kInt64 && t != DataType::kInt32)
-    return Unsupported(n, absl::StrCat("element type ", DataTypeName(t), " is not supported"));
+  if (t != ir::DataType::kFloat32 && t != ir::DataType::kInt64 && t != ir::DataType::kInt32)
+    return Unsupported(n, absl::StrCat("element type ", ir::DataTypeName(t), " is not supported"));
   SetOutput(g, n, 0, t, shape);
   return absl::OkStatus();
 }
 
 std::vector<size_t> Dims(const ir::Shape& s) { return std::vector<size_t>(s.begin(), s.end()); }
 
-absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   const auto kind = KindOf(n.op);
-  Tensor acc = *g.value(n.inputs[0]).constant;
+  ir::Tensor acc = *g.value(n.inputs[0]).constant;
   for (size_t i = 1; i < n.inputs.size(); ++i) {
-    const Tensor& b = *g.value(n.inputs[i]).constant;
+    const ir::Tensor& b = *g.value(n.inputs[i]).constant;
     ASSIGN_OR_RETURN(ir::Shape shape, Broadcast(n, acc.shape(), b.shape()));
     auto da = Dims(acc.shape()), db = Dims(b.shape());
-    if (acc.dtype() != DataType::kFloat32 && kind == kernels::BinaryOp::kPow) {
+    if (acc.dtype() != ir::DataType::kFloat32 && kind == kernels::BinaryOp::kPow) {
       ASSIGN_OR_RETURN(acc, FoldIntPow(n, acc, b));
-    } else if (acc.dtype() == DataType::kFloat32) {
-      Tensor y(shape);
+    } else if (acc.dtype() == ir::DataType::kFloat32) {
+      ir::Tensor y(shape);
       std::vector<float> bf = FloatValues(b);
       if (!kernels::BroadcastBinary(kind, acc.data(), da.size(), da.data(), bf.data(), db.size(),
                                     db.data(), y.data()))
@@ -122,11 +122,11 @@ absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
       if (!kernels::BroadcastBinaryI64(kind, acc.ints().data(), da.size(), da.data(),
                                        b.ints().data(), db.size(), db.data(), y.data()))
         return Invalid(n, "integer division by zero or unsupported integer op");
-      acc = Tensor::Ints(shape, std::move(y), acc.dtype());
+      acc = ir::Tensor::Ints(shape, std::move(y), acc.dtype());
     }
   }
   if (n.op == "Mean") {
-    if (acc.dtype() != DataType::kFloat32) return Unsupported(n, "integer Mean");
+    if (acc.dtype() != ir::DataType::kFloat32) return Unsupported(n, "integer Mean");
     for (float& v : acc.values()) v /= static_cast<float>(n.inputs.size());
   }
   out->push_back(std::move(acc));
@@ -195,31 +195,45 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
     auto k = std::make_unique<XnnKernel>();
     xnn_status st = xnn_status_unsupported_parameter;
     switch (kind) {
-      case kernels::BinaryOp::kAdd: st = xnn_create_add_nd_f32(lo, hi, 0, k->slot()); break;
-      case kernels::BinaryOp::kSub: st = xnn_create_subtract_nd_f32(lo, hi, 0, k->slot()); break;
-      case kernels::BinaryOp::kMul: st = xnn_create_multiply_nd_f32(lo, hi, 0, k->slot()); break;
-      case kernels::BinaryOp::kDiv: st = xnn_create_divide_nd_f32(lo, hi, 0, k->slot()); break;
-      case kernels::BinaryOp::kMax: if (!n.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot()); break;
-      case kernels::BinaryOp::kMin: if (!n.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot()); break;
-      default: break;
+      case kernels::BinaryOp::kAdd:
+        st = xnn_create_add_nd_f32(lo, hi, 0, k->slot());
+        break;
+      case kernels::BinaryOp::kSub:
+        st = xnn_create_subtract_nd_f32(lo, hi, 0, k->slot());
+        break;
+      case kernels::BinaryOp::kMul:
+        st = xnn_create_multiply_nd_f32(lo, hi, 0, k->slot());
+        break;
+      case kernels::BinaryOp::kDiv:
+        st = xnn_create_divide_nd_f32(lo, hi, 0, k->slot());
+        break;
+      case kernels::BinaryOp::kMax:
+        if (!n.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot());
+        break;
+      case kernels::BinaryOp::kMin:
+        if (!n.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot());
+        break;
+      default:
+        break;
     }
     auto da = Dims(a.shape), db = Dims(b.shape);
     if (st == xnn_status_success) {
-      auto setup = kind == kernels::BinaryOp::kAdd ? xnn_setup_add_nd_f32
-                 : kind == kernels::BinaryOp::kSub ? xnn_setup_subtract_nd_f32
-                 : kind == kernels::BinaryOp::kMul ? xnn_setup_multiply_nd_f32
-                 : kind == kernels::BinaryOp::kDiv ? xnn_setup_divide_nd_f32
-                 : kind == kernels::BinaryOp::kMax ? xnn_setup_maximum_nd_f32
-                                                   : xnn_setup_minimum_nd_f32;
-      RETURN_IF_ERROR(Xnn(setup(k->op(), da.size(), da.data(), db.size(), db.data(), a.data,
-                                b.data, out, ctx.pool),
-                          n, "setup binary"));
+      auto setup = kind == kernels::BinaryOp::kAdd   ? xnn_setup_add_nd_f32
+                   : kind == kernels::BinaryOp::kSub ? xnn_setup_subtract_nd_f32
+                   : kind == kernels::BinaryOp::kMul ? xnn_setup_multiply_nd_f32
+                   : kind == kernels::BinaryOp::kDiv ? xnn_setup_divide_nd_f32
+                   : kind == kernels::BinaryOp::kMax ? xnn_setup_maximum_nd_f32
+                                                     : xnn_setup_minimum_nd_f32;
+      RETURN_IF_ERROR(Xnn(
+          setup(k->op(), da.size(), da.data(), db.size(), db.data(), a.data, b.data, out, ctx.pool),
+          n, "setup binary"));
       seq->Add(std::move(k));
       continue;
     }
     const size_t count = ir::NumElements(out_shape);
     seq->Add(MakeFnKernel([=](pthreadpool_t) {
-      kernels::BroadcastBinary(kind, a.data, da.size(), da.data(), b.data, db.size(), db.data(), out);
+      kernels::BroadcastBinary(kind, a.data, da.size(), da.data(), b.data, db.size(), db.data(),
+                               out);
       if (lo != -INFINITY || hi != INFINITY)
         for (size_t j = 0; j < count; ++j) out[j] = std::min(std::max(out[j], lo), hi);
     }));
@@ -238,9 +252,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
 
 uint32_t BinaryCaps(const ir::Graph&, const ir::Node& n) {
   const auto kind = KindOf(n.op);
-  const bool clamp = n.op != "Mean" && (kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
-                                         kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv);
-  return (n.inputs.size() == 2 ? uint32_t{kCapInPlace} : 0u) | (clamp && n.inputs.size() >= 2 ? uint32_t{kCapClamp} : 0u);
+  const bool clamp =
+      n.op != "Mean" && (kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||
+                         kind == kernels::BinaryOp::kMul || kind == kernels::BinaryOp::kDiv);
+  return (n.inputs.size() == 2 ? uint32_t{kCapInPlace} : 0u) |
+         (clamp && n.inputs.size() >= 2 ? uint32_t{kCapClamp} : 0u);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
 #include "ops/tensor_util.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -16,29 +16,56 @@ using namespace op_util;
 
 // ONNX TensorProto.DataType codes.
 enum OnnxType : int64_t {
-  kF32 = 1, kU8 = 2, kI8 = 3, kU16 = 4, kI16 = 5, kI32 = 6, kI64 = 7, kStr = 8, kBool = 9,
-  kF16 = 10, kF64 = 11, kU32 = 12, kU64 = 13, kC64 = 14, kC128 = 15, kBF16 = 16,
+  kF32 = 1,
+  kU8 = 2,
+  kI8 = 3,
+  kU16 = 4,
+  kI16 = 5,
+  kI32 = 6,
+  kI64 = 7,
+  kStr = 8,
+  kBool = 9,
+  kF16 = 10,
+  kF64 = 11,
+  kU32 = 12,
+  kU64 = 13,
+  kC64 = 14,
+  kC128 = 15,
+  kBF16 = 16,
 };
 
 const char* OnnxTypeName(int64_t t) {
-  static const char* kNames[] = {"UNDEFINED", "FLOAT",  "UINT8",  "INT8",      "UINT16", "INT16",
-                                 "INT32",     "INT64",  "STRING", "BOOL",      "FLOAT16", "DOUBLE",
-                                 "UINT32",    "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
+  static const char* kNames[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
+                                 "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
+                                 "FLOAT16",    "DOUBLE",  "UINT32", "UINT64", "COMPLEX64",
+                                 "COMPLEX128", "BFLOAT16"};
   return t >= 0 && t <= 16 ? kNames[t] : "an unknown type";
 }
 
 // The runtime's DataType for an ONNX target type, or kOther when it has none.
-DataType TargetType(int64_t to) {
+ir::DataType TargetType(int64_t to) {
   switch (to) {
-    case kF32: return DataType::kFloat32;
-    case kF16: return DataType::kFloat16;
-    case kF64: return DataType::kFloat64;
-    case kI64: return DataType::kInt64;
-    case kI32: case kI16: case kU16: case kU32: return DataType::kInt32;
-    case kI8: return DataType::kInt8;
-    case kU8: return DataType::kUint8;
-    case kBool: return DataType::kBool;
-    default: return DataType::kOther;
+    case kF32:
+      return ir::DataType::kFloat32;
+    case kF16:
+      return ir::DataType::kFloat16;
+    case kF64:
+      return ir::DataType::kFloat64;
+    case kI64:
+      return ir::DataType::kInt64;
+    case kI32:
+    case kI16:
+    case kU16:
+    case kU32:
+      return ir::DataType::kInt32;
+    case kI8:
+      return ir::DataType::kInt8;
+    case kU8:
+      return ir::DataType::kUint8;
+    case kBool:
+      return ir::DataType::kBool;
+    default:
+      return ir::DataType::kOther;
   }
 }
 
@@ -46,62 +73,80 @@ float RoundToHalf(float f) {
   if (!std::isfinite(f)) return f;
   const float a = std::fabs(f);
   if (a >= 65520.f) return std::copysign(INFINITY, f);  // rounds past the largest half, 65504
-  if (a < 6.103515625e-05f) {                            // subnormal halves: steps of 2^-24
+  if (a < 6.103515625e-05f) {                           // subnormal halves: steps of 2^-24
     const float step = 5.9604644775390625e-08f;
     return std::nearbyint(f / step) * step;
   }
   int e;
-  std::frexp(a, &e);                        // a = m * 2^e, m in [0.5, 1)
+  std::frexp(a, &e);                           // a = m * 2^e, m in [0.5, 1)
   const float step = std::ldexp(1.f, e - 11);  // 10 explicit mantissa bits
-  return std::nearbyint(f / step) * step;  // ties to even under the default rounding mode
+  return std::nearbyint(f / step) * step;      // ties to even under the default rounding mode
 }
 
 int64_t WrapInt(int64_t v, int64_t to) {
   switch (to) {
-    case kI8: return static_cast<int8_t>(v);
-    case kU8: return static_cast<uint8_t>(v);
-    case kI16: return static_cast<int16_t>(v);
-    case kU16: return static_cast<uint16_t>(v);
-    case kI32: return static_cast<int32_t>(v);
-    case kU32: return static_cast<uint32_t>(v);
-    case kBool: return v != 0;
-    default: return v;
+    case kI8:
+      return static_cast<int8_t>(v);
+    case kU8:
+      return static_cast<uint8_t>(v);
+    case kI16:
+      return static_cast<int16_t>(v);
+    case kU16:
+      return static_cast<uint16_t>(v);
+    case kI32:
+      return static_cast<int32_t>(v);
+    case kU32:
+      return static_cast<uint32_t>(v);
+    case kBool:
+      return v != 0;
+    default:
+      return v;
   }
 }
 
 absl::StatusOr<int64_t> TargetOf(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "CastLike") {
-    const DataType t = g.value(n.inputs[1]).dtype;
+    const ir::DataType t = g.value(n.inputs[1]).dtype;
     switch (t) {
-      case DataType::kFloat32: return int64_t{kF32};
-      case DataType::kFloat16: return int64_t{kF16};
-      case DataType::kFloat64: return int64_t{kF64};
-      case DataType::kInt64: return int64_t{kI64};
-      case DataType::kInt32: return int64_t{kI32};
-      case DataType::kInt8: return int64_t{kI8};
-      case DataType::kUint8: return int64_t{kU8};
-      case DataType::kBool: return int64_t{kBool};
+      case ir::DataType::kFloat32:
+        return int64_t{kF32};
+      case ir::DataType::kFloat16:
+        return int64_t{kF16};
+      case ir::DataType::kFloat64:
+        return int64_t{kF64};
+      case ir::DataType::kInt64:
+        return int64_t{kI64};
+      case ir::DataType::kInt32:
+        return int64_t{kI32};
+      case ir::DataType::kInt8:
+        return int64_t{kI8};
+      case ir::DataType::kUint8:
+        return int64_t{kU8};
+      case ir::DataType::kBool:
+        return int64_t{kBool};
       default:
-        return Unsupported(n, absl::StrCat("target type ", DataTypeName(t), " is not supported"));
+        return Unsupported(n,
+                           absl::StrCat("target type ", ir::DataTypeName(t), " is not supported"));
     }
   }
   if (!n.Has("to")) return Invalid(n, "attribute 'to' is required");
   return n.Int("to", kF32);
 }
 
-absl::StatusOr<Tensor> CastTensor(const ir::Node& n, const Tensor& x, int64_t to) {
-  const DataType dt = TargetType(to);
-  if (dt == DataType::kOther)
+absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, int64_t to) {
+  const ir::DataType dt = TargetType(to);
+  if (dt == ir::DataType::kOther)
     return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
   const int64_t count = x.num_elements();
   const bool from_float = IsFloat(x);
-  if (dt == DataType::kFloat32 || dt == DataType::kFloat16 || dt == DataType::kFloat64) {
+  if (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16 ||
+      dt == ir::DataType::kFloat64) {
     std::vector<float> v(count);
     for (int64_t i = 0; i < count; ++i) {
       v[i] = from_float ? x.values()[i] : static_cast<float>(x.ints()[i]);
-      if (dt == DataType::kFloat16) v[i] = RoundToHalf(v[i]);
+      if (dt == ir::DataType::kFloat16) v[i] = RoundToHalf(v[i]);
     }
-    Tensor y(x.shape(), std::move(v));
+    ir::Tensor y(x.shape(), std::move(v));
     y.set_dtype(dt);
     return y;
   }
@@ -121,33 +166,31 @@ absl::StatusOr<Tensor> CastTensor(const ir::Node& n, const Tensor& x, int64_t to
       v[i] = WrapInt(x.ints()[i], to);
     }
   }
-  return Tensor::Ints(x.shape(), std::move(v), dt);
+  return ir::Tensor::Ints(x.shape(), std::move(v), dt);
 }
 
-bool KnownSource(DataType t) {
-  return t != DataType::kOther && t != DataType::kString;
-}
+bool KnownSource(ir::DataType t) { return t != ir::DataType::kOther && t != ir::DataType::kString; }
 
 absl::Status InferCast(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, n.op == "CastLike" ? 2 : 1, n.op == "CastLike" ? 2 : 1));
   const auto& x = g.value(n.inputs[0]);
   if (!KnownSource(x.dtype))
-    return Unsupported(n, absl::StrCat("input '", x.name, "' is ", DataTypeName(x.dtype)));
+    return Unsupported(n, absl::StrCat("input '", x.name, "' is ", ir::DataTypeName(x.dtype)));
   ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
-  const DataType dt = TargetType(to);
-  if (dt == DataType::kOther)
+  const ir::DataType dt = TargetType(to);
+  if (dt == ir::DataType::kOther)
     return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
-  if (!x.is_constant() && !(x.dtype == DataType::kFloat32 && dt == DataType::kFloat32))
-    return Unsupported(n, absl::StrCat("cast from ", DataTypeName(x.dtype), " to ",
-                                       OnnxTypeName(to),
-                                       " at run time (only float32 is computed at run time)"));
+  if (!x.is_constant() && !(x.dtype == ir::DataType::kFloat32 && dt == ir::DataType::kFloat32))
+    return Unsupported(
+        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", OnnxTypeName(to),
+                        " at run time (only float32 is computed at run time)"));
   SetOutput(g, n, 0, dt, x.shape);
   return absl::OkStatus();
 }
 
-absl::Status FoldCast(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldCast(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
-  ASSIGN_OR_RETURN(Tensor y, CastTensor(n, *g.value(n.inputs[0]).constant, to));
+  ASSIGN_OR_RETURN(ir::Tensor y, CastTensor(n, *g.value(n.inputs[0]).constant, to));
   out->push_back(std::move(y));
   return absl::OkStatus();
 }

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -30,13 +30,13 @@ absl::Status InferChannelScale(ir::Graph& g, ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   const auto& s = g.value(n.inputs[1]);
   if (!ScalesPerChannel(x.shape, s.shape))
-    return Invalid(n, absl::StrCat("scale of shape ", ir::ShapeString(s.shape),
-                                   " is not per channel of an input of shape ",
-                                   ir::ShapeString(x.shape)));
+    return Invalid(
+        n, absl::StrCat("scale of shape ", ir::ShapeString(s.shape),
+                        " is not per channel of an input of shape ", ir::ShapeString(x.shape)));
   if (n.input(2) >= 0 && g.value(n.inputs[2]).shape != x.shape)
     return Invalid(n, absl::StrCat("addend of shape ", ir::ShapeString(g.value(n.inputs[2]).shape),
                                    ", expected ", ir::ShapeString(x.shape)));
-  SetOutput(g, n, 0, DataType::kFloat32, x.shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
 
@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerChannelScale(const LowerContext& ct
   std::shared_ptr<std::vector<float>> owned;
   const float* s = ctx.in[1].data;
   size_t s_stride = per_image ? ctx.in[1].pixel_stride : 0;
-  if (const Tensor* t = ctx.constant(1)) {
+  if (const ir::Tensor* t = ctx.constant(1)) {
     owned = std::make_shared<std::vector<float>>(t->values());
     s = owned->data();
     s_stride = per_image ? channels : 0;

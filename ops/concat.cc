@@ -6,7 +6,7 @@
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -30,7 +30,8 @@ absl::Status InferConcat(ir::Graph& g, ir::Node& n) {
     const auto& x = g.value(v);
     if (x.dtype != first.dtype) return Invalid(n, "inputs have different element types");
     if (static_cast<int64_t>(x.shape.size()) != rank)
-      return Invalid(n, absl::StrCat("input '", x.name, "' has rank ", x.shape.size(), ", expected ", rank));
+      return Invalid(
+          n, absl::StrCat("input '", x.name, "' has rank ", x.shape.size(), ", expected ", rank));
     for (int64_t i = 0; i < rank; ++i)
       if (i != axis && x.shape[i] != first.shape[i])
         return Invalid(n, absl::StrCat("input '", x.name, "' has shape ", ir::ShapeString(x.shape),
@@ -48,7 +49,7 @@ int64_t ConcatAxis(const ir::Graph& g, const ir::Node& n) {
   return axis < 0 ? axis + rank : axis;
 }
 
-absl::Status FoldConcat(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldConcat(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   const int64_t axis = ConcatAxis(g, n);
   const ir::Shape& shape = g.value(n.outputs[0]).shape;
   int64_t outer = 1, inner = 1;
@@ -60,8 +61,8 @@ absl::Status FoldConcat(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
     ins.push_back(RawData(*g.value(v).constant));
     dims.push_back(g.value(v).shape[axis]);
   }
-  const Tensor& first = *g.value(n.inputs[0]).constant;
-  Tensor y = EmptyLike(first, shape);
+  const ir::Tensor& first = *g.value(n.inputs[0]).constant;
+  ir::Tensor y = EmptyLike(first, shape);
   kernels::Concat(ins.data(), dims.data(), ins.size(), RawData(y), ElemSize(first), outer, inner);
   out->push_back(std::move(y));
   return absl::OkStatus();
@@ -89,13 +90,17 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
       size_t src_stride = ctx.in[i].pixel_stride;
       if (x.is_constant()) {  // a constant input: reorder once
         nhwc = std::make_shared<std::vector<float>>(x.constant->num_elements());
-        kernels::NchwToNhwc(x.constant->data(), nhwc->data(), x.shape[0], c, x.shape[2] * x.shape[3], c);
+        kernels::NchwToNhwc(x.constant->data(), nhwc->data(), x.shape[0], c,
+                            x.shape[2] * x.shape[3], c);
         src = nhwc->data();
         src_stride = c;
       }
       auto k = std::make_unique<XnnKernel>();
-      RETURN_IF_ERROR(Xnn(xnn_create_copy_nc_x32(c, src_stride, ctx.out[0].pixel_stride, 0, k->slot()), n, "create copy"));
-      RETURN_IF_ERROR(Xnn(xnn_setup_copy_nc_x32(k->op(), pixels, src, dst, ctx.pool), n, "setup copy"));
+      RETURN_IF_ERROR(
+          Xnn(xnn_create_copy_nc_x32(c, src_stride, ctx.out[0].pixel_stride, 0, k->slot()), n,
+              "create copy"));
+      RETURN_IF_ERROR(
+          Xnn(xnn_setup_copy_nc_x32(k->op(), pixels, src, dst, ctx.pool), n, "setup copy"));
       seq->Add(std::move(k));
       if (nhwc) seq->Add(MakeFnKernel([nhwc](pthreadpool_t) {}));
     }
@@ -107,14 +112,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
   for (size_t i = axis + 1; i < y.shape.size(); ++i) inner *= y.shape[i];
   std::vector<size_t> dims;
   for (size_t i = 0; i < n.inputs.size(); ++i) dims.push_back(ctx.input(i).shape[axis]);
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    std::vector<const void*> ins(in.begin(), in.end());
-    void* dst = out[0];
-    return MakeFnKernel([=](pthreadpool_t) {
-      kernels::Concat(ins.data(), dims.data(), ins.size(), dst, sizeof(float), outer, inner);
-    });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        std::vector<const void*> ins(in.begin(), in.end());
+        void* dst = out[0];
+        return MakeFnKernel([=](pthreadpool_t) {
+          kernels::Concat(ins.data(), dims.data(), ins.size(), dst, sizeof(float), outer, inner);
+        });
+      });
 }
 
 uint32_t ConcatCaps(const ir::Graph& g, const ir::Node& n) {

@@ -2,12 +2,12 @@
 // NHWC convolution, with the fused activation clamp (a fused pointwise activation runs over the
 // output after it, in the same step), reading and writing channel slices. 1-D and
 // 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
+#include "ops/conv.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string_view>
-
-#include "ops/conv.h"
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/conv_gemm.h"
@@ -15,7 +15,7 @@
 #include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -29,11 +29,12 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   const auto& w = g.value(n.inputs[1]);
   if (x.shape.size() < 3 || x.shape.size() > 5)
-    return Unsupported(n, absl::StrCat("input has rank ", x.shape.size(),
-                                       "; 1-D, 2-D and 3-D convolutions (rank 3 to 5) are supported"));
+    return Unsupported(n,
+                       absl::StrCat("input has rank ", x.shape.size(),
+                                    "; 1-D, 2-D and 3-D convolutions (rank 3 to 5) are supported"));
   if (w.shape.size() != x.shape.size())
-    return Invalid(n, absl::StrCat("weight has shape ", ir::ShapeString(w.shape), ", expected rank ",
-                                   x.shape.size()));
+    return Invalid(n, absl::StrCat("weight has shape ", ir::ShapeString(w.shape),
+                                   ", expected rank ", x.shape.size()));
   ASSIGN_OR_RETURN(int64_t group, n.Int("group", 1));
   const int64_t c = x.shape[1], m = w.shape[0];
   if (group < 1 || c % group != 0 || m % group != 0 || w.shape[1] * group != c)
@@ -42,14 +43,15 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   if (n.input(2) >= 0) {
     const auto& b = g.value(n.inputs[2]);
     if (ir::NumElements(b.shape) != m || b.shape.size() != 1)
-      return Invalid(n, absl::StrCat("bias has shape ", ir::ShapeString(b.shape), ", expected [", m, "]"));
+      return Invalid(
+          n, absl::StrCat("bias has shape ", ir::ShapeString(b.shape), ", expected [", m, "]"));
   }
   const ir::Shape in(x.shape.begin() + 2, x.shape.end());
   const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
   ASSIGN_OR_RETURN(WindowNd win, ResolveWindowNd(n, in, kernel, false));
   ir::Shape out = {x.shape[0], m};
   out.insert(out.end(), win.out.begin(), win.out.end());
-  SetOutput(g, n, 0, DataType::kFloat32, out);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, out);
   return absl::OkStatus();
 }
 
@@ -61,8 +63,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
   const auto& w = ctx.input(1);
   const int64_t group = n.Int("group", 1).value();
   const ir::Shape in(x.shape.begin() + 2, x.shape.end());
-  ASSIGN_OR_RETURN(WindowNd win,
-                   ResolveWindowNd(n, in, std::vector<int64_t>(w.shape.begin() + 2, w.shape.end()), false));
+  ASSIGN_OR_RETURN(
+      WindowNd win,
+      ResolveWindowNd(n, in, std::vector<int64_t>(w.shape.begin() + 2, w.shape.end()), false));
   kernels::SpatialNd s;
   s.rank = win.rank();
   for (size_t i = 0; i < s.rank; ++i) {
@@ -77,16 +80,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
   const size_t batch = x.shape[0], c = x.shape[1], m = w.shape[0];
   const float lo = n.clamp_min, hi = n.clamp_max;
   const bool has_bias = ctx.has_input(2);
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in_ptrs,
-                                const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* px = in_ptrs[0];
-    const float* pw = in_ptrs[1];
-    const float* pb = has_bias ? in_ptrs[2] : nullptr;
-    float* py = out[0];
-    return MakeFnKernel([=](pthreadpool_t pool) {
-      kernels::ConvNd(px, pw, pb, py, batch, c, m, group, s, lo, hi, pool);
-    });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in_ptrs,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* px = in_ptrs[0];
+        const float* pw = in_ptrs[1];
+        const float* pb = has_bias ? in_ptrs[2] : nullptr;
+        float* py = out[0];
+        return MakeFnKernel([=](pthreadpool_t pool) {
+          kernels::ConvNd(px, pw, pb, py, batch, c, m, group, s, lo, hi, pool);
+        });
+      });
 }
 
 // ONNXRUN_CONV=xnnpack forces XNNPACK for every 2-D convolution; =packed / =direct force the
@@ -126,21 +131,22 @@ kernels::ConvGemmParams GemmParams(const ir::Shape& x, const ir::Shape& w, const
 // packing as for the arithmetic with a single 32-wide panel: XNNPACK's packing-free kernel wins
 // on them unless the image is large.
 bool UsesConvGemm(int64_t group, const kernels::ConvGemmParams& p) {
-  if (group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 || std::string_view(ConvOverride()) == "xnnpack" ||
-      !kernels::ConvGemm::Supported())
+  if (group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
+      std::string_view(ConvOverride()) == "xnnpack" || !kernels::ConvGemm::Supported())
     return false;
   const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
   return !narrow || kernels::ConvGemm::ResolveMode(p) == kernels::ConvGemmMode::kDirect ||
          p.n * p.out_h * p.out_w >= 56 * 56;
 }
 
-std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const kernels::ConvGemmParams& params) {
+std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx,
+                                      const kernels::ConvGemmParams& params) {
   const ir::Node& n = *ctx.node;
   kernels::ConvGemmParams p = params;
   p.lo = n.clamp_min;
   p.hi = n.clamp_max;
   auto conv = std::make_shared<kernels::ConvGemm>();
-  const Tensor* bias = ctx.constant(2);
+  const ir::Tensor* bias = ctx.constant(2);
   conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
              ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
   if (n.Has(kConvInputScale)) {
@@ -152,7 +158,8 @@ std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx, const kernels::Co
   const float* px = ctx.in[0].data;
   float* py = ctx.out[0].data;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
-  return MakeFnKernel([conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); });
+  return MakeFnKernel(
+      [conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); });
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
@@ -160,7 +167,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const auto& x = ctx.input(0);
   if (x.shape.size() != 4 || !ctx.constant(1) || (ctx.has_input(2) && !ctx.constant(2)))
     return LowerConvNd(ctx);
-  const Tensor& w = *ctx.constant(1);
+  const ir::Tensor& w = *ctx.constant(1);
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
@@ -184,14 +191,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
     }
     weights = packed.data();
   }
-  const Tensor* bias = ctx.constant(2);
+  const ir::Tensor* bias = ctx.constant(2);
   auto k = std::make_unique<XnnKernel>();
-  RETURN_IF_ERROR(Xnn(xnn_create_convolution2d_nhwc_f32(
-                          win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh,
-                          win.sw, win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride,
-                          ctx.out[0].pixel_stride, weights, bias ? bias->data() : nullptr,
-                          n.clamp_min, n.clamp_max, 0, k->slot()),
-                      n, "create convolution"));
+  RETURN_IF_ERROR(
+      Xnn(xnn_create_convolution2d_nhwc_f32(
+              win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh, win.sw,
+              win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride,
+              weights, bias ? bias->data() : nullptr, n.clamp_min, n.clamp_max, 0, k->slot()),
+          n, "create convolution"));
   RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
                                                        ctx.in[0].data, ctx.out[0].data, ctx.pool),
                       n, "setup convolution"));

@@ -5,7 +5,7 @@
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -30,7 +30,8 @@ absl::StatusOr<Plan> PlanGather(const ir::Graph& g, const ir::Node& n) {
   ASSIGN_OR_RETURN(axis, Axis(n, axis, xs.size(), "attribute 'axis'"));
   for (int64_t i : idx)
     if (i < -xs[axis] || i >= xs[axis])
-      return Invalid(n, absl::StrCat("index ", i, " is out of range for axis ", axis, " of size ", xs[axis]));
+      return Invalid(
+          n, absl::StrCat("index ", i, " is out of range for axis ", axis, " of size ", xs[axis]));
   ir::Shape out(xs.begin(), xs.begin() + axis);
   out.insert(out.end(), is.begin(), is.end());
   out.insert(out.end(), xs.begin() + axis + 1, xs.end());
@@ -55,8 +56,12 @@ absl::StatusOr<Plan> PlanSlice(const ir::Graph& g, const ir::Node& n) {
     RETURN_IF_ERROR(RequireInputs(n, 3, 5));
     ASSIGN_OR_RETURN(starts, ConstInts(g, n, 1, "'starts' input"));
     ASSIGN_OR_RETURN(ends, ConstInts(g, n, 2, "'ends' input"));
-    if (n.input(3) >= 0) { ASSIGN_OR_RETURN(axes, ConstInts(g, n, 3, "'axes' input")); }
-    if (n.input(4) >= 0) { ASSIGN_OR_RETURN(steps, ConstInts(g, n, 4, "'steps' input")); }
+    if (n.input(3) >= 0) {
+      ASSIGN_OR_RETURN(axes, ConstInts(g, n, 3, "'axes' input"));
+    }
+    if (n.input(4) >= 0) {
+      ASSIGN_OR_RETURN(steps, ConstInts(g, n, 4, "'steps' input"));
+    }
   }
   if (starts.size() != ends.size() || (!axes.empty() && axes.size() != starts.size()) ||
       (!steps.empty() && steps.size() != starts.size()))
@@ -81,7 +86,8 @@ absl::StatusOr<Plan> PlanTranspose(const ir::Graph& g, const ir::Node& n) {
   for (size_t i = 0; i < xs.size(); ++i) def[i] = xs.size() - 1 - i;
   ASSIGN_OR_RETURN(std::vector<int64_t> perm, n.Ints("perm", def));
   if (perm.size() != xs.size())
-    return Invalid(n, absl::StrCat("attribute 'perm' has ", perm.size(), " values for rank ", xs.size()));
+    return Invalid(
+        n, absl::StrCat("attribute 'perm' has ", perm.size(), " values for rank ", xs.size()));
   if (xs.size() > kernels::kMaxRank) return Unsupported(n, "rank above 6");
   std::vector<bool> seen(xs.size(), false);
   ir::Shape out;
@@ -94,7 +100,10 @@ absl::StatusOr<Plan> PlanTranspose(const ir::Graph& g, const ir::Node& n) {
   auto dims = SizeDims(xs);
   std::vector<size_t> sp(perm.begin(), perm.end());
   return Plan{{out}, [=](const void* x, const std::vector<void*>& y, size_t es) {
-                if (dims.empty()) { std::memcpy(y[0], x, es); return; }
+                if (dims.empty()) {
+                  std::memcpy(y[0], x, es);
+                  return;
+                }
                 kernels::Transpose(x, y[0], es, dims.size(), dims.data(), sp.data());
               }};
 }
@@ -119,7 +128,8 @@ absl::StatusOr<Plan> PlanSplit(const ir::Graph& g, const ir::Node& n) {
   int64_t total = 0;
   for (int64_t s : split) total += s;
   if (total != xs[axis] || static_cast<int64_t>(split.size()) != parts)
-    return Invalid(n, absl::StrCat("split sizes do not add up to axis size ", xs[axis], " over ", parts, " outputs"));
+    return Invalid(n, absl::StrCat("split sizes do not add up to axis size ", xs[axis], " over ",
+                                   parts, " outputs"));
   Plan p;
   for (int64_t s : split) {
     ir::Shape o = xs;
@@ -150,7 +160,8 @@ absl::StatusOr<Plan> PlanDepthSpace(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "DepthToSpace") {
     ASSIGN_OR_RETURN(std::string mode, n.String("mode", "DCR"));
     if (C % (b * b) != 0)
-      return Invalid(n, absl::StrCat("channels ", C, " are not divisible by blocksize^2 = ", b * b));
+      return Invalid(n,
+                     absl::StrCat("channels ", C, " are not divisible by blocksize^2 = ", b * b));
     const size_t c = C / (b * b);
     if (mode == "DCR") {
       dims = {size_t(N), size_t(b), size_t(b), c, size_t(H), size_t(W)};
@@ -164,7 +175,8 @@ absl::StatusOr<Plan> PlanDepthSpace(const ir::Graph& g, const ir::Node& n) {
     out = {N, int64_t(c), H * b, W * b};
   } else {
     if (H % b != 0 || W % b != 0)
-      return Invalid(n, absl::StrCat("spatial size ", H, "x", W, " is not divisible by blocksize ", b));
+      return Invalid(
+          n, absl::StrCat("spatial size ", H, "x", W, " is not divisible by blocksize ", b));
     dims = {size_t(N), size_t(C), size_t(H / b), size_t(b), size_t(W / b), size_t(b)};
     perm = {0, 3, 5, 1, 2, 4};
     out = {N, C * b * b, H / b, W / b};
@@ -184,14 +196,14 @@ absl::StatusOr<Plan> PlanOf(const ir::Graph& g, const ir::Node& n) {
 
 absl::Status InferMove(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(Plan p, PlanOf(g, n));
-  const DataType t = g.value(n.inputs[0]).dtype;
+  const ir::DataType t = g.value(n.inputs[0]).dtype;
   for (size_t i = 0; i < p.out_shapes.size(); ++i) SetOutput(g, n, i, t, p.out_shapes[i]);
   return absl::OkStatus();
 }
 
-absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(Plan p, PlanOf(g, n));
-  const Tensor& x = *g.value(n.inputs[0]).constant;
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   std::vector<void*> ptrs;
   for (const auto& s : p.out_shapes) out->push_back(EmptyLike(x, s));
   for (auto& t : *out) ptrs.push_back(RawData(t));
@@ -201,14 +213,17 @@ absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerMove(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(Plan p, PlanOf(*ctx.graph, *ctx.node));
-  if (ctx.input(0).dtype != DataType::kFloat32) return Unsupported(*ctx.node, "non-float data at run time");
-  return LowerRowMajor(ctx, [p](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const void* x = in[0];
-    std::vector<void*> y(out.begin(), out.end());
-    MoveFn move = p.move;
-    return MakeFnKernel([=](pthreadpool_t) { move(x, y, sizeof(float)); });
-  });
+  if (ctx.input(0).dtype != ir::DataType::kFloat32)
+    return Unsupported(*ctx.node, "non-float data at run time");
+  return LowerRowMajor(
+      ctx,
+      [p](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const void* x = in[0];
+        std::vector<void*> y(out.begin(), out.end());
+        MoveFn move = p.move;
+        return MakeFnKernel([=](pthreadpool_t) { move(x, y, sizeof(float)); });
+      });
 }
 
 }  // namespace

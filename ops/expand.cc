@@ -8,7 +8,7 @@
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -39,7 +39,8 @@ absl::StatusOr<MovePlan> PlanTile(const ir::Graph& g, const ir::Node& n) {
   const ir::Shape& xs = g.value(n.inputs[0]).shape;
   ASSIGN_OR_RETURN(std::vector<int64_t> repeats, ConstInts(g, n, 1, "'repeats' input"));
   if (repeats.size() != xs.size())
-    return Invalid(n, absl::StrCat("'repeats' has ", repeats.size(), " values for rank ", xs.size()));
+    return Invalid(n,
+                   absl::StrCat("'repeats' has ", repeats.size(), " values for rank ", xs.size()));
   MovePlan p;
   for (size_t i = 0; i < xs.size(); ++i) {
     if (repeats[i] < 0) return Invalid(n, "'repeats' must not be negative");
@@ -105,7 +106,8 @@ void Move(const MovePlan& p, const ir::Shape& x_shape, const std::vector<const v
   ForEachBroadcast<3>(p.out, {p.cond_strides, p.strides[0], p.strides[1]},
                       [&](int64_t i, const std::array<int64_t, 3>& o) {
                         const bool take_x = p.cond[o[0]] != 0;
-                        std::memcpy(out + i * elem, take_x ? src(0) + o[1] * elem : src(1) + o[2] * elem, elem);
+                        std::memcpy(out + i * elem,
+                                    take_x ? src(0) + o[1] * elem : src(1) + o[2] * elem, elem);
                       });
 }
 
@@ -123,16 +125,16 @@ absl::Status InferMove(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(MovePlan p, PlanOf(g, n));
-  const Tensor& x = *g.value(n.inputs[FirstData(n)]).constant;
+  const ir::Tensor& x = *g.value(n.inputs[FirstData(n)]).constant;
   std::vector<const void*> data;
   for (size_t k = 0; k < DataInputs(n); ++k) {
-    const Tensor& t = *g.value(n.inputs[FirstData(n) + k]).constant;
+    const ir::Tensor& t = *g.value(n.inputs[FirstData(n) + k]).constant;
     if (IsFloat(t) != IsFloat(x)) return Invalid(n, "X and Y have different element types");
     data.push_back(RawData(t));
   }
-  Tensor y = EmptyLike(x, p.out);
+  ir::Tensor y = EmptyLike(x, p.out);
   Move(p, x.shape(), data, RawData(y), ElemSize(x));
   out->push_back(std::move(y));
   return absl::OkStatus();
@@ -143,12 +145,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMove(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const ir::Shape x_shape = ctx.input(FirstData(n)).shape;
   const size_t first = FirstData(n), count = DataInputs(n);
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    std::vector<const void*> data(in.begin() + first, in.begin() + first + count);
-    void* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t) { Move(p, x_shape, data, y, sizeof(float)); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        std::vector<const void*> data(in.begin() + first, in.begin() + first + count);
+        void* y = out[0];
+        return MakeFnKernel([=](pthreadpool_t) { Move(p, x_shape, data, y, sizeof(float)); });
+      });
 }
 
 }  // namespace

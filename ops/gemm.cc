@@ -8,7 +8,7 @@
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -23,11 +23,12 @@ absl::StatusOr<GemmDims> GemmShape(const ir::Graph& g, const ir::Node& n) {
   const auto& a = g.value(n.inputs[0]);
   const auto& b = g.value(n.inputs[1]);
   if (a.shape.size() != 2 || b.shape.size() != 2)
-    return Invalid(n, absl::StrCat("A ", ir::ShapeString(a.shape), " and B ", ir::ShapeString(b.shape),
-                                   " must be matrices"));
+    return Invalid(n, absl::StrCat("A ", ir::ShapeString(a.shape), " and B ",
+                                   ir::ShapeString(b.shape), " must be matrices"));
   ASSIGN_OR_RETURN(int64_t ta, n.Int("transA", 0));
   ASSIGN_OR_RETURN(int64_t tb, n.Int("transB", 0));
-  GemmDims d{ta ? a.shape[1] : a.shape[0], ta ? a.shape[0] : a.shape[1], tb ? b.shape[0] : b.shape[1]};
+  GemmDims d{ta ? a.shape[1] : a.shape[0], ta ? a.shape[0] : a.shape[1],
+             tb ? b.shape[0] : b.shape[1]};
   const int64_t kb = tb ? b.shape[1] : b.shape[0];
   if (kb != d.k)
     return Invalid(n, absl::StrCat("inner dimensions differ: A gives ", d.k, ", B gives ", kb));
@@ -41,7 +42,7 @@ absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
   if (n.input(2) >= 0)  // C must broadcast to [M, N]
     RETURN_IF_ERROR(Broadcast(n, g.value(n.inputs[2]).shape, {d.m, d.n}).status());
-  SetOutput(g, n, 0, DataType::kFloat32, {d.m, d.n});
+  SetOutput(g, n, 0, ir::DataType::kFloat32, {d.m, d.n});
   return absl::OkStatus();
 }
 
@@ -73,13 +74,13 @@ void GemmReference(const float* a, const float* b, const float* c, const ir::Sha
   }
 }
 
-absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
   const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
   const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
   std::vector<float> sa(d.m * d.k), sb(d.k * d.n);
-  const Tensor* c = n.input(2) >= 0 ? g.value(n.inputs[2]).constant.get() : nullptr;
-  Tensor y({d.m, d.n});
+  const ir::Tensor* c = n.input(2) >= 0 ? g.value(n.inputs[2]).constant.get() : nullptr;
+  ir::Tensor y({d.m, d.n});
   GemmReference(g.value(n.inputs[0]).constant->data(), g.value(n.inputs[1]).constant->data(),
                 c ? c->data() : nullptr, c ? c->shape() : ir::Shape{}, y.data(), d, ta, tb, alpha,
                 beta, &sa, &sb);
@@ -94,14 +95,13 @@ absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, 
                                                        bool w_is_kn, const float* bias) {
   const ir::Node& n = *ctx.node;
   auto kern = std::make_unique<XnnKernel>();
-  RETURN_IF_ERROR(Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.clamp_min,
-                                                        n.clamp_max,
-                                                        w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0,
-                                                        kern->slot()),
-                      n, "create fully connected"));
-  RETURN_IF_ERROR(Xnn(xnn_setup_fully_connected_nc_f32(kern->op(), rows, ctx.in[0].data,
-                                                       ctx.out[0].data, ctx.pool),
-                      n, "setup fully connected"));
+  RETURN_IF_ERROR(
+      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.clamp_min, n.clamp_max,
+                                            w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, kern->slot()),
+          n, "create fully connected"));
+  RETURN_IF_ERROR(Xnn(
+      xnn_setup_fully_connected_nc_f32(kern->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool),
+      n, "setup fully connected"));
   return std::unique_ptr<Kernel>(std::move(kern));
 }
 
@@ -110,11 +110,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(GemmDims d, GemmShape(*ctx.graph, n));
   const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
   const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
-  const Tensor* b = ctx.constant(1);
-  const Tensor* c = ctx.constant(2);
-  const bool c_row = !ctx.has_input(2) ||
-                     (c && (ir::NumElements(c->shape()) == d.n &&
-                            (c->shape().size() < 2 || c->shape()[0] == 1)));
+  const ir::Tensor* b = ctx.constant(1);
+  const ir::Tensor* c = ctx.constant(2);
+  const bool c_row =
+      !ctx.has_input(2) ||
+      (c && (ir::NumElements(c->shape()) == d.n && (c->shape().size() < 2 || c->shape()[0] == 1)));
   if (b && !ta && c_row && !ctx.input(0).is_constant()) {
     // XNNPACK packs its own copy: scale a temporary only when alpha asks for it (an FC layer's
     // weights can be 150 MB; a needless copy would raise the load peak by as much).
@@ -167,15 +167,16 @@ absl::Status InferMatMul(ir::Graph& g, ir::Node& n) {
       !kernels::MatMulShape(da.size(), da.data(), db.size(), db.data(), &rank, out))
     return Invalid(n, absl::StrCat("shapes ", ir::ShapeString(a), " and ", ir::ShapeString(b),
                                    " cannot be multiplied"));
-  SetOutput(g, n, 0, DataType::kFloat32, ir::Shape(out, out + rank));
+  SetOutput(g, n, 0, ir::DataType::kFloat32, ir::Shape(out, out + rank));
   return absl::OkStatus();
 }
 
-absl::Status FoldMatMul(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& a = *g.value(n.inputs[0]).constant;
-  const Tensor& b = *g.value(n.inputs[1]).constant;
-  std::vector<size_t> da(a.shape().begin(), a.shape().end()), db(b.shape().begin(), b.shape().end());
-  Tensor y(g.value(n.outputs[0]).shape);
+absl::Status FoldMatMul(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& a = *g.value(n.inputs[0]).constant;
+  const ir::Tensor& b = *g.value(n.inputs[1]).constant;
+  std::vector<size_t> da(a.shape().begin(), a.shape().end()),
+      db(b.shape().begin(), b.shape().end());
+  ir::Tensor y(g.value(n.outputs[0]).shape);
   kernels::MatMul(a.data(), da.size(), da.data(), b.data(), db.size(), db.data(), y.data());
   out->push_back(std::move(y));
   return absl::OkStatus();
@@ -184,7 +185,7 @@ absl::Status FoldMatMul(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
 absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& a = ctx.input(0);
-  const Tensor* b = ctx.constant(1);
+  const ir::Tensor* b = ctx.constant(1);
   if (b && b->shape().size() == 2 && a.shape.size() >= 2 && !a.is_constant() && !IsNhwc(a)) {
     const int64_t k = b->shape()[0], n_out = b->shape()[1];
     return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, b->data(), true, nullptr);
@@ -192,15 +193,17 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
   if (n.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
   std::vector<size_t> da(a.shape.begin(), a.shape.end());
   std::vector<size_t> db(ctx.input(1).shape.begin(), ctx.input(1).shape.end());
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* pa = in[0];
-    const float* pb = in[1];
-    float* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t pool) {
-      kernels::MatMul(pa, da.size(), da.data(), pb, db.size(), db.data(), y, pool);
-    });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* pa = in[0];
+        const float* pb = in[1];
+        float* y = out[0];
+        return MakeFnKernel([=](pthreadpool_t pool) {
+          kernels::MatMul(pa, da.size(), da.data(), pb, db.size(), db.data(), y, pool);
+        });
+      });
 }
 
 // Whether the node lowers to XNNPACK's fully connected operator: constant 2-D weights, run-time A.
@@ -230,6 +233,5 @@ uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
 extern const OpDef kGemmOp = {"Gemm", InferGemm, FoldGemm, LowerThenActivate<LowerGemm>, GemmCaps};
 extern const OpDef kMatMulOp = {"MatMul", InferMatMul, FoldMatMul, LowerThenActivate<LowerMatMul>,
                                 GemmCaps};
-
 
 }  // namespace onnxrun

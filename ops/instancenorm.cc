@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -25,7 +25,7 @@ absl::Status InferInstanceNorm(ir::Graph& g, ir::Node& n) {
                                      ", expected [", x.shape[1], "]"));
   }
   RETURN_IF_ERROR(n.Float("epsilon", 1e-5f).status());
-  SetOutput(g, n, 0, DataType::kFloat32, x.shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
 
@@ -46,12 +46,13 @@ void InstanceNorm(const float* x, const float* scale, const float* bias, float* 
   }
 }
 
-absl::Status FoldInstanceNorm(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& x = *g.value(n.inputs[0]).constant;
-  Tensor y(x.shape());
+absl::Status FoldInstanceNorm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
+  ir::Tensor y(x.shape());
   const size_t inner = x.num_elements() / (x.shape()[0] * x.shape()[1]);
-  InstanceNorm(x.data(), g.value(n.inputs[1]).constant->data(), g.value(n.inputs[2]).constant->data(),
-               y.data(), x.shape()[0], x.shape()[1], inner, n.Float("epsilon", 1e-5f).value());
+  InstanceNorm(x.data(), g.value(n.inputs[1]).constant->data(),
+               g.value(n.inputs[2]).constant->data(), y.data(), x.shape()[0], x.shape()[1], inner,
+               n.Float("epsilon", 1e-5f).value());
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -60,12 +61,15 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerInstanceNorm(const LowerContext& ct
   const ir::Shape& s = ctx.input(0).shape;
   const size_t batch = s[0], channels = s[1], inner = ir::NumElements(s) / (s[0] * s[1]);
   const float eps = ctx.node->Float("epsilon", 1e-5f).value();
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float *x = in[0], *scale = in[1], *bias = in[2];
-    float* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t) { InstanceNorm(x, scale, bias, y, batch, channels, inner, eps); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float *x = in[0], *scale = in[1], *bias = in[2];
+        float* y = out[0];
+        return MakeFnKernel(
+            [=](pthreadpool_t) { InstanceNorm(x, scale, bias, y, batch, channels, inner, eps); });
+      });
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include "ops/broadcast.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -18,7 +18,7 @@ struct LayerNormPlan {
   int64_t outer = 1, inner = 1;
   std::vector<int64_t> scale_at, bias_at;  // offset of Scale/B for each normalized element
   float epsilon = 1e-5f;
-  ir::Shape stats_shape;                   // Mean/InvStdDev: X's shape with 1 from axis on
+  ir::Shape stats_shape;  // Mean/InvStdDev: X's shape with 1 from axis on
 };
 
 absl::StatusOr<LayerNormPlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
@@ -40,9 +40,9 @@ absl::StatusOr<LayerNormPlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
     const ir::Shape& s = g.value(n.inputs[k]).shape;
     ASSIGN_OR_RETURN(ir::Shape b, Broadcast(n, norm, s));
     if (b != norm)
-      return Invalid(n, absl::StrCat(k == 1 ? "Scale" : "B", " of shape ", ir::ShapeString(s),
-                                     " does not broadcast to the normalized shape ",
-                                     ir::ShapeString(norm)));
+      return Invalid(
+          n, absl::StrCat(k == 1 ? "Scale" : "B", " of shape ", ir::ShapeString(s),
+                          " does not broadcast to the normalized shape ", ir::ShapeString(norm)));
     auto& at = k == 1 ? p.scale_at : p.bias_at;
     at.resize(p.inner);
     ForEachBroadcast<1>(norm, {BroadcastStrides(s, norm)},
@@ -55,9 +55,9 @@ absl::Status InferLayerNorm(ir::Graph& g, ir::Node& n) {
   for (size_t i = 0; i < n.inputs.size(); ++i)
     if (n.inputs[i] >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
   ASSIGN_OR_RETURN(LayerNormPlan p, PlanOf(g, n));
-  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
-  SetOutput(g, n, 1, DataType::kFloat32, p.stats_shape);
-  SetOutput(g, n, 2, DataType::kFloat32, p.stats_shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, g.value(n.inputs[0]).shape);
+  SetOutput(g, n, 1, ir::DataType::kFloat32, p.stats_shape);
+  SetOutput(g, n, 2, ir::DataType::kFloat32, p.stats_shape);
   return absl::OkStatus();
 }
 
@@ -83,10 +83,10 @@ void LayerNorm(const LayerNormPlan& p, const float* x, const float* scale, const
   }
 }
 
-absl::Status FoldLayerNorm(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldLayerNorm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(LayerNormPlan p, PlanOf(g, n));
-  const Tensor& x = *g.value(n.inputs[0]).constant;
-  Tensor y(x.shape()), mean(p.stats_shape), inv_std(p.stats_shape);
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
+  ir::Tensor y(x.shape()), mean(p.stats_shape), inv_std(p.stats_shape);
   const float* bias = n.input(2) >= 0 ? g.value(n.inputs[2]).constant->data() : nullptr;
   LayerNorm(p, x.data(), g.value(n.inputs[1]).constant->data(), bias, y.data(), mean.data(),
             inv_std.data());
@@ -99,16 +99,18 @@ absl::Status FoldLayerNorm(const ir::Graph& g, const ir::Node& n, std::vector<Te
 absl::StatusOr<std::unique_ptr<Kernel>> LowerLayerNorm(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(LayerNormPlan p, PlanOf(*ctx.graph, *ctx.node));
   const bool has_bias = ctx.has_input(2);
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* x = in[0];
-    const float* scale = in[1];
-    const float* bias = has_bias ? in[2] : nullptr;
-    float* y = out[0];
-    float* mean = out.size() > 1 ? out[1] : nullptr;
-    float* inv_std = out.size() > 2 ? out[2] : nullptr;
-    return MakeFnKernel([=](pthreadpool_t) { LayerNorm(p, x, scale, bias, y, mean, inv_std); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* x = in[0];
+        const float* scale = in[1];
+        const float* bias = has_bias ? in[2] : nullptr;
+        float* y = out[0];
+        float* mean = out.size() > 1 ? out[1] : nullptr;
+        float* inv_std = out.size() > 2 ? out[2] : nullptr;
+        return MakeFnKernel([=](pthreadpool_t) { LayerNorm(p, x, scale, bias, y, mean, inv_std); });
+      });
 }
 
 }  // namespace

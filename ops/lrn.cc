@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -14,11 +14,12 @@ absl::Status InferLrn(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   const auto& x = g.value(n.inputs[0]);
-  if (x.shape.size() != 4) return Unsupported(n, absl::StrCat("input of rank ", x.shape.size(), " (only rank 4)"));
+  if (x.shape.size() != 4)
+    return Unsupported(n, absl::StrCat("input of rank ", x.shape.size(), " (only rank 4)"));
   if (!n.Has("size")) return Invalid(n, "attribute 'size' is required");
   ASSIGN_OR_RETURN(int64_t size, n.Int("size", 1));
   if (size < 1) return Invalid(n, "attribute 'size' must be positive");
-  SetOutput(g, n, 0, DataType::kFloat32, x.shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
 

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -35,14 +35,18 @@ const MathSpec kSpecs[] = {
     {"Asinh", [](float x, const MathParams&) { return std::asinh(x); }},
     {"Acosh", [](float x, const MathParams&) { return std::acosh(x); }},
     {"Atanh", [](float x, const MathParams&) { return std::atanh(x); }},
-    {"Sign", [](float x, const MathParams&) { return x > 0 ? 1.f : x < 0 ? -1.f : x; }},
+    {"Sign", [](float x, const MathParams&) { return x > 0   ? 1.f
+                                                     : x < 0 ? -1.f
+                                                             : x; }},
     // Half to even under the default rounding mode, as ONNX specifies.
     {"Round", [](float x, const MathParams&) { return std::nearbyint(x); }},
     {"ThresholdedRelu", [](float x, const MathParams& p) { return x > p.alpha ? x : 0.f; }},
-    {"Shrink", [](float x, const MathParams& p) {  // alpha = lambd, beta = bias
+    {"Shrink",
+     [](float x, const MathParams& p) {  // alpha = lambd, beta = bias
        return x < -p.alpha ? x + p.beta : x > p.alpha ? x - p.beta : 0.f;
      }},
-    {"Celu", [](float x, const MathParams& p) {
+    {"Celu",
+     [](float x, const MathParams& p) {
        return std::max(0.f, x) + std::min(0.f, p.alpha * (std::exp(x / p.alpha) - 1.f));
      }},
 };
@@ -79,14 +83,14 @@ absl::Status InferMath(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   RETURN_IF_ERROR(ParamsOf(n).status());
-  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, g.value(n.inputs[0]).shape);
   return absl::OkStatus();
 }
 
-absl::Status FoldMath(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& x = *g.value(n.inputs[0]).constant;
+absl::Status FoldMath(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   ASSIGN_OR_RETURN(MathParams p, ParamsOf(n));
-  Tensor y(x.shape());
+  ir::Tensor y(x.shape());
   const size_t count = x.num_elements();
   Apply(FnOf(n.op), p, x.data(), count, y.data(), count, 1, count, nullptr);
   out->push_back(std::move(y));
@@ -106,7 +110,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMath(const LowerContext& ctx) {
   const MathFn fn = FnOf(ctx.node->op);
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;
-  return MakeFnKernel([=](pthreadpool_t pool) { Apply(fn, p, in, xs, out, ys, rows, channels, pool); });
+  return MakeFnKernel(
+      [=](pthreadpool_t pool) { Apply(fn, p, in, xs, out, ys, rows, channels, pool); });
 }
 
 uint32_t MathCaps(const ir::Graph&, const ir::Node&) {

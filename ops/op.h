@@ -41,22 +41,22 @@ struct LowerContext {
   const ir::Value& input(size_t i) const { return graph->value(node->inputs[i]); }
   const ir::Value& output(size_t i) const { return graph->value(node->outputs[i]); }
   bool has_input(size_t i) const { return i < node->inputs.size() && node->inputs[i] >= 0; }
-  const Tensor* constant(size_t i) const {
+  const ir::Tensor* constant(size_t i) const {
     return has_input(i) ? input(i).constant.get() : nullptr;
   }
 };
 
 // Capability bits (see OpDef::caps).
 enum OpCap : uint32_t {
-  kCapStridedInput = 1u << 0,   // reads rank-4 inputs with pixel_stride > C
-  kCapStridedOutput = 1u << 1,  // writes rank-4 outputs with pixel_stride > C
-  kCapInPlace = 1u << 2,        // output 0 may occupy input 0's memory (same shape, elementwise)
-  kCapAlias = 1u << 3,          // output 0 IS input 0's memory reinterpreted (no kernel runs)
-  kCapConcat = 1u << 4,         // a channel Concat that producers can write in place
-  kCapFoldsFromShape = 1u << 5, // folds from its input's shape alone (Shape, Size)
-  kCapClamp = 1u << 6,          // applies Node::clamp_min/max to its output (fused activation)
-  kCapActivation = 1u << 7,     // applies Node::activation to output 0 after the clamp, in its own
-                                // step (lowers through op_util::WithFusedActivation)
+  kCapStridedInput = 1u << 0,    // reads rank-4 inputs with pixel_stride > C
+  kCapStridedOutput = 1u << 1,   // writes rank-4 outputs with pixel_stride > C
+  kCapInPlace = 1u << 2,         // output 0 may occupy input 0's memory (same shape, elementwise)
+  kCapAlias = 1u << 3,           // output 0 IS input 0's memory reinterpreted (no kernel runs)
+  kCapConcat = 1u << 4,          // a channel Concat that producers can write in place
+  kCapFoldsFromShape = 1u << 5,  // folds from its input's shape alone (Shape, Size)
+  kCapClamp = 1u << 6,           // applies Node::clamp_min/max to its output (fused activation)
+  kCapActivation = 1u << 7,      // applies Node::activation to output 0 after the clamp, in its own
+                                 // step (lowers through op_util::WithFusedActivation)
   kCapPointwiseActivation = 1u << 8,  // an activation a kCapActivation producer can apply for it
 };
 
@@ -67,7 +67,7 @@ struct OpDef {
   absl::Status (*infer)(ir::Graph& g, ir::Node& n);
   // Computes the outputs from constant inputs (shape arithmetic, weight transforms). Optional:
   // float ops without it fold by running their kernel.
-  absl::Status (*fold)(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* outputs);
+  absl::Status (*fold)(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* outputs);
   // Creates the runtime kernel. Optional for alias-only ops.
   absl::StatusOr<std::unique_ptr<Kernel>> (*lower)(const LowerContext& ctx);
   // Capabilities of this node (may depend on its shapes and attributes). Optional: none.
@@ -83,12 +83,14 @@ uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 
 // Shared helpers for op definitions.
 namespace op_util {
-inline bool IsNhwc(const ir::Value& v) { return v.dtype == DataType::kFloat32 && v.shape.size() == 4; }
+inline bool IsNhwc(const ir::Value& v) {
+  return v.dtype == ir::DataType::kFloat32 && v.shape.size() == 4;
+}
 absl::Status Unsupported(const ir::Node& n, const std::string& why);
 absl::Status Invalid(const ir::Node& n, const std::string& why);
 absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max);
 absl::Status RequireFloat(const ir::Graph& g, const ir::Node& n, size_t input);
-void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, DataType t, ir::Shape s);
+void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, ir::DataType t, ir::Shape s);
 // Numpy-style broadcast of two shapes; error names the node.
 absl::StatusOr<ir::Shape> Broadcast(const ir::Node& n, const ir::Shape& a, const ir::Shape& b);
 // Normalizes a possibly negative axis against rank; error names node and attribute.

@@ -17,8 +17,9 @@ absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max) {
   size_t given = n.inputs.size();
   while (given > 0 && n.inputs[given - 1] < 0) --given;
   if (given < min || n.inputs.size() > max)
-    return Invalid(n, min == max ? absl::StrCat("expects ", min, " inputs, got ", given)
-                                 : absl::StrCat("expects ", min, " to ", max, " inputs, got ", given));
+    return Invalid(n, min == max
+                          ? absl::StrCat("expects ", min, " inputs, got ", given)
+                          : absl::StrCat("expects ", min, " to ", max, " inputs, got ", given));
   for (size_t i = 0; i < min; ++i)
     if (n.inputs[i] < 0) return Invalid(n, absl::StrCat("input ", i, " is required"));
   return absl::OkStatus();
@@ -26,13 +27,13 @@ absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max) {
 
 absl::Status RequireFloat(const ir::Graph& g, const ir::Node& n, size_t input) {
   const auto& v = g.value(n.inputs[input]);
-  if (v.dtype != DataType::kFloat32)
-    return Unsupported(n, absl::StrCat("input '", v.name, "' is ", DataTypeName(v.dtype),
+  if (v.dtype != ir::DataType::kFloat32)
+    return Unsupported(n, absl::StrCat("input '", v.name, "' is ", ir::DataTypeName(v.dtype),
                                        "; only float32 is computed at run time"));
   return absl::OkStatus();
 }
 
-void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, DataType t, ir::Shape s) {
+void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, ir::DataType t, ir::Shape s) {
   if (i >= n.outputs.size() || n.outputs[i] < 0) return;
   auto& v = g.value(n.outputs[i]);
   v.dtype = t;
@@ -67,7 +68,7 @@ absl::StatusOr<std::vector<int64_t>> ConstInts(const ir::Graph& g, const ir::Nod
   if (!v.is_constant())
     return Unsupported(n, absl::StrCat(what, " '", v.name,
                                        "' is computed at run time; it must be constant at load"));
-  if (v.constant->dtype() == DataType::kFloat32)
+  if (v.constant->dtype() == ir::DataType::kFloat32)
     return Invalid(n, absl::StrCat(what, " '", v.name, "' must be an integer tensor"));
   return v.constant->ints();
 }
@@ -76,12 +77,24 @@ absl::Status Xnn(int status, const ir::Node& n, const char* call) {
   if (status == xnn_status_success) return absl::OkStatus();
   const char* what = "error";
   switch (status) {
-    case xnn_status_uninitialized: what = "XNNPACK not initialized"; break;
-    case xnn_status_invalid_parameter: what = "invalid parameter"; break;
-    case xnn_status_invalid_state: what = "invalid state"; break;
-    case xnn_status_unsupported_parameter: what = "unsupported parameter"; break;
-    case xnn_status_unsupported_hardware: what = "unsupported hardware"; break;
-    case xnn_status_out_of_memory: what = "out of memory"; break;
+    case xnn_status_uninitialized:
+      what = "XNNPACK not initialized";
+      break;
+    case xnn_status_invalid_parameter:
+      what = "invalid parameter";
+      break;
+    case xnn_status_invalid_state:
+      what = "invalid state";
+      break;
+    case xnn_status_unsupported_parameter:
+      what = "unsupported parameter";
+      break;
+    case xnn_status_unsupported_hardware:
+      what = "unsupported hardware";
+      break;
+    case xnn_status_out_of_memory:
+      what = "out of memory";
+      break;
   }
   if (status == xnn_status_unsupported_parameter)
     return absl::UnimplementedError(absl::StrCat(n.Describe(), ": XNNPACK ", call, ": ", what));

@@ -6,7 +6,7 @@
 #include "ops/kernels/kernels.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -16,8 +16,8 @@ using namespace op_util;
 struct PadSpec {
   std::vector<int64_t> pads;  // all begins, then all ends (ONNX order)
   kernels::PadMode mode = kernels::PadMode::kConstant;
-  float value = 0.f;          // constant mode, float data
-  int64_t int_value = 0;      // constant mode, integer data
+  float value = 0.f;      // constant mode, float data
+  int64_t int_value = 0;  // constant mode, integer data
   ir::Shape out;
 };
 
@@ -26,10 +26,15 @@ absl::StatusOr<PadSpec> SpecOf(const ir::Graph& g, const ir::Node& n) {
   const int64_t rank = x.shape.size();
   PadSpec p;
   ASSIGN_OR_RETURN(std::string mode, n.String("mode", "constant"));
-  if (mode == "constant") p.mode = kernels::PadMode::kConstant;
-  else if (mode == "reflect") p.mode = kernels::PadMode::kReflect;
-  else if (mode == "edge") p.mode = kernels::PadMode::kEdge;
-  else return Unsupported(n, absl::StrCat("mode '", mode, "' is not supported (constant, reflect, edge are)"));
+  if (mode == "constant")
+    p.mode = kernels::PadMode::kConstant;
+  else if (mode == "reflect")
+    p.mode = kernels::PadMode::kReflect;
+  else if (mode == "edge")
+    p.mode = kernels::PadMode::kEdge;
+  else
+    return Unsupported(
+        n, absl::StrCat("mode '", mode, "' is not supported (constant, reflect, edge are)"));
   if (g.opset < 11) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 1));
     const char* attr = g.opset < 2 && n.Has("paddings") ? "paddings" : "pads";
@@ -63,8 +68,8 @@ absl::StatusOr<PadSpec> SpecOf(const ir::Graph& g, const ir::Node& n) {
   for (int64_t i = 0; i < rank; ++i) {
     const int64_t d = x.shape[i] + p.pads[i] + p.pads[rank + i];
     if (d < 0)
-      return Invalid(n, absl::StrCat("pads ", ir::ShapeString(p.pads), " crop axis ", i, " of size ",
-                                     x.shape[i], " below zero"));
+      return Invalid(n, absl::StrCat("pads ", ir::ShapeString(p.pads), " crop axis ", i,
+                                     " of size ", x.shape[i], " below zero"));
     if (p.mode != kernels::PadMode::kConstant && x.shape[i] == 0 && d > 0)
       return Invalid(n, absl::StrCat("cannot ", mode, "-pad the empty axis ", i));
     p.out.push_back(d);
@@ -80,10 +85,10 @@ absl::Status InferPad(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status FoldPad(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldPad(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(PadSpec p, SpecOf(g, n));
-  const Tensor& x = *g.value(n.inputs[0]).constant;
-  Tensor y = EmptyLike(x, p.out);
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
+  ir::Tensor y = EmptyLike(x, p.out);
   const auto dims = SizeDims(x.shape());
   const void* value = IsFloat(x) ? static_cast<const void*>(&p.value) : &p.int_value;
   if (!kernels::Pad(RawData(x), RawData(y), ElemSize(x), dims.size(), dims.data(), p.pads.data(),

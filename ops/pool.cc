@@ -9,7 +9,7 @@
 #include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -42,7 +42,7 @@ absl::Status InferPool(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(WindowNd w, ResolveWindowNd(n, Spatial(x), {}, g.opset >= 10));
   ir::Shape out = {x.shape[0], x.shape[1]};
   out.insert(out.end(), w.out.begin(), w.out.end());
-  SetOutput(g, n, 0, DataType::kFloat32, out);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, out);
   return absl::OkStatus();
 }
 
@@ -52,7 +52,7 @@ absl::Status InferGlobalPool(ir::Graph& g, ir::Node& n) {
   ir::Shape out(x.shape.size(), 1);
   out[0] = x.shape[0];
   out[1] = x.shape[1];
-  SetOutput(g, n, 0, DataType::kFloat32, out);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, out);
   return absl::OkStatus();
 }
 
@@ -65,7 +65,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPoolNd(const LowerContext& ctx, boo
   kernels::SpatialNd s;
   s.rank = in.size();
   WindowNd w;
-  if (!global) { ASSIGN_OR_RETURN(w, ResolveWindowNd(n, in, {}, true)); }
+  if (!global) {
+    ASSIGN_OR_RETURN(w, ResolveWindowNd(n, in, {}, true));
+  }
   for (size_t i = 0; i < s.rank; ++i) {
     s.in[i] = in[i];
     s.out[i] = global ? 1 : w.out[i];
@@ -77,17 +79,20 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPoolNd(const LowerContext& ctx, boo
   }
   const bool is_max = n.op == "MaxPool" || n.op == "GlobalMaxPool";
   const bool include_pad = !global && n.Int("count_include_pad", 0).value() != 0;
-  const auto kind = is_max ? kernels::PoolNdKind::kMax
+  const auto kind = is_max        ? kernels::PoolNdKind::kMax
                     : include_pad ? kernels::PoolNdKind::kAverageIncludePad
                                   : kernels::PoolNdKind::kAverage;
   const size_t batch = x.shape[0], c = x.shape[1];
   const float lo = n.clamp_min, hi = n.clamp_max;
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in_ptrs,
-                                const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* px = in_ptrs[0];
-    float* py = out[0];
-    return MakeFnKernel([=](pthreadpool_t pool) { kernels::PoolNd(kind, px, py, batch, c, s, lo, hi, pool); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in_ptrs,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* px = in_ptrs[0];
+        float* py = out[0];
+        return MakeFnKernel(
+            [=](pthreadpool_t pool) { kernels::PoolNd(kind, px, py, batch, c, s, lo, hi, pool); });
+      });
 }
 
 // Clamp applied after an own pooling kernel, when an activation was fused.
@@ -114,36 +119,46 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
   const bool has_pads = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
   // XNNPACK computes floor-mode sizes: emulate ceil_mode with extra bottom/right padding, which
   // max pooling ignores and average pooling (excluding padding) does not count.
-  const int64_t extra_b = std::max<int64_t>(0, (w.out_h - 1) * w.sh + (w.kh - 1) * w.dh + 1 - H - w.pad_top - w.pad_bottom);
-  const int64_t extra_r = std::max<int64_t>(0, (w.out_w - 1) * w.sw + (w.kw - 1) * w.dw + 1 - W - w.pad_left - w.pad_right);
-  const bool xnn_ok = w.kh * w.kw > 1 &&
-                      (is_max || ((!count_include_pad || !has_pads) && w.dh == 1 && w.dw == 1 &&
-                                  extra_b == 0 && extra_r == 0));
+  const int64_t extra_b = std::max<int64_t>(
+      0, (w.out_h - 1) * w.sh + (w.kh - 1) * w.dh + 1 - H - w.pad_top - w.pad_bottom);
+  const int64_t extra_r = std::max<int64_t>(
+      0, (w.out_w - 1) * w.sw + (w.kw - 1) * w.dw + 1 - W - w.pad_left - w.pad_right);
+  const bool xnn_ok =
+      w.kh * w.kw > 1 && (is_max || ((!count_include_pad || !has_pads) && w.dh == 1 && w.dw == 1 &&
+                                     extra_b == 0 && extra_r == 0));
   if (xnn_ok) {
     auto k = std::make_unique<XnnKernel>();
     xnn_status st;
     if (is_max) {
-      st = xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right + extra_r, w.pad_bottom + extra_b,
-                                             w.pad_left, w.kh, w.kw, w.sh, w.sw, w.dh, w.dw, C,
-                                             ctx.in[0].pixel_stride, ctx.out[0].pixel_stride,
-                                             n.clamp_min, n.clamp_max, 0, k->slot());
+      st = xnn_create_max_pooling2d_nhwc_f32(
+          w.pad_top, w.pad_right + extra_r, w.pad_bottom + extra_b, w.pad_left, w.kh, w.kw, w.sh,
+          w.sw, w.dh, w.dw, C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min,
+          n.clamp_max, 0, k->slot());
       if (st == xnn_status_success)
-        st = xnn_setup_max_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+        st = xnn_setup_max_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data,
+                                              ctx.pool);
     } else {
-      st = xnn_create_average_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left,
-                                                 w.kh, w.kw, w.sh, w.sw, C, ctx.in[0].pixel_stride,
-                                                 ctx.out[0].pixel_stride, n.clamp_min, n.clamp_max,
-                                                 0, k->slot());
+      st = xnn_create_average_pooling2d_nhwc_f32(
+          w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kh, w.kw, w.sh, w.sw, C,
+          ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min, n.clamp_max, 0, k->slot());
       if (st == xnn_status_success)
-        st = xnn_setup_average_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+        st = xnn_setup_average_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data,
+                                                  ctx.pool);
     }
     if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
     // Fall through to the own kernel for parameters XNNPACK rejects.
   }
   kernels::Pool2dParams p;
-  p.kernel_h = w.kh; p.kernel_w = w.kw; p.stride_h = w.sh; p.stride_w = w.sw;
-  p.dilation_h = w.dh; p.dilation_w = w.dw;
-  p.pad_top = w.pad_top; p.pad_left = w.pad_left; p.pad_bottom = w.pad_bottom; p.pad_right = w.pad_right;
+  p.kernel_h = w.kh;
+  p.kernel_w = w.kw;
+  p.stride_h = w.sh;
+  p.stride_w = w.sw;
+  p.dilation_h = w.dh;
+  p.dilation_w = w.dw;
+  p.pad_top = w.pad_top;
+  p.pad_left = w.pad_left;
+  p.pad_bottom = w.pad_bottom;
+  p.pad_right = w.pad_right;
   p.ceil_mode = w.ceil_mode;
   p.count_include_pad = count_include_pad;
   const float* in = ctx.in[0].data;
@@ -151,9 +166,12 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
   std::unique_ptr<Kernel> k;
   if (is_max) {
-    k = MakeFnKernel([=](pthreadpool_t pool) { kernels::MaxPool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool); });
+    k = MakeFnKernel(
+        [=](pthreadpool_t pool) { kernels::MaxPool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool); });
   } else {
-    k = MakeFnKernel([=](pthreadpool_t pool) { kernels::AveragePool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool); });
+    k = MakeFnKernel([=](pthreadpool_t pool) {
+      kernels::AveragePool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool);
+    });
   }
   return WithClamp(n, std::move(k), out, ys, N * w.out_h * w.out_w, C);
 }
@@ -165,9 +183,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx)
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   if (n.op == "GlobalAveragePool") {
     auto k = std::make_unique<XnnKernel>();
-    RETURN_IF_ERROR(Xnn(xnn_create_global_average_pooling_nwc_f32(C, ctx.in[0].pixel_stride,
-                                                                  ctx.out[0].pixel_stride, n.clamp_min,
-                                                                  n.clamp_max, 0, k->slot()),
+    RETURN_IF_ERROR(Xnn(xnn_create_global_average_pooling_nwc_f32(
+                            C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min,
+                            n.clamp_max, 0, k->slot()),
                         n, "create global average pooling"));
     RETURN_IF_ERROR(Xnn(xnn_setup_global_average_pooling_nwc_f32(k->op(), N, H * W, ctx.in[0].data,
                                                                  ctx.out[0].data, ctx.pool),
@@ -175,21 +193,29 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx)
     return std::unique_ptr<Kernel>(std::move(k));
   }
   kernels::Pool2dParams p;
-  p.kernel_h = H; p.kernel_w = W; p.stride_h = H; p.stride_w = W;
+  p.kernel_h = H;
+  p.kernel_w = W;
+  p.stride_h = H;
+  p.stride_w = W;
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
-  auto k = MakeFnKernel([=](pthreadpool_t pool) { kernels::MaxPool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool); });
+  auto k = MakeFnKernel(
+      [=](pthreadpool_t pool) { kernels::MaxPool2dNhwc(in, xs, out, ys, N, H, W, C, p, pool); });
   return WithClamp(n, std::move(k), out, ys, N, C);
 }
 
-uint32_t PoolCaps(const ir::Graph&, const ir::Node&) { return kCapStridedInput | kCapStridedOutput | kCapClamp; }
+uint32_t PoolCaps(const ir::Graph&, const ir::Node&) {
+  return kCapStridedInput | kCapStridedOutput | kCapClamp;
+}
 
 }  // namespace
 
 extern const OpDef kMaxPoolOp = {"MaxPool", InferPool, nullptr, LowerPool, PoolCaps};
 extern const OpDef kAveragePoolOp = {"AveragePool", InferPool, nullptr, LowerPool, PoolCaps};
-extern const OpDef kGlobalAveragePoolOp = {"GlobalAveragePool", InferGlobalPool, nullptr, LowerGlobalPool, PoolCaps};
-extern const OpDef kGlobalMaxPoolOp = {"GlobalMaxPool", InferGlobalPool, nullptr, LowerGlobalPool, PoolCaps};
+extern const OpDef kGlobalAveragePoolOp = {"GlobalAveragePool", InferGlobalPool, nullptr,
+                                           LowerGlobalPool, PoolCaps};
+extern const OpDef kGlobalMaxPoolOp = {"GlobalMaxPool", InferGlobalPool, nullptr, LowerGlobalPool,
+                                       PoolCaps};
 
 }  // namespace onnxrun

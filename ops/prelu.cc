@@ -6,7 +6,7 @@
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -33,24 +33,26 @@ absl::Status InferPRelu(ir::Graph& g, ir::Node& n) {
   if (out != x)
     return Invalid(n, absl::StrCat("slope of shape ", ir::ShapeString(g.value(n.inputs[1]).shape),
                                    " does not broadcast to the input's ", ir::ShapeString(x)));
-  SetOutput(g, n, 0, DataType::kFloat32, x);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, x);
   return absl::OkStatus();
 }
 
 void PReluRowMajor(const float* x, const float* slope, float* y, const ir::Shape& shape,
                    const std::vector<int64_t>& slope_strides) {
   const std::vector<int64_t> dense = BroadcastStrides(shape, shape);
-  ForEachBroadcast<2>(shape, {dense, slope_strides}, [&](int64_t i, const std::array<int64_t, 2>& o) {
-    const float v = x[o[0]];
-    y[i] = v < 0 ? v * slope[o[1]] : v;
-  });
+  ForEachBroadcast<2>(shape, {dense, slope_strides},
+                      [&](int64_t i, const std::array<int64_t, 2>& o) {
+                        const float v = x[o[0]];
+                        y[i] = v < 0 ? v * slope[o[1]] : v;
+                      });
 }
 
-absl::Status FoldPRelu(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& x = *g.value(n.inputs[0]).constant;
-  const Tensor& s = *g.value(n.inputs[1]).constant;
-  Tensor y(x.shape());
-  PReluRowMajor(x.data(), s.data(), y.data(), x.shape(), BroadcastStrides(SlopeShape(g, n), x.shape()));
+absl::Status FoldPRelu(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
+  const ir::Tensor& s = *g.value(n.inputs[1]).constant;
+  ir::Tensor y(x.shape());
+  PReluRowMajor(x.data(), s.data(), y.data(), x.shape(),
+                BroadcastStrides(SlopeShape(g, n), x.shape()));
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -69,7 +71,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPRelu(const LowerContext& ctx) {
   const auto& x = ctx.input(0);
   if (PerChannel(*ctx.graph, n)) {
     const size_t c = x.shape[1], rows = x.shape[0] * x.shape[2] * x.shape[3];
-    const Tensor& s = *ctx.constant(1);
+    const ir::Tensor& s = *ctx.constant(1);
     auto slope = std::make_shared<std::vector<float>>(c);
     for (size_t i = 0; i < c; ++i) (*slope)[i] = s.values()[s.num_elements() == 1 ? 0 : i];
     const float* in = ctx.in[0].data;
@@ -83,13 +85,15 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPRelu(const LowerContext& ctx) {
   }
   const ir::Shape shape = x.shape;
   const std::vector<int64_t> strides = BroadcastStrides(SlopeShape(*ctx.graph, n), shape);
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* px = in[0];
-    const float* ps = in[1];
-    float* py = out[0];
-    return MakeFnKernel([=](pthreadpool_t) { PReluRowMajor(px, ps, py, shape, strides); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* px = in[0];
+        const float* ps = in[1];
+        float* py = out[0];
+        return MakeFnKernel([=](pthreadpool_t) { PReluRowMajor(px, ps, py, shape, strides); });
+      });
 }
 
 uint32_t PReluCaps(const ir::Graph& g, const ir::Node& n) {

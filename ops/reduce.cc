@@ -11,7 +11,7 @@
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -34,8 +34,8 @@ kernels::ReduceOp KindOf(const std::string& op) {
 struct ReducePlan {
   std::vector<size_t> axes;  // sorted, unique; empty with `noop` means identity
   bool noop = false;
-  ir::Shape keep_shape;      // reduced axes set to 1
-  ir::Shape out;             // keepdims applied
+  ir::Shape keep_shape;  // reduced axes set to 1
+  ir::Shape out;         // keepdims applied
 };
 
 absl::StatusOr<ReducePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
@@ -45,7 +45,9 @@ absl::StatusOr<ReducePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
   const bool axes_input = n.op == "ReduceSum" && g.opset >= 13;  // others: opset 18
   if (axes_input) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 2));
-    if (n.input(1) >= 0) { ASSIGN_OR_RETURN(axes, ConstInts(g, n, 1, "'axes' input")); }
+    if (n.input(1) >= 0) {
+      ASSIGN_OR_RETURN(axes, ConstInts(g, n, 1, "'axes' input"));
+    }
   } else {
     RETURN_IF_ERROR(RequireInputs(n, 1, 1));
     ASSIGN_OR_RETURN(axes, n.Ints("axes"));
@@ -56,8 +58,10 @@ absl::StatusOr<ReducePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
   ReducePlan p;
   std::vector<bool> reduced(rank, false);
   if (axes.empty()) {
-    if (noop_empty) p.noop = true;
-    else reduced.assign(rank, true);
+    if (noop_empty)
+      p.noop = true;
+    else
+      reduced.assign(rank, true);
   }
   for (int64_t a : axes) {
     ASSIGN_OR_RETURN(int64_t ax, Axis(n, a, rank, "axis"));
@@ -76,8 +80,10 @@ absl::Status InferReduce(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(ReducePlan p, PlanOf(g, n));
   const auto& x = g.value(n.inputs[0]);
   if (!x.is_constant()) RETURN_IF_ERROR(RequireFloat(g, n, 0));
-  if (x.dtype != DataType::kFloat32 && x.dtype != DataType::kInt64 && x.dtype != DataType::kInt32)
-    return Unsupported(n, absl::StrCat("element type ", DataTypeName(x.dtype), " is not supported"));
+  if (x.dtype != ir::DataType::kFloat32 && x.dtype != ir::DataType::kInt64 &&
+      x.dtype != ir::DataType::kInt32)
+    return Unsupported(
+        n, absl::StrCat("element type ", ir::DataTypeName(x.dtype), " is not supported"));
   SetOutput(g, n, 0, x.dtype, p.out);
   return absl::OkStatus();
 }
@@ -102,12 +108,12 @@ void ReduceFloat(kernels::ReduceOp op, const float* x, float* y, const ir::Shape
   kernels::Reduce(op, x, y, dims.size(), dims.data(), p.axes.data(), p.axes.size());
 }
 
-absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(ReducePlan p, PlanOf(g, n));
-  const Tensor& x = *g.value(n.inputs[0]).constant;
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   const auto op = KindOf(n.op);
   if (IsFloat(x)) {
-    Tensor y(p.out);
+    ir::Tensor y(p.out);
     ReduceFloat(op, x.data(), y.data(), x.shape(), p);
     y.set_dtype(x.dtype());
     out->push_back(std::move(y));
@@ -133,11 +139,16 @@ absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
     double v = static_cast<double>(x.ints()[i]);
     if (op == kernels::ReduceOp::kSumSquare) v *= v;
     if (op == kernels::ReduceOp::kL1) v = std::fabs(v);
-    if (!seen[o]) acc[o] = v;
-    else if (is_max) acc[o] = std::max(acc[o], v);
-    else if (is_min) acc[o] = std::min(acc[o], v);
-    else if (is_prod) acc[o] *= v;
-    else acc[o] += v;
+    if (!seen[o])
+      acc[o] = v;
+    else if (is_max)
+      acc[o] = std::max(acc[o], v);
+    else if (is_min)
+      acc[o] = std::min(acc[o], v);
+    else if (is_prod)
+      acc[o] *= v;
+    else
+      acc[o] += v;
     seen[o] = true;
     for (int64_t d = rank; d-- > 0;) {
       if (++idx[d] < xs[d]) break;
@@ -150,10 +161,11 @@ absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<Tenso
       if (is_max || is_min) return Invalid(n, "max/min of an empty set");
       acc[i] = is_prod ? 1 : 0;
     }
-    if (!(std::fabs(acc[i]) < 9.2e18)) return Unsupported(n, "integer result out of the int64 range");
+    if (!(std::fabs(acc[i]) < 9.2e18))
+      return Unsupported(n, "integer result out of the int64 range");
     y[i] = std::llround(acc[i]);
   }
-  out->push_back(Tensor::Ints(p.out, std::move(y), x.dtype()));
+  out->push_back(ir::Tensor::Ints(p.out, std::move(y), x.dtype()));
   return absl::OkStatus();
 }
 
@@ -161,12 +173,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerReduce(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(ReducePlan p, PlanOf(*ctx.graph, *ctx.node));
   const auto op = KindOf(ctx.node->op);
   const ir::Shape shape = ctx.input(0).shape;
-  return LowerRowMajor(ctx, [=](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* x = in[0];
-    float* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t) { ReduceFloat(op, x, y, shape, p); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* x = in[0];
+        float* y = out[0];
+        return MakeFnKernel([=](pthreadpool_t) { ReduceFloat(op, x, y, shape, p); });
+      });
 }
 
 }  // namespace

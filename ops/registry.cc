@@ -32,8 +32,8 @@ const OpDef* FindOp(const std::string& domain, const std::string& op) {
     return t;
   }();
   const Table* table = domain.empty() || domain == "ai.onnx" ? onnx
-                       : domain == kInternalDomain          ? internal
-                                                            : nullptr;
+                       : domain == kInternalDomain           ? internal
+                                                             : nullptr;
   if (!table) return nullptr;
   auto it = table->find(op);
   return it == table->end() ? nullptr : it->second;

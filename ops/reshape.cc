@@ -8,7 +8,7 @@
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -28,7 +28,8 @@ absl::StatusOr<ir::Shape> ViewShape(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "Flatten") {
     ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", 1));
     if (axis < -rank || axis > rank)
-      return Invalid(n, absl::StrCat("attribute 'axis' ", axis, " is out of range for rank ", rank));
+      return Invalid(n,
+                     absl::StrCat("attribute 'axis' ", axis, " is out of range for rank ", rank));
     if (axis < 0) axis += rank;
     int64_t outer = 1;
     for (int64_t i = 0; i < axis; ++i) outer *= in[i];
@@ -116,21 +117,23 @@ absl::Status InferView(ir::Graph& g, ir::Node& n) {
     if (n.outputs.size() > 1 && n.outputs[1] >= 0) {
       const auto& in = g.value(n.inputs[0]);
       // The mask is all true in inference.
-      SetOutput(g, n, 1, DataType::kBool, in.shape);
+      SetOutput(g, n, 1, ir::DataType::kBool, in.shape);
     }
   } else {
-    RETURN_IF_ERROR(RequireInputs(n, 1, n.op == "Reshape" || n.op == "Squeeze" || n.op == "Unsqueeze" ? 2 : 1));
+    RETURN_IF_ERROR(
+        RequireInputs(n, 1, n.op == "Reshape" || n.op == "Squeeze" || n.op == "Unsqueeze" ? 2 : 1));
   }
   ASSIGN_OR_RETURN(ir::Shape out, ViewShape(g, n));
   SetOutput(g, n, 0, g.value(n.inputs[0]).dtype, out);
   return absl::OkStatus();
 }
 
-absl::Status FoldView(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& x = *g.value(n.inputs[0]).constant;
+absl::Status FoldView(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   out->push_back(Reshaped(x, g.value(n.outputs[0]).shape));
   if (n.op == "Dropout" && n.outputs.size() > 1 && n.outputs[1] >= 0)
-    out->push_back(Tensor::Ints(x.shape(), std::vector<int64_t>(x.num_elements(), 1), DataType::kBool));
+    out->push_back(ir::Tensor::Ints(x.shape(), std::vector<int64_t>(x.num_elements(), 1),
+                                    ir::DataType::kBool));
   return absl::OkStatus();
 }
 
@@ -149,14 +152,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerView(const LowerContext& ctx) {
   if (ctx.node->outputs.size() > 1 && ctx.node->outputs[1] >= 0)
     return Unsupported(*ctx.node, "the mask output of Dropout is not supported at run time");
   const size_t count = ir::NumElements(ctx.output(0).shape);
-  return LowerRowMajor(ctx, [count](const std::vector<const float*>& in,
-                                    const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* x = in[0];
-    float* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t) {
-      if (x != y) std::memmove(y, x, count * sizeof(float));
-    });
-  });
+  return LowerRowMajor(
+      ctx,
+      [count](const std::vector<const float*>& in,
+              const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* x = in[0];
+        float* y = out[0];
+        return MakeFnKernel([=](pthreadpool_t) {
+          if (x != y) std::memmove(y, x, count * sizeof(float));
+        });
+      });
 }
 
 }  // namespace

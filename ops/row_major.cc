@@ -2,7 +2,7 @@
 
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -26,13 +26,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerRowMajor(const LowerContext& ctx,
       const float* x = ctx.in[i].data;
       const size_t stride = ctx.in[i].pixel_stride;
       const size_t n = v.shape[0], c = v.shape[1], hw = v.shape[2] * v.shape[3];
-      seq->Add(MakeFnKernel([=](pthreadpool_t pool) { kernels::NhwcToNchw(x, stride, s, n, c, hw, pool); }));
+      seq->Add(MakeFnKernel(
+          [=](pthreadpool_t pool) { kernels::NhwcToNchw(x, stride, s, n, c, hw, pool); }));
       in[i] = s;
     } else {
       in[i] = ctx.in[i].data;
     }
   }
-  struct Back { float* from; float* to; size_t stride, n, c, hw; };
+  struct Back {
+    float* from;
+    float* to;
+    size_t stride, n, c, hw;
+  };
   std::vector<Back> back;
   for (size_t i = 0; i < ctx.out.size(); ++i) {
     if (i >= ctx.node->outputs.size() || ctx.node->outputs[i] < 0) continue;

@@ -5,7 +5,7 @@
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -38,7 +38,7 @@ absl::Status InferSoftmax(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   RETURN_IF_ERROR(ExtentOf(g, n).status());
-  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, g.value(n.inputs[0]).shape);
   return absl::OkStatus();
 }
 
@@ -55,12 +55,14 @@ void Hardmax(const float* x, float* y, const Extent& e) {
     }
 }
 
-absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
+absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   ASSIGN_OR_RETURN(Extent e, ExtentOf(g, n));
-  const Tensor& x = *g.value(n.inputs[0]).constant;
-  Tensor y(x.shape());
-  if (n.op == "Hardmax") Hardmax(x.data(), y.data(), e);
-  else kernels::Softmax(x.data(), y.data(), e.outer, e.axis, e.inner, n.op == "LogSoftmax");
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
+  ir::Tensor y(x.shape());
+  if (n.op == "Hardmax")
+    Hardmax(x.data(), y.data(), e);
+  else
+    kernels::Softmax(x.data(), y.data(), e.outer, e.axis, e.inner, n.op == "LogSoftmax");
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -72,15 +74,17 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
   const auto& x = ctx.input(0);
   const bool log = n.op == "LogSoftmax";
   if (n.op == "Hardmax")
-    return LowerRowMajor(ctx, [e](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                  -> absl::StatusOr<std::unique_ptr<Kernel>> {
-      const float* x = in[0];
-      float* y = out[0];
-      return MakeFnKernel([=](pthreadpool_t) { Hardmax(x, y, e); });
-    });
+    return LowerRowMajor(
+        ctx,
+        [e](const std::vector<const float*>& in,
+            const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+          const float* x = in[0];
+          float* y = out[0];
+          return MakeFnKernel([=](pthreadpool_t) { Hardmax(x, y, e); });
+        });
   // Channels of an NHWC tensor: the normalized axis is C alone.
-  const bool over_channels = IsNhwc(x) && e.onnx_axis == 1 &&
-                             (ctx.graph->opset >= 13 || x.shape[2] * x.shape[3] == 1);
+  const bool over_channels =
+      IsNhwc(x) && e.onnx_axis == 1 && (ctx.graph->opset >= 13 || x.shape[2] * x.shape[3] == 1);
   const bool over_last = !IsNhwc(x) && e.inner == 1;
   if (!log && (over_channels || over_last)) {
     const size_t channels = over_channels ? x.shape[1] : e.axis;
@@ -88,16 +92,23 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
     const size_t xs = over_channels ? ctx.in[0].pixel_stride : channels;
     const size_t ys = over_channels ? ctx.out[0].pixel_stride : channels;
     auto k = std::make_unique<XnnKernel>();
-    RETURN_IF_ERROR(Xnn(xnn_create_softmax_nc_f32(channels, xs, ys, 0, k->slot()), n, "create softmax"));
-    RETURN_IF_ERROR(Xnn(xnn_setup_softmax_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool), n, "setup softmax"));
+    RETURN_IF_ERROR(
+        Xnn(xnn_create_softmax_nc_f32(channels, xs, ys, 0, k->slot()), n, "create softmax"));
+    RETURN_IF_ERROR(
+        Xnn(xnn_setup_softmax_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool), n,
+            "setup softmax"));
     return std::unique_ptr<Kernel>(std::move(k));
   }
-  return LowerRowMajor(ctx, [e, log](const std::vector<const float*>& in, const std::vector<float*>& out)
-                                -> absl::StatusOr<std::unique_ptr<Kernel>> {
-    const float* x = in[0];
-    float* y = out[0];
-    return MakeFnKernel([=](pthreadpool_t pool) { kernels::Softmax(x, y, e.outer, e.axis, e.inner, log, pool); });
-  });
+  return LowerRowMajor(
+      ctx,
+      [e, log](const std::vector<const float*>& in,
+               const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+        const float* x = in[0];
+        float* y = out[0];
+        return MakeFnKernel([=](pthreadpool_t pool) {
+          kernels::Softmax(x, y, e.outer, e.axis, e.inner, log, pool);
+        });
+      });
 }
 
 }  // namespace

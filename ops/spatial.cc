@@ -1,7 +1,7 @@
 #include "ops/spatial.h"
 
 #include "absl/strings/str_cat.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -27,16 +27,16 @@ absl::StatusOr<WindowNd> ResolveWindowNd(const ir::Node& n, const ir::Shape& in,
   } else if (n.Has("kernel_shape")) {
     ASSIGN_OR_RETURN(auto ks, n.Ints("kernel_shape"));
     if (ks != kernel)
-      return Invalid(n, absl::StrCat("attribute 'kernel_shape' ", ir::ShapeString(ks),
-                                     " disagrees with the weight's spatial shape ",
-                                     ir::ShapeString(kernel)));
+      return Invalid(
+          n, absl::StrCat("attribute 'kernel_shape' ", ir::ShapeString(ks),
+                          " disagrees with the weight's spatial shape ", ir::ShapeString(kernel)));
   }
   if (rank < 1 || rank > 3)
-    return Unsupported(n, absl::StrCat("the input has ", rank,
-                                       " spatial dimensions; 1 to 3 are supported"));
+    return Unsupported(
+        n, absl::StrCat("the input has ", rank, " spatial dimensions; 1 to 3 are supported"));
   if (kernel.size() != rank)
-    return Invalid(n, absl::StrCat("attribute 'kernel_shape' has ", kernel.size(),
-                                   " values for ", rank, " spatial dimensions"));
+    return Invalid(n, absl::StrCat("attribute 'kernel_shape' has ", kernel.size(), " values for ",
+                                   rank, " spatial dimensions"));
   WindowNd w;
   w.kernel = kernel;
   ASSIGN_OR_RETURN(w.strides, n.Ints("strides", std::vector<int64_t>(rank, 1)));
@@ -44,15 +44,18 @@ absl::StatusOr<WindowNd> ResolveWindowNd(const ir::Node& n, const ir::Shape& in,
   ASSIGN_OR_RETURN(auto pads, n.Ints("pads", std::vector<int64_t>(2 * rank, 0)));
   ASSIGN_OR_RETURN(std::string auto_pad, n.String("auto_pad", "NOTSET"));
   ASSIGN_OR_RETURN(int64_t ceil_mode, n.Int("ceil_mode", 0));
-  if (w.strides.empty()) w.strides.assign(rank, 1);      // an empty list means the default
+  if (w.strides.empty()) w.strides.assign(rank, 1);  // an empty list means the default
   if (w.dilations.empty()) w.dilations.assign(rank, 1);
   if (pads.empty()) pads.assign(2 * rank, 0);
   if (w.strides.size() != rank)
-    return Invalid(n, absl::StrCat("attribute 'strides' has ", w.strides.size(), " values, expected ", rank));
+    return Invalid(
+        n, absl::StrCat("attribute 'strides' has ", w.strides.size(), " values, expected ", rank));
   if (w.dilations.size() != rank)
-    return Invalid(n, absl::StrCat("attribute 'dilations' has ", w.dilations.size(), " values, expected ", rank));
+    return Invalid(n, absl::StrCat("attribute 'dilations' has ", w.dilations.size(),
+                                   " values, expected ", rank));
   if (pads.size() != 2 * rank)
-    return Invalid(n, absl::StrCat("attribute 'pads' has ", pads.size(), " values, expected ", 2 * rank));
+    return Invalid(
+        n, absl::StrCat("attribute 'pads' has ", pads.size(), " values, expected ", 2 * rank));
   for (size_t i = 0; i < rank; ++i) {
     if (kernel[i] < 1) return Invalid(n, "attribute 'kernel_shape' must be positive");
     if (w.strides[i] < 1) return Invalid(n, "attribute 'strides' must be positive");
@@ -84,8 +87,8 @@ absl::StatusOr<WindowNd> ResolveWindowNd(const ir::Node& n, const ir::Shape& in,
   }
   w.out.resize(rank);
   for (size_t i = 0; i < rank; ++i) {
-    w.out[i] = OutSize(in[i], kernel[i], w.strides[i], w.dilations[i], w.pad_begin[i],
-                       w.pad_end[i], w.ceil_mode);
+    w.out[i] = OutSize(in[i], kernel[i], w.strides[i], w.dilations[i], w.pad_begin[i], w.pad_end[i],
+                       w.ceil_mode);
     if (w.out[i] <= 0)
       return Invalid(n, absl::StrCat("the ", ir::ShapeString(kernel), " window does not fit the ",
                                      ir::ShapeString(in), " input with its padding"));
@@ -95,15 +98,22 @@ absl::StatusOr<WindowNd> ResolveWindowNd(const ir::Node& n, const ir::Shape& in,
 
 absl::StatusOr<Window2d> ResolveWindow(const ir::Node& n, int64_t in_h, int64_t in_w,
                                        std::vector<int64_t> kernel, bool allow_ceil_mode) {
-  ASSIGN_OR_RETURN(WindowNd nd, ResolveWindowNd(n, {in_h, in_w}, std::move(kernel), allow_ceil_mode));
+  ASSIGN_OR_RETURN(WindowNd nd,
+                   ResolveWindowNd(n, {in_h, in_w}, std::move(kernel), allow_ceil_mode));
   Window2d w;
-  w.kh = nd.kernel[0]; w.kw = nd.kernel[1];
-  w.sh = nd.strides[0]; w.sw = nd.strides[1];
-  w.dh = nd.dilations[0]; w.dw = nd.dilations[1];
-  w.pad_top = nd.pad_begin[0]; w.pad_left = nd.pad_begin[1];
-  w.pad_bottom = nd.pad_end[0]; w.pad_right = nd.pad_end[1];
+  w.kh = nd.kernel[0];
+  w.kw = nd.kernel[1];
+  w.sh = nd.strides[0];
+  w.sw = nd.strides[1];
+  w.dh = nd.dilations[0];
+  w.dw = nd.dilations[1];
+  w.pad_top = nd.pad_begin[0];
+  w.pad_left = nd.pad_begin[1];
+  w.pad_bottom = nd.pad_end[0];
+  w.pad_right = nd.pad_end[1];
   w.ceil_mode = nd.ceil_mode;
-  w.out_h = nd.out[0]; w.out_w = nd.out[1];
+  w.out_h = nd.out[0];
+  w.out_w = nd.out[1];
   return w;
 }
 

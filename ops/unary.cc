@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -22,17 +22,26 @@ struct UnarySpec {
   bool fusable = false;
 };
 constexpr UnarySpec kSpecs[] = {
-    {"Relu", kernels::UnaryOp::kRelu},       {"Clip", kernels::UnaryOp::kClip},
-    {"Sigmoid", kernels::UnaryOp::kSigmoid, true}, {"Tanh", kernels::UnaryOp::kTanh, true},
+    {"Relu", kernels::UnaryOp::kRelu},
+    {"Clip", kernels::UnaryOp::kClip},
+    {"Sigmoid", kernels::UnaryOp::kSigmoid, true},
+    {"Tanh", kernels::UnaryOp::kTanh, true},
     {"HardSigmoid", kernels::UnaryOp::kHardSigmoid, true},
     {"HardSwish", kernels::UnaryOp::kHardSwish, true},
-    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu, true}, {"Elu", kernels::UnaryOp::kElu, true},
-    {"Selu", kernels::UnaryOp::kSelu},       {"Softplus", kernels::UnaryOp::kSoftplus},
-    {"Softsign", kernels::UnaryOp::kSoftsign}, {"Exp", kernels::UnaryOp::kExp},
-    {"Log", kernels::UnaryOp::kLog},         {"Sqrt", kernels::UnaryOp::kSqrt},
-    {"Abs", kernels::UnaryOp::kAbs},         {"Neg", kernels::UnaryOp::kNeg},
-    {"Reciprocal", kernels::UnaryOp::kReciprocal}, {"Floor", kernels::UnaryOp::kFloor},
-    {"Ceil", kernels::UnaryOp::kCeil},       {"Erf", kernels::UnaryOp::kErf},
+    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu, true},
+    {"Elu", kernels::UnaryOp::kElu, true},
+    {"Selu", kernels::UnaryOp::kSelu},
+    {"Softplus", kernels::UnaryOp::kSoftplus},
+    {"Softsign", kernels::UnaryOp::kSoftsign},
+    {"Exp", kernels::UnaryOp::kExp},
+    {"Log", kernels::UnaryOp::kLog},
+    {"Sqrt", kernels::UnaryOp::kSqrt},
+    {"Abs", kernels::UnaryOp::kAbs},
+    {"Neg", kernels::UnaryOp::kNeg},
+    {"Reciprocal", kernels::UnaryOp::kReciprocal},
+    {"Floor", kernels::UnaryOp::kFloor},
+    {"Ceil", kernels::UnaryOp::kCeil},
+    {"Erf", kernels::UnaryOp::kErf},
 };
 
 const UnarySpec* SpecOf(const std::string& op) {
@@ -57,8 +66,9 @@ absl::StatusOr<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir:
                                          "' is computed at run time; it must be constant"));
     if (v.constant->num_elements() != 1)
       return Invalid(n, absl::StrCat("input '", v.name, "' must be a scalar"));
-    const float b = v.constant->dtype() == DataType::kFloat32 ? v.constant->values()[0]
-                                                              : static_cast<float>(v.constant->ints()[0]);
+    const float b = v.constant->dtype() == ir::DataType::kFloat32
+                        ? v.constant->values()[0]
+                        : static_cast<float>(v.constant->ints()[0]);
     (i == 1 ? lo : hi) = b;
   }
   return std::make_pair(lo, hi);
@@ -88,7 +98,7 @@ absl::StatusOr<kernels::UnaryParams> ParamsOf(const ir::Graph& g, const ir::Node
 bool IntFold(const ir::Graph& g, const ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   return (n.op == "Neg" || n.op == "Abs") && x.is_constant() &&
-         (x.dtype == DataType::kInt64 || x.dtype == DataType::kInt32);
+         (x.dtype == ir::DataType::kInt64 || x.dtype == ir::DataType::kInt32);
 }
 
 absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
@@ -100,20 +110,20 @@ absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
   }
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
   RETURN_IF_ERROR(ParamsOf(g, n).status());
-  SetOutput(g, n, 0, DataType::kFloat32, g.value(n.inputs[0]).shape);
+  SetOutput(g, n, 0, ir::DataType::kFloat32, g.value(n.inputs[0]).shape);
   return absl::OkStatus();
 }
 
-absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* out) {
-  const Tensor& x = *g.value(n.inputs[0]).constant;
+absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   if (IntFold(g, n)) {
     std::vector<int64_t> v = x.ints();
     for (int64_t& e : v) e = n.op == "Neg" ? -e : (e < 0 ? -e : e);
-    out->push_back(Tensor::Ints(x.shape(), std::move(v), x.dtype()));
+    out->push_back(ir::Tensor::Ints(x.shape(), std::move(v), x.dtype()));
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(g, n));
-  Tensor y(x.shape());
+  ir::Tensor y(x.shape());
   kernels::Unary(SpecOf(n.op)->kind, x.data(), x.num_elements(), y.data(), x.num_elements(), 1,
                  x.num_elements(), p);
   out->push_back(std::move(y));
@@ -128,8 +138,9 @@ struct RowView {
 RowView RowsOf(const ir::Value& v, const Placement& in, const Placement& out) {
   const size_t size = ir::NumElements(v.shape);
   if (!IsNhwc(v)) return {1, size, size, size};
-  return {static_cast<size_t>(v.shape[0] * v.shape[2] * v.shape[3]), static_cast<size_t>(v.shape[1]),
-          static_cast<size_t>(in.pixel_stride), static_cast<size_t>(out.pixel_stride)};
+  return {static_cast<size_t>(v.shape[0] * v.shape[2] * v.shape[3]),
+          static_cast<size_t>(v.shape[1]), static_cast<size_t>(in.pixel_stride),
+          static_cast<size_t>(out.pixel_stride)};
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
@@ -140,13 +151,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
   if (n.op == "Relu" || n.op == "Clip") {
-    if (n.op == "Relu") lo = std::max(lo, 0.0f);
-    else { lo = std::max(lo, p.alpha); hi = std::min(hi, p.beta); }
+    if (n.op == "Relu")
+      lo = std::max(lo, 0.0f);
+    else {
+      lo = std::max(lo, p.alpha);
+      hi = std::min(hi, p.beta);
+    }
     st = xnn_create_clamp_nc_f32(channels, xs, ys, lo, hi, 0, k->slot());
     if (st == xnn_status_success)
       st = xnn_setup_clamp_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
     if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
-    lo = -kInf; hi = kInf;  // own kernel below applies Clip's bounds itself
+    lo = -kInf;
+    hi = kInf;  // own kernel below applies Clip's bounds itself
   } else if (!n.has_clamp() && n.op == "Sigmoid") {
     st = xnn_create_sigmoid_nc_f32(channels, xs, ys, 0, k->slot());
     if (st == xnn_status_success)

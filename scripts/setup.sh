@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config clang-format
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjpeg62-turbo-dev libpng-dev

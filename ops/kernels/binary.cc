@@ -30,8 +30,7 @@ struct Plan {
   size_t dim[kMaxRank], sa[kMaxRank], sb[kMaxRank];
 };
 
-bool MakePlan(size_t a_rank, const size_t* a_shape, size_t b_rank, const size_t* b_shape,
-              Plan* p) {
+bool MakePlan(size_t a_rank, const size_t* a_shape, size_t b_rank, const size_t* b_shape, Plan* p) {
   size_t r, out[kMaxRank];
   if (!BroadcastShape(a_rank, a_shape, b_rank, b_shape, &r, out)) return false;
   size_t da[kMaxRank], db[kMaxRank];
@@ -100,12 +99,24 @@ bool BroadcastBinary(BinaryOp op, const float* a, size_t a_rank, const size_t* a
   Plan p;
   if (!MakePlan(a_rank, a_shape, b_rank, b_shape, &p)) return false;
   switch (op) {
-    case BinaryOp::kAdd: Run(p, a, b, y, [](float u, float v) { return u + v; }); break;
-    case BinaryOp::kSub: Run(p, a, b, y, [](float u, float v) { return u - v; }); break;
-    case BinaryOp::kMul: Run(p, a, b, y, [](float u, float v) { return u * v; }); break;
-    case BinaryOp::kDiv: Run(p, a, b, y, [](float u, float v) { return u / v; }); break;
-    case BinaryOp::kMax: Run(p, a, b, y, [](float u, float v) { return std::max(u, v); }); break;
-    case BinaryOp::kMin: Run(p, a, b, y, [](float u, float v) { return std::min(u, v); }); break;
+    case BinaryOp::kAdd:
+      Run(p, a, b, y, [](float u, float v) { return u + v; });
+      break;
+    case BinaryOp::kSub:
+      Run(p, a, b, y, [](float u, float v) { return u - v; });
+      break;
+    case BinaryOp::kMul:
+      Run(p, a, b, y, [](float u, float v) { return u * v; });
+      break;
+    case BinaryOp::kDiv:
+      Run(p, a, b, y, [](float u, float v) { return u / v; });
+      break;
+    case BinaryOp::kMax:
+      Run(p, a, b, y, [](float u, float v) { return std::max(u, v); });
+      break;
+    case BinaryOp::kMin:
+      Run(p, a, b, y, [](float u, float v) { return std::min(u, v); });
+      break;
     case BinaryOp::kPow: {
       size_t b_numel = 1;
       for (size_t i = 0; i < b_rank; ++i) b_numel *= b_shape[i];
@@ -118,7 +129,8 @@ bool BroadcastBinary(BinaryOp op, const float* a, size_t a_rank, const size_t* a
       }
       break;
     }
-    default: return false;
+    default:
+      return false;
   }
   return true;
 }
@@ -129,11 +141,21 @@ bool BroadcastBinaryI64(BinaryOp op, const int64_t* a, size_t a_rank, const size
   if (!MakePlan(a_rank, a_shape, b_rank, b_shape, &p)) return false;
   using U = uint64_t;  // wrap-around arithmetic without signed-overflow UB
   switch (op) {
-    case BinaryOp::kAdd: Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) + U(v)); }); break;
-    case BinaryOp::kSub: Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) - U(v)); }); break;
-    case BinaryOp::kMul: Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) * U(v)); }); break;
-    case BinaryOp::kMax: Run(p, a, b, y, [](int64_t u, int64_t v) { return std::max(u, v); }); break;
-    case BinaryOp::kMin: Run(p, a, b, y, [](int64_t u, int64_t v) { return std::min(u, v); }); break;
+    case BinaryOp::kAdd:
+      Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) + U(v)); });
+      break;
+    case BinaryOp::kSub:
+      Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) - U(v)); });
+      break;
+    case BinaryOp::kMul:
+      Run(p, a, b, y, [](int64_t u, int64_t v) { return int64_t(U(u) * U(v)); });
+      break;
+    case BinaryOp::kMax:
+      Run(p, a, b, y, [](int64_t u, int64_t v) { return std::max(u, v); });
+      break;
+    case BinaryOp::kMin:
+      Run(p, a, b, y, [](int64_t u, int64_t v) { return std::min(u, v); });
+      break;
     case BinaryOp::kDiv: {
       if (p.total == 0) return true;
       size_t b_numel = 1;
@@ -145,7 +167,8 @@ bool BroadcastBinaryI64(BinaryOp op, const int64_t* a, size_t a_rank, const size
       });
       break;
     }
-    default: return false;
+    default:
+      return false;
   }
   return true;
 }

@@ -2,9 +2,9 @@
 // across channels.
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
-#include <cmath>
 #include <vector>
 
 #include "ops/kernels/kernels.h"
@@ -47,7 +47,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ChannelScaleRo
     if (r) {
       const float* rp = r + q * r_stride;
 #pragma GCC unroll 4
-      for (size_t c = 0; c < channels; ++c) yp[c] = std::min(std::max(xp[c] * sp[c] + rp[c], lo), hi);
+      for (size_t c = 0; c < channels; ++c)
+        yp[c] = std::min(std::max(xp[c] * sp[c] + rp[c], lo), hi);
     } else {
 #pragma GCC unroll 4
       for (size_t c = 0; c < channels; ++c) yp[c] = std::min(std::max(xp[c] * sp[c], lo), hi);
@@ -91,8 +92,8 @@ void ApplyPow(const float* xp, float* yp, const float* d, size_t channels, float
   }();
   if (beta == 0.75f && normal) {
     for (size_t c = 0; c < channels; ++c) {
-      const float r = Rsqrt(d[c]);            // d^-1/2
-      yp[c] = xp[c] * r * (r * Rsqrt(r));     // * d^-1/4
+      const float r = Rsqrt(d[c]);         // d^-1/2
+      yp[c] = xp[c] * r * (r * Rsqrt(r));  // * d^-1/4
     }
   } else if (beta == 0.5f && normal) {
     for (size_t c = 0; c < channels; ++c) yp[c] = xp[c] * Rsqrt(d[c]);
@@ -112,38 +113,38 @@ void LrnNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t 
              pthreadpool_t pool) {
   if (pixels == 0 || channels == 0) return;
   if (size == 0) size = 1;
-  const size_t pre = (size - 1) / 2;       // channels below c in the window
-  const size_t post = size - 1 - pre;      // channels above c (ceil((size-1)/2))
+  const size_t pre = (size - 1) / 2;   // channels below c in the window
+  const size_t post = size - 1 - pre;  // channels above c (ceil((size-1)/2))
   const float k = alpha / static_cast<float>(size);
-  detail::ParallelRows(pool, pixels, pixels * channels * (size < 16 ? size : 16),
-                       [&](size_t b, size_t e) {
-    std::vector<float> sq(channels), acc(channels);
-    std::vector<double> prefix(size > 16 ? channels + 1 : 0);
-    for (size_t p = b; p < e; ++p) {
-      const float* xp = x + p * x_stride;
-      float* yp = y + p * y_stride;
-      for (size_t c = 0; c < channels; ++c) sq[c] = xp[c] * xp[c];
-      if (size <= 16) {
-        // Window sum as `size` shifted vector adds: exact order, vectorizable.
-        std::copy(sq.begin(), sq.end(), acc.begin());
-        for (size_t o = 1; o <= pre && o < channels; ++o)  // acc[c] += sq[c - o]
-          for (size_t c = o; c < channels; ++c) acc[c] += sq[c - o];
-        for (size_t o = 1; o <= post && o < channels; ++o)  // acc[c] += sq[c + o]
-          for (size_t c = 0; c + o < channels; ++c) acc[c] += sq[c + o];
-      } else {
-        // Wide window: running (prefix) sum in double, O(C) per pixel.
-        prefix[0] = 0;
-        for (size_t c = 0; c < channels; ++c) prefix[c + 1] = prefix[c] + sq[c];
-        for (size_t c = 0; c < channels; ++c) {
-          const size_t lo = c > pre ? c - pre : 0;
-          const size_t hi = std::min(channels, c + post + 1);
-          acc[c] = static_cast<float>(prefix[hi] - prefix[lo]);
+  detail::ParallelRows(
+      pool, pixels, pixels * channels * (size < 16 ? size : 16), [&](size_t b, size_t e) {
+        std::vector<float> sq(channels), acc(channels);
+        std::vector<double> prefix(size > 16 ? channels + 1 : 0);
+        for (size_t p = b; p < e; ++p) {
+          const float* xp = x + p * x_stride;
+          float* yp = y + p * y_stride;
+          for (size_t c = 0; c < channels; ++c) sq[c] = xp[c] * xp[c];
+          if (size <= 16) {
+            // Window sum as `size` shifted vector adds: exact order, vectorizable.
+            std::copy(sq.begin(), sq.end(), acc.begin());
+            for (size_t o = 1; o <= pre && o < channels; ++o)  // acc[c] += sq[c - o]
+              for (size_t c = o; c < channels; ++c) acc[c] += sq[c - o];
+            for (size_t o = 1; o <= post && o < channels; ++o)  // acc[c] += sq[c + o]
+              for (size_t c = 0; c + o < channels; ++c) acc[c] += sq[c + o];
+          } else {
+            // Wide window: running (prefix) sum in double, O(C) per pixel.
+            prefix[0] = 0;
+            for (size_t c = 0; c < channels; ++c) prefix[c + 1] = prefix[c] + sq[c];
+            for (size_t c = 0; c < channels; ++c) {
+              const size_t lo = c > pre ? c - pre : 0;
+              const size_t hi = std::min(channels, c + post + 1);
+              acc[c] = static_cast<float>(prefix[hi] - prefix[lo]);
+            }
+          }
+          for (size_t c = 0; c < channels; ++c) acc[c] = bias + k * acc[c];
+          ApplyPow(xp, yp, acc.data(), channels, beta);
         }
-      }
-      for (size_t c = 0; c < channels; ++c) acc[c] = bias + k * acc[c];
-      ApplyPow(xp, yp, acc.data(), channels, beta);
-    }
-  });
+      });
 }
 
 }  // namespace onnxrun::kernels

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <type_traits>
 #include <utility>
-#include <cstdlib>
-#include <cstring>
 
 // gcc 12 flags _mm512_undefined_ps() inside the unpack intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -43,7 +43,8 @@ ONNXRUN_AVX512_INLINE void InitAcc(__m512* acc0, __m512* acc1, const float* bias
 
 // acc[m] += a[m * S] * (w0, w1) for m < MR_.
 template <int MR_, bool kTwo, int S = 1>
-ONNXRUN_AVX512_INLINE void FmaStep(__m512* acc0, __m512* acc1, const float* a, __m512 w0, __m512 w1) {
+ONNXRUN_AVX512_INLINE void FmaStep(__m512* acc0, __m512* acc1, const float* a, __m512 w0,
+                                   __m512 w1) {
 #pragma GCC unroll 14
   for (int m = 0; m < MR_; ++m) {
     const __m512 av = _mm512_set1_ps(a[m * S]);
@@ -82,11 +83,12 @@ ONNXRUN_AVX512 void Micro(size_t K, const float* __restrict a, const float* __re
     FmaStep<MR_, kTwo>(acc0, acc1, a, w0, w1);
     a += MR_;
   }
-  StoreAcc<MR_, kTwo>(acc0, acc1, [&](int m) { return y + m * ys; }, m0, m1, lo, hi);
+  StoreAcc<MR_, kTwo>(
+      acc0, acc1, [&](int m) { return y + m * ys; }, m0, m1, lo, hi);
 }
 
-using MicroFn = void (*)(size_t, const float*, const float*, const float*, float*, size_t, __mmask16,
-                         __mmask16, float, float, const char*, size_t);
+using MicroFn = void (*)(size_t, const float*, const float*, const float*, float*, size_t,
+                         __mmask16, __mmask16, float, float, const char*, size_t);
 
 // f[kTwo][MR_ - 1]: a microkernel's instantiations for every tile height.
 template <class Fn>
@@ -95,7 +97,8 @@ struct MicroTable {
 };
 template <template <int, bool> class K, int... I>
 constexpr auto MakeTable(std::integer_sequence<int, I...>) {
-  return MicroTable<std::remove_const_t<decltype(K<1, false>::fn)>>{{{K<I + 1, false>::fn...}, {K<I + 1, true>::fn...}}};
+  return MicroTable<std::remove_const_t<decltype(K<1, false>::fn)>>{
+      {{K<I + 1, false>::fn...}, {K<I + 1, true>::fn...}}};
 }
 template <int MR_, bool kTwo>
 struct PackedMicro {
@@ -124,7 +127,8 @@ ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, co
       FmaStep<MR_, kTwo, S>(acc0, acc1, at, w0, w1);
     }
   }
-  StoreAcc<MR_, kTwo>(acc0, acc1, [&](int m) { return yr[m]; }, m0, m1, lo, hi);
+  StoreAcc<MR_, kTwo>(
+      acc0, acc1, [&](int m) { return yr[m]; }, m0, m1, lo, hi);
 }
 
 using MicroDirectFn = void (*)(size_t, size_t, const ptrdiff_t*, const float*, size_t, const float*,
@@ -162,13 +166,15 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
     const __mmask16 lmask = (__mmask16)((1u << cnt) - 1);
     __m512 r[16], t[16];
     for (size_t m = 0; m < 16; ++m)
-      r[m] = m < mr && !(pad >> m & 1) ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0) : _mm512_setzero_ps();
+      r[m] = m < mr && !(pad >> m & 1) ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0)
+                                       : _mm512_setzero_ps();
     if (tf.scale) {
       const __m512 sc = _mm512_maskz_loadu_ps(lmask, tf.scale + c0);
       const __m512 bi = _mm512_maskz_loadu_ps(lmask, tf.bias + c0);
       const __m512 lo = _mm512_set1_ps(tf.lo), hi = _mm512_set1_ps(tf.hi);
       for (size_t m = 0; m < mr; ++m)
-        if (!(pad >> m & 1)) r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
+        if (!(pad >> m & 1))
+          r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
     }
     for (int i = 0; i < 8; ++i) {
       t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -176,10 +182,14 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
     }
     for (int i = 0; i < 4; ++i) {
       const int b = 4 * i;
-      r[b + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
-      r[b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
-      r[b + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
-      r[b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
+      r[b + 0] =
+          _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
+      r[b + 1] =
+          _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
+      r[b + 2] = _mm512_castpd_ps(
+          _mm512_unpacklo_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
+      r[b + 3] = _mm512_castpd_ps(
+          _mm512_unpackhi_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
     }
     // r[4i + j] lane l holds rows 4i..4i+3 of column 4l + j.
     for (int j = 0; j < 4; ++j) {
@@ -234,7 +244,8 @@ float* AcquireScratch(Pool pool, size_t floats, size_t* slot) {
   for (;;) {
     for (size_t i = 0; i < kSlots; ++i) {
       ScratchSlot& sl = g_scratch[pool][i];
-      if (sl.busy.load(std::memory_order_relaxed) || sl.busy.exchange(true, std::memory_order_acquire))
+      if (sl.busy.load(std::memory_order_relaxed) ||
+          sl.busy.exchange(true, std::memory_order_acquire))
         continue;
       if (sl.floats < floats) {
         std::free(sl.data);
@@ -278,7 +289,8 @@ bool ConvGemm::Supported() {
   return ok;
 }
 
-void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* bias, size_t max_threads) {
+void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* bias,
+                    size_t max_threads) {
   p_ = p;
   const size_t taps = p.kh * p.kw;
   K_ = taps * p.in_c;
@@ -309,13 +321,14 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
     } else {
       tiles_ = (grid_ + MR - 1) / MR;
       c_stride_ = (rh_ * rw_ + MR + 15) / 16 * 16;  // slack: the last tile reads past the grid
-      if (c_stride_ % 1024 == 0) c_stride_ += 16;     // keep channel planes off 4 KiB aliasing
+      if (c_stride_ % 1024 == 0) c_stride_ += 16;   // keep channel planes off 4 KiB aliasing
       row_stride_ = rw_;
       planar_floats_ = p.in_c * c_stride_;
     }
     toff_.clear();
     for (size_t ky = 0; ky < p.kh; ++ky)
-      for (size_t kx = 0; kx < p.kw; ++kx) toff_.push_back((ptrdiff_t)(ky * p.dil_h * row_stride_ + kx * p.dil_w));
+      for (size_t kx = 0; kx < p.kw; ++kx)
+        toff_.push_back((ptrdiff_t)(ky * p.dil_h * row_stride_ + kx * p.dil_w));
   }
 
   w_ = Alloc(panels_ * K_ * NR);
@@ -387,8 +400,8 @@ double ConvGemm::DirectEfficiency(const ConvGemmParams& p, bool* by_rows) {
 
 ConvGemmMode ConvGemm::ResolveMode(const ConvGemmParams& p) {
   // Stride 1 1x1 convs read the input as it is: the packed mode's packing is the same transpose.
-  const bool can = (p.stride_w == 1 || p.stride_w == 2) && (p.kh * p.kw > 1 || p.stride_h * p.stride_w > 1) &&
-                   p.out_h > 0 && p.out_w > 0;
+  const bool can = (p.stride_w == 1 || p.stride_w == 2) &&
+                   (p.kh * p.kw > 1 || p.stride_h * p.stride_w > 1) && p.out_h > 0 && p.out_w > 0;
   if (!can || p.mode == ConvGemmMode::kPacked) return ConvGemmMode::kPacked;
   if (p.mode == ConvGemmMode::kDirect) return ConvGemmMode::kDirect;
   // Useful share of the microkernel's work. Packed: partial last tile, and packing a tile costs
@@ -399,7 +412,8 @@ ConvGemmMode ConvGemm::ResolveMode(const ConvGemmParams& p) {
   const size_t panels = (p.out_c + NR - 1) / NR;
   const size_t pixels = p.out_h * p.out_w;
   const double direct = DirectEfficiency(p, nullptr);
-  const double packed = double(pixels) / (double)((pixels + MR - 1) / MR * MR) / (1.0 + 4.0 / (14.0 * panels));
+  const double packed =
+      double(pixels) / (double)((pixels + MR - 1) / MR * MR) / (1.0 + 4.0 / (14.0 * panels));
   return direct > 1.03 * packed ? ConvGemmMode::kDirect : ConvGemmMode::kPacked;
 }
 
@@ -468,8 +482,10 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
     } else {
       for (size_t kx = 0; kx < p.kw; ++kx) {
         for (size_t m = 0; m < mr; ++m) {
-          const ptrdiff_t iy = (ptrdiff_t)(oy[m] * p.stride_h + ky * p.dil_h) - (ptrdiff_t)p.pad_top;
-          const ptrdiff_t ix = (ptrdiff_t)(ox[m] * p.stride_w + kx * p.dil_w) - (ptrdiff_t)p.pad_left;
+          const ptrdiff_t iy =
+              (ptrdiff_t)(oy[m] * p.stride_h + ky * p.dil_h) - (ptrdiff_t)p.pad_top;
+          const ptrdiff_t ix =
+              (ptrdiff_t)(ox[m] * p.stride_w + kx * p.dil_w) - (ptrdiff_t)p.pad_left;
           rows[m] = (iy < 0 || iy >= (ptrdiff_t)p.in_h || ix < 0 || ix >= (ptrdiff_t)p.in_w)
                         ? zeros
                         : a.x + ((b[m] * p.in_h + iy) * p.in_w + ix) * a.xs;
@@ -514,9 +530,9 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
       const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
-      kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias, a.y + p0 * a.ys + n * NR,
-                                  a.ys, m0, m1, p_.lo, p_.hi, next + std::min(panel_bytes - 64, (t - t0) * share),
-                                  step);
+      kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias,
+                                  a.y + p0 * a.ys + n * NR, a.ys, m0, m1, p_.lo, p_.hi,
+                                  next + std::min(panel_bytes - 64, (t - t0) * share), step);
     }
   }
   ReleaseScratch(kPack, slot);
@@ -571,8 +587,9 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
           yr[m] = ox < p.out_w ? a.y + (oy * p.out_w + ox) * a.ys + n * NR : nullptr;
         }
       }
-      kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(), a.planar + start, c_stride_, pn.w,
-                                           pn.bias, yr, pn.m0, pn.m1, p.lo, p.hi);
+      kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(),
+                                                           a.planar + start, c_stride_, pn.w,
+                                                           pn.bias, yr, pn.m0, pn.m1, p.lo, p.hi);
     }
   }
 }
@@ -596,7 +613,9 @@ void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t
     size_t slot;
     float* planar = AcquireScratch(kPlanar, planar_floats_, &slot);
     for (size_t b = 0; b < p_.n; ++b) {
-      RunArgs a{this, x + b * p_.in_h * p_.in_w * xs, xs, y + b * p_.out_h * p_.out_w * ys, ys, false, planar};
+      RunArgs a{
+          this,  x + b * p_.in_h * p_.in_w * xs, xs, y + b * p_.out_h * p_.out_w * ys, ys, false,
+          planar};
       if (threaded) {
         pthreadpool_parallelize_1d(pool, &PlanarTrampoline, &a, rh_, 0);
       } else {

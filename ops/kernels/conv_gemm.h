@@ -6,8 +6,9 @@
 // W is packed once (Init) into panels of NR = 32 output channels, [panel][K][32], zero-padded.
 // A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a scratch buffer per
 // running task, from a process-wide set shared by all ConvGemms (sized at Init for `max_threads`
-// concurrent tasks; Run allocates only if more tasks run at once, e.g. concurrent sessions). The 14x32 microkernel
-// keeps 28 zmm accumulators; the bias initializes them and the clamp is applied on store.
+// concurrent tasks; Run allocates only if more tasks run at once, e.g. concurrent sessions). The
+// 14x32 microkernel keeps 28 zmm accumulators; the bias initializes them and the clamp is applied
+// on store.
 //
 // Work split: (blocks of M tiles) x (groups of N panels); a task packs its A tiles once, then
 // runs panel-outer / tile-inner so that a weight panel stays in L2 while the packed A block is
@@ -96,11 +97,11 @@ class ConvGemm {
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
-  size_t block_tiles_ = 1;     // M tiles per task
-  size_t blocks_ = 0;          // ceil(tiles_ / block_tiles_)
-  size_t groups_ = 1;          // panel groups (tasks along N)
-  size_t group_panels_ = 1;    // panels per group
-  bool span_rows_ = false;     // pack per kernel row (kw * in_c contiguous floats) when possible
+  size_t block_tiles_ = 1;   // M tiles per task
+  size_t blocks_ = 0;        // ceil(tiles_ / block_tiles_)
+  size_t groups_ = 1;        // panel groups (tasks along N)
+  size_t group_panels_ = 1;  // panels per group
+  bool span_rows_ = false;   // pack per kernel row (kw * in_c contiguous floats) when possible
   Buffer w_, bias_, zeros_;
   Buffer in_scale_, in_bias_;  // input transform (null: none)
   float in_lo_ = 0, in_hi_ = 0;

@@ -40,11 +40,11 @@ void ChannelAffine(const float* x, size_t x_stride, float* y, size_t y_stride, s
                    pthreadpool_t pool = nullptr);
 
 // y[n, p, c] = clamp(x[n, p, c] * s[n, c] + r[n, p, c], lo, hi) for n < batch, p < pixels (per
-// image), c < channels: a per-image channel scale (an SE block's gate) plus a residual, in one pass.
-// Pixel strides x_stride, r_stride, y_stride; rows of s are `s_stride` apart (0: one row for every
-// image). `r` may be nullptr (no addend). Multiply and add round separately (no FMA contraction),
-// so the result is bitwise that of a Mul followed by an Add. In-place allowed (y == x or y == r
-// with equal strides).
+// image), c < channels: a per-image channel scale (an SE block's gate) plus a residual, in one
+// pass. Pixel strides x_stride, r_stride, y_stride; rows of s are `s_stride` apart (0: one row for
+// every image). `r` may be nullptr (no addend). Multiply and add round separately (no FMA
+// contraction), so the result is bitwise that of a Mul followed by an Add. In-place allowed (y == x
+// or y == r with equal strides).
 void ChannelScale(const float* x, size_t x_stride, const float* s, size_t s_stride, const float* r,
                   size_t r_stride, float* y, size_t y_stride, size_t batch, size_t pixels,
                   size_t channels, float lo, float hi, pthreadpool_t pool = nullptr);
@@ -108,7 +108,16 @@ void Softmax(const float* x, float* y, size_t outer, size_t axis, size_t inner, 
 
 // ---------------------------------------------------------------- reduce.cc
 enum class ReduceOp {
-  kSum, kMean, kMax, kMin, kProd, kSumSquare, kL1, kL2, kLogSum, kLogSumExp,
+  kSum,
+  kMean,
+  kMax,
+  kMin,
+  kProd,
+  kSumSquare,
+  kL1,
+  kL2,
+  kLogSum,
+  kLogSumExp,
 };
 // Reduces row-major x of the given shape over `axes` (each in [0, rank), any
 // order, duplicates ignored; num_axes == 0 reduces all axes). y has the same
@@ -153,8 +162,8 @@ bool MatMul(const float* a, size_t a_rank, const size_t* a_shape, const float* b
 // y[o, i, r] = x[o, wrap(indices[i]), r] with x viewed as [outer, axis_dim, inner].
 // Negative indices wrap once (+axis_dim). Returns false (nothing guaranteed
 // written) if any index is outside [-axis_dim, axis_dim).
-bool Gather(const void* x, void* y, size_t elem_size, size_t outer, size_t axis_dim,
-            size_t inner, const int64_t* indices, size_t num_indices);
+bool Gather(const void* x, void* y, size_t elem_size, size_t outer, size_t axis_dim, size_t inner,
+            const int64_t* indices, size_t num_indices);
 
 // Normalized slice: per axis the first index, the step and the element count.
 struct SliceSpec {
@@ -191,13 +200,25 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
 
 // ----------------------------------------------------------------- unary.cc
 enum class UnaryOp {
-  kSigmoid, kTanh,
+  kSigmoid,
+  kTanh,
   kHardSigmoid,  // max(0, min(1, alpha*x + beta))
   kHardSwish,    // x * max(0, min(1, x/6 + 0.5))
   kLeakyRelu,    // x >= 0 ? x : alpha*x
   kElu,          // x >= 0 ? x : alpha*(exp(x)-1)
   kSelu,         // beta(gamma) * (x > 0 ? x : alpha*(exp(x)-1))
-  kSoftplus, kSoftsign, kExp, kLog, kSqrt, kAbs, kNeg, kReciprocal, kFloor, kCeil, kErf, kRelu,
+  kSoftplus,
+  kSoftsign,
+  kExp,
+  kLog,
+  kSqrt,
+  kAbs,
+  kNeg,
+  kReciprocal,
+  kFloor,
+  kCeil,
+  kErf,
+  kRelu,
   kClip,   // min(max(x, alpha), beta)
   kPRelu,  // x >= 0 ? x : slope[c]*x  (slope per channel; nullptr -> alpha)
 };
@@ -264,7 +285,10 @@ inline void ParallelRows(pthreadpool_t pool, size_t n, size_t work, const F& f) 
     if (n) f(size_t{0}, n);
     return;
   }
-  struct Ctx { const F* f; size_t n, chunk; } ctx{&f, n, (n + threads * 4 - 1) / (threads * 4)};
+  struct Ctx {
+    const F* f;
+    size_t n, chunk;
+  } ctx{&f, n, (n + threads * 4 - 1) / (threads * 4)};
   const size_t tasks = (n + ctx.chunk - 1) / ctx.chunk;
   pthreadpool_parallelize_1d(
       pool,

@@ -65,10 +65,14 @@ void RowStrip(const float* s, size_t ss, float* d, size_t ds, size_t cols) {
   size_t j = 0;
   for (; j + 4 <= cols; j += 4) Block<NR, 4>(s + j, ss, d + j * ds, ds);
   switch (cols - j) {
-    case 3: return Block<NR, 3>(s + j, ss, d + j * ds, ds);
-    case 2: return Block<NR, 2>(s + j, ss, d + j * ds, ds);
-    case 1: return Block<NR, 1>(s + j, ss, d + j * ds, ds);
-    default: return;
+    case 3:
+      return Block<NR, 3>(s + j, ss, d + j * ds, ds);
+    case 2:
+      return Block<NR, 2>(s + j, ss, d + j * ds, ds);
+    case 1:
+      return Block<NR, 1>(s + j, ss, d + j * ds, ds);
+    default:
+      return;
   }
 }
 
@@ -90,10 +94,17 @@ void Transpose2dF32(const float* s, size_t ss, float* d, size_t ds, size_t rows,
       size_t i = r0;
       for (; i + 4 <= r1; i += 4) RowStrip<4>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0);
       switch (r1 - i) {
-        case 3: RowStrip<3>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0); break;
-        case 2: RowStrip<2>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0); break;
-        case 1: RowStrip<1>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0); break;
-        default: break;
+        case 3:
+          RowStrip<3>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0);
+          break;
+        case 2:
+          RowStrip<2>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0);
+          break;
+        case 1:
+          RowStrip<1>(s + i * ss + c0, ss, d + c0 * ds + i, ds, c1 - c0);
+          break;
+        default:
+          break;
       }
     }
   }

@@ -50,10 +50,17 @@ void Gemm(size_t m, size_t k, size_t n, const float* a, size_t lda, const float*
       const float* ai = a + i * lda;
       float* ci = c + i * ldc + j0;
       switch (m - i) {
-        case 3: MicroRows<3>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn); break;
-        case 2: MicroRows<2>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn); break;
-        case 1: MicroRows<1>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn); break;
-        default: break;
+        case 3:
+          MicroRows<3>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn);
+          break;
+        case 2:
+          MicroRows<2>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn);
+          break;
+        case 1:
+          MicroRows<1>(ai, lda, b + j0, ldb, ci, ldc, k0, k1, jn);
+          break;
+        default:
+          break;
       }
     }
   }

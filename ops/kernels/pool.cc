@@ -65,8 +65,10 @@ inline void ReduceBlock(const float* const* taps, size_t num_taps, size_t c0, fl
     for (size_t j = 0; j < V; ++j) {
       v4f v;
       std::memcpy(&v, xp + 4 * j, sizeof(v));
-      if constexpr (kMax) acc[j] = acc[j] > v ? acc[j] : v;
-      else acc[j] += v;
+      if constexpr (kMax)
+        acc[j] = acc[j] > v ? acc[j] : v;
+      else
+        acc[j] += v;
     }
   }
   for (size_t j = 0; j < V; ++j) {
@@ -77,8 +79,7 @@ inline void ReduceBlock(const float* const* taps, size_t num_taps, size_t c0, fl
 
 // Scalar tail channel.
 template <bool kMax>
-inline void ReduceOne(const float* const* taps, size_t num_taps, size_t c, float scale,
-                      float* yp) {
+inline void ReduceOne(const float* const* taps, size_t num_taps, size_t c, float scale, float* yp) {
   float acc = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
   for (size_t t = 0; t < num_taps; ++t) acc = kMax ? std::max(acc, taps[t][c]) : acc + taps[t][c];
   yp[c] = kMax ? acc : acc * scale;
@@ -102,8 +103,7 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h,
       const float* xi = x + img * in_h * in_w * xs;
       float* yrow = y + (img * out_h + oh) * out_w * ys;
       for (size_t ow = 0; ow < out_w; ++ow) {
-        const int64_t w0 =
-            static_cast<int64_t>(ow * p.stride_w) - static_cast<int64_t>(p.pad_left);
+        const int64_t w0 = static_cast<int64_t>(ow * p.stride_w) - static_cast<int64_t>(p.pad_left);
         const Taps tw = AxisTaps(w0, p.kernel_w, p.dilation_w, in_w, p.pad_right);
         size_t nt = 0;
         for (size_t kh = th.first; kh < th.last; ++kh) {

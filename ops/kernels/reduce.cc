@@ -116,7 +116,10 @@ bool Reduce(ReduceOp op, const float* x, float* y, size_t rank, const size_t* sh
   size_t count = 1;  // reduced elements per output
   for (size_t i = 0; i < rank; ++i) {
     v.x_total *= shape[i];
-    if (red[i]) count *= shape[i]; else v.y_total *= shape[i];
+    if (red[i])
+      count *= shape[i];
+    else
+      v.y_total *= shape[i];
     if (shape[i] == 1) continue;
     if (v.m > 0 && v.red[v.m - 1] == red[i]) {
       v.dim[v.m - 1] *= shape[i];
@@ -133,18 +136,30 @@ bool Reduce(ReduceOp op, const float* x, float* y, size_t rank, const size_t* sh
   }
   const size_t n = v.y_total;
   switch (op) {
-    case ReduceOp::kSum: Accumulate<Combine::kSum, Map::kId>(v, x, y); break;
+    case ReduceOp::kSum:
+      Accumulate<Combine::kSum, Map::kId>(v, x, y);
+      break;
     case ReduceOp::kMean: {
       Accumulate<Combine::kSum, Map::kId>(v, x, y);
       const float inv = count ? 1.f / static_cast<float>(count) : NAN;
       for (size_t i = 0; i < n; ++i) y[i] = count ? y[i] * inv : NAN;
       break;
     }
-    case ReduceOp::kMax: Accumulate<Combine::kMax, Map::kId>(v, x, y); break;
-    case ReduceOp::kMin: Accumulate<Combine::kMin, Map::kId>(v, x, y); break;
-    case ReduceOp::kProd: Accumulate<Combine::kProd, Map::kId>(v, x, y); break;
-    case ReduceOp::kSumSquare: Accumulate<Combine::kSum, Map::kSquare>(v, x, y); break;
-    case ReduceOp::kL1: Accumulate<Combine::kSum, Map::kAbs>(v, x, y); break;
+    case ReduceOp::kMax:
+      Accumulate<Combine::kMax, Map::kId>(v, x, y);
+      break;
+    case ReduceOp::kMin:
+      Accumulate<Combine::kMin, Map::kId>(v, x, y);
+      break;
+    case ReduceOp::kProd:
+      Accumulate<Combine::kProd, Map::kId>(v, x, y);
+      break;
+    case ReduceOp::kSumSquare:
+      Accumulate<Combine::kSum, Map::kSquare>(v, x, y);
+      break;
+    case ReduceOp::kL1:
+      Accumulate<Combine::kSum, Map::kAbs>(v, x, y);
+      break;
     case ReduceOp::kL2:
       Accumulate<Combine::kSum, Map::kSquare>(v, x, y);
       for (size_t i = 0; i < n; ++i) y[i] = std::sqrt(y[i]);
@@ -160,7 +175,8 @@ bool Reduce(ReduceOp op, const float* x, float* y, size_t rank, const size_t* sh
       for (size_t i = 0; i < n; ++i) y[i] = (std::isinf(y[i]) ? 0.f : y[i]) + std::log(s[i]);
       break;
     }
-    default: return false;
+    default:
+      return false;
   }
   return true;
 }

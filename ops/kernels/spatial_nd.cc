@@ -36,7 +36,8 @@ Geom3 To3(const SpatialNd& s) {
 
 // Input coordinate of tap k for output o on one axis; false when it falls in the padding.
 inline bool Tap(const Geom3& g, int axis, size_t o, size_t k, size_t* at) {
-  const int64_t p = static_cast<int64_t>(o * g.s[axis] + k * g.d[axis]) - static_cast<int64_t>(g.pb[axis]);
+  const int64_t p =
+      static_cast<int64_t>(o * g.s[axis] + k * g.d[axis]) - static_cast<int64_t>(g.pb[axis]);
   if (p < 0 || p >= static_cast<int64_t>(g.in[axis])) return false;
   *at = static_cast<size_t>(p);
   return true;
@@ -44,8 +45,8 @@ inline bool Tap(const Geom3& g, int axis, size_t o, size_t k, size_t* at) {
 
 }  // namespace
 
-void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c,
-            size_t m, size_t group, const SpatialNd& s, float lo, float hi, pthreadpool_t pool) {
+void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c, size_t m,
+            size_t group, const SpatialNd& s, float lo, float hi, pthreadpool_t pool) {
   const Geom3 g = To3(s);
   const size_t cg = c / group, mg = m / group;
   // One row = one (batch, output channel) plane.

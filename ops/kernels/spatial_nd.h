@@ -19,9 +19,8 @@ struct SpatialNd {
 
 // y[n, m, o...] = clamp(b[m] + sum_{ci, k...} x[n, g*cg + ci, o*s - pb + k*d] * w[m, ci, k...],
 //                       lo, hi), g = m / (M / group), cg = C / group. `b` may be nullptr.
-void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c,
-            size_t m, size_t group, const SpatialNd& s, float lo, float hi,
-            pthreadpool_t pool = nullptr);
+void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c, size_t m,
+            size_t group, const SpatialNd& s, float lo, float hi, pthreadpool_t pool = nullptr);
 
 enum class PoolNdKind { kMax, kAverage, kAverageIncludePad };
 // Max: padded taps ignored (a window with no taps gives -inf). Average: divides by the taps inside

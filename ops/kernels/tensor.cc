@@ -19,8 +19,10 @@ void Strided(const char* s, char* d, size_t n, int64_t step) {
 void StridedCopy(const char* s, char* d, size_t n, int64_t step_elems, size_t es) {
   const int64_t step = step_elems * int64_t(es);
   switch (es) {
-    case 4: return Strided<uint32_t>(s, d, n, step);
-    case 8: return Strided<uint64_t>(s, d, n, step);
+    case 4:
+      return Strided<uint32_t>(s, d, n, step);
+    case 8:
+      return Strided<uint64_t>(s, d, n, step);
     default:
       for (size_t i = 0; i < n; ++i) std::memcpy(d + i * es, s + int64_t(i) * step, es);
   }
@@ -43,8 +45,8 @@ void FillElems(char* d, size_t n, const char* v, size_t es) {
 
 }  // namespace
 
-bool Gather(const void* x, void* y, size_t elem_size, size_t outer, size_t axis_dim,
-            size_t inner, const int64_t* indices, size_t num_indices) {
+bool Gather(const void* x, void* y, size_t elem_size, size_t outer, size_t axis_dim, size_t inner,
+            const int64_t* indices, size_t num_indices) {
   const int64_t dim = int64_t(axis_dim);
   for (size_t i = 0; i < num_indices; ++i)
     if (indices[i] < -dim || indices[i] >= dim) return false;
@@ -64,7 +66,8 @@ bool Gather(const void* x, void* y, size_t elem_size, size_t outer, size_t axis_
 bool MakeSliceSpec(size_t rank, const size_t* shape, const int64_t* starts, const int64_t* ends,
                    const int64_t* axes, const int64_t* steps, size_t num, SliceSpec* spec) {
   if (rank > kMaxRank || num > rank) return false;
-  for (size_t i = 0; i < rank; ++i) spec->start[i] = 0, spec->step[i] = 1, spec->count[i] = shape[i];
+  for (size_t i = 0; i < rank; ++i)
+    spec->start[i] = 0, spec->step[i] = 1, spec->count[i] = shape[i];
   bool seen[kMaxRank] = {};
   for (size_t i = 0; i < num; ++i) {
     int64_t a = axes ? axes[i] : int64_t(i);
@@ -119,8 +122,10 @@ void Slice(const void* x, void* y, size_t elem_size, size_t rank, const size_t* 
     const char* s = xs + (base + int64_t(so)) * int64_t(elem_size);
     char* d = yd + row * n * elem_size;
     ++row;
-    if (step == 1) CopyElems(s, d, n, elem_size);
-    else StridedCopy(s, d, n, step, elem_size);
+    if (step == 1)
+      CopyElems(s, d, n, elem_size);
+    else
+      StridedCopy(s, d, n, step, elem_size);
   });
 }
 
@@ -134,7 +139,8 @@ void Concat(const void* const* inputs, const size_t* axis_dims, size_t num_input
     size_t off = 0;
     for (size_t i = 0; i < num_inputs; ++i) {
       const size_t bytes = axis_dims[i] * inner * elem_size;
-      if (bytes) std::memcpy(yd + o * out_row + off, static_cast<const char*>(inputs[i]) + o * bytes, bytes);
+      if (bytes)
+        std::memcpy(yd + o * out_row + off, static_cast<const char*>(inputs[i]) + o * bytes, bytes);
       off += bytes;
     }
   }
@@ -150,7 +156,8 @@ void Split(const void* x, void* const* outputs, const size_t* axis_dims, size_t 
     size_t off = 0;
     for (size_t i = 0; i < num_outputs; ++i) {
       const size_t bytes = axis_dims[i] * inner * elem_size;
-      if (bytes) std::memcpy(static_cast<char*>(outputs[i]) + o * bytes, xs + o * in_row + off, bytes);
+      if (bytes)
+        std::memcpy(static_cast<char*>(outputs[i]) + o * bytes, xs + o * in_row + off, bytes);
       off += bytes;
     }
   }
@@ -162,8 +169,10 @@ inline int64_t PadSource(int64_t o, int64_t pad_begin, int64_t dim, PadMode mode
   int64_t i = o - pad_begin;
   if (i >= 0 && i < dim) return i;
   switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return i < 0 ? 0 : dim - 1;
+    case PadMode::kConstant:
+      return -1;
+    case PadMode::kEdge:
+      return i < 0 ? 0 : dim - 1;
     case PadMode::kReflect: {
       if (dim == 1) return 0;
       const int64_t period = 2 * (dim - 1);
@@ -210,8 +219,10 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
       const int64_t o = int64_t(t % size_t(od[i]));
       t /= size_t(od[i]);
       const int64_t s = PadSource(o, pads[i], int64_t(shape[i]), mode);
-      if (s < 0) constant_row = true;
-      else base += size_t(s) * xstride[i];
+      if (s < 0)
+        constant_row = true;
+      else
+        base += size_t(s) * xstride[i];
     }
     if (constant_row) {
       FillElems(d, size_t(n), v, elem_size);
@@ -231,7 +242,8 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
       edge(0, lo);
       edge(hi, n);
     }
-    if (hi > lo) CopyElems(s + (lo - pb) * elem_size, d + lo * elem_size, size_t(hi - lo), elem_size);
+    if (hi > lo)
+      CopyElems(s + (lo - pb) * elem_size, d + lo * elem_size, size_t(hi - lo), elem_size);
   }
   return true;
 }

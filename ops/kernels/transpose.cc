@@ -105,11 +105,20 @@ bool Transpose(const void* x, void* y, size_t elem_size, size_t rank, const size
   for (size_t i = 0; i < rank; ++i)
     if (shape[i] == 0) return true;
   switch (elem_size) {
-    case 1: Run(static_cast<const uint8_t*>(x), static_cast<uint8_t*>(y), rank, shape, perm, pool); return true;
-    case 2: Run(static_cast<const uint16_t*>(x), static_cast<uint16_t*>(y), rank, shape, perm, pool); return true;
-    case 4: Run(static_cast<const uint32_t*>(x), static_cast<uint32_t*>(y), rank, shape, perm, pool); return true;
-    case 8: Run(static_cast<const uint64_t*>(x), static_cast<uint64_t*>(y), rank, shape, perm, pool); return true;
-    default: return false;
+    case 1:
+      Run(static_cast<const uint8_t*>(x), static_cast<uint8_t*>(y), rank, shape, perm, pool);
+      return true;
+    case 2:
+      Run(static_cast<const uint16_t*>(x), static_cast<uint16_t*>(y), rank, shape, perm, pool);
+      return true;
+    case 4:
+      Run(static_cast<const uint32_t*>(x), static_cast<uint32_t*>(y), rank, shape, perm, pool);
+      return true;
+    case 8:
+      Run(static_cast<const uint64_t*>(x), static_cast<uint64_t*>(y), rank, shape, perm, pool);
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -118,12 +118,14 @@ ONNXRUN_AVX512 inline __m512 Tanh16(__m512 x) {
     lo = _mm512_fmadd_pd(lo, half, half);
     hi = _mm512_fmadd_pd(hi, half, half);
   }
-  const __m512 r = _mm512_castpd_ps(_mm512_insertf64x4(
-      _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo))),
-      _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
-  if (kSigmoid) return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(h, _mm512_set1_ps(-kTanhClamp), _CMP_LE_OQ),
-                                            r, _mm512_setzero_ps());
-  const __mmask16 tiny = _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(kTanhTiny), _CMP_LT_OQ);
+  const __m512 r = _mm512_castpd_ps(
+      _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo))),
+                         _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+  if (kSigmoid)
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(h, _mm512_set1_ps(-kTanhClamp), _CMP_LE_OQ), r,
+                                _mm512_setzero_ps());
+  const __mmask16 tiny =
+      _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(kTanhTiny), _CMP_LT_OQ);
   return _mm512_mask_blend_ps(tiny, r, x);
 }
 
@@ -147,13 +149,17 @@ bool HasAvx512() {
 }
 
 void TanhF32(bool avx512, const float* x, float* y, size_t n) {
-  if (avx512) TanhAvx512<false>(x, y, n);
-  else TanhPortable(x, y, n);
+  if (avx512)
+    TanhAvx512<false>(x, y, n);
+  else
+    TanhPortable(x, y, n);
 }
 
 void SigmoidF32(bool avx512, const float* x, float* y, size_t n) {
-  if (avx512) TanhAvx512<true>(x, y, n);
-  else SigmoidPortable(x, y, n);
+  if (avx512)
+    TanhAvx512<true>(x, y, n);
+  else
+    SigmoidPortable(x, y, n);
 }
 
 }  // namespace detail
@@ -162,21 +168,24 @@ void Unary(UnaryOp op, const float* x, size_t x_stride, float* y, size_t y_strid
            size_t channels, const UnaryParams& prm, pthreadpool_t pool) {
   if (rows == 0 || channels == 0) return;
   const float alpha = prm.alpha, beta = prm.beta;
-  auto run = [&](size_t cost, auto f) { Map(x, x_stride, y, y_stride, rows, channels, pool, cost, f); };
+  auto run = [&](size_t cost, auto f) {
+    Map(x, x_stride, y, y_stride, rows, channels, pool, cost, f);
+  };
   const bool avx512 = detail::HasAvx512();
   switch (op) {
     case UnaryOp::kSigmoid:
-      return MapRows(x, x_stride, y, y_stride, rows, channels, pool, 2,
-                     [=](const float* xr, float* yr, size_t n) { detail::SigmoidF32(avx512, xr, yr, n); });
+      return MapRows(
+          x, x_stride, y, y_stride, rows, channels, pool, 2,
+          [=](const float* xr, float* yr, size_t n) { detail::SigmoidF32(avx512, xr, yr, n); });
     case UnaryOp::kTanh:
-      return MapRows(x, x_stride, y, y_stride, rows, channels, pool, 2,
-                     [=](const float* xr, float* yr, size_t n) { detail::TanhF32(avx512, xr, yr, n); });
+      return MapRows(
+          x, x_stride, y, y_stride, rows, channels, pool, 2,
+          [=](const float* xr, float* yr, size_t n) { detail::TanhF32(avx512, xr, yr, n); });
     case UnaryOp::kHardSigmoid:
       return run(1, [=](float v) { return std::min(std::max(alpha * v + beta, 0.f), 1.f); });
     case UnaryOp::kHardSwish:
-      return run(1, [](float v) {
-        return v * std::min(std::max(v * (1.f / 6.f) + 0.5f, 0.f), 1.f);
-      });
+      return run(1,
+                 [](float v) { return v * std::min(std::max(v * (1.f / 6.f) + 0.5f, 0.f), 1.f); });
     case UnaryOp::kLeakyRelu:
       return run(1, [=](float v) { return v >= 0.f ? v : alpha * v; });
     case UnaryOp::kElu:
@@ -184,25 +193,33 @@ void Unary(UnaryOp op, const float* x, size_t x_stride, float* y, size_t y_strid
     case UnaryOp::kSelu:
       return run(8, [=](float v) { return beta * (v > 0.f ? v : alpha * std::expm1(v)); });
     case UnaryOp::kSoftplus:
-      return run(8, [](float v) {
-        return std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v)));
-      });
-    case UnaryOp::kSoftsign: return run(1, [](float v) { return v / (1.f + std::fabs(v)); });
-    case UnaryOp::kExp: return run(8, [](float v) { return std::exp(v); });
-    case UnaryOp::kLog: return run(8, [](float v) { return std::log(v); });
-    case UnaryOp::kSqrt: return run(1, [](float v) { return std::sqrt(v); });
-    case UnaryOp::kAbs: return run(1, [](float v) { return std::fabs(v); });
-    case UnaryOp::kNeg: return run(1, [](float v) { return -v; });
-    case UnaryOp::kReciprocal: return run(1, [](float v) { return 1.f / v; });
-    case UnaryOp::kFloor: return run(1, [](float v) { return std::floor(v); });
-    case UnaryOp::kCeil: return run(1, [](float v) { return std::ceil(v); });
-    case UnaryOp::kErf: return run(8, [](float v) { return std::erf(v); });
-    case UnaryOp::kRelu: return run(1, [](float v) { return std::max(v, 0.f); });
+      return run(8, [](float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v))); });
+    case UnaryOp::kSoftsign:
+      return run(1, [](float v) { return v / (1.f + std::fabs(v)); });
+    case UnaryOp::kExp:
+      return run(8, [](float v) { return std::exp(v); });
+    case UnaryOp::kLog:
+      return run(8, [](float v) { return std::log(v); });
+    case UnaryOp::kSqrt:
+      return run(1, [](float v) { return std::sqrt(v); });
+    case UnaryOp::kAbs:
+      return run(1, [](float v) { return std::fabs(v); });
+    case UnaryOp::kNeg:
+      return run(1, [](float v) { return -v; });
+    case UnaryOp::kReciprocal:
+      return run(1, [](float v) { return 1.f / v; });
+    case UnaryOp::kFloor:
+      return run(1, [](float v) { return std::floor(v); });
+    case UnaryOp::kCeil:
+      return run(1, [](float v) { return std::ceil(v); });
+    case UnaryOp::kErf:
+      return run(8, [](float v) { return std::erf(v); });
+    case UnaryOp::kRelu:
+      return run(1, [](float v) { return std::max(v, 0.f); });
     case UnaryOp::kClip:
       return run(1, [=](float v) { return std::min(std::max(v, alpha), beta); });
     case UnaryOp::kPRelu: {
-      if (prm.slope == nullptr)
-        return run(1, [=](float v) { return v >= 0.f ? v : alpha * v; });
+      if (prm.slope == nullptr) return run(1, [=](float v) { return v >= 0.f ? v : alpha * v; });
       const float* slope = prm.slope;
       // Per-channel slope: keep the row structure (no flattening).
       detail::ParallelRows(pool, rows, rows * channels, [&](size_t b, size_t e) {

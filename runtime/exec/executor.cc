@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -132,7 +132,7 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
     const size_t count = ir::NumElements(e.shape);
     if (count == 0) continue;  // an empty output: no data pointers to copy between
     if (e.constant) {
-      if (e.constant->dtype() != DataType::kFloat32) continue;  // returned by the Session
+      if (e.constant->dtype() != ir::DataType::kFloat32) continue;  // returned by the Session
       std::memcpy(outputs[i], e.constant->data(), count * sizeof(float));
     } else if (e.nhwc) {
       kernels::NhwcToNchw(e.data, e.pixel_stride, outputs[i], e.shape[0], e.shape[1],

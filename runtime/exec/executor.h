@@ -5,6 +5,7 @@
 #include <pthreadpool.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,6 +14,14 @@
 #include "runtime/plan/memory_plan.h"
 
 namespace onnxrun {
+
+// Accumulated run time of one step (the session reports it as onnxrun::StepProfile).
+struct StepTiming {
+  std::string node;
+  std::string op;
+  double total_ms = 0;
+  int64_t runs = 0;
+};
 
 class Executor {
  public:
@@ -26,17 +35,17 @@ class Executor {
   // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i.
   absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
   // Graph output i when it folded to a constant at load (null otherwise).
-  const Tensor* constant_output(size_t i) const { return outputs_[i].constant.get(); }
+  const ir::Tensor* constant_output(size_t i) const { return outputs_[i].constant.get(); }
   int num_kernels() const { return static_cast<int>(kernels_.size()); }
-  const std::vector<StepProfile>& profile() const { return profile_; }
+  const std::vector<StepTiming>& profile() const { return profile_; }
 
  private:
   struct Endpoint {
-    float* data = nullptr;        // in the arena
+    float* data = nullptr;  // in the arena
     int64_t pixel_stride = 0;
     ir::Shape shape;
     bool nhwc = false;
-    std::shared_ptr<Tensor> constant;  // a graph output that folded to a constant
+    std::shared_ptr<ir::Tensor> constant;  // a graph output that folded to a constant
   };
   Executor() = default;
 
@@ -44,7 +53,7 @@ class Executor {
   float* arena_ = nullptr;
   std::vector<std::unique_ptr<Kernel>> kernels_;
   bool profiling_ = false;
-  std::vector<StepProfile> profile_;  // one per kernel, then input and output conversion
+  std::vector<StepTiming> profile_;  // one per kernel, then input and output conversion
   std::vector<Endpoint> inputs_, outputs_;
 };
 

@@ -2,19 +2,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/exec/executor.h"
+#include "runtime/ir/status.h"
 #include "runtime/plan/memory_plan.h"
-#include "runtime/status.h"
 
 namespace onnxrun {
 
-absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* outputs) {
+absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n,
+                           std::vector<ir::Tensor>* outputs) {
   ir::Graph mini;
   mini.opset = g.opset;
   ir::Node node = n;
   const ir::Value& x = g.value(n.inputs[0]);
   ir::Value in;
   in.name = x.name;
-  in.dtype = DataType::kFloat32;
+  in.dtype = ir::DataType::kFloat32;
   in.shape = x.shape;
   in.shape_known = true;
   in.graph_input = true;

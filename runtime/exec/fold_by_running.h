@@ -11,6 +11,6 @@ namespace onnxrun {
 
 // `n` has only constant float inputs and its outputs' shapes are inferred. Input 0 is fed as a
 // run-time input (so it takes the op's run-time layout); the others stay constants.
-absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n, std::vector<Tensor>* outputs);
+absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* outputs);
 
 }  // namespace onnxrun

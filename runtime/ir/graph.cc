@@ -7,7 +7,9 @@
 
 namespace onnxrun::ir {
 
-std::string ShapeString(const Shape& shape) { return absl::StrCat("[", absl::StrJoin(shape, ","), "]"); }
+std::string ShapeString(const Shape& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ","), "]");
+}
 
 int64_t NumElements(const Shape& shape) {
   int64_t n = 1;
@@ -59,7 +61,8 @@ absl::StatusOr<std::vector<float>> Node::Floats(const std::string& attr,
                                                 std::vector<float> def) const {
   auto it = attrs.find(attr);
   if (it == attrs.end()) return def;
-  if (it->second.kind != Attribute::Kind::kFloats) return WrongKind(*this, attr, "a list of floats");
+  if (it->second.kind != Attribute::Kind::kFloats)
+    return WrongKind(*this, attr, "a list of floats");
   return it->second.floats;
 }
 
@@ -131,7 +134,8 @@ absl::Status Graph::Verify() const {
   }
   for (int v : outputs)
     if (!available[v])
-      return absl::InternalError(absl::StrCat("graph output '", values[v].name, "' is never produced"));
+      return absl::InternalError(
+          absl::StrCat("graph output '", values[v].name, "' is never produced"));
   return absl::OkStatus();
 }
 

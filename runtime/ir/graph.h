@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "onnxrun/onnxrun.h"
+#include "runtime/ir/tensor.h"
 
 namespace onnxrun::ir {
 
@@ -87,7 +87,7 @@ class Graph {
  public:
   std::vector<Value> values;
   std::vector<Node> nodes;
-  std::vector<int> inputs;   // runtime graph inputs (not initializers)
+  std::vector<int> inputs;  // runtime graph inputs (not initializers)
   std::vector<int> outputs;
   int64_t opset = 0;
   std::string producer;

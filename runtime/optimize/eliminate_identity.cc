@@ -10,8 +10,8 @@ absl::StatusOr<int> EliminateIdentities(ir::Graph& g) {
     ir::Node& n = g.nodes[i];
     if (n.removed) continue;
     const bool is_view = n.op == "Identity" || n.op == "Dropout" ||
-                         (n.op == "Cast" && g.value(n.inputs[0]).dtype == DataType::kFloat32 &&
-                          g.value(n.outputs[0]).dtype == DataType::kFloat32);
+                         (n.op == "Cast" && g.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
+                          g.value(n.outputs[0]).dtype == ir::DataType::kFloat32);
     if (!is_view) continue;
     if (n.outputs.size() > 1 && n.outputs[1] >= 0) continue;  // Dropout mask in use
     const int in = n.inputs[0], out = n.outputs[0];

@@ -32,7 +32,7 @@ bool ClampOf(const ir::Graph& g, const ir::Node& n, float* lo, float* hi) {
   }
   for (size_t i = 1; i <= 2; ++i) {
     if (n.input(i) < 0) continue;
-    const Tensor* t = guards::ConstInput(g, n, i);
+    const ir::Tensor* t = guards::ConstInput(g, n, i);
     if (!t || t->num_elements() != 1) return false;
     (i == 1 ? *lo : *hi) = t->values()[0];
   }

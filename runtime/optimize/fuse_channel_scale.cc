@@ -2,10 +2,11 @@
 // sigmoid gate [N,C,1,1] -- then the residual Add (+Relu, already the Add's clamp). Both become one
 // ChannelScale node (ops/channel_scale.h), y = clamp(x * s[n, c] + r): one pass over memory
 // instead of two, written over x or r by the planner (ChannelScale declares kCapInPlace). The node
-// takes the Add's place, where r is computed. Guards: the Mul has no clamp of its own and its output
-// one reader (the Add, 2 inputs), not a graph output; s scales x per channel (ScalesPerChannel,
-// constant or computed); x and r are run-time tensors of the output's shape. A Mul without such an
-// Add stays a Mul: XNNPACK's broadcast multiply is one pass with the clamp fused already.
+// takes the Add's place, where r is computed. Guards: the Mul has no clamp of its own and its
+// output one reader (the Add, 2 inputs), not a graph output; s scales x per channel
+// (ScalesPerChannel, constant or computed); x and r are run-time tensors of the output's shape. A
+// Mul without such an Add stays a Mul: XNNPACK's broadcast multiply is one pass with the clamp
+// fused already.
 #include "ops/channel_scale.h"
 #include "runtime/optimize/pass.h"
 
@@ -24,7 +25,8 @@ absl::StatusOr<int> FuseChannelScale(ir::Graph& g) {
     for (int k : {0, 1}) {
       const ir::Value& a = g.value(mul.inputs[k]);
       const ir::Value& b = g.value(mul.inputs[1 - k]);
-      if (!a.is_constant() && a.shape == shape && b.shape != shape && ScalesPerChannel(shape, b.shape)) {
+      if (!a.is_constant() && a.shape == shape && b.shape != shape &&
+          ScalesPerChannel(shape, b.shape)) {
         x = mul.inputs[k];
         s = mul.inputs[1 - k];
       }
@@ -35,7 +37,8 @@ absl::StatusOr<int> FuseChannelScale(ir::Graph& g) {
     ir::Node& add = g.nodes[next];
     if ((add.op != "Add" && add.op != "Sum") || add.inputs.size() != 2) continue;
     const int r = add.inputs[add.inputs[0] == mul.outputs[0] ? 1 : 0];
-    if (g.value(r).is_constant() || g.value(r).shape != shape || g.value(add.outputs[0]).shape != shape)
+    if (g.value(r).is_constant() || g.value(r).shape != shape ||
+        g.value(add.outputs[0]).shape != shape)
       continue;
     std::vector<std::string> fused = mul.fused;
     fused.push_back(add.op);

@@ -4,8 +4,8 @@
 // Guards: the conv's output has exactly one reader (the BN), is not a graph output, the conv has
 // constant weights and no fused activation yet.
 #include "ops/batchnorm.h"
+#include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
-#include "runtime/status.h"
 
 namespace onnxrun {
 namespace {
@@ -21,7 +21,7 @@ bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t m, ChannelAf
     return static_cast<int64_t>(p->scale.size()) == m;
   }
   if (n.op != "Mul" && n.op != "Add") return false;
-  const Tensor* c = guards::ConstInput(g, n, 1);
+  const ir::Tensor* c = guards::ConstInput(g, n, 1);
   if (!c) c = guards::ConstInput(g, n, 0);
   if (!c) return false;
   const auto& s = c->shape();
@@ -46,11 +46,9 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
   auto consumers = g.Consumers();
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     ir::Node& conv = g.nodes[ci];
-    if (conv.removed || conv.op != "Conv" || conv.has_clamp() ||
-        !conv.activation.empty())
-      continue;
+    if (conv.removed || conv.op != "Conv" || conv.has_clamp() || !conv.activation.empty()) continue;
     // After a fold the same conv is looked at again: Mul then Add both fold.
-    const Tensor* w = guards::ConstInput(g, conv, 1);
+    const ir::Tensor* w = guards::ConstInput(g, conv, 1);
     if (!w) continue;
     const int next = guards::SoleConsumer(g, consumers, conv.outputs[0]);
     if (next < 0) continue;
@@ -59,11 +57,12 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
     const int64_t m = w->shape()[0];
     ChannelAffineParams p;
     if (!ChannelAffineOf(g, bn, m, &p)) continue;
-    if (bn.op != "BatchNormalization" && g.value(bn.outputs[0]).shape != g.value(conv.outputs[0]).shape)
+    if (bn.op != "BatchNormalization" &&
+        g.value(bn.outputs[0]).shape != g.value(conv.outputs[0]).shape)
       continue;  // the constant must not broadcast the conv output to a larger shape
     // Scale the weights in place when this conv is their only reader, else on a copy.
     const int w_id = conv.inputs[1];
-    Tensor* nw = g.value(w_id).constant.get();
+    ir::Tensor* nw = g.value(w_id).constant.get();
     if (consumers[w_id].size() != 1 || g.value(w_id).graph_output) {
       conv.inputs[1] = g.AddConstant(g.UniqueName(g.value(w_id).name), *w);
       nw = g.value(conv.inputs[1]).constant.get();
@@ -72,11 +71,11 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
     for (int64_t o = 0; o < m; ++o)
       for (int64_t i = 0; i < per; ++i) nw->values()[o * per + i] *= p.scale[o];
     std::vector<float> nb(m, 0.f);
-    if (const Tensor* b = guards::ConstInput(g, conv, 2))
+    if (const ir::Tensor* b = guards::ConstInput(g, conv, 2))
       for (int64_t o = 0; o < m; ++o) nb[o] = b->values()[o];
     for (int64_t o = 0; o < m; ++o) nb[o] = nb[o] * p.scale[o] + p.bias[o];
     const int bias_id = g.AddConstant(g.UniqueName(g.value(conv.outputs[0]).name + ".bias"),
-                                      Tensor({m}, std::move(nb)));
+                                      ir::Tensor({m}, std::move(nb)));
     if (conv.inputs.size() < 3) conv.inputs.resize(3, -1);
     conv.inputs[2] = bias_id;
     guards::TakeOverOutput(g, ci, bn.outputs[0]);

@@ -26,11 +26,11 @@ bool PadSpec(const ir::Graph& g, const ir::Node& pad, std::vector<int64_t>* spat
     *value = pad.Float("value", 0.f).value_or(NAN);
   } else {
     if (pad.input(1) < 0 || !g.value(pad.inputs[1]).is_constant()) return false;
-    const Tensor& t = *g.value(pad.inputs[1]).constant;
-    if (t.dtype() == DataType::kFloat32) return false;
+    const ir::Tensor& t = *g.value(pad.inputs[1]).constant;
+    if (t.dtype() == ir::DataType::kFloat32) return false;
     pads = t.ints();
     if (pad.input(2) >= 0) {
-      const Tensor* v = guards::ConstInput(g, pad, 2);
+      const ir::Tensor* v = guards::ConstInput(g, pad, 2);
       if (!v || v->num_elements() != 1) return false;
       *value = v->values()[0];
     }

@@ -22,8 +22,8 @@ absl::StatusOr<int> FusePreactivation(ir::Graph& g) {
     bool ok = true;
     for (int c : consumers[y]) {
       const ir::Node& conv = g.nodes[c];
-      ok = ok && ConvAcceptsInputTransform(g, conv) && conv.inputs[0] == y &&
-           conv.inputs[1] != y && !conv.Has(kConvInputScale);
+      ok = ok && ConvAcceptsInputTransform(g, conv) && conv.inputs[0] == y && conv.inputs[1] != y &&
+           !conv.Has(kConvInputScale);
     }
     if (!ok) continue;
     auto affine = BatchNormAffine(g, bn);

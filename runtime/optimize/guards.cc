@@ -27,10 +27,10 @@ void TakeOverOutput(ir::Graph& g, int producer, int value) {
   g.value(value).producer = producer;
 }
 
-const Tensor* ConstInput(const ir::Graph& g, const ir::Node& n, size_t i) {
+const ir::Tensor* ConstInput(const ir::Graph& g, const ir::Node& n, size_t i) {
   if (i >= n.inputs.size() || n.inputs[i] < 0) return nullptr;
   const auto& v = g.value(n.inputs[i]);
-  if (!v.is_constant() || v.constant->dtype() != DataType::kFloat32) return nullptr;
+  if (!v.is_constant() || v.constant->dtype() != ir::DataType::kFloat32) return nullptr;
   return v.constant.get();
 }
 

@@ -6,17 +6,22 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "onnxrun/onnxrun.h"
 #include "runtime/ir/graph.h"
 
 namespace onnxrun {
+
+// Rewrites one pass made (the session reports it as onnxrun::PassCount).
+struct PassCount {
+  std::string pass;
+  int rewrites = 0;
+};
 
 struct Pass {
   const char* name;
   absl::StatusOr<int> (*run)(ir::Graph& g);
 };
 
-absl::StatusOr<int> EliminateIdentities(ir::Graph& g);  // eliminate_identity.cc
+absl::StatusOr<int> EliminateIdentities(ir::Graph& g);    // eliminate_identity.cc
 absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g);  // fuse_conv_bn.cc
 absl::StatusOr<int> FusePadIntoWindow(ir::Graph& g);      // fuse_pad.cc
 absl::StatusOr<int> FoldResidualAdd(ir::Graph& g);        // fold_residual_add.cc
@@ -28,7 +33,7 @@ absl::StatusOr<int> EliminateDeadNodes(ir::Graph& g);     // eliminate_dead.cc
 // The ordered list (pipeline.cc).
 const std::vector<Pass>& OptimizerPasses();
 // Runs every pass, verifying the graph after each; appends one report per pass.
-absl::Status Optimize(ir::Graph& g, std::vector<PassReport>* reports);
+absl::Status Optimize(ir::Graph& g, std::vector<PassCount>* reports);
 
 namespace guards {
 // The single node reading `value`, or -1 when it has zero or several readers or is a graph output.
@@ -38,7 +43,7 @@ void ReplaceUses(ir::Graph& g, int from, int to);
 // Makes node `producer` write `value` instead of its current output 0 (which becomes unused).
 void TakeOverOutput(ir::Graph& g, int producer, int value);
 // The constant float tensor behind input i, or null.
-const Tensor* ConstInput(const ir::Graph& g, const ir::Node& n, size_t i);
+const ir::Tensor* ConstInput(const ir::Graph& g, const ir::Node& n, size_t i);
 }  // namespace guards
 
 }  // namespace onnxrun

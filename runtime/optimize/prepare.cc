@@ -3,8 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/op.h"
-#include "runtime/exec/fold_by_running.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -21,24 +20,24 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
     ir::Value& v = g.value(id);
     auto bound = options.bound_inputs.find(v.name);
     if (bound != options.bound_inputs.end()) {
-      v.constant = std::make_shared<Tensor>(bound->second);
+      v.constant = std::make_shared<ir::Tensor>(bound->second);
       v.dtype = bound->second.dtype();
       v.shape = bound->second.shape();
       v.shape_known = true;
       v.graph_input = false;
       continue;
     }
-    if (v.dtype != DataType::kFloat32)
+    if (v.dtype != ir::DataType::kFloat32)
       return absl::UnimplementedError(absl::StrCat(
-          "input '", v.name, "' is ", DataTypeName(v.dtype),
+          "input '", v.name, "' is ", ir::DataTypeName(v.dtype),
           "; only float32 inputs are computed at run time (bind it at load to fold it)"));
     auto given = options.input_shapes.find(v.name);
     if (given != options.input_shapes.end()) {
       if (v.shape_known && v.shape.size() != given->second.size())
-        return absl::InvalidArgumentError(absl::StrCat(
-            "input '", v.name, "': shape ", ir::ShapeString(given->second), " has rank ",
-            given->second.size(), " but the model declares rank ", v.shape.size(), " ",
-            ir::ShapeString(v.shape)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("input '", v.name, "': shape ", ir::ShapeString(given->second),
+                         " has rank ", given->second.size(), " but the model declares rank ",
+                         v.shape.size(), " ", ir::ShapeString(v.shape)));
       for (size_t i = 0; v.shape_known && i < v.shape.size(); ++i)
         if (v.shape[i] >= 0 && v.shape[i] != given->second[i])
           return absl::InvalidArgumentError(absl::StrCat(
@@ -52,8 +51,9 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
       v.shape = given->second;
     } else {
       if (!v.shape_known)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "input '", v.name, "' has no declared shape; give one in SessionOptions::input_shapes"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("input '", v.name,
+                         "' has no declared shape; give one in SessionOptions::input_shapes"));
       if (options.batch_size > 0 && !v.shape.empty()) {
         if (v.shape[0] >= 0 && v.shape[0] != options.batch_size)
           return absl::InvalidArgumentError(absl::StrCat(
@@ -99,9 +99,9 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
   for (ir::Node& n : g.nodes) {
     const OpDef* def = FindOp(n.domain, n.op);
     if (!def) {
-      unsupported.push_back(absl::StrCat(
-          "node '", n.name, "' (", n.domain.empty() ? "" : n.domain + ".", n.op, ", opset ",
-          g.opset, "): op is not supported"));
+      unsupported.push_back(absl::StrCat("node '", n.name, "' (",
+                                         n.domain.empty() ? "" : n.domain + ".", n.op, ", opset ",
+                                         g.opset, "): op is not supported"));
       continue;
     }
     if (!InputsKnown(g, n)) continue;  // downstream of an unsupported node
@@ -114,20 +114,22 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
     const uint32_t caps = def->caps ? def->caps(g, n) : 0;
     const bool all_float = [&] {
       for (int v : n.inputs)
-        if (v >= 0 && g.value(v).dtype != DataType::kFloat32) return false;
+        if (v >= 0 && g.value(v).dtype != ir::DataType::kFloat32) return false;
       for (int v : n.outputs)
-        if (v >= 0 && g.value(v).dtype != DataType::kFloat32) return false;
+        if (v >= 0 && g.value(v).dtype != ir::DataType::kFloat32) return false;
       return !n.inputs.empty() && n.inputs[0] >= 0;
     }();
     // Float ops without a fold of their own run once through the executor (any constant
     // subgraph folds, whatever computes it).
-    const bool run_fold = !def->fold && def->lower && all_float && InputsConstant(g, n);
+    const bool run_fold = !def->fold && def->lower && all_float && InputsConstant(g, n) &&
+                          options.fold_by_running != nullptr;
     if (run_fold || (def->fold && ((caps & kCapFoldsFromShape) || InputsConstant(g, n)))) {
-      std::vector<Tensor> outs;
+      std::vector<ir::Tensor> outs;
       if (run_fold) {
-        absl::Status fs = FoldByRunning(g, n, &outs);
+        absl::Status fs = options.fold_by_running(g, n, &outs);
         if (!fs.ok())
-          return absl::Status(fs.code(), absl::StrCat("folding ", n.Describe(), ": ", fs.message()));
+          return absl::Status(fs.code(),
+                              absl::StrCat("folding ", n.Describe(), ": ", fs.message()));
       } else {
         RETURN_IF_ERROR(def->fold(g, n, &outs));
       }
@@ -137,7 +139,7 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
         v.dtype = outs[i].dtype();
         v.shape = outs[i].shape();
         v.shape_known = true;
-        v.constant = std::make_shared<Tensor>(std::move(outs[i]));
+        v.constant = std::make_shared<ir::Tensor>(std::move(outs[i]));
         v.producer = -1;
       }
       n.removed = true;
@@ -147,11 +149,10 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
     for (int out : n.outputs) {
       if (out < 0) continue;
       const ir::Value& v = g.value(out);
-      if (v.dtype != DataType::kFloat32)
-        unsupported.push_back(absl::StrCat(n.Describe(), ": output '", v.name, "' is ",
-                                           DataTypeName(v.dtype),
-                                           " computed at run time; only float32 is [opset ",
-                                           g.opset, "]"));
+      if (v.dtype != ir::DataType::kFloat32)
+        unsupported.push_back(
+            absl::StrCat(n.Describe(), ": output '", v.name, "' is ", ir::DataTypeName(v.dtype),
+                         " computed at run time; only float32 is [opset ", g.opset, "]"));
     }
   }
   if (!unsupported.empty())
@@ -161,11 +162,11 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
   for (int out : g.outputs) {
     const ir::Value& v = g.value(out);
     // An integer output that folded at load (e.g. a Shape) is returned as its constant.
-    const bool folded_ints = v.is_constant() && v.dtype != DataType::kFloat32 &&
-                             v.dtype != DataType::kFloat64 && v.dtype != DataType::kFloat16;
-    if (v.dtype != DataType::kFloat32 && !folded_ints)
+    const bool folded_ints = v.is_constant() && v.dtype != ir::DataType::kFloat32 &&
+                             v.dtype != ir::DataType::kFloat64 && v.dtype != ir::DataType::kFloat16;
+    if (v.dtype != ir::DataType::kFloat32 && !folded_ints)
       return absl::UnimplementedError(absl::StrCat("graph output '", g.value(out).name, "' is ",
-                                                   DataTypeName(g.value(out).dtype),
+                                                   ir::DataTypeName(g.value(out).dtype),
                                                    "; only float32 outputs are supported"));
   }
   g.Compact();

@@ -126,8 +126,8 @@ int64_t ArenaLowerBound(const std::vector<BufferRequest>& buffers, int64_t align
 absl::Status VerifyArenaPlan(const std::vector<BufferRequest>& buffers, const ArenaPlan& plan) {
   const size_t n = buffers.size();
   if (plan.offsets.size() != n) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "arena plan has %d offsets for %d buffers", plan.offsets.size(), n));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("arena plan has %d offsets for %d buffers", plan.offsets.size(), n));
   }
   if (plan.total_bytes < 0) {
     return absl::InvalidArgumentError(
@@ -135,8 +135,8 @@ absl::Status VerifyArenaPlan(const std::vector<BufferRequest>& buffers, const Ar
   }
   auto describe = [&](size_t i) {
     const BufferRequest& b = buffers[i];
-    return absl::StrFormat("buffer %d (steps [%d, %d], bytes [%d, %d))", i, b.first_use,
-                           b.last_use, plan.offsets[i], plan.offsets[i] + b.size);
+    return absl::StrFormat("buffer %d (steps [%d, %d], bytes [%d, %d))", i, b.first_use, b.last_use,
+                           plan.offsets[i], plan.offsets[i] + b.size);
   };
   std::vector<size_t> live;  // non-empty buffers, by offset, for the pairwise check
   for (size_t i = 0; i < n; ++i) {
@@ -146,14 +146,14 @@ absl::Status VerifyArenaPlan(const std::vector<BufferRequest>& buffers, const Ar
           absl::StrFormat("buffer %d has negative size %d", i, b.size));
     }
     if (b.first_use > b.last_use) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "buffer %d has an empty lifetime: first_use %d > last_use %d", i, b.first_use,
-          b.last_use));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("buffer %d has an empty lifetime: first_use %d > last_use %d", i,
+                          b.first_use, b.last_use));
     }
     if (b.size == 0) continue;
     if (plan.offsets[i] < 0 || plan.offsets[i] > plan.total_bytes - b.size) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s lies outside the arena of %d bytes", describe(i), plan.total_bytes));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s lies outside the arena of %d bytes", describe(i), plan.total_bytes));
     }
     live.push_back(i);
   }
@@ -170,8 +170,7 @@ absl::Status VerifyArenaPlan(const std::vector<BufferRequest>& buffers, const Ar
       if (!LifetimesIntersect(buffers[i], buffers[j])) continue;
       const size_t lo = std::min(i, j), hi = std::max(i, j);
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s and %s are live at the same time but overlap in memory", describe(lo),
-          describe(hi)));
+          "%s and %s are live at the same time but overlap in memory", describe(lo), describe(hi)));
     }
   }
   return absl::OkStatus();

@@ -2,8 +2,9 @@
 //
 // Each buffer is live over the inclusive step range [first_use, last_use]. Two buffers whose
 // ranges intersect must not overlap in memory. Placement is greedy best-fit by decreasing size
-// (as TFLite Micro's and XNNPACK's planners do): the largest buffer is placed first, in the smallest
-// gap that fits it between buffers already placed that are live at the same time (best fit).
+// (as TFLite Micro's and XNNPACK's planners do): the largest buffer is placed first, in the
+// smallest gap that fits it between buffers already placed that are live at the same time (best
+// fit).
 #pragma once
 
 #include <cstdint>

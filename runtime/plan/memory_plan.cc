@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
@@ -147,7 +147,8 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   auto group_last_use = [&](int root, int except) {
     int last = 0;
     for (int v = 0; v < num_values; ++v)
-      if (runtime[v] && v != except && alias.Resolve(v).first == root) last = std::max(last, last_step[v]);
+      if (runtime[v] && v != except && alias.Resolve(v).first == root)
+        last = std::max(last, last_step[v]);
     return last;
   };
   auto is_dense = [&](int v) {
@@ -205,7 +206,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   plan.arena = PlanArena(plan.buffers);
   RETURN_IF_ERROR(VerifyArenaPlan(plan.buffers, plan.arena));
 
-  MemoryReport& rep = plan.report;
+  MemoryStats& rep = plan.report;
   rep.arena_bytes = plan.arena.total_bytes;
   rep.naive_bytes = naive;
   rep.lower_bound_bytes = ArenaLowerBound(plan.buffers);

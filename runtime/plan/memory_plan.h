@@ -13,11 +13,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "onnxrun/onnxrun.h"
 #include "runtime/ir/graph.h"
 #include "runtime/plan/arena.h"
 
 namespace onnxrun {
+
+// Memory figures of a plan (the session reports them as onnxrun::MemoryReport).
+struct MemoryStats {
+  int64_t arena_bytes = 0;           // the one arena holding every intermediate tensor
+  int64_t naive_bytes = 0;           // sum of all intermediate tensors, each in its own buffer
+  int64_t lower_bound_bytes = 0;     // largest total of simultaneously live tensors
+  int concats_in_place = 0;          // Concat nodes that run nothing (producers write slices)
+  int concats_copied = 0;            // Concat nodes (or inputs of them) that needed a copy
+  int64_t bytes_copied_per_run = 0;  // bytes moved by copy fallbacks on each Run
+};
 
 struct MemoryPlanOptions {
   bool in_place = true;         // views and in-place elementwise ops share memory
@@ -27,19 +36,19 @@ struct MemoryPlanOptions {
 // Where one value lives. For NHWC (rank-4 float) values `pixel_stride` is the channel count of
 // the buffer it is a slice of; for others it equals the last dimension (dense).
 struct ValuePlacement {
-  int buffer = -1;              // index into MemoryPlan::buffers, -1 for constants
-  int64_t element_offset = 0;   // from the buffer's start, in floats
+  int buffer = -1;             // index into MemoryPlan::buffers, -1 for constants
+  int64_t element_offset = 0;  // from the buffer's start, in floats
   int64_t pixel_stride = 0;
 };
 
 struct MemoryPlan {
-  std::vector<ValuePlacement> values;    // indexed by value id
-  std::vector<BufferRequest> buffers;    // one per memory root, lifetimes in steps
+  std::vector<ValuePlacement> values;  // indexed by value id
+  std::vector<BufferRequest> buffers;  // one per memory root, lifetimes in steps
   ArenaPlan arena;
   // Steps: 0 = graph input conversion, node i runs at step i + 1, outputs read at nodes + 1.
-  std::vector<bool> node_is_noop;        // the node's output already is its input's memory
+  std::vector<bool> node_is_noop;  // the node's output already is its input's memory
   std::vector<std::vector<bool>> concat_input_in_place;  // per node, per input
-  MemoryReport report;
+  MemoryStats report;
 };
 
 absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOptions& options);

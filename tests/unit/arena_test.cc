@@ -41,11 +41,10 @@ TEST_P(ArenaTableTest, MatchesHandComputedPlan) {
 INSTANTIATE_TEST_SUITE_P(
     Tables, ArenaTableTest,
     ::testing::Values(
-        TableCase{"Empty", {}, 64, {}, 0, 0},
-        TableCase{"Single", {{100, 0, 0}}, 1, {0}, 100, 100},
+        TableCase{"Empty", {}, 64, {}, 0, 0}, TableCase{"Single", {{100, 0, 0}}, 1, {0}, 100, 100},
         // Lifetimes never meet: everything reuses offset 0; arena = largest buffer.
-        TableCase{"DisjointReuseZero", {{100, 0, 0}, {50, 1, 1}, {80, 2, 2}}, 1, {0, 0, 0}, 100,
-                  100},
+        TableCase{
+            "DisjointReuseZero", {{100, 0, 0}, {50, 1, 1}, {80, 2, 2}}, 1, {0, 0, 0}, 100, 100},
         // A -> op1 -> B -> op2 -> C: B (largest) at 0; A and C both meet B, not each other,
         // so both sit on top of it at 200.
         TableCase{"Chain", {{100, 0, 1}, {200, 1, 2}, {100, 2, 3}}, 1, {200, 0, 200}, 300, 300},
@@ -78,17 +77,29 @@ INSTANTIATE_TEST_SUITE_P(
                   50},
         // Alignment 64: sizes 1, 65, 64, 100 occupy 64, 128, 64, 128. Order by size:
         // 100 -> 0, 65 -> 128, 64 -> 256, 1 -> 320; total 384.
-        TableCase{"AlignmentRounding", {{1, 0, 0}, {65, 0, 0}, {64, 0, 0}, {100, 0, 0}}, 64,
-                  {320, 128, 256, 0}, 384, 384},
+        TableCase{"AlignmentRounding",
+                  {{1, 0, 0}, {65, 0, 0}, {64, 0, 0}, {100, 0, 0}},
+                  64,
+                  {320, 128, 256, 0},
+                  384,
+                  384},
         // Aligned hole: A [0,256), B (100 bytes, dies after step 1) [256,384), C [384,512).
         // B leaves a 128-byte hole, which D (80 bytes, rounded to 128, born at 2) fills exactly.
-        TableCase{"AlignedHoleFits", {{200, 0, 3}, {100, 0, 1}, {90, 0, 3}, {80, 2, 3}}, 64,
-                  {0, 256, 384, 256}, 512, 512},
+        TableCase{"AlignedHoleFits",
+                  {{200, 0, 3}, {100, 0, 1}, {90, 0, 3}, {80, 2, 3}},
+                  64,
+                  {0, 256, 384, 256},
+                  512,
+                  512},
         // Alignment 16 on odd sizes; total is a multiple of 16 even though no size is.
         TableCase{"AlignmentTotal", {{17, 0, 1}, {3, 1, 2}}, 16, {0, 32}, 48, 48},
         // Zero-size buffers: offset 0, occupy nothing, never push others up.
-        TableCase{"ZeroSize", {{0, 0, 5}, {100, 0, 5}, {0, 3, 3}, {28, 2, 4}}, 64,
-                  {0, 0, 0, 128}, 192, 192},
+        TableCase{"ZeroSize",
+                  {{0, 0, 5}, {100, 0, 5}, {0, 3, 3}, {28, 2, 4}},
+                  64,
+                  {0, 0, 0, 128},
+                  192,
+                  192},
         TableCase{"AllZeroSize", {{0, 0, 1}, {0, 0, 1}}, 64, {0, 0}, 0, 0},
         // Ties on size: earlier first_use first, then lower index. Both live at step 1.
         TableCase{"TieBreakFirstUse", {{64, 1, 2}, {64, 0, 1}}, 64, {64, 0}, 128, 128},
@@ -97,8 +108,12 @@ INSTANTIATE_TEST_SUITE_P(
         // C (80, 2-3) meets B only -> the hole [0,100); D (60, 2-3) meets B and C, and the
         // 20-byte gap [80,100) is too small -> 180. Total 240, but the peak (step 2) is 220,
         // which is reachable: B 0, A 80, C 80, D 160.
-        TableCase{"GreedyAboveBound", {{100, 0, 1}, {80, 1, 2}, {80, 2, 3}, {60, 2, 3}}, 1,
-                  {0, 100, 0, 180}, 240, 220}),
+        TableCase{"GreedyAboveBound",
+                  {{100, 0, 1}, {80, 1, 2}, {80, 2, 3}, {60, 2, 3}},
+                  1,
+                  {0, 100, 0, 180},
+                  240,
+                  220}),
     [](const ::testing::TestParamInfo<TableCase>& info) { return info.param.name; });
 
 // ---------------------------------------------------------------------------------------------
@@ -225,8 +240,7 @@ TEST(VerifyArenaPlanTest, CatchesBufferOutsideArena) {
   plan.total_bytes -= 1;
   const absl::Status status = VerifyArenaPlan(buffers, plan);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("outside the arena of 199 bytes"), std::string::npos)
-      << status;
+  EXPECT_NE(status.message().find("outside the arena of 199 bytes"), std::string::npos) << status;
   EXPECT_FALSE(VerifyArenaPlan(buffers, ArenaPlan{{-100, 0}, 200}).ok());
 }
 
@@ -249,8 +263,8 @@ TEST(VerifyArenaPlanTest, CatchesRandomCorruption) {
     ArenaPlan plan = PlanArena(buffers, 1);
     const size_t victim = rng() % buffers.size();
     plan.offsets[victim] = static_cast<int64_t>(rng() % (plan.total_bytes + 1));
-    bool bad = plan.offsets[victim] + buffers[victim].size > plan.total_bytes &&
-               buffers[victim].size > 0;
+    bool bad =
+        plan.offsets[victim] + buffers[victim].size > plan.total_bytes && buffers[victim].size > 0;
     for (size_t j = 0; j < buffers.size() && !bad; ++j) {
       const BufferRequest &a = buffers[victim], &b = buffers[j];
       bad = j != victim && a.size > 0 && b.size > 0 && a.first_use <= b.last_use &&

@@ -1,4 +1,6 @@
 // ConvGemm (implicit-GEMM AVX-512 convolution) against a naive NHWC reference.
+#include "ops/kernels/conv_gemm.h"
+
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
@@ -9,8 +11,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include "ops/kernels/conv_gemm.h"
 
 namespace onnxrun::kernels {
 namespace {
@@ -27,7 +27,8 @@ struct Case {
 std::string Name(const Case& t) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "n%zu %zux%zux%zu -> %zu k%zux%zu s%zux%zu d%zux%zu pad(%zu,%zu,%zu,%zu) bias%d xs+%zu ys+%zu "
+                "n%zu %zux%zux%zu -> %zu k%zux%zu s%zux%zu d%zux%zu pad(%zu,%zu,%zu,%zu) bias%d "
+                "xs+%zu ys+%zu "
                 "clamp[%g,%g] mode%d tf%d",
                 t.n, t.h, t.w, t.c, t.m, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.pb, t.pr,
                 (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi, (int)t.mode, (int)t.transform);
@@ -59,12 +60,14 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
   p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi, p.mode = t.mode;
   if (t.mode != ConvGemmMode::kAuto &&
-      ConvGemm::ResolveMode(p) !=
-          ((t.sw == 1 || t.sw == 2) && (t.kh * t.kw > 1 || t.sh * t.sw > 1) ? t.mode : ConvGemmMode::kPacked))
+      ConvGemm::ResolveMode(p) != ((t.sw == 1 || t.sw == 2) && (t.kh * t.kw > 1 || t.sh * t.sw > 1)
+                                       ? t.mode
+                                       : ConvGemmMode::kPacked))
     ADD_FAILURE() << "mode not honoured";
   if (t.transform && !ConvGemm::TakesInputTransform(p)) return;
   ConvGemm conv;
-  conv.Init(p, w.data(), t.bias ? b.data() : nullptr, pool ? pthreadpool_get_threads_count(pool) : 1);
+  conv.Init(p, w.data(), t.bias ? b.data() : nullptr,
+            pool ? pthreadpool_get_threads_count(pool) : 1);
   if (t.transform) conv.SetInputTransform(ts.data(), tb.data(), -0.5f, 2.f);
   // Weights and bias are copied: clobber the caller's.
   std::vector<float> w_ref = w, b_ref = b;
@@ -92,8 +95,8 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
           const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
           const double tol = 1e-4 * std::max(1.0, mag);
           if (std::fabs(yp[o] - want) > tol && ++bad <= 5)
-            ADD_FAILURE() << "pixel (" << bi << "," << oy << "," << ox << ") channel " << o << ": got " << yp[o]
-                          << ", want " << want;
+            ADD_FAILURE() << "pixel (" << bi << "," << oy << "," << ox << ") channel " << o
+                          << ": got " << yp[o] << ", want " << want;
         }
         for (size_t o = t.m; o < ys; ++o)
           if (yp[o] != sentinel && ++bad <= 5) ADD_FAILURE() << "wrote past out_c at channel " << o;
@@ -113,21 +116,21 @@ TEST_F(ConvGemmTest, FixedShapes) {
   std::mt19937 g(1);
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<Case> cases = {
-      {1, 9, 11, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},         // 1x1 identity layout
-      {3, 7, 5, 33, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},         // 1x1, batch 3, partial tiles/panels
-      {1, 8, 8, 17, 33, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},          // 1x1 stride 2
-      {1, 10, 12, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},        // 3x3 same
-      {2, 9, 9, 100, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},         // 3x3 stride 2
-      {1, 23, 23, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},         // ResNet stem
-      {1, 12, 12, 17, 33, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},        // Inception 1x7
-      {1, 12, 12, 33, 17, 7, 1, 1, 1, 1, 1, 3, 0, 3, 0},        // Inception 7x1
-      {1, 13, 14, 17, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},        // dilation 2
-      {1, 13, 14, 16, 32, 3, 3, 1, 1, 3, 2, 3, 2, 3, 2},        // dilation 3x2
-      {1, 11, 10, 33, 33, 3, 3, 1, 1, 1, 1, 0, 1, 2, 0},        // asymmetric pads
-      {1, 11, 10, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},          // in_c = out_c = 1
-      {3, 6, 6, 3, 1, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1},            // out_c 1, batch 3
-      {1, 5, 5, 17, 64, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0},          // kernel == input (1x1 output)
-      {1, 4, 4, 8, 16, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4},           // pads larger than kernel
+      {1, 9, 11, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   // 1x1 identity layout
+      {3, 7, 5, 33, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   // 1x1, batch 3, partial tiles/panels
+      {1, 8, 8, 17, 33, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},    // 1x1 stride 2
+      {1, 10, 12, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // 3x3 same
+      {2, 9, 9, 100, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   // 3x3 stride 2
+      {1, 23, 23, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},   // ResNet stem
+      {1, 12, 12, 17, 33, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},  // Inception 1x7
+      {1, 12, 12, 33, 17, 7, 1, 1, 1, 1, 1, 3, 0, 3, 0},  // Inception 7x1
+      {1, 13, 14, 17, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},  // dilation 2
+      {1, 13, 14, 16, 32, 3, 3, 1, 1, 3, 2, 3, 2, 3, 2},  // dilation 3x2
+      {1, 11, 10, 33, 33, 3, 3, 1, 1, 1, 1, 0, 1, 2, 0},  // asymmetric pads
+      {1, 11, 10, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // in_c = out_c = 1
+      {3, 6, 6, 3, 1, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1},      // out_c 1, batch 3
+      {1, 5, 5, 17, 64, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0},    // kernel == input (1x1 output)
+      {1, 4, 4, 8, 16, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4},     // pads larger than kernel
   };
   // Same shapes on channel slices, without bias, and with a clamp.
   const size_t base = cases.size();
@@ -154,7 +157,9 @@ TEST_F(ConvGemmTest, FixedShapes) {
 TEST_F(ConvGemmTest, RandomShapes) {
   std::mt19937 g(42);
   const size_t chans[] = {1, 3, 17, 33, 64, 100};
-  auto pick = [&](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(g); };
+  auto pick = [&](size_t lo, size_t hi) {
+    return std::uniform_int_distribution<size_t>(lo, hi)(g);
+  };
   pthreadpool_t pool = pthreadpool_create(2);
   for (int it = 0; it < 60; ++it) {
     Case t{};

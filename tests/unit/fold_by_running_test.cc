@@ -15,7 +15,8 @@ GraphBuilder Chain(const Tensor& c, bool constant) {
   GraphBuilder b(13);
   const std::string x = b.Input("x", {1, 8, 4, 4});
   const std::string cv = constant ? b.Init("c", c.shape(), c.values()) : b.Input("c", c.shape());
-  auto conv = b.Op("Conv", {cv, b.Weight("w", {8, 3, 3, 3}, rng, -0.3f, 0.3f)}).Ints("pads", {1, 1, 1, 1});
+  auto conv =
+      b.Op("Conv", {cv, b.Weight("w", {8, 3, 3, 3}, rng, -0.3f, 0.3f)}).Ints("pads", {1, 1, 1, 1});
   auto pool = b.Op("MaxPool", {conv}).Ints("kernel_shape", {3, 3}).Ints("strides", {2, 2});
   auto relu = b.Op("Relu", {pool});
   b.Output(b.Op("Add", {x, relu}));

@@ -29,6 +29,7 @@
 #include "loaders/onnx_loader.h"
 #include "onnx/onnx_pb.h"
 #include "onnxrun/onnxrun.h"
+#include "runtime/exec/fold_by_running.h"
 #include "runtime/ir/graph.h"
 #include "runtime/optimize/pass.h"
 #include "runtime/optimize/prepare.h"
@@ -105,7 +106,8 @@ class GraphBuilder {
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
     for (int64_t d : shape) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
     return name;
   }
   std::string InitInts(const std::string& name, const std::vector<int64_t>& shape,
@@ -151,8 +153,8 @@ class GraphBuilder {
   // Writes the model to a fresh file under the test temp dir and returns its path.
   std::string Save() const {
     static std::atomic<int> counter{0};
-    const std::string path = absl::StrCat(::testing::TempDir(), "onnxrun_unit_", ::getpid(), "_",
-                                          counter++, ".onnx");
+    const std::string path =
+        absl::StrCat(::testing::TempDir(), "onnxrun_unit_", ::getpid(), "_", counter++, ".onnx");
     std::ofstream f(path, std::ios::binary);
     model_.SerializeToOstream(&f);
     return path;
@@ -167,8 +169,10 @@ class GraphBuilder {
     auto* s = tt->mutable_shape();
     for (size_t i = 0; i < shape.size(); ++i) {
       auto* d = s->add_dim();
-      if (shape[i] < 0) d->set_dim_param(absl::StrCat("d", i));
-      else d->set_dim_value(shape[i]);
+      if (shape[i] < 0)
+        d->set_dim_param(absl::StrCat("d", i));
+      else
+        d->set_dim_value(shape[i]);
     }
     return name;
   }
@@ -177,7 +181,8 @@ class GraphBuilder {
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
 
-inline std::vector<float> RandomVector(int64_t n, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
+inline std::vector<float> RandomVector(int64_t n, std::mt19937& rng, float lo = -1.f,
+                                       float hi = 1.f) {
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
@@ -209,7 +214,8 @@ inline absl::StatusOr<std::vector<Tensor>> RunSession(Session& s, const Feeds& f
   return out;
 }
 
-inline absl::StatusOr<std::vector<Tensor>> RunModel(const GraphBuilder& b, const SessionOptions& options,
+inline absl::StatusOr<std::vector<Tensor>> RunModel(const GraphBuilder& b,
+                                                    const SessionOptions& options,
                                                     const Feeds& feeds) {
   auto s = LoadSession(b, options);
   if (!s.ok()) return s.status();
@@ -224,11 +230,14 @@ inline absl::StatusOr<ir::Graph> LoadGraph(const GraphBuilder& b) {
   return g;
 }
 // Loaded + shapes bound and inferred + constants folded: what the optimizer sees.
-inline absl::StatusOr<ir::Graph> PrepareGraph(const GraphBuilder& b, const PrepareOptions& options = {},
+inline absl::StatusOr<ir::Graph> PrepareGraph(const GraphBuilder& b,
+                                              const PrepareOptions& options = {},
                                               int* folded = nullptr) {
   auto g = LoadGraph(b);
   if (!g.ok()) return g.status();
-  absl::Status s = InferAndFold(*g, options, folded);
+  PrepareOptions with_folding = options;  // fold as a session does
+  if (!with_folding.fold_by_running) with_folding.fold_by_running = FoldByRunning;
+  absl::Status s = InferAndFold(*g, with_folding, folded);
   if (!s.ok()) return s;
   return std::move(*g);
 }
@@ -241,7 +250,8 @@ inline absl::StatusOr<int> RunPass(ir::Graph& g, absl::StatusOr<int> (*pass)(ir:
   return n;
 }
 // Prepared + (optionally) optimized + planned: what the executor sees.
-inline absl::StatusOr<MemoryPlan> PlanGraph(ir::Graph& g, bool optimize, MemoryPlanOptions options) {
+inline absl::StatusOr<MemoryPlan> PlanGraph(ir::Graph& g, bool optimize,
+                                            MemoryPlanOptions options) {
   if (optimize) {
     absl::Status s = Optimize(g, nullptr);
     if (!s.ok()) return s;
@@ -267,13 +277,14 @@ inline int LiveNodes(const ir::Graph& g) {
 }
 
 // |got - want| <= atol + rtol * |want| elementwise, same shape.
-inline ::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want, double atol = 1e-4,
-                                           double rtol = 1e-4) {
+inline ::testing::AssertionResult AllClose(const Tensor& got, const Tensor& want,
+                                           double atol = 1e-4, double rtol = 1e-4) {
   if (got.shape() != want.shape())
     return ::testing::AssertionFailure()
            << "shape " << ir::ShapeString(got.shape()) << " vs " << ir::ShapeString(want.shape());
   if (got.values().size() != want.values().size())
-    return ::testing::AssertionFailure() << "size " << got.values().size() << " vs " << want.values().size();
+    return ::testing::AssertionFailure()
+           << "size " << got.values().size() << " vs " << want.values().size();
   int bad = 0;
   ::testing::AssertionResult r = ::testing::AssertionFailure();
   for (size_t i = 0; i < got.values().size(); ++i) {
@@ -291,8 +302,8 @@ inline ::testing::AssertionResult BitwiseEqual(const Tensor& a, const Tensor& b)
            << "shape " << ir::ShapeString(a.shape()) << " vs " << ir::ShapeString(b.shape());
   for (size_t i = 0; i < a.values().size(); ++i)
     if (std::memcmp(&a.values()[i], &b.values()[i], sizeof(float)) != 0)
-      return ::testing::AssertionFailure() << "differ at " << i << ": " << a.values()[i] << " vs "
-                                           << b.values()[i];
+      return ::testing::AssertionFailure()
+             << "differ at " << i << ": " << a.values()[i] << " vs " << b.values()[i];
   return ::testing::AssertionSuccess();
 }
 
@@ -317,8 +328,9 @@ inline std::string VariantName(const SessionOptions& o) {
 
 // Runs `b` under every option variant; each output must match `want` within atol/rtol, and every
 // variant must equal the first one bitwise (`bitwise`) or within atol/rtol.
-inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds, const std::vector<Tensor>& want,
-                              bool bitwise = true, double atol = 1e-4, double rtol = 1e-4) {
+inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds,
+                              const std::vector<Tensor>& want, bool bitwise = true,
+                              double atol = 1e-4, double rtol = 1e-4) {
   std::vector<Tensor> first;
   for (const SessionOptions& o : OptionVariants()) {
     SCOPED_TRACE(VariantName(o));
@@ -328,8 +340,11 @@ inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds, const s
     for (size_t i = 0; i < want.size(); ++i) {
       EXPECT_TRUE(AllClose((*out)[i], want[i], atol, rtol)) << "output " << i;
       if (!first.empty()) {
-        if (bitwise) EXPECT_TRUE(BitwiseEqual((*out)[i], first[i])) << "output " << i << " vs first variant";
-        else EXPECT_TRUE(AllClose((*out)[i], first[i], atol, rtol)) << "output " << i << " vs first variant";
+        if (bitwise)
+          EXPECT_TRUE(BitwiseEqual((*out)[i], first[i])) << "output " << i << " vs first variant";
+        else
+          EXPECT_TRUE(AllClose((*out)[i], first[i], atol, rtol))
+              << "output " << i << " vs first variant";
       }
     }
     if (first.empty()) first = std::move(*out);
@@ -338,8 +353,8 @@ inline void ExpectAllVariants(const GraphBuilder& b, const Feeds& feeds, const s
 
 // The session's outputs with the optimizer on equal those with it off: within `tol`, or to the bit
 // (`bitwise`, for rewrites that compute the same roundings, e.g. fused elementwise steps).
-inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds, double tol = 1e-5,
-                                        bool bitwise = false) {
+inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feeds,
+                                        double tol = 1e-5, bool bitwise = false) {
   SessionOptions off;
   off.optimize = false;
   auto with = RunModel(b, {}, feeds);
@@ -348,7 +363,8 @@ inline void ExpectOptimizeKeepsNumerics(const GraphBuilder& b, const Feeds& feed
   ASSERT_TRUE(without.ok()) << without.status();
   ASSERT_EQ(with->size(), without->size());
   for (size_t i = 0; i < with->size(); ++i)
-    EXPECT_TRUE(bitwise ? BitwiseEqual((*with)[i], (*without)[i]) : AllClose((*with)[i], (*without)[i], tol, tol))
+    EXPECT_TRUE(bitwise ? BitwiseEqual((*with)[i], (*without)[i])
+                        : AllClose((*with)[i], (*without)[i], tol, tol))
         << "output " << i;
 }
 

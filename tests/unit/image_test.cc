@@ -24,13 +24,13 @@ namespace fs = std::filesystem;
 
 const std::string kImages = std::string(ONNXRUN_SHARED_DIR) + "/images/";
 
-#define SKIP_WITHOUT_PHOTOS()                                                             \
-  if (!fs::exists(kImages + "cat.jpg")) GTEST_SKIP() << "no photos in " << kImages       \
-                                                     << " (the shared folder is absent)"
+#define SKIP_WITHOUT_PHOTOS()           \
+  if (!fs::exists(kImages + "cat.jpg")) \
+  GTEST_SKIP() << "no photos in " << kImages << " (the shared folder is absent)"
 
 // EXPECT_MESSAGE_HAS(text, part): `text` (a string or string_view) contains `part`.
-#define EXPECT_MESSAGE_HAS(text, part)                                          \
-  EXPECT_NE(std::string(text).find(part), std::string::npos)                \
+#define EXPECT_MESSAGE_HAS(text, part)                       \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) \
       << "message: " << (text) << "\nlacks: " << (part)
 
 std::string ReadBytes(const std::string& path) {
@@ -40,9 +40,7 @@ std::string ReadBytes(const std::string& path) {
 
 // ---- A minimal PNG writer (stored deflate blocks), so every color type and bit depth can be made.
 
-std::string Be32(uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string Be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 uint32_t Crc32(const std::string& bytes) {
   uint32_t crc = 0xFFFFFFFFu;
@@ -154,7 +152,8 @@ std::vector<uint8_t> SmoothRgb(int width, int height) {
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       uint8_t* p = &rgb[(size_t(y) * width + x) * 3];
-      p[0] = 40 + 150 * x / width, p[1] = 200 - 120 * y / height, p[2] = 90 + 60 * (x + y) / (width + height);
+      p[0] = 40 + 150 * x / width, p[1] = 200 - 120 * y / height,
+      p[2] = 90 + 60 * (x + y) / (width + height);
     }
   }
   return rgb;
@@ -192,7 +191,11 @@ TEST(ImagePhotoTest, DecodesEveryPhotoLikePillow) {
   SKIP_WITHOUT_PHOTOS();
   // Size and per-channel means of Image.open(f).convert("RGB") in Pillow 9.4 (same libjpeg-turbo
   // 2.1.5 as here, so the decodes agree exactly); kitten_224.png is RGBA, its alpha is dropped.
-  struct Case { const char* file; int width, height; double mean[3]; };
+  struct Case {
+    const char* file;
+    int width, height;
+    double mean[3];
+  };
   const Case cases[] = {{"cat.jpg", 1000, 1000, {116.9056, 108.2711, 93.1235}},
                         {"dog.jpg", 768, 576, {134.4470, 135.6657, 114.0797}},
                         {"hummingbird.jpg", 450, 450, {79.6653, 82.7382, 62.0435}},
@@ -228,26 +231,90 @@ TEST(ImagePhotoTest, PreprocessingMatchesPillow) {
   //  - f:  the same resize done per channel in float (mode "F"), which is what we compute.
   // Per channel means over the tensor, then 5 samples {channel, y, x, u8, f}.
   // Over the full tensors the measured max deviation is <= 1.0 step from u8 and < 1e-4 from f.
-  struct Sample { int c, y, x; float u8, f; };
-  struct Case { const char* file; int size; Preprocess preset; std::vector<double> mean_u8, mean_f;
-                Sample samples[5]; };
+  struct Sample {
+    int c, y, x;
+    float u8, f;
+  };
+  struct Case {
+    const char* file;
+    int size;
+    Preprocess preset;
+    std::vector<double> mean_u8, mean_f;
+    Sample samples[5];
+  };
   const Case cases[] = {
-    {"cat.jpg", 224, Preprocess::kCaffe, {-5.2782, -2.4282, 1.2572}, {-5.2789, -2.4316, 1.2548},
-     {{0, 0, 0, 105.0000f, 105.0379f}, {1, 223, 223, -71.0000f, -70.7176f}, {2, 112, 112, 71.0000f, 70.7480f}, {0, 44, 168, 48.0000f, 48.2399f}, {1, 179, 32, -73.0000f, -73.4076f}}},
-    {"dog.jpg", 224, Preprocess::kCaffe, {9.1856, 13.2621, 8.1617}, {9.1823, 13.2582, 8.1571},
-     {{0, 0, 0, -1.0000f, -0.8635f}, {1, 223, 223, 44.0000f, 44.1975f}, {2, 112, 112, 8.0000f, 8.7121f}, {0, 44, 168, -30.0000f, -29.8134f}, {1, 179, 32, -76.0000f, -76.5137f}}},
-    {"hummingbird.jpg", 224, Preprocess::kCaffe, {-37.7156, -29.0514, -38.7796}, {-37.7164, -29.0587, -38.7844},
-     {{0, 0, 0, -87.0000f, -86.9723f}, {1, 223, 223, 3.0000f, 2.5240f}, {2, 112, 112, -97.0000f, -97.0582f}, {0, 44, 168, -21.0000f, -20.1372f}, {1, 179, 32, -103.0000f, -103.1940f}}},
-    {"fish.png", 224, Preprocess::kCaffe, {-40.0820, -3.9028, -36.5386}, {-40.1448, -3.9640, -36.5994},
-     {{0, 0, 0, -48.0000f, -48.7148f}, {1, 223, 223, -26.0000f, -25.8047f}, {2, 112, 112, 96.0000f, 96.1602f}, {0, 44, 168, -65.0000f, -65.4062f}, {1, 179, 32, -42.0000f, -42.4219f}}},
-    {"kitten_224.png", 224, Preprocess::kCaffe, {74.4752, 62.3785, 64.2376}, {74.4444, 62.3462, 64.2065},
-     {{0, 0, 0, 151.0000f, 151.0000f}, {1, 223, 223, 118.0000f, 118.3125f}, {2, 112, 112, 50.0000f, 50.0156f}, {0, 44, 168, 151.0000f, 151.0000f}, {1, 179, 32, 5.0000f, 5.1172f}}},
-    // 768x576 -> 456x342, crop offsets round(78.5) = 78 and round(21.5) = 22 (ties to even).
-    {"dog.jpg", 299, Preprocess::kTorchvision, {0.128362, 0.244045, 0.169872}, {0.128306, 0.243990, 0.169831},
-     {{0, 0, 0, 0.091189f, 0.086929f}, {1, 298, 298, 0.800420f, 0.796301f}, {2, 149, 149, -1.089847f, -1.103195f}, {0, 59, 224, -1.004795f, -1.006251f}, {1, 239, 42, -1.265406f, -1.267213f}}},
-    // 450x450 -> 32x32 (antialiased 14x shrink), crop 28.
-    {"hummingbird.jpg", 28, Preprocess::kGray, {0.330794}, {0.330794},
-     {{0, 0, 0, 0.120031f, 0.121648f}, {0, 27, 27, 0.534188f, 0.534239f}, {0, 14, 14, 0.451553f, 0.451789f}, {0, 5, 21, 0.509741f, 0.510709f}, {0, 22, 4, 0.042098f, 0.042117f}}},
+      {"cat.jpg",
+       224,
+       Preprocess::kCaffe,
+       {-5.2782, -2.4282, 1.2572},
+       {-5.2789, -2.4316, 1.2548},
+       {{0, 0, 0, 105.0000f, 105.0379f},
+        {1, 223, 223, -71.0000f, -70.7176f},
+        {2, 112, 112, 71.0000f, 70.7480f},
+        {0, 44, 168, 48.0000f, 48.2399f},
+        {1, 179, 32, -73.0000f, -73.4076f}}},
+      {"dog.jpg",
+       224,
+       Preprocess::kCaffe,
+       {9.1856, 13.2621, 8.1617},
+       {9.1823, 13.2582, 8.1571},
+       {{0, 0, 0, -1.0000f, -0.8635f},
+        {1, 223, 223, 44.0000f, 44.1975f},
+        {2, 112, 112, 8.0000f, 8.7121f},
+        {0, 44, 168, -30.0000f, -29.8134f},
+        {1, 179, 32, -76.0000f, -76.5137f}}},
+      {"hummingbird.jpg",
+       224,
+       Preprocess::kCaffe,
+       {-37.7156, -29.0514, -38.7796},
+       {-37.7164, -29.0587, -38.7844},
+       {{0, 0, 0, -87.0000f, -86.9723f},
+        {1, 223, 223, 3.0000f, 2.5240f},
+        {2, 112, 112, -97.0000f, -97.0582f},
+        {0, 44, 168, -21.0000f, -20.1372f},
+        {1, 179, 32, -103.0000f, -103.1940f}}},
+      {"fish.png",
+       224,
+       Preprocess::kCaffe,
+       {-40.0820, -3.9028, -36.5386},
+       {-40.1448, -3.9640, -36.5994},
+       {{0, 0, 0, -48.0000f, -48.7148f},
+        {1, 223, 223, -26.0000f, -25.8047f},
+        {2, 112, 112, 96.0000f, 96.1602f},
+        {0, 44, 168, -65.0000f, -65.4062f},
+        {1, 179, 32, -42.0000f, -42.4219f}}},
+      {"kitten_224.png",
+       224,
+       Preprocess::kCaffe,
+       {74.4752, 62.3785, 64.2376},
+       {74.4444, 62.3462, 64.2065},
+       {{0, 0, 0, 151.0000f, 151.0000f},
+        {1, 223, 223, 118.0000f, 118.3125f},
+        {2, 112, 112, 50.0000f, 50.0156f},
+        {0, 44, 168, 151.0000f, 151.0000f},
+        {1, 179, 32, 5.0000f, 5.1172f}}},
+      // 768x576 -> 456x342, crop offsets round(78.5) = 78 and round(21.5) = 22 (ties to even).
+      {"dog.jpg",
+       299,
+       Preprocess::kTorchvision,
+       {0.128362, 0.244045, 0.169872},
+       {0.128306, 0.243990, 0.169831},
+       {{0, 0, 0, 0.091189f, 0.086929f},
+        {1, 298, 298, 0.800420f, 0.796301f},
+        {2, 149, 149, -1.089847f, -1.103195f},
+        {0, 59, 224, -1.004795f, -1.006251f},
+        {1, 239, 42, -1.265406f, -1.267213f}}},
+      // 450x450 -> 32x32 (antialiased 14x shrink), crop 28.
+      {"hummingbird.jpg",
+       28,
+       Preprocess::kGray,
+       {0.330794},
+       {0.330794},
+       {{0, 0, 0, 0.120031f, 0.121648f},
+        {0, 27, 27, 0.534188f, 0.534239f},
+        {0, 14, 14, 0.451553f, 0.451789f},
+        {0, 5, 21, 0.509741f, 0.510709f},
+        {0, 22, 4, 0.042098f, 0.042117f}}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.file) + " at " + std::to_string(c.size));
@@ -290,7 +357,8 @@ float At(const Tensor& t, int c, int y, int x) {
 }
 
 TEST(ImageToTensorTest, ConstantColorStaysConstant) {
-  const Image image = MakeImage(53, 37, [](int, int, uint8_t* p) { p[0] = 10, p[1] = 200, p[2] = 77; });
+  const Image image =
+      MakeImage(53, 37, [](int, int, uint8_t* p) { p[0] = 10, p[1] = 200, p[2] = 77; });
   for (int size : {224, 32, 5}) {
     auto caffe = ImageToTensor(image, size, size, 3, Preprocess::kCaffe);
     auto tv = ImageToTensor(image, size, size, 3, Preprocess::kTorchvision);
@@ -304,7 +372,8 @@ TEST(ImageToTensorTest, ConstantColorStaysConstant) {
     for (int y = 0; y < size; ++y) {
       for (int x = 0; x < size; ++x) {
         for (int c = 0; c < 3; ++c) {
-          ASSERT_NEAR(At(*caffe, c, y, x), want_caffe[c], 1e-3) << size << " c" << c << " y" << y << " x" << x;
+          ASSERT_NEAR(At(*caffe, c, y, x), want_caffe[c], 1e-3)
+              << size << " c" << c << " y" << y << " x" << x;
           ASSERT_NEAR(At(*tv, c, y, x), want_tv[c], 1e-5);
         }
         ASSERT_NEAR(At(*gray, 0, y, x), want_gray, 1e-5);
@@ -341,9 +410,8 @@ TEST(ImageToTensorTest, CropIsCenteredWithTiesToEven) {
   // 256 wide already has the target short side for 224, so nothing is resized, only cropped:
   // rows from round((h - 224) / 2) with Python's ties-to-even, columns from 16.
   for (auto [height, top] : {std::pair{512, 144}, {341, 58}, {343, 60}, {256, 16}}) {
-    const Image image = MakeImage(256, height, [](int x, int y, uint8_t* p) {
-      p[0] = x, p[1] = y % 256, p[2] = y / 256;
-    });
+    const Image image = MakeImage(
+        256, height, [](int x, int y, uint8_t* p) { p[0] = x, p[1] = y % 256, p[2] = y / 256; });
     auto t = ImageToTensor(image, 224, 224, 3, Preprocess::kCaffe);
     ASSERT_TRUE(t.ok()) << t.status();
     for (int y = 0; y < 224; y += 37) {
@@ -358,23 +426,30 @@ TEST(ImageToTensorTest, CropIsCenteredWithTiesToEven) {
 // The pattern for the small exact-resize checks below.
 Image Pattern(int width, int height) {
   return MakeImage(width, height, [](int x, int y, uint8_t* p) {
-    p[0] = (x * 37 + y * 91) % 256, p[1] = (x * x * 13 + y * 7) % 256, p[2] = (x * y * 29 + 50) % 256;
+    p[0] = (x * 37 + y * 91) % 256, p[1] = (x * x * 13 + y * 7) % 256,
+    p[2] = (x * y * 29 + 50) % 256;
   });
 }
 
 TEST(ImageToTensorTest, SmallResizesMatchPillowExactly) {
-  // Expected red and green planes of a 4x4 input from Pillow 9.4 (/usr/bin/python3): each channel of
-  // Pattern(w, h) as a mode "F" image, .resize((rw, rh), Image.BILINEAR), cropped at (left, top).
-  struct Case { int width, height; float red[16], green[16]; };
+  // Expected red and green planes of a 4x4 input from Pillow 9.4 (/usr/bin/python3): each channel
+  // of Pattern(w, h) as a mode "F" image, .resize((rw, rh), Image.BILINEAR), cropped at (left,
+  // top).
+  struct Case {
+    int width, height;
+    float red[16], green[16];
+  };
   const Case cases[] = {
       // 5x3 enlarged to 8x5, crop from (2, 0) (round(0.5) = 0).
-      {5, 3,
+      {5,
+       3,
        {39.3125f, 62.4375f, 85.5625f, 108.6875f, 75.7125f, 98.8375f, 121.9625f, 145.0875f,
         130.3125f, 153.4375f, 176.5625f, 199.6875f, 175.3125f, 102.4375f, 77.5625f, 100.6875f},
-       {15.4375f, 39.8125f, 72.3125f, 112.9375f, 18.2375f, 42.6125f, 75.1125f, 115.7375f,
-        22.4375f, 46.8125f, 79.3125f, 119.9375f, 26.6375f, 51.0125f, 83.5125f, 124.1375f}},
+       {15.4375f, 39.8125f, 72.3125f, 112.9375f, 18.2375f, 42.6125f, 75.1125f, 115.7375f, 22.4375f,
+        46.8125f, 79.3125f, 119.9375f, 26.6375f, 51.0125f, 83.5125f, 124.1375f}},
       // 40x40 shrunk 8x to 5x5 (antialiased: 17 taps), crop from (0, 0).
-      {40, 40,
+      {40,
+       40,
        {120.4082f, 121.6429f, 125.1607f, 128.4464f, 131.2143f, 122.7344f, 122.2500f, 125.7500f,
         130.3214f, 130.9844f, 122.7344f, 122.2500f, 127.3393f, 130.3125f, 130.9844f, 122.7344f},
        {112.4847f, 104.1250f, 130.4286f, 144.2143f, 120.9643f, 133.9844f, 147.9531f, 103.5781f,
@@ -384,8 +459,10 @@ TEST(ImageToTensorTest, SmallResizesMatchPillowExactly) {
     auto t = ImageToTensor(Pattern(c.width, c.height), 4, 4, 3, Preprocess::kCaffe);
     ASSERT_TRUE(t.ok()) << t.status();
     for (int i = 0; i < 16; ++i) {
-      EXPECT_NEAR(At(*t, 2, i / 4, i % 4) + 123, c.red[i], 1e-3) << c.width << "x" << c.height << " #" << i;
-      EXPECT_NEAR(At(*t, 1, i / 4, i % 4) + 117, c.green[i], 1e-3) << c.width << "x" << c.height << " #" << i;
+      EXPECT_NEAR(At(*t, 2, i / 4, i % 4) + 123, c.red[i], 1e-3)
+          << c.width << "x" << c.height << " #" << i;
+      EXPECT_NEAR(At(*t, 1, i / 4, i % 4) + 117, c.green[i], 1e-3)
+          << c.width << "x" << c.height << " #" << i;
     }
   }
 }
@@ -409,7 +486,8 @@ TEST(ImageToTensorTest, RejectsBadArguments) {
   expect(ImageToTensor(image, 0, 224, 3, Preprocess::kCaffe), "input size 0x224");
   expect(ImageToTensor(image, 224, -3, 3, Preprocess::kCaffe), "input size 224x-3");
   expect(ImageToTensor(image, 40000, 40000, 3, Preprocess::kCaffe), "1..30000");
-  expect(ImageToTensor(image, 224, 224, 1, Preprocess::kTorchvision), "torchvision preprocessing produces 3");
+  expect(ImageToTensor(image, 224, 224, 1, Preprocess::kTorchvision),
+         "torchvision preprocessing produces 3");
   expect(ImageToTensor(image, 28, 28, 3, Preprocess::kGray), "gray preprocessing produces 1");
   expect(ImageToTensor(Image{}, 224, 224, 3, Preprocess::kCaffe), "no pixels");
   Image short_buffer = image;
@@ -443,27 +521,46 @@ TEST_F(ImageFilesTest, DecodesEveryPngFlavor) {
       {"rgb8", {w, h, 8, 2, v8}, v8},
       {"rgb8_interlaced", {w, h, 8, 2, v8, "", "", true}, v8},
       {"rgba8", {w, h, 8, 6, v8}, v8},  // alpha dropped, not blended
-      {"rgb16", {w, h, 16, 2, [&](int x, int y, int c) { return v8(x, y, c) * 256 + 255 - c; }}, v8},
-      {"rgba16_interlaced", {w, h, 16, 6, [&](int x, int y, int c) { return v8(x, y, c) << 8; }, "", "", true}, v8},
-      {"gray8", {w, h, 8, 0, [&](int x, int y, int) { return v8(x, y, 0); }},
+      {"rgb16",
+       {w, h, 16, 2, [&](int x, int y, int c) { return v8(x, y, c) * 256 + 255 - c; }},
+       v8},
+      {"rgba16_interlaced",
+       {w, h, 16, 6, [&](int x, int y, int c) { return v8(x, y, c) << 8; }, "", "", true},
+       v8},
+      {"gray8",
+       {w, h, 8, 0, [&](int x, int y, int) { return v8(x, y, 0); }},
        [&](int x, int y, int) { return v8(x, y, 0); }},
-      {"gray1", {w, h, 1, 0, [](int x, int y, int) { return (x + y) % 2; }},
+      {"gray1",
+       {w, h, 1, 0, [](int x, int y, int) { return (x + y) % 2; }},
        [](int x, int y, int) { return (x + y) % 2 * 255; }},
-      {"gray2", {w, h, 2, 0, [](int x, int y, int) { return (x + y) % 4; }},
+      {"gray2",
+       {w, h, 2, 0, [](int x, int y, int) { return (x + y) % 4; }},
        [](int x, int y, int) { return (x + y) % 4 * 85; }},
-      {"gray4_interlaced", {w, h, 4, 0, [](int x, int y, int) { return (x * y) % 16; }, "", "", true},
+      {"gray4_interlaced",
+       {w, h, 4, 0, [](int x, int y, int) { return (x * y) % 16; }, "", "", true},
        [](int x, int y, int) { return (x * y) % 16 * 17; }},
-      {"gray16", {w, h, 16, 0, [&](int x, int y, int) { return v8(x, y, 0) * 257; }},
+      {"gray16",
+       {w, h, 16, 0, [&](int x, int y, int) { return v8(x, y, 0) * 257; }},
        [&](int x, int y, int) { return v8(x, y, 0); }},  // high byte (Pillow would clip to 255)
-      {"gray_alpha8", {w, h, 8, 4, [&](int x, int y, int c) { return c == 0 ? v8(x, y, 0) : 7; }},
+      {"gray_alpha8",
+       {w, h, 8, 4, [&](int x, int y, int c) { return c == 0 ? v8(x, y, 0) : 7; }},
        [&](int x, int y, int) { return v8(x, y, 0); }},
-      {"gray_alpha16", {w, h, 16, 4, [&](int x, int y, int c) { return c == 0 ? v8(x, y, 0) << 8 : 9; }},
+      {"gray_alpha16",
+       {w, h, 16, 4, [&](int x, int y, int c) { return c == 0 ? v8(x, y, 0) << 8 : 9; }},
        [&](int x, int y, int) { return v8(x, y, 0); }},
-      {"palette4_trns", {w, h, 4, 3, [](int x, int y, int) { return (x + 2 * y) % 16; }, palette,
-                         std::string("\x00\x80\xFF", 3)},
-       [](int x, int y, int c) { const int i = (x + 2 * y) % 16; return c == 0 ? i * 16 : c == 1 ? 255 - i * 8 : i * 3; }},
-      {"palette8", {w, h, 8, 3, [](int x, int y, int) { return (x * y) % 16; }, palette},
-       [](int x, int y, int c) { const int i = (x * y) % 16; return c == 0 ? i * 16 : c == 1 ? 255 - i * 8 : i * 3; }},
+      {"palette4_trns",
+       {w, h, 4, 3, [](int x, int y, int) { return (x + 2 * y) % 16; }, palette,
+        std::string("\x00\x80\xFF", 3)},
+       [](int x, int y, int c) {
+         const int i = (x + 2 * y) % 16;
+         return c == 0 ? i * 16 : c == 1 ? 255 - i * 8 : i * 3;
+       }},
+      {"palette8",
+       {w, h, 8, 3, [](int x, int y, int) { return (x * y) % 16; }, palette},
+       [](int x, int y, int c) {
+         const int i = (x * y) % 16;
+         return c == 0 ? i * 16 : c == 1 ? 255 - i * 8 : i * 3;
+       }},
   };
   for (const Flavor& f : flavors) {
     SCOPED_TRACE(f.name);
@@ -474,7 +571,8 @@ TEST_F(ImageFilesTest, DecodesEveryPngFlavor) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
         for (int c = 0; c < 3; ++c) {
-          ASSERT_EQ(image->rgb[(y * w + x) * 3 + c], f.want(x, y, c)) << "x" << x << " y" << y << " c" << c;
+          ASSERT_EQ(image->rgb[(y * w + x) * 3 + c], f.want(x, y, c))
+              << "x" << x << " y" << y << " c" << c;
         }
       }
     }
@@ -486,8 +584,10 @@ TEST_F(ImageFilesTest, DecodesEveryPngFlavor) {
 TEST_F(ImageFilesTest, DecodesProgressiveGrayAndCmykJpegs) {
   const int w = 61, h = 43;
   const std::vector<uint8_t> rgb = SmoothRgb(w, h);
-  auto baseline = WriteAndDecode("baseline.jpg", EncodeJpeg(w, h, 3, JCS_RGB, JCS_YCbCr, false, 92, rgb));
-  auto progressive = WriteAndDecode("progressive.jpg", EncodeJpeg(w, h, 3, JCS_RGB, JCS_YCbCr, true, 92, rgb));
+  auto baseline =
+      WriteAndDecode("baseline.jpg", EncodeJpeg(w, h, 3, JCS_RGB, JCS_YCbCr, false, 92, rgb));
+  auto progressive =
+      WriteAndDecode("progressive.jpg", EncodeJpeg(w, h, 3, JCS_RGB, JCS_YCbCr, true, 92, rgb));
   ASSERT_TRUE(baseline.ok()) << baseline.status();
   ASSERT_TRUE(progressive.ok()) << progressive.status();
   EXPECT_EQ(progressive->rgb, baseline->rgb);  // same coefficients, sent in another order
@@ -495,7 +595,8 @@ TEST_F(ImageFilesTest, DecodesProgressiveGrayAndCmykJpegs) {
 
   std::vector<uint8_t> luma(size_t{w} * h);
   for (size_t i = 0; i < luma.size(); ++i) luma[i] = rgb[3 * i + 1];
-  auto gray = WriteAndDecode("gray.jpg", EncodeJpeg(w, h, 1, JCS_GRAYSCALE, JCS_GRAYSCALE, false, 95, luma));
+  auto gray = WriteAndDecode("gray.jpg",
+                             EncodeJpeg(w, h, 1, JCS_GRAYSCALE, JCS_GRAYSCALE, false, 95, luma));
   ASSERT_TRUE(gray.ok()) << gray.status();
   for (size_t i = 0; i < luma.size(); ++i) {
     ASSERT_EQ(gray->rgb[3 * i], gray->rgb[3 * i + 1]);
@@ -510,7 +611,8 @@ TEST_F(ImageFilesTest, DecodesProgressiveGrayAndCmykJpegs) {
   for (size_t i = 0; i < inverted.size(); ++i) inverted[i] = 255 - cmyk[i % 4];
   const int want[3] = {190, 137, 49};  // 225 * (255 - {40, 100, 200}) / 255
   for (J_COLOR_SPACE space : {JCS_CMYK, JCS_YCCK}) {
-    auto image = WriteAndDecode("cmyk.jpg", EncodeJpeg(16, 16, 4, JCS_CMYK, space, false, 100, inverted));
+    auto image =
+        WriteAndDecode("cmyk.jpg", EncodeJpeg(16, 16, 4, JCS_CMYK, space, false, 100, inverted));
     ASSERT_TRUE(image.ok()) << image.status();
     for (size_t i = 0; i < image->rgb.size(); ++i) ASSERT_NEAR(image->rgb[i], want[i % 3], 2) << i;
   }
@@ -520,8 +622,10 @@ TEST_F(ImageFilesTest, DecodesProgressiveGrayAndCmykJpegs) {
 
 TEST_F(ImageFilesTest, BrokenFilesGiveCleanErrors) {
   const std::string jpeg = EncodeJpeg(64, 48, 3, JCS_RGB, JCS_YCbCr, false, 90, SmoothRgb(64, 48));
-  const std::string progressive = EncodeJpeg(64, 48, 3, JCS_RGB, JCS_YCbCr, true, 90, SmoothRgb(64, 48));
-  const std::string png = MakePng({64, 48, 8, 2, [](int x, int y, int c) { return (x * y + c) % 256; }});
+  const std::string progressive =
+      EncodeJpeg(64, 48, 3, JCS_RGB, JCS_YCbCr, true, 90, SmoothRgb(64, 48));
+  const std::string png =
+      MakePng({64, 48, 8, 2, [](int x, int y, int c) { return (x * y + c) % 256; }});
   ASSERT_TRUE(WriteAndDecode("ok.jpg", jpeg).ok());
   ASSERT_TRUE(WriteAndDecode("ok.png", png).ok());
 
@@ -531,7 +635,8 @@ TEST_F(ImageFilesTest, BrokenFilesGiveCleanErrors) {
   ExpectError("two_bytes.jpg", "\xFF\xD8", "truncated");
   ExpectError("half.jpg", jpeg.substr(0, jpeg.size() / 2), "JPEG data is truncated");
   ExpectError("header_only.jpg", jpeg.substr(0, 200), "JPEG data is truncated");
-  ExpectError("half_progressive.jpg", progressive.substr(0, progressive.size() / 2), "JPEG data is truncated");
+  ExpectError("half_progressive.jpg", progressive.substr(0, progressive.size() / 2),
+              "JPEG data is truncated");
   ExpectError("half.png", png.substr(0, png.size() / 2), "PNG data is truncated");
   ExpectError("signature_only.png", png.substr(0, 8), "PNG data is truncated");
   std::string bad_data = png;
@@ -550,13 +655,14 @@ TEST_F(ImageFilesTest, BrokenFilesGiveCleanErrors) {
   ExpectError("bad_huffman.jpg", bad_huffman, "invalid JPEG data");
 
   // Absurd sizes are refused before any pixel memory is allocated.
-  std::string huge_png = "\x89PNG\r\n\x1A\n" +
+  std::string huge_png =
+      "\x89PNG\r\n\x1A\n" +
       Chunk("IHDR", Be32(40000) + Be32(100) + std::string("\x08\x02\x00\x00\x00", 5)) +
       Chunk("IDAT", ZlibStored("")) + Chunk("IEND", "");
   ExpectError("wide.png", huge_png, "image is too large (40000x100)");
   huge_png = "\x89PNG\r\n\x1A\n" +
-      Chunk("IHDR", Be32(20000) + Be32(20000) + std::string("\x08\x02\x00\x00\x00", 5)) +
-      Chunk("IDAT", ZlibStored("")) + Chunk("IEND", "");
+             Chunk("IHDR", Be32(20000) + Be32(20000) + std::string("\x08\x02\x00\x00\x00", 5)) +
+             Chunk("IDAT", ZlibStored("")) + Chunk("IEND", "");
   ExpectError("400mpixel.png", huge_png, "image is too large (20000x20000)");
   std::string huge_jpeg = jpeg;
   const size_t sof = huge_jpeg.find("\xFF\xC0");
@@ -568,7 +674,8 @@ TEST_F(ImageFilesTest, BrokenFilesGiveCleanErrors) {
   const absl::StatusOr<Image> none = DecodeImage(missing);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_MESSAGE_HAS(std::string(none.status().message()), "image '" + missing + "': file not found");
+  EXPECT_MESSAGE_HAS(std::string(none.status().message()),
+                     "image '" + missing + "': file not found");
   const absl::StatusOr<Image> dir = DecodeImage(dir_.string());
   ASSERT_FALSE(dir.ok());
   EXPECT_MESSAGE_HAS(std::string(dir.status().message()), "is a directory");

@@ -1,5 +1,7 @@
 // Tests for ops/kernels: every kernel against a naive reference written here,
 // on seeded random shapes (1s, odd sizes, strides > C, in-place).
+#include "ops/kernels/kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,8 +15,6 @@
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include "ops/kernels/kernels.h"
 
 namespace onnxrun::kernels {
 namespace {
@@ -126,8 +126,8 @@ TEST(KernelsChannel, ScaleResidualClampStridedAndInPlace) {
     const auto s = Rand((per_image ? batch : 1) * std::max(ss, c), g, 0, 1);
     std::vector<float> xv = x, rv = r, yv(batch * px * ys, 9.f);
     float* y = in_place == 1 ? xv.data() : in_place == 2 ? rv.data() : yv.data();
-    ChannelScale(xv.data(), xs, s.data(), ss, residual ? rv.data() : nullptr, rs, y, ys, batch, px, c,
-                 lo, hi);
+    ChannelScale(xv.data(), xs, s.data(), ss, residual ? rv.data() : nullptr, rs, y, ys, batch, px,
+                 c, lo, hi);
     for (size_t n = 0; n < batch; ++n)
       for (size_t p = 0; p < px; ++p)
         for (size_t k = 0; k < c; ++k) {
@@ -149,8 +149,10 @@ TEST(KernelsChannel, ScaleResidualThreadPoolMatchesSerial) {
   const size_t batch = 3, px = 29 * 31, c = 48;  // chunks straddle images
   const auto x = Rand(batch * px * c, g), r = Rand(batch * px * c, g), s = Rand(batch * c, g);
   std::vector<float> a(x.size()), b(x.size());
-  ChannelScale(x.data(), c, s.data(), c, r.data(), c, a.data(), c, batch, px, c, 0.f, INFINITY, nullptr);
-  ChannelScale(x.data(), c, s.data(), c, r.data(), c, b.data(), c, batch, px, c, 0.f, INFINITY, pool);
+  ChannelScale(x.data(), c, s.data(), c, r.data(), c, a.data(), c, batch, px, c, 0.f, INFINITY,
+               nullptr);
+  ChannelScale(x.data(), c, s.data(), c, r.data(), c, b.data(), c, batch, px, c, 0.f, INFINITY,
+               pool);
   EXPECT_EQ(a, b);
   pthreadpool_destroy(pool);
 }
@@ -181,10 +183,10 @@ TEST(KernelsChannel, LrnMatchesOnnxFormula) {
 // Naive NCHW reference straight from the ONNX definition.
 std::vector<double> RefPool(bool is_max, const std::vector<float>& x, size_t n, size_t c, size_t h,
                             size_t w, const Pool2dParams& p, size_t* oh, size_t* ow) {
-  *oh = PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom,
-                       p.ceil_mode);
-  *ow = PoolOutputSize(w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right,
-                       p.ceil_mode);
+  *oh =
+      PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom, p.ceil_mode);
+  *ow =
+      PoolOutputSize(w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right, p.ceil_mode);
   std::vector<double> y;
   for (size_t i = 0; i < n * c; ++i)
     for (long a = 0; a < long(*oh); ++a)
@@ -211,10 +213,10 @@ std::vector<double> RefPool(bool is_max, const std::vector<float>& x, size_t n, 
 // `extra` > 0) and returns NCHW output.
 std::vector<float> RunPool(bool is_max, const std::vector<float>& x, size_t n, size_t c, size_t h,
                            size_t w, const Pool2dParams& p, size_t extra = 0) {
-  const size_t oh = PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top,
-                                   p.pad_bottom, p.ceil_mode);
-  const size_t ow = PoolOutputSize(w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left,
-                                   p.pad_right, p.ceil_mode);
+  const size_t oh =
+      PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom, p.ceil_mode);
+  const size_t ow =
+      PoolOutputSize(w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, p.pad_right, p.ceil_mode);
   const size_t s = c + extra;
   std::vector<float> xn(n * h * w * s, NAN), yn(n * oh * ow * s, 5.f), y(n * c * oh * ow);
   NchwToNhwc(x.data(), xn.data(), n, c, h * w, s);
@@ -229,13 +231,13 @@ std::vector<float> RunPool(bool is_max, const std::vector<float>& x, size_t n, s
 }
 
 TEST(KernelsPool, OutputSize) {
-  EXPECT_EQ(PoolOutputSize(4, 3, 2, 1, 0, 0, true), 2u);   // ONNX averagepool_2d_ceil
+  EXPECT_EQ(PoolOutputSize(4, 3, 2, 1, 0, 0, true), 2u);  // ONNX averagepool_2d_ceil
   EXPECT_EQ(PoolOutputSize(4, 3, 2, 1, 0, 0, false), 1u);
   EXPECT_EQ(PoolOutputSize(5, 3, 2, 1, 1, 0, true), 3u);
   // Last window would start in the right padding: dropped.
   EXPECT_EQ(PoolOutputSize(5, 2, 2, 1, 0, 1, true), 3u);
-  EXPECT_EQ(PoolOutputSize(4, 2, 3, 1, 1, 1, true), 2u);  // ceil(3/3)+1=2, (2-1)*3=3 < 5
-  EXPECT_EQ(PoolOutputSize(3, 1, 2, 1, 0, 1, true), 2u);  // ceil(3/2)+1=3, (3-1)*2=4 >= 3 -> 2
+  EXPECT_EQ(PoolOutputSize(4, 2, 3, 1, 1, 1, true), 2u);   // ceil(3/3)+1=2, (2-1)*3=3 < 5
+  EXPECT_EQ(PoolOutputSize(3, 1, 2, 1, 0, 1, true), 2u);   // ceil(3/2)+1=3, (3-1)*2=4 >= 3 -> 2
   EXPECT_EQ(PoolOutputSize(4, 2, 2, 2, 0, 0, false), 1u);  // dilated extent 3
   EXPECT_EQ(PoolOutputSize(2, 3, 1, 1, 0, 0, false), 0u);  // does not fit
 }
@@ -264,27 +266,50 @@ TEST(KernelsPool, OnnxSpecExamples) {
       {false, &x16, 4, 4, P(3, 3, 2, 2, 0, 0, 0, 0, true, false), {6, 7.5, 12, 13.5}},
       {true, &x16, 4, 4, P(3, 3, 2, 2, 0, 0, 0, 0, true, false), {11, 12, 15, 16}},
       {true, &x16, 4, 4, P(2, 2, 1, 1, 0, 0, 0, 0, false, false, 2), {11, 12, 15, 16}},
-      {false, &x25, 5, 5, P(5, 5, 1, 1, 2, 2, 2, 2, false, false),
-       {7, 7.5, 8, 8.5, 9, 9.5, 10, 10.5, 11, 11.5, 12, 12.5, 13,
-        13.5, 14, 14.5, 15, 15.5, 16, 16.5, 17, 17.5, 18, 18.5, 19}},
-      {false, &x25, 5, 5, P(5, 5, 1, 1, 2, 2, 2, 2, false, true),
-       {2.52f, 3.6f, 4.8f, 4.08f, 3.24f, 4.56f, 6.4f, 8.4f, 7.04f, 5.52f, 7.2f, 10, 13,
-        10.8f, 8.4f, 6.96f, 9.6f, 12.4f, 10.24f, 7.92f, 6.12f, 8.4f, 10.8f, 8.88f, 6.84f}},
-      {false, &x25, 5, 5, P(3, 3, 2, 2, 1, 1, 1, 1, false, false),  // SAME_UPPER
+      {false, &x25, 5, 5, P(5, 5, 1, 1, 2, 2, 2, 2, false, false), {7,    7.5,  8,    8.5,  9,
+                                                                    9.5,  10,   10.5, 11,   11.5,
+                                                                    12,   12.5, 13,   13.5, 14,
+                                                                    14.5, 15,   15.5, 16,   16.5,
+                                                                    17,   17.5, 18,   18.5, 19}},
+      {false,
+       &x25,
+       5,
+       5,
+       P(5, 5, 1, 1, 2, 2, 2, 2, false, true),
+       {2.52f, 3.6f, 4.8f,  4.08f, 3.24f, 4.56f,  6.4f,  8.4f,  7.04f, 5.52f, 7.2f,  10,   13,
+        10.8f, 8.4f, 6.96f, 9.6f,  12.4f, 10.24f, 7.92f, 6.12f, 8.4f,  10.8f, 8.88f, 6.84f}},
+      {false,
+       &x25,
+       5,
+       5,
+       P(3, 3, 2, 2, 1, 1, 1, 1, false, false),  // SAME_UPPER
        {4, 5.5, 7, 11.5, 13, 14.5, 19, 20.5, 22}},
       {false, &x25, 5, 5, P(2, 2, 2, 2, 0, 0, 0, 0, false, false), {4, 6, 14, 16}},
-      {true, &x25, 5, 5, P(5, 5, 1, 1, 2, 2, 2, 2, false, false),
-       {13, 14, 15, 15, 15, 18, 19, 20, 20, 20, 23, 24, 25,
-        25, 25, 23, 24, 25, 25, 25, 23, 24, 25, 25, 25}},
-      {true, &x25, 5, 5, P(3, 3, 2, 2, 1, 1, 1, 1, false, false),
+      {true, &x25, 5, 5, P(5, 5, 1, 1, 2, 2, 2, 2, false, false), {13, 14, 15, 15, 15, 18, 19,
+                                                                   20, 20, 20, 23, 24, 25, 25,
+                                                                   25, 23, 24, 25, 25, 25, 23,
+                                                                   24, 25, 25, 25}},
+      {true,
+       &x25,
+       5,
+       5,
+       P(3, 3, 2, 2, 1, 1, 1, 1, false, false),
        {7, 9, 10, 17, 19, 20, 22, 24, 25}},
       {true, &x25, 5, 5, P(2, 2, 2, 2, 0, 0, 0, 0, false, false), {7, 9, 17, 19}},
       // ceil_mode overhang with count_include_pad (ONNX Runtime values).
       {false, &x5, 1, 5, P(1, 3, 1, 2, 0, 1, 0, 0, true, true), {1, 3, 4.5}},
       {false, &x5, 1, 5, P(1, 3, 1, 2, 0, 1, 0, 0, true, false), {1.5, 3, 4.5}},
-      {false, &x36, 6, 6, P(3, 3, 2, 2, 1, 0, 0, 1, true, true),
+      {false,
+       &x36,
+       6,
+       6,
+       P(3, 3, 2, 2, 1, 0, 0, 1, true, true),
        {10 / 3.f, 14 / 3.f, 34 / 9.f, 14, 16, 35 / 3.f, 26, 28, 59 / 3.f}},
-      {false, &x42, 6, 7, P(3, 2, 2, 3, 1, 0, 1, 1, true, true),
+      {false,
+       &x42,
+       6,
+       7,
+       P(3, 2, 2, 3, 1, 0, 1, 1, true, true),
        {10 / 3.f, 16 / 3.f, 3.5, 15.5, 18.5, 10.5, 29.5, 32.5, 17.5, 18.25, 19.75, 10.5}},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -412,7 +437,8 @@ TEST(KernelsPool, OnnxBackendNodeTestData) {
     std::vector<int64_t> xd, yd;
     std::vector<float> x, want;
     const std::string dir = root + k.dir + "/test_data_set_0/";
-    if (!ReadTensorPb(dir + "input_0.pb", &xd, &x) || !ReadTensorPb(dir + "output_0.pb", &yd, &want))
+    if (!ReadTensorPb(dir + "input_0.pb", &xd, &x) ||
+        !ReadTensorPb(dir + "output_0.pb", &yd, &want))
       continue;
     ASSERT_EQ(xd.size(), 4u) << k.dir;
     Pool2dParams p;
@@ -519,8 +545,8 @@ TEST(KernelsSoftmax, SoftmaxAndLogSoftmaxAnyAxis) {
 // ---------------------------------------------------------------- reduce
 TEST(KernelsReduce, AllOpsRandomAxes) {
   std::mt19937 g(8);
-  const ReduceOp ops[] = {ReduceOp::kSum, ReduceOp::kMean, ReduceOp::kMax, ReduceOp::kMin,
-                          ReduceOp::kProd, ReduceOp::kSumSquare, ReduceOp::kL1, ReduceOp::kL2,
+  const ReduceOp ops[] = {ReduceOp::kSum,    ReduceOp::kMean,      ReduceOp::kMax, ReduceOp::kMin,
+                          ReduceOp::kProd,   ReduceOp::kSumSquare, ReduceOp::kL1,  ReduceOp::kL2,
                           ReduceOp::kLogSum, ReduceOp::kLogSumExp};
   for (int it = 0; it < 400; ++it) {
     const ReduceOp op = ops[it % 10];
@@ -541,20 +567,37 @@ TEST(KernelsReduce, AllOpsRandomAxes) {
     const size_t on = Numel(oshape);
     const auto xst = Strides(shape), ost = Strides(oshape);
     const bool is_max = op == ReduceOp::kMax, is_min = op == ReduceOp::kMin;
-    std::vector<double> acc(on, op == ReduceOp::kProd ? 1.0 : is_max ? -INFINITY : is_min ? INFINITY : 0.0);
+    std::vector<double> acc(on, op == ReduceOp::kProd ? 1.0
+                                : is_max              ? -INFINITY
+                                : is_min              ? INFINITY
+                                                      : 0.0);
     for (size_t i = 0; i < x.size(); ++i) {
       size_t o = 0;
       for (size_t d = 0; d < r; ++d)
         if (!red[d]) o += (i / xst[d] % shape[d]) * ost[d];
       const double v = x[i];
       switch (op) {
-        case ReduceOp::kMax: acc[o] = std::max(acc[o], v); break;
-        case ReduceOp::kMin: acc[o] = std::min(acc[o], v); break;
-        case ReduceOp::kProd: acc[o] *= v; break;
-        case ReduceOp::kSumSquare: case ReduceOp::kL2: acc[o] += v * v; break;
-        case ReduceOp::kL1: acc[o] += std::fabs(v); break;
-        case ReduceOp::kLogSumExp: acc[o] += std::exp(v); break;
-        default: acc[o] += v;
+        case ReduceOp::kMax:
+          acc[o] = std::max(acc[o], v);
+          break;
+        case ReduceOp::kMin:
+          acc[o] = std::min(acc[o], v);
+          break;
+        case ReduceOp::kProd:
+          acc[o] *= v;
+          break;
+        case ReduceOp::kSumSquare:
+        case ReduceOp::kL2:
+          acc[o] += v * v;
+          break;
+        case ReduceOp::kL1:
+          acc[o] += std::fabs(v);
+          break;
+        case ReduceOp::kLogSumExp:
+          acc[o] += std::exp(v);
+          break;
+        default:
+          acc[o] += v;
       }
     }
     const double cnt = double(x.size()) / on;
@@ -599,8 +642,10 @@ void RandBroadcastPair(std::mt19937& g, std::vector<size_t>* a, std::vector<size
   std::vector<size_t> out = RandShape(g, r, 5);
   *a = out, *b = out;
   for (size_t i = 0; i < r; ++i) {
-    if (g() % 3 == 0) (*a)[i] = 1;
-    else if (g() % 3 == 0) (*b)[i] = 1;
+    if (g() % 3 == 0)
+      (*a)[i] = 1;
+    else if (g() % 3 == 0)
+      (*b)[i] = 1;
   }
   a->erase(a->begin(), a->begin() + std::min<size_t>(g() % 3, a->size()));
   b->erase(b->begin(), b->begin() + std::min<size_t>(g() % 3, b->size()));
@@ -644,13 +689,20 @@ TEST(KernelsBinary, FloatOpsBroadcastRandom) {
     if (op == BinaryOp::kPow && it % 3 == 0 && b.size() == 1) b[0] = it % 2 ? 2.f : 0.5f;
     const auto want = RefBroadcast<float>(a, as, b, bs, &os, [&](double u, double v) -> float {
       switch (op) {
-        case BinaryOp::kAdd: return u + v;
-        case BinaryOp::kSub: return u - v;
-        case BinaryOp::kMul: return u * v;
-        case BinaryOp::kDiv: return u / v;
-        case BinaryOp::kPow: return std::pow(u, v);
-        case BinaryOp::kMax: return std::max(u, v);
-        default: return std::min(u, v);
+        case BinaryOp::kAdd:
+          return u + v;
+        case BinaryOp::kSub:
+          return u - v;
+        case BinaryOp::kMul:
+          return u * v;
+        case BinaryOp::kDiv:
+          return u / v;
+        case BinaryOp::kPow:
+          return std::pow(u, v);
+        case BinaryOp::kMax:
+          return std::max(u, v);
+        default:
+          return std::min(u, v);
       }
     });
     size_t r, shp[kMaxRank];
@@ -659,8 +711,8 @@ TEST(KernelsBinary, FloatOpsBroadcastRandom) {
     std::vector<float> y(want.size(), NAN);
     const bool alias = Numel(as) == want.size() && as.size() == os.size() && it % 2;
     std::vector<float> a2 = a;
-    ASSERT_TRUE(BroadcastBinary(op, a2.data(), as.size(), as.data(), b.data(), bs.size(),
-                                bs.data(), alias ? a2.data() : y.data()));
+    ASSERT_TRUE(BroadcastBinary(op, a2.data(), as.size(), as.data(), b.data(), bs.size(), bs.data(),
+                                alias ? a2.data() : y.data()));
     ExpectClose(alias ? a2.data() : y.data(), want.data(), want.size(), 0.1, "binary");
   }
   const size_t s2[1] = {2}, s3[1] = {3};
@@ -681,10 +733,14 @@ TEST(KernelsBinary, Int64OpsBroadcastRandom) {
     for (auto& v : b) v = v == 0 ? 7 : v;
     const auto want = RefBroadcast<int64_t>(a, as, b, bs, &os, [&](int64_t u, int64_t v) {
       switch (op) {
-        case BinaryOp::kAdd: return u + v;
-        case BinaryOp::kSub: return u - v;
-        case BinaryOp::kMul: return u * v;
-        default: return u / v;
+        case BinaryOp::kAdd:
+          return u + v;
+        case BinaryOp::kSub:
+          return u - v;
+        case BinaryOp::kMul:
+          return u * v;
+        default:
+          return u / v;
       }
     });
     std::vector<int64_t> y(want.size());
@@ -716,8 +772,14 @@ TEST(KernelsMatMul, NumpySemanticsRandom) {
     if (bb.size() > 4) bb.erase(bb.begin(), bb.end() - 4);
     std::vector<size_t> as = ab, bs = bb;
     const bool a1d = it % 11 == 3 && ab.empty(), b1d = it % 7 == 2 && bb.empty();
-    if (a1d) as = {k}; else as.insert(as.end(), {m, k});
-    if (b1d) bs = {k}; else bs.insert(bs.end(), {k, n});
+    if (a1d)
+      as = {k};
+    else
+      as.insert(as.end(), {m, k});
+    if (b1d)
+      bs = {k};
+    else
+      bs.insert(bs.end(), {k, n});
     const auto a = Rand(Numel(as), g), b = Rand(Numel(bs), g);
     size_t orank, oshape[kMaxRank];
     ASSERT_TRUE(MatMulShape(as.size(), as.data(), bs.size(), bs.data(), &orank, oshape));
@@ -742,7 +804,8 @@ TEST(KernelsMatMul, NumpySemanticsRandom) {
       for (size_t i = 0; i < M; ++i)
         for (size_t j = 0; j < N; ++j) {
           double acc = 0;
-          for (size_t q = 0; q < k; ++q) acc += double(a[(ia * M + i) * k + q]) * b[(ib * k + q) * N + j];
+          for (size_t q = 0; q < k; ++q)
+            acc += double(a[(ia * M + i) * k + q]) * b[(ib * k + q) * N + j];
           want[(t * M + i) * N + j] = acc;
         }
     }
@@ -757,8 +820,10 @@ TEST(KernelsMatMul, NumpySemanticsRandom) {
     ExpectClose(y.data(), want.data(), want.size(), std::sqrt(double(k)), "matmul");
   }
   // Short, wide products (column-split tasks), with and without the pool.
-  for (const auto& [m, k, n] : {std::tuple<size_t, size_t, size_t>{1, 300, 1000}, {5, 64, 777},
-                                {33, 17, 700}, {32, 3, 513}}) {
+  for (const auto& [m, k, n] : {std::tuple<size_t, size_t, size_t>{1, 300, 1000},
+                                {5, 64, 777},
+                                {33, 17, 700},
+                                {32, 3, 513}}) {
     const auto a = Rand(m * k, g), b = Rand(k * n, g);
     std::vector<double> want(m * n, 0.0);
     for (size_t i = 0; i < m; ++i)
@@ -813,9 +878,12 @@ TEST(KernelsTensor, SliceOnnxClampingAndNegativeSteps) {
       const int64_t d = int64_t(shape[a]);
       auto pick = [&]() -> int64_t {
         switch (g() % 6) {
-          case 0: return INT64_MAX;
-          case 1: return INT64_MIN;
-          default: return int64_t(g() % (2 * d + 5)) - d - 2;
+          case 0:
+            return INT64_MAX;
+          case 1:
+            return INT64_MIN;
+          default:
+            return int64_t(g() % (2 * d + 5)) - d - 2;
         }
       };
       starts.push_back(pick());
@@ -937,8 +1005,10 @@ TEST(KernelsTensor, PadConstantReflectEdge) {
         if (mode == PadMode::kConstant && (i < 0 || i >= d)) constant = true;
         if (mode == PadMode::kEdge) i = std::clamp<int64_t>(i, 0, d - 1);
         while (mode == PadMode::kReflect && (i < 0 || i >= d)) {  // numpy 'reflect'
-          if (d == 1) i = 0;
-          else i = i < 0 ? -i : 2 * (d - 1) - i;
+          if (d == 1)
+            i = 0;
+          else
+            i = i < 0 ? -i : 2 * (d - 1) - i;
         }
         if (!constant) src += size_t(i) * xst[a];
       }
@@ -963,27 +1033,48 @@ TEST(KernelsUnary, AllOpsStridedAndInPlace) {
   const float alpha = 0.3f, beta = 1.7f;
   auto ref = [&](UnaryOp op, double v, double slope) -> double {
     switch (op) {
-      case UnaryOp::kSigmoid: return 1 / (1 + std::exp(-v));
-      case UnaryOp::kTanh: return std::tanh(v);
-      case UnaryOp::kHardSigmoid: return std::clamp(alpha * v + beta, 0.0, 1.0);
-      case UnaryOp::kHardSwish: return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
-      case UnaryOp::kLeakyRelu: return v >= 0 ? v : alpha * v;
-      case UnaryOp::kElu: return v >= 0 ? v : alpha * (std::exp(v) - 1);
-      case UnaryOp::kSelu: return beta * (v > 0 ? v : alpha * (std::exp(v) - 1));
-      case UnaryOp::kSoftplus: return std::log(1 + std::exp(v));
-      case UnaryOp::kSoftsign: return v / (1 + std::fabs(v));
-      case UnaryOp::kExp: return std::exp(v);
-      case UnaryOp::kLog: return std::log(v);
-      case UnaryOp::kSqrt: return std::sqrt(v);
-      case UnaryOp::kAbs: return std::fabs(v);
-      case UnaryOp::kNeg: return -v;
-      case UnaryOp::kReciprocal: return 1 / v;
-      case UnaryOp::kFloor: return std::floor(v);
-      case UnaryOp::kCeil: return std::ceil(v);
-      case UnaryOp::kErf: return std::erf(v);
-      case UnaryOp::kRelu: return std::max(v, 0.0);
-      case UnaryOp::kClip: return std::clamp(v, double(alpha), double(beta));
-      case UnaryOp::kPRelu: return v >= 0 ? v : slope * v;
+      case UnaryOp::kSigmoid:
+        return 1 / (1 + std::exp(-v));
+      case UnaryOp::kTanh:
+        return std::tanh(v);
+      case UnaryOp::kHardSigmoid:
+        return std::clamp(alpha * v + beta, 0.0, 1.0);
+      case UnaryOp::kHardSwish:
+        return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
+      case UnaryOp::kLeakyRelu:
+        return v >= 0 ? v : alpha * v;
+      case UnaryOp::kElu:
+        return v >= 0 ? v : alpha * (std::exp(v) - 1);
+      case UnaryOp::kSelu:
+        return beta * (v > 0 ? v : alpha * (std::exp(v) - 1));
+      case UnaryOp::kSoftplus:
+        return std::log(1 + std::exp(v));
+      case UnaryOp::kSoftsign:
+        return v / (1 + std::fabs(v));
+      case UnaryOp::kExp:
+        return std::exp(v);
+      case UnaryOp::kLog:
+        return std::log(v);
+      case UnaryOp::kSqrt:
+        return std::sqrt(v);
+      case UnaryOp::kAbs:
+        return std::fabs(v);
+      case UnaryOp::kNeg:
+        return -v;
+      case UnaryOp::kReciprocal:
+        return 1 / v;
+      case UnaryOp::kFloor:
+        return std::floor(v);
+      case UnaryOp::kCeil:
+        return std::ceil(v);
+      case UnaryOp::kErf:
+        return std::erf(v);
+      case UnaryOp::kRelu:
+        return std::max(v, 0.0);
+      case UnaryOp::kClip:
+        return std::clamp(v, double(alpha), double(beta));
+      case UnaryOp::kPRelu:
+        return v >= 0 ? v : slope * v;
     }
     return NAN;
   };
@@ -1078,9 +1169,11 @@ TEST(KernelsTanhSigmoid, MaxAbsErrorOverTheFloatRange) {
 }
 
 TEST(KernelsTanhSigmoid, EdgeValues) {
-  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  const float tiny = std::numeric_limits<float>::denorm_min(), fmax = std::numeric_limits<float>::max();
-  const std::vector<float> x = {nan, -nan, inf, -inf, 0.f, -0.f, tiny, -tiny, 1e-30f, -1e-6f,
+  const float inf = std::numeric_limits<float>::infinity(),
+              nan = std::numeric_limits<float>::quiet_NaN();
+  const float tiny = std::numeric_limits<float>::denorm_min(),
+              fmax = std::numeric_limits<float>::max();
+  const std::vector<float> x = {nan,  -nan,  inf, -inf, 0.f,  -0.f,  tiny,  -tiny,  1e-30f, -1e-6f,
                                 fmax, -fmax, 9.f, -9.f, 18.f, -18.f, 100.f, -100.f, 1e-3f};
   for (bool avx512 : TanhPaths()) {
     SCOPED_TRACE(avx512 ? "avx512" : "portable");
@@ -1140,7 +1233,8 @@ TEST(KernelsTanhSigmoid, TailsOffsetsInPlace) {
             for (size_t i = 0; i < y.size(); ++i) {
               const bool inside = i >= off && i < off + n;
               const float want = inside ? full[i] : in_place ? x[i] : 7.f;
-              ASSERT_EQ(y[i], want) << avx512 << sigmoid << " off " << off << " n " << n << " i " << i;
+              ASSERT_EQ(y[i], want)
+                  << avx512 << sigmoid << " off " << off << " n " << n << " i " << i;
             }
           }
     }

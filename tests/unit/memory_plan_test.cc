@@ -16,14 +16,17 @@ using Shape = std::vector<int64_t>;
 
 std::string Conv(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c, int64_t m,
                  int64_t k = 3, const std::string& name = "") {
-  const std::string w = b.Weight(absl::StrCat("w", b.model().graph().initializer_size()), {m, c, k, k}, rng, -0.3f, 0.3f);
+  const std::string w = b.Weight(absl::StrCat("w", b.model().graph().initializer_size()),
+                                 {m, c, k, k}, rng, -0.3f, 0.3f);
   return b.Op("Conv", {in, w}, 1, name).Ints("pads", {k / 2, k / 2, k / 2, k / 2});
 }
 
 struct Planned {
   ir::Graph g;
   MemoryPlan plan;
-  const ValuePlacement& at(const std::string& value) const { return plan.values[ValueId(g, value)]; }
+  const ValuePlacement& at(const std::string& value) const {
+    return plan.values[ValueId(g, value)];
+  }
   int node(const std::string& name) const { return NodeIndex(g, name); }
   // The value a node writes (after fusion a node may write its activation's output).
   const ValuePlacement& out(const std::string& node_name) const {
@@ -57,7 +60,8 @@ void ExpectAliasingInvariant(const GraphBuilder& b, const Feeds& feeds) {
       auto got = RunModel(b, o, feeds);
       ASSERT_TRUE(got.ok()) << got.status();
       ASSERT_EQ(got->size(), want->size());
-      for (size_t i = 0; i < got->size(); ++i) EXPECT_TRUE(BitwiseEqual((*got)[i], (*want)[i])) << "output " << i;
+      for (size_t i = 0; i < got->size(); ++i)
+        EXPECT_TRUE(BitwiseEqual((*got)[i], (*want)[i])) << "output " << i;
     }
   }
 }
@@ -144,7 +148,8 @@ TEST(MemoryPlanViews, FlattenOfImageWithPixelsCopies) {
 TEST(MemoryPlanInPlace, ResidualAddWritesOverTheInputThatDies) {
   std::mt19937 rng(3);
   const Shape s = {2, 4, 5, 5};
-  for (int later_reads : {0, 1, 2}) {  // 0: both die at the Add; 1: `a` read later; 2: both read later
+  for (int later_reads :
+       {0, 1, 2}) {  // 0: both die at the Add; 1: `a` read later; 2: both read later
     SCOPED_TRACE(later_reads);
     GraphBuilder b;
     const std::string x = b.Input("x", s);
@@ -221,7 +226,8 @@ TEST(MemoryPlanInPlace, StridedInPlaceOutputIsReadOnlyByStridedReaders) {
   if (rp.pixel_stride != 3) {
     const auto consumers = p.g.Consumers();
     for (int reader : consumers[p.g.nodes[p.node("relu")].outputs[0]])
-      EXPECT_TRUE(CapsOf(p.g, p.g.nodes[reader]) & kCapStridedInput) << p.g.nodes[reader].Describe();
+      EXPECT_TRUE(CapsOf(p.g, p.g.nodes[reader]) & kCapStridedInput)
+          << p.g.nodes[reader].Describe();
   }
   ExpectAliasingInvariant(b, RandomFeeds(b, rng));
 }
@@ -233,7 +239,8 @@ TEST(MemoryPlanConcat, FireModuleExpandConvsWriteStridedSlices) {
   auto squeeze = b.Op("Relu", {Conv(b, rng, b.Input("x", {2, 6, 5, 5}), 6, 3, 1)});
   auto e1 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 4, 1, "expand1x1")});
   auto e3 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 5, 3, "expand3x3")});
-  b.Output(b.Op("MaxPool", {b.Op("Concat", {e1, e3}, 1, "cat").Int("axis", 1)}).Ints("kernel_shape", {2, 2}));
+  b.Output(b.Op("MaxPool", {b.Op("Concat", {e1, e3}, 1, "cat").Int("axis", 1)})
+               .Ints("kernel_shape", {2, 2}));
   Planned p = Plan(b, true, true, true);
   const int cat = p.node("cat");
   EXPECT_TRUE(p.plan.node_is_noop[cat]);
@@ -316,7 +323,9 @@ TEST(MemoryPlanConcat, SameValueTwiceIsCopiedOnce) {
 // capabilities allow (and copies where not); outputs equal the dense (no aliasing) run bitwise.
 TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
   using Make = std::function<std::string(GraphBuilder&, const std::string&)>;
-  auto unary = [](const char* op) -> Make { return [op](GraphBuilder& b, const std::string& a) { return b.Op(op, {a}); }; };
+  auto unary = [](const char* op) -> Make {
+    return [op](GraphBuilder& b, const std::string& a) { return b.Op(op, {a}); };
+  };
   auto pool = [](const char* op, int cip) -> Make {
     return [=](GraphBuilder& b, const std::string& a) {
       auto n = b.Op(op, {a}).Ints("kernel_shape", {3, 3}).Ints("pads", {1, 1, 1, 1});
@@ -325,29 +334,49 @@ TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
     };
   };
   const std::vector<std::pair<std::string, Make>> cases = {
-      {"Relu", unary("Relu")}, {"Sigmoid", unary("Sigmoid")}, {"Tanh", unary("Tanh")},
-      {"HardSwish", unary("HardSwish")}, {"LeakyRelu", unary("LeakyRelu")}, {"Exp", unary("Exp")},
-      {"GlobalAveragePool", unary("GlobalAveragePool")}, {"GlobalMaxPool", unary("GlobalMaxPool")},
-      {"MaxPool", pool("MaxPool", -1)}, {"AveragePool", pool("AveragePool", 0)},
+      {"Relu", unary("Relu")},
+      {"Sigmoid", unary("Sigmoid")},
+      {"Tanh", unary("Tanh")},
+      {"HardSwish", unary("HardSwish")},
+      {"LeakyRelu", unary("LeakyRelu")},
+      {"Exp", unary("Exp")},
+      {"GlobalAveragePool", unary("GlobalAveragePool")},
+      {"GlobalMaxPool", unary("GlobalMaxPool")},
+      {"MaxPool", pool("MaxPool", -1)},
+      {"AveragePool", pool("AveragePool", 0)},
       {"AveragePool/cip", pool("AveragePool", 1)},
-      {"Clip", [](GraphBuilder& b, const std::string& a) { return b.Op("Clip", {a, b.Init("lo", {}, {0.1f}), b.Init("hi", {}, {0.6f})}).out(); }},
-      {"LRN", [](GraphBuilder& b, const std::string& a) { return b.Op("LRN", {a}).Int("size", 3).out(); }},
-      {"Softmax", [](GraphBuilder& b, const std::string& a) { return b.Op("Softmax", {a}).Int("axis", 1).out(); }},
-      {"Transpose", [](GraphBuilder& b, const std::string& a) { return b.Op("Transpose", {a}).Ints("perm", {0, 1, 3, 2}).out(); }},
-      {"Conv", [](GraphBuilder& b, const std::string& a) {
+      {"Clip",
+       [](GraphBuilder& b, const std::string& a) {
+         return b.Op("Clip", {a, b.Init("lo", {}, {0.1f}), b.Init("hi", {}, {0.6f})}).out();
+       }},
+      {"LRN",
+       [](GraphBuilder& b, const std::string& a) { return b.Op("LRN", {a}).Int("size", 3).out(); }},
+      {"Softmax", [](GraphBuilder& b,
+                     const std::string& a) { return b.Op("Softmax", {a}).Int("axis", 1).out(); }},
+      {"Transpose",
+       [](GraphBuilder& b, const std::string& a) {
+         return b.Op("Transpose", {a}).Ints("perm", {0, 1, 3, 2}).out();
+       }},
+      {"Conv",
+       [](GraphBuilder& b, const std::string& a) {
          std::mt19937 r(1);
          return Conv(b, r, a, 3, 4);
        }},
-      {"BatchNormalization", [](GraphBuilder& b, const std::string& a) {
+      {"BatchNormalization",
+       [](GraphBuilder& b, const std::string& a) {
          std::mt19937 r(2);
-         return b.Op("BatchNormalization", {a, b.Weight("s", {3}, r), b.Weight("t", {3}, r), b.Weight("m", {3}, r),
-                                            b.Weight("v", {3}, r, 0.5f, 2.f)}).out();
+         return b
+             .Op("BatchNormalization", {a, b.Weight("s", {3}, r), b.Weight("t", {3}, r),
+                                        b.Weight("m", {3}, r), b.Weight("v", {3}, r, 0.5f, 2.f)})
+             .out();
        }},
-      {"Mul", [](GraphBuilder& b, const std::string& a) {
+      {"Mul",
+       [](GraphBuilder& b, const std::string& a) {
          std::mt19937 r(3);
          return b.Op("Mul", {a, b.Weight("k", {3, 1, 1}, r)}).out();
        }},
-      {"ChannelScale (SE gate times a, plus a)", [](GraphBuilder& b, const std::string& a) {
+      {"ChannelScale (SE gate times a, plus a)",
+       [](GraphBuilder& b, const std::string& a) {
          auto gate = b.Op("Sigmoid", {b.Op("GlobalAveragePool", {a})});
          return b.Op("Add", {b.Op("Mul", {a, gate}), a}).out();
        }},
@@ -364,7 +393,8 @@ TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
     const ir::Node& op = p.g.nodes[p.g.value(ValueId(p.g, z)).producer];
     const uint32_t caps = CapsOf(p.g, op);
     if (caps & kCapStridedInput) EXPECT_EQ(p.out("a").pixel_stride, 5);
-    if (caps & kCapStridedOutput) EXPECT_EQ(p.at(z).pixel_stride, 2 * p.g.value(ValueId(p.g, z)).shape[1]);
+    if (caps & kCapStridedOutput)
+      EXPECT_EQ(p.at(z).pixel_stride, 2 * p.g.value(ValueId(p.g, z)).shape[1]);
     ExpectAliasingInvariant(b, RandomFeeds(b, rng));
   }
 }
@@ -379,7 +409,8 @@ GraphBuilder RandomDag(uint32_t seed) {
   const int64_t C = RandomInt(rng, 1, 5);
   std::vector<std::pair<std::string, int64_t>> vals = {{b.Input("x", {N, C, H, W}), C}};
   auto pick = [&]() -> std::pair<std::string, int64_t> {  // biased towards recent values
-    const int64_t back = std::min<int64_t>(vals.size() - 1, std::geometric_distribution<int64_t>(0.4)(rng));
+    const int64_t back =
+        std::min<int64_t>(vals.size() - 1, std::geometric_distribution<int64_t>(0.4)(rng));
     return vals[vals.size() - 1 - back];
   };
   const int steps = RandomInt(rng, 5, 16);
@@ -391,8 +422,9 @@ GraphBuilder RandomDag(uint32_t seed) {
       std::string y = Conv(b, rng, v, c, m, RandomInt(rng, 0, 1) * 2 + 1);
       if (RandomInt(rng, 0, 1)) {
         const std::string k = absl::StrCat("bn", s);
-        y = b.Op("BatchNormalization", {y, b.Weight(k + "s", {m}, rng), b.Weight(k + "t", {m}, rng),
-                                        b.Weight(k + "m", {m}, rng), b.Weight(k + "v", {m}, rng, 0.5f, 2.f)});
+        y = b.Op("BatchNormalization",
+                 {y, b.Weight(k + "s", {m}, rng), b.Weight(k + "t", {m}, rng),
+                  b.Weight(k + "m", {m}, rng), b.Weight(k + "v", {m}, rng, 0.5f, 2.f)});
       }
       if (RandomInt(rng, 0, 1)) y = b.Op("Relu", {y});
       vals.push_back({y, m});
@@ -400,7 +432,8 @@ GraphBuilder RandomDag(uint32_t seed) {
       vals.push_back({b.Op("Relu", {v}), c});
     } else if (kind == 3) {
       std::vector<std::string> same;
-      for (const auto& [u, cu] : vals) if (cu == c) same.push_back(u);
+      for (const auto& [u, cu] : vals)
+        if (cu == c) same.push_back(u);
       std::string other = same[RandomInt(rng, 0, same.size() - 1)];
       if (other == v && RandomInt(rng, 0, 1)) {
         auto [u, cu] = pick();
@@ -420,13 +453,17 @@ GraphBuilder RandomDag(uint32_t seed) {
       vals.push_back({b.Op("Concat", ins).Int("axis", 1), total});
     } else if (kind == 6) {
       vals.push_back({b.Op(RandomInt(rng, 0, 1) ? "MaxPool" : "AveragePool", {v})
-                          .Ints("kernel_shape", {3, 3}).Ints("pads", {1, 1, 1, 1}), c});
+                          .Ints("kernel_shape", {3, 3})
+                          .Ints("pads", {1, 1, 1, 1}),
+                      c});
     } else if (kind == 7) {
       vals.push_back({b.Op("Mul", {v, b.Op("Sigmoid", {b.Op("GlobalAveragePool", {v})})}), c});
     } else {
       const std::string k = absl::StrCat("bn", s);
-      vals.push_back({b.Op("BatchNormalization", {v, b.Weight(k + "s", {c}, rng), b.Weight(k + "t", {c}, rng),
-                                                  b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)}), c});
+      vals.push_back({b.Op("BatchNormalization",
+                           {v, b.Weight(k + "s", {c}, rng), b.Weight(k + "t", {c}, rng),
+                            b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)}),
+                      c});
     }
   }
   b.Output(vals.back().first);
@@ -455,9 +492,11 @@ TEST(MemoryPlanRandom, NoOverlapInvariantOnRandomDags) {
             const ValuePlacement& vp = p.plan.values[v];
             if (vp.buffer < 0) continue;
             const ir::Value& val = p.g.value(v);
-            const int64_t channels = op_util::IsNhwc(val) ? val.shape[1] : (val.shape.empty() ? 1 : val.shape.back());
+            const int64_t channels =
+                op_util::IsNhwc(val) ? val.shape[1] : (val.shape.empty() ? 1 : val.shape.back());
             const int64_t rows = ir::NumElements(val.shape) / std::max<int64_t>(channels, 1);
-            const int64_t end = vp.element_offset + (rows > 0 ? (rows - 1) * vp.pixel_stride + channels : 0);
+            const int64_t end =
+                vp.element_offset + (rows > 0 ? (rows - 1) * vp.pixel_stride + channels : 0);
             EXPECT_LE(end * 4, p.plan.buffers[vp.buffer].size) << val.name;
             EXPECT_LE(channels, vp.pixel_stride) << val.name;
           }

@@ -21,14 +21,16 @@ using Shape = std::vector<int64_t>;
 std::string Conv(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c, int64_t m,
                  bool bias = true, const std::string& name = "") {
   const int k = b.model().graph().initializer_size();
-  std::vector<std::string> ins = {in, b.Weight(absl::StrCat("w", k), {m, c, 3, 3}, rng, -0.3f, 0.3f)};
+  std::vector<std::string> ins = {in,
+                                  b.Weight(absl::StrCat("w", k), {m, c, 3, 3}, rng, -0.3f, 0.3f)};
   if (bias) ins.push_back(b.Weight(absl::StrCat("b", k), {m}, rng));
   return b.Op("Conv", ins, 1, name).Ints("pads", {1, 1, 1, 1});
 }
 std::string BatchNorm(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c) {
   const std::string k = absl::StrCat("bn", b.model().graph().initializer_size());
-  return b.Op("BatchNormalization", {in, b.Weight(k + "s", {c}, rng, 0.5f, 1.5f), b.Weight(k + "t", {c}, rng),
-                                     b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
+  return b.Op("BatchNormalization",
+              {in, b.Weight(k + "s", {c}, rng, 0.5f, 1.5f), b.Weight(k + "t", {c}, rng),
+               b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
 }
 
 ir::Graph Prepared(const GraphBuilder& b) {
@@ -42,7 +44,8 @@ const Shape kImage = {2, 3, 6, 5};
 // Random values for every graph input of a prepared graph.
 Feeds FeedsOf(const ir::Graph& g, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
   Feeds feeds;
-  for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
+  for (int id : g.inputs)
+    feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
   return feeds;
 }
 
@@ -139,9 +142,11 @@ TEST(FuseConvBn, FoldsBatchNormWithUnusedOptionalOutputs) {
   // Older exporters list BN's running/saved statistics as outputs nobody reads.
   std::mt19937 rng(5);
   GraphBuilder b(9);
-  auto bn = b.Op("BatchNormalization", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Weight("s", {4}, rng),
-                                        b.Weight("t", {4}, rng), b.Weight("m", {4}, rng),
-                                        b.Weight("v", {4}, rng, 0.5f, 2.f)}, 5);
+  auto bn =
+      b.Op("BatchNormalization",
+           {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Weight("s", {4}, rng),
+            b.Weight("t", {4}, rng), b.Weight("m", {4}, rng), b.Weight("v", {4}, rng, 0.5f, 2.f)},
+           5);
   b.Output(bn.out(0));
   ir::Graph g = Prepared(b);
   EXPECT_EQ(*RunPass(g, FoldBatchNormIntoConv), 1);
@@ -152,24 +157,32 @@ TEST(FuseConvBn, FoldsBatchNormWithUnusedOptionalOutputs) {
 TEST(FuseConvBn, GuardsStopTheRewrite) {
   std::mt19937 rng(6);
   const std::vector<GuardCase> cases = {
-      {"conv output read twice", [&](GraphBuilder& b) {
+      {"conv output read twice",
+       [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(BatchNorm(b, rng, conv, 4));
          b.Output(b.Op("Relu", {conv}));
        }},
-      {"conv output is a graph output", [&](GraphBuilder& b) {
+      {"conv output is a graph output",
+       [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(BatchNorm(b, rng, conv, 4));
          b.Output(conv);
        }},
-      {"Mul by a run-time tensor", [&](GraphBuilder& b) {
-         b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Input("s", {1, 4, 1, 1})}));
+      {"Mul by a run-time tensor",
+       [&](GraphBuilder& b) {
+         b.Output(
+             b.Op("Mul", {Conv(b, rng, b.Input("x", kImage), 3, 4), b.Input("s", {1, 4, 1, 1})}));
        }},
-      {"Mul by a [M] vector broadcasting along W", [&](GraphBuilder& b) {
-         b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", {2, 3, 6, 4}), 3, 4), b.Weight("s", {4}, rng)}));
+      {"Mul by a [M] vector broadcasting along W",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("Mul",
+                       {Conv(b, rng, b.Input("x", {2, 3, 6, 4}), 3, 4), b.Weight("s", {4}, rng)}));
        }},
-      {"Add of a constant that enlarges the output", [&](GraphBuilder& b) {
-         b.Output(b.Op("Add", {Conv(b, rng, b.Input("x", {1, 3, 6, 5}), 3, 4), b.Weight("s", {2, 4, 1, 1}, rng)}));
+      {"Add of a constant that enlarges the output",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {Conv(b, rng, b.Input("x", {1, 3, 6, 5}), 3, 4),
+                               b.Weight("s", {2, 4, 1, 1}, rng)}));
        }},
   };
   ExpectGuardsStop(cases, FoldBatchNormIntoConv, rng);
@@ -224,36 +237,72 @@ TEST(FuseActivation, ClipZeroSixOpset6And13) {
 
 // Every producer declaring kCapClamp, followed by a two-sided Clip: fused, same numbers.
 TEST(FuseActivation, EveryClampProducer) {
-  struct Case { std::string fused; std::function<std::string(GraphBuilder&, std::mt19937&, const std::string&)> make; };
+  struct Case {
+    std::string fused;
+    std::function<std::string(GraphBuilder&, std::mt19937&, const std::string&)> make;
+  };
   const std::vector<Case> cases = {
-      {"Conv+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return Conv(b, r, x, 3, 4); }},
-      {"Gemm+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"Conv+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return Conv(b, r, x, 3, 4); }},
+      {"Gemm+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          auto f = b.Op("Flatten", {x});
-         return b.Op("Gemm", {f, b.Weight("w", {7, 90}, r, -0.1f, 0.1f), b.Weight("c", {7}, r)}).Int("transB", 1);
+         return b.Op("Gemm", {f, b.Weight("w", {7, 90}, r, -0.1f, 0.1f), b.Weight("c", {7}, r)})
+             .Int("transB", 1);
        }},
-      {"MatMul+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"MatMul+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          return b.Op("MatMul", {b.Op("Flatten", {x}), b.Weight("w", {90, 5}, r, -0.1f, 0.1f)});
        }},
-      {"MaxPool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) {
-         return b.Op("MaxPool", {x}).Ints("kernel_shape", {3, 3}).Ints("strides", {2, 2}).Int("ceil_mode", 1);
+      {"MaxPool+Clip",
+       [](GraphBuilder& b, std::mt19937&, const std::string& x) {
+         return b.Op("MaxPool", {x})
+             .Ints("kernel_shape", {3, 3})
+             .Ints("strides", {2, 2})
+             .Int("ceil_mode", 1);
        }},
-      {"AveragePool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) {
-         return b.Op("AveragePool", {x}).Ints("kernel_shape", {3, 3}).Ints("pads", {1, 1, 1, 1}).Int("count_include_pad", 1);
+      {"AveragePool+Clip",
+       [](GraphBuilder& b, std::mt19937&, const std::string& x) {
+         return b.Op("AveragePool", {x})
+             .Ints("kernel_shape", {3, 3})
+             .Ints("pads", {1, 1, 1, 1})
+             .Int("count_include_pad", 1);
        }},
-      {"GlobalAveragePool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) { return b.Op("GlobalAveragePool", {x}); }},
-      {"GlobalMaxPool+Clip", [](GraphBuilder& b, std::mt19937&, const std::string& x) { return b.Op("GlobalMaxPool", {x}); }},
-      {"BatchNormalization+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return BatchNorm(b, r, x, 3); }},
-      {"Add+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Add", {x, b.Weight("c", {3, 1, 1}, r)}); }},
-      {"Sub+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Sub", {x, b.Weight("c", {5}, r)}); }},
-      {"Mul+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Mul", {x, b.Op("Sigmoid", {x})}); }},
-      {"Div+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Div", {x, b.Weight("c", {}, r, 1.f, 2.f)}); }},
-      {"Sum+Clip", [](GraphBuilder& b, std::mt19937& r, const std::string& x) { return b.Op("Sum", {x, b.Op("Relu", {x}), x}); }},
+      {"GlobalAveragePool+Clip",
+       [](GraphBuilder& b, std::mt19937&, const std::string& x) {
+         return b.Op("GlobalAveragePool", {x});
+       }},
+      {"GlobalMaxPool+Clip", [](GraphBuilder& b, std::mt19937&,
+                                const std::string& x) { return b.Op("GlobalMaxPool", {x}); }},
+      {"BatchNormalization+Clip", [](GraphBuilder& b, std::mt19937& r,
+                                     const std::string& x) { return BatchNorm(b, r, x, 3); }},
+      {"Add+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("Add", {x, b.Weight("c", {3, 1, 1}, r)});
+       }},
+      {"Sub+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("Sub", {x, b.Weight("c", {5}, r)});
+       }},
+      {"Mul+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("Mul", {x, b.Op("Sigmoid", {x})});
+       }},
+      {"Div+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("Div", {x, b.Weight("c", {}, r, 1.f, 2.f)});
+       }},
+      {"Sum+Clip",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         return b.Op("Sum", {x, b.Op("Relu", {x}), x});
+       }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.fused);
     std::mt19937 rng(10);
     GraphBuilder b;
-    b.Output(b.Op("Clip", {c.make(b, rng, b.Input("x", kImage)), b.Init("lo", {}, {-0.2f}), b.Init("hi", {}, {0.3f})}));
+    b.Output(b.Op("Clip", {c.make(b, rng, b.Input("x", kImage)), b.Init("lo", {}, {-0.2f}),
+                           b.Init("hi", {}, {0.3f})}));
     ir::Graph g = Prepared(b);
     EXPECT_EQ(*RunPass(g, FuseActivation), 1);
     EXPECT_EQ(g.OpHistogram().count(c.fused), 1u) << ::testing::PrintToString(g.OpHistogram());
@@ -273,45 +322,54 @@ TEST(FuseActivation, SingleInputSumKeepsFusedRelu) {
 TEST(FuseActivation, GuardsStopTheRewrite) {
   std::mt19937 rng(12);
   const std::vector<GuardCase> cases = {
-      {"Gemm with transA", [&](GraphBuilder& b) {
+      {"Gemm with transA",
+       [&](GraphBuilder& b) {
          auto a = b.Input("a", {9, 4});
          b.Output(b.Op("Relu", {b.Op("Gemm", {a, b.Weight("w", {9, 5}, rng)}).Int("transA", 1)}));
        }},
-      {"producer output read twice", [&](GraphBuilder& b) {
+      {"producer output read twice",
+       [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(b.Op("Relu", {conv}));
          b.Output(b.Op("Sigmoid", {conv}));
        }},
-      {"producer output read twice, by pointwise activations", [&](GraphBuilder& b) {
+      {"producer output read twice, by pointwise activations",
+       [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(b.Op("Tanh", {conv}));
          b.Output(b.Op("Sigmoid", {conv}));
        }},
-      {"producer output is a graph output", [&](GraphBuilder& b) {
+      {"producer output is a graph output",
+       [&](GraphBuilder& b) {
          auto conv = Conv(b, rng, b.Input("x", kImage), 3, 4);
          b.Output(b.Op("Relu", {conv}));
          b.Output(conv);
        }},
-      {"Softmax declares no clamp", [&](GraphBuilder& b) {
+      {"Softmax declares no clamp",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Relu", {b.Op("Softmax", {b.Input("x", {3, 8})})}));
        }},
-      {"Gemm output is a graph output, Sigmoid after it", [&](GraphBuilder& b) {
+      {"Gemm output is a graph output, Sigmoid after it",
+       [&](GraphBuilder& b) {
          auto gemm = b.Op("Gemm", {b.Input("a", {3, 4}), b.Weight("w", {4, 5}, rng)});
          b.Output(b.Op("Sigmoid", {gemm}));
          b.Output(gemm);
        }},
-      {"pool declares no kCapActivation", [&](GraphBuilder& b) {
-         b.Output(b.Op("Tanh", {b.Op("MaxPool", {b.Input("x", kImage)}).Ints("kernel_shape", {2, 2})}));
+      {"pool declares no kCapActivation",
+       [&](GraphBuilder& b) {
+         b.Output(
+             b.Op("Tanh", {b.Op("MaxPool", {b.Input("x", kImage)}).Ints("kernel_shape", {2, 2})}));
        }},
-      {"BatchNormalization declares no kCapActivation", [&](GraphBuilder& b) {
+      {"BatchNormalization declares no kCapActivation",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Sigmoid", {BatchNorm(b, rng, b.Input("x", kImage), 3)}));
        }},
-      {"Selu is not a pointwise activation to fuse", [&](GraphBuilder& b) {
+      {"Selu is not a pointwise activation to fuse",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Selu", {Conv(b, rng, b.Input("x", kImage), 3, 4)}));
        }},
-      {"Exp is not an activation", [&](GraphBuilder& b) {
-         b.Output(b.Op("Exp", {Conv(b, rng, b.Input("x", kImage), 3, 4)}));
-       }},
+      {"Exp is not an activation",
+       [&](GraphBuilder& b) { b.Output(b.Op("Exp", {Conv(b, rng, b.Input("x", kImage), 3, 4)})); }},
   };
   ExpectGuardsStop(cases, FuseActivation, rng);
 }
@@ -330,7 +388,8 @@ std::string Activation(GraphBuilder& b, const std::string& op, const std::string
 Feeds FeedsFor(const GraphBuilder& b, std::mt19937& rng, float lo = -2.f, float hi = 2.f) {
   Feeds feeds;
   const ir::Graph g = Prepared(b);
-  for (int id : g.inputs) feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
+  for (int id : g.inputs)
+    feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
   return feeds;
 }
 
@@ -338,14 +397,18 @@ Feeds FeedsFor(const GraphBuilder& b, std::mt19937& rng, float lo = -2.f, float 
 // depthwise, 1-D direct, weights given at run time) and Gemm/MatMul path (XNNPACK fully connected,
 // generic): one node "<producer>+<activation>", the unfused numbers within 1e-6.
 TEST(FuseActivation, PointwiseActivationIntoEveryConvAndGemmPath) {
-  struct Producer { std::string what, op; Make make; };
+  struct Producer {
+    std::string what, op;
+    Make make;
+  };
   auto conv = [](Shape in, Shape w, int64_t group) {
     return [=](GraphBuilder& b, std::mt19937& r, const std::string& name) {
       const int k = b.model().graph().initializer_size();
-      return std::string(b.Op("Conv", {b.Input(name, in), b.Weight(absl::StrCat("w", k), w, r, -0.3f, 0.3f),
-                                       b.Weight(absl::StrCat("b", k), {w[0]}, r)})
-                             .Int("group", group)
-                             .Ints("pads", std::vector<int64_t>(2 * (w.size() - 2), 1)));
+      return std::string(
+          b.Op("Conv", {b.Input(name, in), b.Weight(absl::StrCat("w", k), w, r, -0.3f, 0.3f),
+                        b.Weight(absl::StrCat("b", k), {w[0]}, r)})
+              .Int("group", group)
+              .Ints("pads", std::vector<int64_t>(2 * (w.size() - 2), 1)));
     };
   };
   const std::vector<Producer> producers = {
@@ -354,26 +417,38 @@ TEST(FuseActivation, PointwiseActivationIntoEveryConvAndGemmPath) {
       {"grouped conv", "Conv", conv({1, 8, 6, 5}, {8, 4, 3, 3}, 2)},
       {"depthwise conv", "Conv", conv({1, 8, 6, 5}, {8, 1, 3, 3}, 8)},
       {"1-D conv", "Conv", conv({2, 3, 10}, {4, 3, 3}, 1)},
-      {"conv with run-time weights", "Conv", [](GraphBuilder& b, std::mt19937&, const std::string& name) {
-         return std::string(b.Op("Conv", {b.Input(name, {1, 3, 6, 5}), b.Input("w", {4, 3, 3, 3})}));
+      {"conv with run-time weights", "Conv",
+       [](GraphBuilder& b, std::mt19937&, const std::string& name) {
+         return std::string(
+             b.Op("Conv", {b.Input(name, {1, 3, 6, 5}), b.Input("w", {4, 3, 3, 3})}));
        }},
-      {"Gemm, fully connected", "Gemm", [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
-         return std::string(b.Op("Gemm", {b.Input(name, {3, 20}), b.Weight("w", {7, 20}, r, -0.3f, 0.3f),
-                                          b.Weight("c", {7}, r)}).Int("transB", 1));
+      {"Gemm, fully connected", "Gemm",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
+         return std::string(
+             b.Op("Gemm", {b.Input(name, {3, 20}), b.Weight("w", {7, 20}, r, -0.3f, 0.3f),
+                           b.Weight("c", {7}, r)})
+                 .Int("transB", 1));
        }},
-      {"Gemm with transA, generic", "Gemm", [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
-         return std::string(b.Op("Gemm", {b.Input(name, {20, 3}), b.Weight("w", {20, 7}, r, -0.3f, 0.3f)})
-                                .Int("transA", 1));
+      {"Gemm with transA, generic", "Gemm",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
+         return std::string(
+             b.Op("Gemm", {b.Input(name, {20, 3}), b.Weight("w", {20, 7}, r, -0.3f, 0.3f)})
+                 .Int("transA", 1));
        }},
-      {"MatMul, fully connected", "MatMul", [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
-         return std::string(b.Op("MatMul", {b.Input(name, {3, 20}), b.Weight("w", {20, 5}, r, -0.3f, 0.3f)}));
+      {"MatMul, fully connected", "MatMul",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
+         return std::string(
+             b.Op("MatMul", {b.Input(name, {3, 20}), b.Weight("w", {20, 5}, r, -0.3f, 0.3f)}));
        }},
-      {"MatMul on an NHWC tensor, generic", "MatMul", [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
-         return std::string(b.Op("MatMul", {b.Input(name, {2, 3, 4, 5}), b.Weight("w", {5, 6}, r)}));
+      {"MatMul on an NHWC tensor, generic", "MatMul",
+       [](GraphBuilder& b, std::mt19937& r, const std::string& name) {
+         return std::string(
+             b.Op("MatMul", {b.Input(name, {2, 3, 4, 5}), b.Weight("w", {5, 6}, r)}));
        }},
   };
   for (const Producer& p : producers) {
-    for (const std::string act : {"Tanh", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu"}) {
+    for (const std::string act :
+         {"Tanh", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu"}) {
       SCOPED_TRACE(p.what + " + " + act);
       std::mt19937 rng(20);
       GraphBuilder b;
@@ -399,7 +474,8 @@ TEST(FuseActivation, ActivationOnAConcatSliceKeepsTheOtherChannels) {
     auto relu = b.Op("Relu", {Conv(b, rng, x, 3, 4)});
     auto tanh = b.Op("Tanh", {Conv(b, rng, x, 3, 5, true, "conv_tanh")});
     b.Output(b.Op("Concat", tanh_first ? std::vector<std::string>{tanh, relu}
-                                       : std::vector<std::string>{relu, tanh}).Int("axis", 1));
+                                       : std::vector<std::string>{relu, tanh})
+                 .Int("axis", 1));
     ir::Graph g = Prepared(b);
     auto plan = PlanGraph(g, true, MemoryPlanOptions{});
     ASSERT_TRUE(plan.ok()) << plan.status();
@@ -422,25 +498,53 @@ TEST(FuseActivation, ActivationOnAConcatSliceKeepsTheOtherChannels) {
 TEST(FuseActivation, ChainsKeepTheirOrder) {
   auto clip = [](GraphBuilder& b, const std::string& in, float lo, float hi) {
     const int k = b.model().graph().initializer_size();
-    return std::string(b.Op("Clip", {in, b.Init(absl::StrCat("lo", k), {}, {lo}), b.Init(absl::StrCat("hi", k), {}, {hi})}));
+    return std::string(b.Op("Clip", {in, b.Init(absl::StrCat("lo", k), {}, {lo}),
+                                     b.Init(absl::StrCat("hi", k), {}, {hi})}));
   };
-  struct Case { std::string name; Histogram want; float lo, hi; std::function<std::string(GraphBuilder&, std::mt19937&, const std::string&)> build; };
+  struct Case {
+    std::string name;
+    Histogram want;
+    float lo, hi;
+    std::function<std::string(GraphBuilder&, std::mt19937&, const std::string&)> build;
+  };
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<Case> cases = {
-      {"Relu then Tanh", {{"Conv+Relu+Tanh", 1}}, 0.f, inf, [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"Relu then Tanh",
+       {{"Conv+Relu+Tanh", 1}},
+       0.f,
+       inf,
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          return b.Op("Tanh", {b.Op("Relu", {Conv(b, r, x, 3, 4)})});
        }},
-      {"Tanh then Relu", {{"Conv+Tanh", 1}, {"Relu", 1}}, -inf, inf, [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"Tanh then Relu",
+       {{"Conv+Tanh", 1}, {"Relu", 1}},
+       -inf,
+       inf,
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          return b.Op("Relu", {b.Op("Tanh", {Conv(b, r, x, 3, 4)})});
        }},
-      {"Sigmoid then Tanh", {{"Gemm+Sigmoid", 1}, {"Tanh", 1}, {"Flatten", 1}}, -inf, inf, [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
-         auto gemm = b.Op("Gemm", {b.Op("Flatten", {x}), b.Weight("w", {7, 90}, r, -0.1f, 0.1f), b.Weight("c", {7}, r)}).Int("transB", 1);
+      {"Sigmoid then Tanh",
+       {{"Gemm+Sigmoid", 1}, {"Tanh", 1}, {"Flatten", 1}},
+       -inf,
+       inf,
+       [](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+         auto gemm = b.Op("Gemm", {b.Op("Flatten", {x}), b.Weight("w", {7, 90}, r, -0.1f, 0.1f),
+                                   b.Weight("c", {7}, r)})
+                         .Int("transB", 1);
          return b.Op("Tanh", {b.Op("Sigmoid", {gemm})});
        }},
-      {"Clip then Clip then Sigmoid", {{"Conv+Clip+Clip+Sigmoid", 1}}, 0.1f, 0.3f, [&](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"Clip then Clip then Sigmoid",
+       {{"Conv+Clip+Clip+Sigmoid", 1}},
+       0.1f,
+       0.3f,
+       [&](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          return b.Op("Sigmoid", {clip(b, clip(b, Conv(b, r, x, 3, 4), -0.2f, 0.3f), 0.1f, 1.f)});
        }},
-      {"Clips that do not overlap", {{"Conv+Clip", 1}, {"Clip", 1}}, -1.f, 0.f, [&](GraphBuilder& b, std::mt19937& r, const std::string& x) {
+      {"Clips that do not overlap",
+       {{"Conv+Clip", 1}, {"Clip", 1}},
+       -1.f,
+       0.f,
+       [&](GraphBuilder& b, std::mt19937& r, const std::string& x) {
          return clip(b, clip(b, Conv(b, r, x, 3, 4), -1.f, 0.f), 0.5f, 1.f);
        }},
   };
@@ -464,13 +568,16 @@ TEST(FuseActivation, SqueezeExcitationGate) {
   GraphBuilder b;
   const std::string x = b.Input("x", {1, 8, 5, 5});
   auto s = b.Op("GlobalAveragePool", {x});
-  s = b.Op("Relu", {b.Op("Conv", {s, b.Weight("w1", {2, 8, 1, 1}, rng), b.Weight("b1", {2}, rng)})});
-  s = b.Op("Sigmoid", {b.Op("Conv", {s, b.Weight("w2", {8, 2, 1, 1}, rng), b.Weight("b2", {8}, rng)})});
+  s = b.Op("Relu",
+           {b.Op("Conv", {s, b.Weight("w1", {2, 8, 1, 1}, rng), b.Weight("b1", {2}, rng)})});
+  s = b.Op("Sigmoid",
+           {b.Op("Conv", {s, b.Weight("w2", {8, 2, 1, 1}, rng), b.Weight("b2", {8}, rng)})});
   b.Output(b.Op("Mul", {x, s}));
   ir::Graph g = Prepared(b);
   ASSERT_TRUE(Optimize(g, nullptr).ok());
-  EXPECT_EQ(g.OpHistogram(),
-            (Histogram{{"Conv+Relu", 1}, {"Conv+Sigmoid", 1}, {"GlobalAveragePool", 1}, {"Mul", 1}}));
+  EXPECT_EQ(
+      g.OpHistogram(),
+      (Histogram{{"Conv+Relu", 1}, {"Conv+Sigmoid", 1}, {"GlobalAveragePool", 1}, {"Mul", 1}}));
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor({1, 8, 5, 5}, rng)}}, 1e-6);
 }
 
@@ -489,11 +596,12 @@ TEST(FoldResidualAdd, ResNetBasicBlock) {
     EXPECT_EQ(g.OpHistogram().at("Relu"), 1);  // the block's inner Relu is not an Add's
   }
   ir::Graph g = Prepared(b);
-  std::vector<PassReport> reports;
+  std::vector<PassCount> reports;
   ASSERT_TRUE(Optimize(g, &reports).ok());
-  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Add+Relu", 1}, {"Conv+BatchNorm", 1}, {"Conv+BatchNorm+Relu", 1}}));
+  EXPECT_EQ(g.OpHistogram(),
+            (Histogram{{"Add+Relu", 1}, {"Conv+BatchNorm", 1}, {"Conv+BatchNorm+Relu", 1}}));
   std::map<std::string, int> rewrites;
-  for (const PassReport& r : reports) rewrites[r.pass] = r.rewrites;
+  for (const PassCount& r : reports) rewrites[r.pass] = r.rewrites;
   EXPECT_EQ(rewrites["fuse_conv_bn"], 2);
   EXPECT_EQ(rewrites["fold_residual_add"], 1);
   EXPECT_EQ(rewrites["fuse_activation"], 1);
@@ -503,18 +611,22 @@ TEST(FoldResidualAdd, ResNetBasicBlock) {
 TEST(FoldResidualAdd, GuardsStopTheRewrite) {
   std::mt19937 rng(14);
   const std::vector<GuardCase> cases = {
-      {"constant operand", [&](GraphBuilder& b) {
+      {"constant operand",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Relu", {b.Op("Add", {b.Input("x", kImage), b.Weight("c", kImage, rng)})}));
        }},
-      {"broadcasting operand", [&](GraphBuilder& b) {
+      {"broadcasting operand",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Relu", {b.Op("Add", {b.Input("x", kImage), b.Input("y", {2, 3, 1, 1})})}));
        }},
-      {"Add output read twice", [&](GraphBuilder& b) {
+      {"Add output read twice",
+       [&](GraphBuilder& b) {
          auto add = b.Op("Add", {b.Input("x", kImage), b.Input("y", kImage)});
          b.Output(b.Op("Relu", {add}));
          b.Output(b.Op("Sigmoid", {add}));
        }},
-      {"Add output is a graph output", [&](GraphBuilder& b) {
+      {"Add output is a graph output",
+       [&](GraphBuilder& b) {
          auto add = b.Op("Add", {b.Input("x", kImage), b.Input("y", kImage)});
          b.Output(b.Op("Relu", {add}));
          b.Output(add);
@@ -525,7 +637,8 @@ TEST(FoldResidualAdd, GuardsStopTheRewrite) {
 
 // ---------------------------------------------------------------- fuse_channel_scale
 // An SE block's tail: Mul(x, gate) then the residual Add (+Relu). `x_first`/`mul_first` swap the
-// operands of the Mul and of the Add; `gate` is the gate's shape (computed by a Sigmoid of an input).
+// operands of the Mul and of the Add; `gate` is the gate's shape (computed by a Sigmoid of an
+// input).
 struct SeTail {
   Shape gate = {2, 4, 1, 1};
   bool x_first = true, mul_first = true, relu = true;
@@ -533,8 +646,12 @@ struct SeTail {
 void BuildSeTail(GraphBuilder& b, const SeTail& t) {
   const std::string x = b.Input("x", {2, 4, 5, 6}), r = b.Input("r", {2, 4, 5, 6});
   const std::string gate = b.Op("Sigmoid", {b.Input("s", t.gate)});
-  auto mul = b.Op("Mul", t.x_first ? std::vector<std::string>{x, gate} : std::vector<std::string>{gate, x}, 1, "mul");
-  std::string y = b.Op("Add", t.mul_first ? std::vector<std::string>{mul, r} : std::vector<std::string>{r, mul}, 1, "add");
+  auto mul =
+      b.Op("Mul", t.x_first ? std::vector<std::string>{x, gate} : std::vector<std::string>{gate, x},
+           1, "mul");
+  std::string y =
+      b.Op("Add", t.mul_first ? std::vector<std::string>{mul, r} : std::vector<std::string>{r, mul},
+           1, "add");
   if (t.relu) y = b.Op("Relu", {y});
   b.Output(y);
 }
@@ -556,7 +673,8 @@ TEST(FuseChannelScale, SeTailBecomesOneNodeAnyOperandOrder) {
     for (bool x_first : {true, false})
       for (bool mul_first : {true, false})
         for (bool relu : {true, false}) {
-          SCOPED_TRACE(absl::StrCat(ir::ShapeString(gate), " x_first=", x_first, " mul_first=", mul_first, " relu=", relu));
+          SCOPED_TRACE(absl::StrCat(ir::ShapeString(gate), " x_first=", x_first,
+                                    " mul_first=", mul_first, " relu=", relu));
           GraphBuilder b;
           BuildSeTail(b, {gate, x_first, mul_first, relu});
           ir::Graph g = Prepared(b);
@@ -584,16 +702,20 @@ TEST(FuseChannelScale, SeResNetBlockThroughThePipeline) {
   const std::string x = b.Input("x", s);
   auto y = ResidualBranch(b, rng, x, 4);
   auto fc1 = b.Op("Conv", {b.Op("GlobalAveragePool", {y}), b.Weight("fc1", {2, 4, 1, 1}, rng)});
-  auto fc2 = b.Op("Conv", {b.Op("Relu", {fc1}), b.Weight("fc2", {4, 2, 1, 1}, rng), b.Weight("fc2b", {4}, rng)});
+  auto fc2 = b.Op("Conv", {b.Op("Relu", {fc1}), b.Weight("fc2", {4, 2, 1, 1}, rng),
+                           b.Weight("fc2b", {4}, rng)});
   b.Output(b.Op("Relu", {b.Op("Add", {b.Op("Mul", {y, b.Op("Sigmoid", {fc2})}), x})}));
   ir::Graph g = Prepared(b);
-  std::vector<PassReport> reports;
+  std::vector<PassCount> reports;
   ASSERT_TRUE(Optimize(g, &reports).ok());
-  EXPECT_EQ(g.OpHistogram(), (Histogram{{"ChannelScale+Add+Relu", 1}, {"Conv+BatchNorm", 1},
-                                        {"Conv+BatchNorm+Relu", 1}, {"Conv+Relu", 1}, {"Conv+Sigmoid", 1},
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"ChannelScale+Add+Relu", 1},
+                                        {"Conv+BatchNorm", 1},
+                                        {"Conv+BatchNorm+Relu", 1},
+                                        {"Conv+Relu", 1},
+                                        {"Conv+Sigmoid", 1},
                                         {"GlobalAveragePool", 1}}));
   std::map<std::string, int> rewrites;
-  for (const PassReport& r : reports) rewrites[r.pass] = r.rewrites;
+  for (const PassCount& r : reports) rewrites[r.pass] = r.rewrites;
   EXPECT_EQ(rewrites["fuse_channel_scale"], 1);
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(s, rng)}});
 }
@@ -613,43 +735,59 @@ TEST(FuseChannelScale, ConstantScaleThatNoConvAbsorbs) {
 TEST(FuseChannelScale, GuardsStopTheRewrite) {
   std::mt19937 rng(33);
   const Shape s = {2, 4, 5, 6};
-  auto gate = [](GraphBuilder& b, const Shape& shape) { return b.Op("Sigmoid", {b.Input("s", shape)}).out(); };
+  auto gate = [](GraphBuilder& b, const Shape& shape) {
+    return b.Op("Sigmoid", {b.Input("s", shape)}).out();
+  };
   const std::vector<GuardCase> cases = {
-      {"Mul output read twice", [&](GraphBuilder& b) {
+      {"Mul output read twice",
+       [&](GraphBuilder& b) {
          auto mul = b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})});
          b.Output(b.Op("Relu", {b.Op("Add", {mul, b.Input("r", s)})}));
          b.Output(b.Op("Neg", {mul}));
        }},
-      {"Mul output is a graph output", [&](GraphBuilder& b) {
+      {"Mul output is a graph output",
+       [&](GraphBuilder& b) {
          auto mul = b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})});
          b.Output(b.Op("Relu", {b.Op("Add", {mul, b.Input("r", s)})}));
          b.Output(mul);
        }},
-      {"scale per pixel, not per channel", [&](GraphBuilder& b) {
-         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 1, 5, 6})}), b.Input("r", s)}));
+      {"scale per pixel, not per channel",
+       [&](GraphBuilder& b) {
+         b.Output(
+             b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 1, 5, 6})}), b.Input("r", s)}));
        }},
-      {"scale per channel and row", [&](GraphBuilder& b) {
-         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 5, 1})}), b.Input("r", s)}));
+      {"scale per channel and row",
+       [&](GraphBuilder& b) {
+         b.Output(
+             b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 5, 1})}), b.Input("r", s)}));
        }},
-      {"[C] vector broadcasting along W", [&](GraphBuilder& b) {
+      {"[C] vector broadcasting along W",
+       [&](GraphBuilder& b) {
          const Shape sq = {2, 6, 5, 6};
          b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", sq), gate(b, {6})}), b.Input("r", sq)}));
        }},
-      {"same shapes (no broadcast)", [&](GraphBuilder& b) {
+      {"same shapes (no broadcast)",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, s)}), b.Input("r", s)}));
        }},
-      {"Mul already clamped by a Relu", [&](GraphBuilder& b) {
+      {"Mul already clamped by a Relu",
+       [&](GraphBuilder& b) {
          auto mul = b.Op("Relu", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})})});
          b.Output(b.Op("Add", {mul, b.Input("r", s)}));
        }},
-      {"Add operand broadcasts the output larger", [&](GraphBuilder& b) {
+      {"Add operand broadcasts the output larger",
+       [&](GraphBuilder& b) {
          const Shape one = {1, 4, 5, 6};
-         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", one), gate(b, {1, 4, 1, 1})}), b.Input("r", s)}));
+         b.Output(b.Op("Add",
+                       {b.Op("Mul", {b.Input("x", one), gate(b, {1, 4, 1, 1})}), b.Input("r", s)}));
        }},
-      {"Add of a constant", [&](GraphBuilder& b) {
-         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})}), b.Weight("c", s, rng)}));
+      {"Add of a constant",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("Add", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})}),
+                               b.Weight("c", s, rng)}));
        }},
-      {"no Add: plain gate (stays an XNNPACK Mul)", [&](GraphBuilder& b) {
+      {"no Add: plain gate (stays an XNNPACK Mul)",
+       [&](GraphBuilder& b) {
          b.Output(b.Op("Relu", {b.Op("Mul", {b.Input("x", s), gate(b, {2, 4, 1, 1})})}));
        }},
   };
@@ -660,7 +798,8 @@ TEST(FuseChannelScale, GuardsStopTheRewrite) {
     c.build(b);
     ir::Graph g = Prepared(b);
     ASSERT_TRUE(Optimize(g, nullptr).ok());
-    for (const auto& [op, count] : g.OpHistogram()) EXPECT_EQ(op.find("ChannelScale"), std::string::npos) << op;
+    for (const auto& [op, count] : g.OpHistogram())
+      EXPECT_EQ(op.find("ChannelScale"), std::string::npos) << op;
   }
 }
 
@@ -783,8 +922,9 @@ TEST(FoldConstants, ShapeGatherUnsqueezeConcatReshapeChain) {
 TEST(FoldConstants, FloatSubgraphFeedingConvWeights) {
   std::mt19937 rng(20);
   GraphBuilder b;
-  auto w = b.Op("Transpose", {b.Op("Mul", {b.Weight("w", {3, 4, 3, 3}, rng), b.Init("two", {}, {2.f})})})
-               .Ints("perm", {1, 0, 2, 3});  // [4,3,3,3]
+  auto w =
+      b.Op("Transpose", {b.Op("Mul", {b.Weight("w", {3, 4, 3, 3}, rng), b.Init("two", {}, {2.f})})})
+          .Ints("perm", {1, 0, 2, 3});  // [4,3,3,3]
   b.Output(b.Op("Conv", {b.Input("x", kImage), w}, 1, "conv").Ints("pads", {1, 1, 1, 1}));
   int folded = 0;
   auto g = PrepareGraph(b, {}, &folded);

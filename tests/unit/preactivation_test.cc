@@ -13,17 +13,21 @@ namespace {
 
 using Histogram = std::map<std::string, int>;
 
-// x = Conv1x1(input); Concat(x, Conv3x3(x)) -> BN -> Relu -> Conv1x1: DenseNet's pre-activation on a concat buffer.
+// x = Conv1x1(input); Concat(x, Conv3x3(x)) -> BN -> Relu -> Conv1x1: DenseNet's pre-activation on
+// a concat buffer.
 GraphBuilder DenseLayer(std::mt19937& rng, bool extra_reader) {
   GraphBuilder b(13);
   const std::string in = b.Input("x", {2, 32, 7, 6});
   auto x = b.Op("Conv", {in, b.Weight("w0", {32, 32, 1, 1}, rng, -0.2f, 0.2f)});
-  auto grow = b.Op("Conv", {x, b.Weight("wg", {32, 32, 3, 3}, rng, -0.2f, 0.2f)}).Ints("pads", {1, 1, 1, 1});
+  auto grow = b.Op("Conv", {x, b.Weight("wg", {32, 32, 3, 3}, rng, -0.2f, 0.2f)})
+                  .Ints("pads", {1, 1, 1, 1});
   auto cat = b.Op("Concat", {x, grow}).Int("axis", 1);
-  auto bn = b.Op("BatchNormalization", {cat, b.Weight("s", {64}, rng, 0.5f, 1.5f), b.Weight("t", {64}, rng),
-                                        b.Weight("m", {64}, rng), b.Weight("v", {64}, rng, 0.5f, 2.f)});
+  auto bn = b.Op("BatchNormalization",
+                 {cat, b.Weight("s", {64}, rng, 0.5f, 1.5f), b.Weight("t", {64}, rng),
+                  b.Weight("m", {64}, rng), b.Weight("v", {64}, rng, 0.5f, 2.f)});
   auto relu = b.Op("Relu", {bn});
-  auto conv = b.Op("Conv", {relu, b.Weight("w1", {32, 64, 1, 1}, rng, -0.2f, 0.2f), b.Weight("b1", {32}, rng)});
+  auto conv = b.Op(
+      "Conv", {relu, b.Weight("w1", {32, 64, 1, 1}, rng, -0.2f, 0.2f), b.Weight("b1", {32}, rng)});
   b.Output(conv);
   if (extra_reader) b.Output(b.Op("Sigmoid", {relu}));
   return b;

@@ -71,8 +71,8 @@ struct Window {
   int64_t OutW(int64_t w) const { return Out(w, kw, sw, dw, pl, pr); }
 };
 
-inline Tensor RefConv(const Tensor& x, const Tensor& w, const std::vector<float>* bias, int64_t group,
-               const Window& p) {
+inline Tensor RefConv(const Tensor& x, const Tensor& w, const std::vector<float>* bias,
+                      int64_t group, const Window& p) {
   const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   const int64_t M = w.shape()[0], cg = C / group, mg = M / group;
   Tensor y({N, M, p.OutH(H), p.OutW(W)});
@@ -108,7 +108,8 @@ inline Tensor RefPool(const Tensor& x, const Window& p, bool is_max) {
         const double v = At4(x, o[0], o[1], ih, iw);
         acc = is_max ? std::max(acc, v) : acc + v;
       }
-    y.values()[i++] = static_cast<float>(is_max ? acc : acc / (p.count_include_pad ? padded : valid));
+    y.values()[i++] =
+        static_cast<float>(is_max ? acc : acc / (p.count_include_pad ? padded : valid));
   });
   return y;
 }
@@ -158,7 +159,8 @@ inline Tensor RefMatMul(const Tensor& a, const Tensor& b) {
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         double acc = 0;
-        for (int64_t k = 0; k < K; ++k) acc += double(a.values()[oa + m * K + k]) * b.values()[ob + k * N + n];
+        for (int64_t k = 0; k < K; ++k)
+          acc += double(a.values()[oa + m * K + k]) * b.values()[ob + k * N + n];
         y.values()[i++] = static_cast<float>(acc);
       }
   });
@@ -184,7 +186,8 @@ inline Tensor RefConcat(const std::vector<Tensor>& xs, int64_t axis) {
   Shape out = xs[0].shape();
   out[axis] = 0;
   for (const auto& x : xs) out[axis] += x.shape()[axis];
-  const int64_t outer = std::accumulate(out.begin(), out.begin() + axis, int64_t{1}, std::multiplies<>());
+  const int64_t outer =
+      std::accumulate(out.begin(), out.begin() + axis, int64_t{1}, std::multiplies<>());
   Tensor y(out);
   int64_t i = 0;
   for (int64_t o = 0; o < outer; ++o)

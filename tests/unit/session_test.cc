@@ -13,21 +13,23 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-#define EXPECT_ERROR(expr, status_code, text)                                                \
-  do {                                                                                      \
-    const absl::Status _s = (expr);                                                         \
-    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                              \
-    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message();    \
+#define EXPECT_ERROR(expr, status_code, text)                                           \
+  do {                                                                                  \
+    const absl::Status _s = (expr);                                                     \
+    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                          \
+    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message(); \
   } while (0)
 
 // x [N,3,8,8] -> Conv(4) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(5) -> "logits";
 // y [N,2] -> Relu -> "aux". Batch is dynamic.
 GraphBuilder TwoInputModel(std::mt19937& rng) {
   GraphBuilder b;
-  auto conv = b.Op("Conv", {b.Input("x", {-1, 3, 8, 8}), b.Weight("w", {4, 3, 3, 3}, rng), b.Weight("b", {4}, rng)})
+  auto conv = b.Op("Conv", {b.Input("x", {-1, 3, 8, 8}), b.Weight("w", {4, 3, 3, 3}, rng),
+                            b.Weight("b", {4}, rng)})
                   .Ints("pads", {1, 1, 1, 1});
   auto flat = b.Op("Flatten", {b.Op("GlobalAveragePool", {b.Op("Relu", {conv})})});
-  b.Output(b.Op("Gemm", {flat, b.Weight("fc", {5, 4}, rng), b.Weight("fcb", {5}, rng)}, 1, "logits").Int("transB", 1));
+  b.Output(b.Op("Gemm", {flat, b.Weight("fc", {5, 4}, rng), b.Weight("fcb", {5}, rng)}, 1, "logits")
+               .Int("transB", 1));
   b.Output(b.Op("Relu", {b.Input("y", {-1, 2})}, 1, "aux"));
   return b;
 }
@@ -52,11 +54,15 @@ TEST(SessionErrors, RunRejectsBadInputs) {
                "input 'x' has shape [1,3,8,9] but the session was prepared for [1,3,8,8]");
   EXPECT_ERROR(RunWith(session, {{"x", &x}, {"z", &y}}), kInvalidArgument, "no input named 'z'");
   EXPECT_ERROR(RunWith(session, {{"x", &x}}), kInvalidArgument, "input 'y' is missing");
-  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &y}, {"x", &x}}), kInvalidArgument, "input 'x' given twice");
-  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", nullptr}}), kInvalidArgument, "input 'y' is null");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &y}, {"x", &x}}), kInvalidArgument,
+               "input 'x' given twice");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", nullptr}}), kInvalidArgument,
+               "input 'y' is null");
   EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &ints}}), kInvalidArgument, "expected float32");
-  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &short_data}}), kInvalidArgument, "holds 1 values");
-  EXPECT_ERROR(session.Run({{"x", &x}, {"y", &y}}, nullptr), kInvalidArgument, "outputs must not be null");
+  EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &short_data}}), kInvalidArgument,
+               "holds 1 values");
+  EXPECT_ERROR(session.Run({{"x", &x}, {"y", &y}}, nullptr), kInvalidArgument,
+               "outputs must not be null");
   EXPECT_TRUE(RunWith(session, {{"x", &x}, {"y", &y}}).ok());  // errors leave the session usable
 }
 
@@ -66,20 +72,24 @@ TEST(SessionErrors, LoadRejectsBadOptionsAndFiles) {
   for (int threads : {0, -1, 257}) {
     SessionOptions o;
     o.num_threads = threads;
-    EXPECT_ERROR(LoadSession(b, o).status(), kInvalidArgument, absl::StrCat("num_threads is ", threads));
+    EXPECT_ERROR(LoadSession(b, o).status(), kInvalidArgument,
+                 absl::StrCat("num_threads is ", threads));
   }
   SessionOptions unknown;
   unknown.input_shapes["nope"] = {1, 3, 8, 8};
   EXPECT_ERROR(LoadSession(b, unknown).status(), kInvalidArgument, "no input named 'nope'");
   SessionOptions rank;
   rank.input_shapes["x"] = {1, 3, 8};
-  EXPECT_ERROR(LoadSession(b, rank).status(), kInvalidArgument, "has rank 3 but the model declares rank 4");
+  EXPECT_ERROR(LoadSession(b, rank).status(), kInvalidArgument,
+               "has rank 3 but the model declares rank 4");
   SessionOptions fixed;
   fixed.input_shapes["x"] = {2, 3, 9, 8};
   EXPECT_ERROR(LoadSession(b, fixed).status(), kInvalidArgument, "at dimension 2");
 
-  EXPECT_ERROR(Session::Load("/nonexistent/model.onnx").status(), kNotFound, "cannot open model file");
-  const std::string garbage = absl::StrCat(::testing::TempDir(), "onnxrun_garbage_", ::getpid(), ".onnx");
+  EXPECT_ERROR(Session::Load("/nonexistent/model.onnx").status(), kNotFound,
+               "cannot open model file");
+  const std::string garbage =
+      absl::StrCat(::testing::TempDir(), "onnxrun_garbage_", ::getpid(), ".onnx");
   std::ofstream(garbage) << "this is not a protobuf \x01\x02\x03";
   const absl::Status g = Session::Load(garbage).status();
   EXPECT_EQ(g.code(), absl::StatusCode::kInvalidArgument) << g;
@@ -87,7 +97,8 @@ TEST(SessionErrors, LoadRejectsBadOptionsAndFiles) {
 
   GraphBuilder unsupported;  // every unsupported node is listed at once
   auto x = unsupported.Input("x", {1, 4});
-  unsupported.Output(unsupported.Op("Frobnicate", {unsupported.Op("Wibble", {x}, 1, "first")}, 1, "second"));
+  unsupported.Output(
+      unsupported.Op("Frobnicate", {unsupported.Op("Wibble", {x}, 1, "first")}, 1, "second"));
   const absl::Status u = LoadSession(unsupported).status();
   EXPECT_EQ(u.code(), absl::StatusCode::kUnimplemented) << u;
   EXPECT_NE(u.message().find("'first' (Wibble"), std::string::npos) << u;
@@ -117,7 +128,8 @@ TEST(SessionBoundInputs, Int64ShapeInputFoldsIntoReshape) {
   // Passing a bound input at run time is an error: it is no longer an input.
   const Tensor t = RandomTensor({2}, rng);
   std::vector<Tensor> outs;
-  EXPECT_ERROR((*s)->Run({{"x", &x}, {"target", &t}}, &outs), kInvalidArgument, "no input named 'target'");
+  EXPECT_ERROR((*s)->Run({{"x", &x}, {"target", &t}}, &outs), kInvalidArgument,
+               "no input named 'target'");
 }
 
 TEST(SessionInfo, InputsOutputsNamesAndShapes) {
@@ -145,7 +157,8 @@ TEST(SessionInfo, InputsOutputsNamesAndShapes) {
   EXPECT_EQ((*s)->inputs()[0].shape, (Shape{3, 3, 8, 8}));
   EXPECT_EQ((*s)->outputs()[0].shape, (Shape{3, 5}));
   EXPECT_EQ((*s)->outputs()[1].shape, (Shape{4, 2}));
-  auto out = RunSession(**s, {{"x", RandomTensor({3, 3, 8, 8}, rng)}, {"y", RandomTensor({4, 2}, rng)}});
+  auto out =
+      RunSession(**s, {{"x", RandomTensor({3, 3, 8, 8}, rng)}, {"y", RandomTensor({4, 2}, rng)}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ((*out)[0].shape(), (Shape{3, 5}));
   EXPECT_EQ((*out)[1].shape(), (Shape{4, 2}));
@@ -158,8 +171,9 @@ TEST(SessionInfo, ReportFieldsArePopulated) {
   const ModelReport& r = (*s)->report();
   EXPECT_EQ(r.opset, 13);
   EXPECT_NE(r.producer.find("onnxrun-tests"), std::string::npos) << r.producer;
-  EXPECT_EQ(r.ops_before, (std::map<std::string, int>{
-                              {"Conv", 1}, {"Flatten", 1}, {"Gemm", 1}, {"GlobalAveragePool", 1}, {"Relu", 2}}));
+  EXPECT_EQ(r.ops_before,
+            (std::map<std::string, int>{
+                {"Conv", 1}, {"Flatten", 1}, {"Gemm", 1}, {"GlobalAveragePool", 1}, {"Relu", 2}}));
   EXPECT_EQ(r.ops_after.count("Conv+Relu"), 1u);
   EXPECT_EQ(r.ops_after.count("Conv"), 0u);
   ASSERT_FALSE(r.passes.empty());
@@ -188,15 +202,22 @@ GraphBuilder ConvNet(std::mt19937& rng, const Shape& in) {
   GraphBuilder b;
   auto conv = [&](const std::string& x, int64_t c, int64_t m, int64_t k) {
     const int n = b.model().graph().initializer_size();
-    return b.Op("Conv", {x, b.Weight(absl::StrCat("w", n), {m, c, k, k}, rng, -0.2f, 0.2f),
-                         b.Weight(absl::StrCat("b", n), {m}, rng)})
-        .Ints("pads", {k / 2, k / 2, k / 2, k / 2}).out();
+    return b
+        .Op("Conv", {x, b.Weight(absl::StrCat("w", n), {m, c, k, k}, rng, -0.2f, 0.2f),
+                     b.Weight(absl::StrCat("b", n), {m}, rng)})
+        .Ints("pads", {k / 2, k / 2, k / 2, k / 2})
+        .out();
   };
   auto h = b.Op("Relu", {conv(b.Input("x", in), in[1], 16, 3)});
   auto r = b.Op("Relu", {b.Op("Add", {conv(b.Op("Relu", {conv(h, 16, 16, 3)}), 16, 16, 3), h})});
   auto cat = b.Op("Concat", {conv(r, 16, 8, 1), conv(r, 16, 8, 3)}).Int("axis", 1);
-  auto pooled = b.Op("Flatten", {b.Op("GlobalAveragePool", {b.Op("MaxPool", {cat}).Ints("kernel_shape", {2, 2}).Ints("strides", {2, 2})})});
-  b.Output(b.Op("Softmax", {b.Op("Gemm", {pooled, b.Weight("fc", {10, 16}, rng), b.Weight("fcb", {10}, rng)}).Int("transB", 1)}));
+  auto pooled =
+      b.Op("Flatten",
+           {b.Op("GlobalAveragePool",
+                 {b.Op("MaxPool", {cat}).Ints("kernel_shape", {2, 2}).Ints("strides", {2, 2})})});
+  b.Output(b.Op("Softmax",
+                {b.Op("Gemm", {pooled, b.Weight("fc", {10, 16}, rng), b.Weight("fcb", {10}, rng)})
+                     .Int("transB", 1)}));
   b.Output(cat);
   return b;
 }
@@ -214,7 +235,8 @@ TEST(SessionRun, RunningTwiceGivesTheSameResult) {
   auto second = RunSession(**s, {{"x", x}});
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(first->size(), 2u);
-  for (size_t i = 0; i < first->size(); ++i) EXPECT_TRUE(BitwiseEqual((*first)[i], (*second)[i])) << i;
+  for (size_t i = 0; i < first->size(); ++i)
+    EXPECT_TRUE(BitwiseEqual((*first)[i], (*second)[i])) << i;
   EXPECT_FALSE(BitwiseEqual((*first)[1], (*other)[1]));
 }
 

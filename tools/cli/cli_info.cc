@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "onnxrun/onnxrun.h"
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 namespace onnxrun::cli {
 namespace {
@@ -75,9 +75,11 @@ std::string Bytes(int64_t bytes) {
 }  // namespace
 
 int RunInfo(const std::vector<std::string>& args) {
-  auto parsed = ParseArgs(
-      args, {{"optimized", false}, {"memory", false}, {"json", false}, {"threads", true},
-             {"batch", true}});
+  auto parsed = ParseArgs(args, {{"optimized", false},
+                                 {"memory", false},
+                                 {"json", false},
+                                 {"threads", true},
+                                 {"batch", true}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark: `onnxrun bench` against ONNX Runtime (tools/ort_bench.js).
+"""Side-by-side benchmark: `onnxrun bench` against ONNX Runtime (tools/bench/ort_bench.js).
 
 ONNX Runtime is a comparison only, never a dependency of onnxrun. Standard library only.
 
-    tools/bench_vs_ort.py --onnxrun build/onnxrun --models M1.onnx M2.onnx \
+    tools/bench/bench_vs_ort.py --onnxrun build/onnxrun --models M1.onnx M2.onnx \
         [--threads 1,2] [--iters 30] [--warmup 5] [--repeats 3] [--batch 1] \
         [--markdown OUT.md] [--json OUT.json] [--ort-only] [--no-baseline]
         [--wait-idle SECONDS] [--retry-noisy SHARE] [--pin CPUS] [-v]
@@ -11,7 +11,7 @@ ONNX Runtime is a comparison only, never a dependency of onnxrun. Standard libra
 For every model and thread count, `--repeats` rounds run each runtime once, every run in a fresh
 process, alternating which runtime goes first, so that drift in machine load hits both alike.
 Every figure in the table is the median over the rounds. "RSS above baseline" subtracts the peak
-RSS of the same runtime on a tiny one-Conv model (written by `tools/ort_bench.js --write-tiny`)
+RSS of the same runtime on a tiny one-Conv model (written by `tools/bench/ort_bench.js --write-tiny`)
 at the same thread count, measured the same interleaved way: it removes the fixed cost of the
 process (Node and the ORT library on one side, the onnxrun binary on the other).
 
@@ -33,7 +33,7 @@ import sys
 import time
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(TOOLS)
+REPO = os.path.dirname(os.path.dirname(TOOLS))
 KEYS = ("model", "threads", "batch", "iters", "load_ms", "first_run_ms", "p50_ms", "p90_ms",
         "min_ms", "peak_rss_mb")
 METRICS = ("load_ms", "first_run_ms", "p50_ms", "p90_ms", "min_ms", "peak_rss_mb")
@@ -341,7 +341,7 @@ def write_markdown(path, args, rows, mach, vers, baselines):
         " at the same thread count; baselines: %s" % ("; ".join(
             "%d thread(s): onnxrun %s MB, ORT %s MB" % (t, fmt(b.get("onnxrun")), fmt(b.get("ort")))
             for t, b in baselines.items()) or "not measured (--no-baseline)"),
-        "- command: `%s`" % " ".join(["tools/bench_vs_ort.py"] + sys.argv[1:]), "",
+        "- command: `%s`" % " ".join(["tools/bench/bench_vs_ort.py"] + sys.argv[1:]), "",
         markdown_table(rows), "",
     ]
     with open(path, "w") as f:
@@ -366,7 +366,7 @@ def main():
                     "in bench/tiny_conv.onnx)")
     ap.add_argument("--node", default=shutil.which("node") or "node")
     ap.add_argument("--ort-script", default=os.path.join(TOOLS, "ort_bench.js"))
-    ap.add_argument("--ort-dir", help="where tools/setup_ort.sh installed onnxruntime-node "
+    ap.add_argument("--ort-dir", help="where tools/bench/setup_ort.sh installed onnxruntime-node "
                     "(default: ort_bench.js looks in build/ort)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per run (default 1800)")
     ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs onnxruntime-node 1.30 (CPU) into the build tree for tools/ort_bench.js.
+# Installs onnxruntime-node 1.30 (CPU) into the build tree for tools/bench/ort_bench.js.
 # Comparison only: onnxrun never links or loads ONNX Runtime.
 #
-#   tools/setup_ort.sh [DIR]        # default DIR: <repo>/build/ort
+#   tools/bench/setup_ort.sh [DIR]        # default DIR: <repo>/build/ort
 #
 # Idempotent: does nothing (and needs no network) when DIR already holds a working 1.30.x.
 # Otherwise runs `npm install --ignore-scripts`: the package's postinstall script tries to
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ORT_VERSION="${ORT_VERSION:-1.30}"
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${1:-$repo/build/ort}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"

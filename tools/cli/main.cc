@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "onnxrun/onnxrun.h"
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 namespace {
 

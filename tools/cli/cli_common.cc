@@ -1,4 +1,4 @@
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "loaders/tensor_proto.h"
 #include "onnxrun/onnxrun.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
+#include "runtime/session/convert.h"
 
 namespace onnxrun {
 
@@ -31,16 +32,26 @@ int64_t Tensor::num_elements() const { return Product(shape_); }
 
 const char* DataTypeName(DataType type) {
   switch (type) {
-    case DataType::kFloat32: return "float32";
-    case DataType::kInt64: return "int64";
-    case DataType::kInt32: return "int32";
-    case DataType::kBool: return "bool";
-    case DataType::kFloat64: return "float64";
-    case DataType::kFloat16: return "float16";
-    case DataType::kInt8: return "int8";
-    case DataType::kUint8: return "uint8";
-    case DataType::kString: return "string";
-    default: return "unsupported type";
+    case DataType::kFloat32:
+      return "float32";
+    case DataType::kInt64:
+      return "int64";
+    case DataType::kInt32:
+      return "int32";
+    case DataType::kBool:
+      return "bool";
+    case DataType::kFloat64:
+      return "float64";
+    case DataType::kFloat16:
+      return "float16";
+    case DataType::kInt8:
+      return "int8";
+    case DataType::kUint8:
+      return "uint8";
+    case DataType::kString:
+      return "string";
+    default:
+      return "unsupported type";
   }
 }
 
@@ -52,7 +63,9 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not a serialized onnx.TensorProto"));
   if (name) *name = proto.name();
-  return TensorFromProto(&proto, "", absl::StrCat("tensor file '", path, "'"), true);
+  ASSIGN_OR_RETURN(ir::Tensor t,
+                   TensorFromProto(&proto, "", absl::StrCat("tensor file '", path, "'"), true));
+  return FromIr(std::move(t));
 }
 
 absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
@@ -67,8 +80,8 @@ absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
     proto.set_data_type(onnx::TensorProto::INT64);
     proto.set_raw_data(tensor.ints().data(), tensor.ints().size() * sizeof(int64_t));
   } else {
-    return absl::UnimplementedError(absl::StrCat("writing ", DataTypeName(tensor.dtype()),
-                                                 " tensors is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat("writing ", DataTypeName(tensor.dtype()), " tensors is not supported"));
   }
   std::ofstream f(path, std::ios::binary);
   if (!f || !proto.SerializeToOstream(&f))

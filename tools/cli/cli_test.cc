@@ -12,9 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 namespace onnxrun::cli {
 namespace {
@@ -105,7 +104,7 @@ class CaseRunner {
     if (auto v = ReadSets()) {
       // Data the reader cannot take (sequences, optionals) belongs to a model the runtime does
       // not support: report the model's reason as the skip.
-      auto model = LoadOnnxModel(model_);
+      auto model = ReadModelInfo(model_);
       if (!model.ok() && model.status().code() == absl::StatusCode::kUnimplemented)
         return Error(model.status(), "load");
       return *v;
@@ -175,9 +174,9 @@ class CaseRunner {
   Verdict NameInputs(DataSet& set) {
     if (std::count(set.input_names.begin(), set.input_names.end(), "") == 0) return std::nullopt;
     if (!probed_) {  // the graph's own inputs (not initializers), in order; no session needed
-      auto model = LoadOnnxModel(model_);
+      auto model = ReadModelInfo(model_);
       if (!model.ok()) return Error(model.status(), "load");
-      for (int id : model->inputs) graph_inputs_.push_back(model->value(id).name);
+      for (const TensorInfo& in : model->inputs) graph_inputs_.push_back(in.name);
       probed_ = true;
     }
     for (size_t k = 0; k < set.input_names.size(); ++k) {

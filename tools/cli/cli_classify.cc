@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "onnxrun/image.h"
 #include "onnxrun/onnxrun.h"
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 #ifndef ONNXRUN_LABELS_FILE
 #define ONNXRUN_LABELS_FILE ""

@@ -12,8 +12,8 @@
 //   absl::Status s = (*session)->Run({{"input", &input}}, &outputs);
 //
 // Every call that can fail returns absl::Status / absl::StatusOr; nothing throws or aborts on a bad
-// model, file or input. Tensors crossing the API are float32 in ONNX (NCHW) layout; the runtime keeps
-// NHWC inside and converts only at graph inputs and outputs.
+// model, file or input. Tensors crossing the API are float32 in ONNX (NCHW) layout; the runtime
+// keeps NHWC inside and converts only at graph inputs and outputs.
 //
 // Thread safety: a Session owns one arena, so Run() on one Session must not be called from two
 // threads at once. Load several sessions for concurrent inference.
@@ -33,7 +33,18 @@ namespace onnxrun {
 
 // Element types a Tensor can hold. The runtime computes in float32; int64 (and the smaller integer
 // and bool types, widened to int64) serve shape arithmetic that is folded at load.
-enum class DataType { kFloat32, kInt64, kInt32, kBool, kFloat64, kFloat16, kInt8, kUint8, kString, kOther };
+enum class DataType {
+  kFloat32,
+  kInt64,
+  kInt32,
+  kBool,
+  kFloat64,
+  kFloat16,
+  kInt8,
+  kUint8,
+  kString,
+  kOther
+};
 const char* DataTypeName(DataType type);
 
 // A dense tensor in ONNX (row-major, NCHW for images) layout. Float32 values live in `values()`,
@@ -73,8 +84,8 @@ absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
                              const std::string& name = "");
 
 // Name, element type and shape of a graph input or output. `shape` holds the dimensions the session
-// was prepared for (dynamic dimensions resolved); `model_shape` the model's own declaration, with -1
-// for a dynamic dimension.
+// was prepared for (dynamic dimensions resolved); `model_shape` the model's own declaration, with
+// -1 for a dynamic dimension.
 struct TensorInfo {
   std::string name;
   std::string dtype = "float32";
@@ -111,19 +122,19 @@ struct PassReport {
 
 // Memory figures of the prepared session.
 struct MemoryReport {
-  int64_t arena_bytes = 0;          // the one arena holding every intermediate tensor
-  int64_t naive_bytes = 0;          // sum of all intermediate tensors, each in its own buffer
-  int64_t lower_bound_bytes = 0;    // largest total of simultaneously live tensors
-  int concats_in_place = 0;         // Concat nodes that run nothing (producers write slices)
-  int concats_copied = 0;           // Concat nodes (or inputs of them) that needed a copy
-  int64_t bytes_copied_per_run = 0; // bytes moved by copy fallbacks on each Run
+  int64_t arena_bytes = 0;           // the one arena holding every intermediate tensor
+  int64_t naive_bytes = 0;           // sum of all intermediate tensors, each in its own buffer
+  int64_t lower_bound_bytes = 0;     // largest total of simultaneously live tensors
+  int concats_in_place = 0;          // Concat nodes that run nothing (producers write slices)
+  int concats_copied = 0;            // Concat nodes (or inputs of them) that needed a copy
+  int64_t bytes_copied_per_run = 0;  // bytes moved by copy fallbacks on each Run
 };
 
 struct ModelReport {
   int64_t opset = 0;
   std::string producer;
-  std::map<std::string, int> ops_before;   // ONNX op histogram as loaded
-  std::map<std::string, int> ops_after;    // after optimization (fused names like Conv+Relu)
+  std::map<std::string, int> ops_before;  // ONNX op histogram as loaded
+  std::map<std::string, int> ops_after;   // after optimization (fused names like Conv+Relu)
   std::vector<PassReport> passes;
   MemoryReport memory;
   int64_t parameters = 0;  // float parameters in initializers
@@ -135,10 +146,22 @@ struct ModelReport {
 // Accumulated run time of one executed step (a node, with what was fused into it).
 struct StepProfile {
   std::string node;
-  std::string op;      // e.g. "Conv+Relu"
+  std::string op;  // e.g. "Conv+Relu"
   double total_ms = 0;
   int64_t runs = 0;
 };
+
+// What a model file declares, read without preparing it (no shape inference, no kernels): the
+// graph inputs (initializers excluded) and outputs, in graph order, with their declared shapes
+// (-1 for a dynamic dimension, in both `shape` and `model_shape`), opset and producer. Fails as
+// Session::Load does on a file that is not a readable model.
+struct ModelInfo {
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  int64_t opset = 0;
+  std::string producer;
+};
+absl::StatusOr<ModelInfo> ReadModelInfo(const std::string& path);
 
 class Session {
  public:

@@ -1,14 +1,15 @@
-// JPEG/PNG decoding (libjpeg-turbo, libpng) and the resize / center-crop / normalize steps that turn
-// a photo into a classifier input.
+// JPEG/PNG decoding (libjpeg-turbo, libpng) and the resize / center-crop / normalize steps that
+// turn a photo into a classifier input.
 //
-// libjpeg and libpng report errors by calling a handler that must not return. Both are given one that
-// records the message and longjmps back to the decode step that set it up, so no bad file can abort
-// the process or print anything. The functions that call setjmp (Jpeg*/Png* below) hold only plain C
-// data; every C++ object (buffers, messages) lives in their callers, which longjmp never crosses.
+// libjpeg and libpng report errors by calling a handler that must not return. Both are given one
+// that records the message and longjmps back to the decode step that set it up, so no bad file can
+// abort the process or print anything. The functions that call setjmp (Jpeg*/Png* below) hold only
+// plain C data; every C++ object (buffers, messages) lives in their callers, which longjmp never
+// crosses.
 #include "onnxrun/image.h"
 
-#include <jpeglib.h>
 #include <jerror.h>
+#include <jpeglib.h>
 #include <png.h>
 
 #include <algorithm>
@@ -22,13 +23,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/status.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
 
-constexpr int64_t kMaxSide = 30000;           // pixels per side, decoded or requested
-constexpr int64_t kMaxPixels = 200'000'000;   // decoded pixels in all
+constexpr int64_t kMaxSide = 30000;          // pixels per side, decoded or requested
+constexpr int64_t kMaxPixels = 200'000'000;  // decoded pixels in all
 constexpr int64_t kMaxFileBytes = int64_t{1} << 30;
 
 absl::Status ImageError(const std::string& path, const std::string& reason) {
@@ -69,9 +70,9 @@ absl::Status CheckDimensions(const std::string& path, int64_t width, int64_t hei
     return ImageError(path, absl::StrCat("image has no pixels (", width, "x", height, ")"));
   }
   if (width > kMaxSide || height > kMaxSide || width * height > kMaxPixels) {
-    return ImageError(path, absl::StrCat("image is too large (", width, "x", height,
-                                         "); the limit is ", kMaxSide, " pixels per side and ",
-                                         kMaxPixels / 1'000'000, " Mpixel"));
+    return ImageError(
+        path, absl::StrCat("image is too large (", width, "x", height, "); the limit is ", kMaxSide,
+                           " pixels per side and ", kMaxPixels / 1'000'000, " Mpixel"));
   }
   return absl::OkStatus();
 }
@@ -105,9 +106,9 @@ struct JpegErrorManager {
 }
 
 // Warnings (level -1) that mean the pixels are wrong or missing end the decode like errors. That
-// includes stray bytes before a marker: JPEG has no checksum, and that is how a Huffman stream thrown
-// out of step by corrupt bytes usually shows. Warnings about metadata (unknown JFIF revision or Adobe
-// transform, a bad ICC marker) are ignored, as are trace messages (level > 0).
+// includes stray bytes before a marker: JPEG has no checksum, and that is how a Huffman stream
+// thrown out of step by corrupt bytes usually shows. Warnings about metadata (unknown JFIF revision
+// or Adobe transform, a bad ICC marker) are ignored, as are trace messages (level > 0).
 void JpegEmitMessage(j_common_ptr cinfo, int level) {
   if (level != -1) return;
   const int code = cinfo->err->msg_code;
@@ -185,8 +186,8 @@ absl::Status JpegFailure(const std::string& path, const JpegDecoder& d) {
   std::string message = d.err.message;
   constexpr const char kCorruptPrefix[] = "Corrupt JPEG data: ";
   if (message.rfind(kCorruptPrefix, 0) == 0) {
-    return ImageError(path,
-                      absl::StrCat("JPEG data is corrupt (", message.substr(strlen(kCorruptPrefix)), ")"));
+    return ImageError(
+        path, absl::StrCat("JPEG data is corrupt (", message.substr(strlen(kCorruptPrefix)), ")"));
   }
   return ImageError(path, absl::StrCat("invalid JPEG data (", message, ")"));
 }
@@ -305,7 +306,8 @@ absl::StatusOr<Image> DecodePng(const std::string& path, const std::vector<uint8
   d.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &d, PngErrorFn, PngWarningFn);
   if (d.png != nullptr) d.info = png_create_info_struct(d.png);
   if (d.png == nullptr || d.info == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat("image '", path, "': cannot create PNG reader"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("image '", path, "': cannot create PNG reader"));
   }
   png_uint_32 width = 0, height = 0;
   if (!PngReadHeader(&d, &width, &height)) return PngFailure(path, d);
@@ -334,7 +336,8 @@ const char* OtherFormatName(const std::vector<uint8_t>& bytes) {
   if (StartsWith(bytes, "GIF8", 4)) return "GIF";
   if (StartsWith(bytes, "BM", 2)) return "BMP";
   if (StartsWith(bytes, "II*\0", 4) || StartsWith(bytes, "MM\0*", 4)) return "TIFF";
-  if (StartsWith(bytes, "RIFF", 4) && bytes.size() >= 12 && std::memcmp(&bytes[8], "WEBP", 4) == 0) {
+  if (StartsWith(bytes, "RIFF", 4) && bytes.size() >= 12 &&
+      std::memcmp(&bytes[8], "WEBP", 4) == 0) {
     return "WebP";
   }
   if (bytes.size() >= 12 && std::memcmp(&bytes[4], "ftyp", 4) == 0) return "HEIF/AVIF";
@@ -416,22 +419,24 @@ absl::StatusOr<Preprocess> ParsePreprocess(const std::string& name) {
   if (name == "torchvision") return Preprocess::kTorchvision;
   if (name == "caffe") return Preprocess::kCaffe;
   if (name == "gray") return Preprocess::kGray;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown preprocessing preset '", name, "' (valid: torchvision, caffe, gray)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown preprocessing preset '", name, "' (valid: torchvision, caffe, gray)"));
 }
 
 absl::StatusOr<Tensor> ImageToTensor(const Image& image, int64_t height, int64_t width,
                                      int64_t channels, Preprocess preset) {
   if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide) {
-    return absl::InvalidArgumentError(absl::StrCat("input size ", height, "x", width,
-                                                   " is invalid: each side must be in 1..", kMaxSide));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input size ", height, "x", width, " is invalid: each side must be in 1..", kMaxSide));
   }
   const int64_t want_channels = preset == Preprocess::kGray ? 1 : 3;
   if (channels != want_channels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the model takes ", channels, " input channel(s), but the ",
-        preset == Preprocess::kGray ? "gray" : preset == Preprocess::kCaffe ? "caffe" : "torchvision",
-        " preprocessing produces ", want_channels));
+    return absl::InvalidArgumentError(absl::StrCat("the model takes ", channels,
+                                                   " input channel(s), but the ",
+                                                   preset == Preprocess::kGray    ? "gray"
+                                                   : preset == Preprocess::kCaffe ? "caffe"
+                                                                                  : "torchvision",
+                                                   " preprocessing produces ", want_channels));
   }
   const int64_t in_w = image.width, in_h = image.height;
   if (in_w <= 0 || in_h <= 0) {
@@ -461,8 +466,8 @@ absl::StatusOr<Tensor> ImageToTensor(const Image& image, int64_t height, int64_t
   const Taps yt = BilinearTaps(in_h, out_h, top, height);
 
   // Vertical pass first, over just the input columns the horizontal taps read: it walks contiguous
-  // bytes and vectorizes, and leaves the horizontal pass only `height` rows. (Pillow goes horizontal
-  // first; the result differs by float rounding only.)
+  // bytes and vectorizes, and leaves the horizontal pass only `height` rows. (Pillow goes
+  // horizontal first; the result differs by float rounding only.)
   const int64_t col0 = xt.start.front();
   const int64_t span = (xt.start.back() + xt.count.back() - col0) * 3;
   std::vector<float> rows;

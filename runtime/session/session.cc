@@ -9,10 +9,12 @@
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
 #include "runtime/exec/executor.h"
+#include "runtime/exec/fold_by_running.h"
+#include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
 #include "runtime/optimize/prepare.h"
 #include "runtime/plan/memory_plan.h"
-#include "runtime/status.h"
+#include "runtime/session/convert.h"
 
 namespace onnxrun {
 
@@ -62,7 +64,12 @@ Session::~Session() = default;
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 const ModelReport& Session::report() const { return impl_->report; }
-std::vector<StepProfile> Session::profile() const { return impl_->executor->profile(); }
+std::vector<StepProfile> Session::profile() const {
+  std::vector<StepProfile> out;
+  for (const StepTiming& t : impl_->executor->profile())
+    out.push_back({t.node, t.op, t.total_ms, t.runs});
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
@@ -86,41 +93,51 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   rep.producer = g.producer;
   rep.ops_before = g.OpHistogram();
   for (const auto& v : g.values)
-    if (v.is_constant() && v.dtype == DataType::kFloat32) rep.parameters += v.constant->num_elements();
+    if (v.is_constant() && v.dtype == ir::DataType::kFloat32)
+      rep.parameters += v.constant->num_elements();
   std::map<std::string, ir::Shape> declared;
   for (int id : g.inputs) declared[g.value(id).name] = g.value(id).shape;
 
-  PrepareOptions prep{options.input_shapes, options.bound_inputs, options.batch_size};
+  PrepareOptions prep{options.input_shapes, {}, options.batch_size, FoldByRunning};
+  for (const auto& [name, t] : options.bound_inputs) prep.bound_inputs[name] = ToIr(t);
   int folded = 0;
   absl::Status s = InferAndFold(g, prep, &folded);
   if (!s.ok()) return absl::Status(s.code(), absl::StrCat("model '", path, "': ", s.message()));
   rep.passes.push_back({"fold_constants", folded});
   rep.prepare_ms = lap();
-  if (options.optimize) RETURN_IF_ERROR(Optimize(g, &rep.passes));
+  if (options.optimize) {
+    std::vector<PassCount> counts;
+    RETURN_IF_ERROR(Optimize(g, &counts));
+    for (const PassCount& c : counts) rep.passes.push_back({c.pass, c.rewrites});
+  }
   rep.optimize_ms = lap();
   rep.ops_after = g.OpHistogram();
   rep.gflops = Gflops(g);
 
   for (int id : g.inputs) {
     const auto& v = g.value(id);
-    impl->inputs.push_back({v.name, DataTypeName(v.dtype), v.shape, declared[v.name]});
+    impl->inputs.push_back({v.name, ir::DataTypeName(v.dtype), v.shape, declared[v.name]});
   }
   for (int id : g.outputs) {
     const auto& v = g.value(id);
-    impl->outputs.push_back({v.name, DataTypeName(v.dtype), v.shape, v.shape});
+    impl->outputs.push_back({v.name, ir::DataTypeName(v.dtype), v.shape, v.shape});
   }
 
   MemoryPlanOptions mopt{options.in_place, options.concat_in_place};
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(g, mopt));
-  rep.memory = plan.report;
+  const MemoryStats& m = plan.report;
+  rep.memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,
+                m.concats_in_place, m.concats_copied, m.bytes_copied_per_run};
   rep.plan_ms = lap();
   if (options.num_threads > 1) {
     impl->pool = pthreadpool_create(options.num_threads);
     if (!impl->pool) return absl::ResourceExhaustedError("cannot create the thread pool");
   }
-  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(g, plan, impl->pool, options.enable_profiling);
+  absl::StatusOr<std::unique_ptr<Executor>> ex =
+      Executor::Create(g, plan, impl->pool, options.enable_profiling);
   if (!ex.ok())
-    return absl::Status(ex.status().code(), absl::StrCat("model '", path, "': ", ex.status().message()));
+    return absl::Status(ex.status().code(),
+                        absl::StrCat("model '", path, "': ", ex.status().message()));
   impl->executor = std::move(*ex);
   rep.lower_ms = lap();
   return std::unique_ptr<Session>(new Session(std::move(impl)));
@@ -135,14 +152,15 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
     size_t k = 0;
     while (k < impl_->inputs.size() && impl_->inputs[k].name != name) ++k;
     if (k == impl_->inputs.size())
-      return absl::InvalidArgumentError(absl::StrCat("Run: the model has no input named '", name, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Run: the model has no input named '", name, "'"));
     if (given[k])
       return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
     given[k] = true;
     if (!t) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is null"));
     if (t->dtype() != DataType::kFloat32)
-      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is ",
-                                                     DataTypeName(t->dtype()), ", expected float32"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Run: input '", name, "' is ", DataTypeName(t->dtype()), ", expected float32"));
     if (t->shape() != impl_->inputs[k].shape)
       return absl::InvalidArgumentError(absl::StrCat(
           "Run: input '", name, "' has shape ", ir::ShapeString(t->shape()),
@@ -161,9 +179,9 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
   outputs->clear();
   std::vector<float*> out;
   for (size_t i = 0; i < impl_->outputs.size(); ++i) {
-    const Tensor* c = impl_->executor->constant_output(i);
-    if (c && c->dtype() != DataType::kFloat32) {
-      outputs->push_back(*c);  // an integer output folded at load
+    const ir::Tensor* c = impl_->executor->constant_output(i);
+    if (c && c->dtype() != ir::DataType::kFloat32) {
+      outputs->push_back(FromIr(*c));  // an integer output folded at load
       out.push_back(nullptr);
     } else {
       outputs->emplace_back(impl_->outputs[i].shape);

@@ -2,14 +2,14 @@
 // ONNX Runtime (onnxruntime-node, CPU provider) benchmark with the same measurements and JSON keys
 // as `onnxrun bench --json`. Comparison only: onnxrun never depends on ONNX Runtime.
 //
-//   node tools/ort_bench.js MODEL [--threads N] [--iters K] [--warmup W] [--batch B] [--seed S]
+//   node tools/bench/ort_bench.js MODEL [--threads N] [--iters K] [--warmup W] [--batch B] [--seed S]
 //                           [--json] [--ort-dir DIR]
-//   node tools/ort_bench.js --baseline [--tiny-out PATH] [same options]   # tiny one-Conv model
-//   node tools/ort_bench.js --write-tiny PATH                             # only write that model
-//   node tools/ort_bench.js --version                                     # onnxruntime-node version
+//   node tools/bench/ort_bench.js --baseline [--tiny-out PATH] [same options]   # tiny one-Conv model
+//   node tools/bench/ort_bench.js --write-tiny PATH                             # only write that model
+//   node tools/bench/ort_bench.js --version                                     # onnxruntime-node version
 //
 // onnxruntime-node is looked up in --ort-dir DIR (DIR/node_modules/onnxruntime-node) alone if
-// given; otherwise in $ONNXRUN_ORT_DIR, then <repo>/build/ort (where tools/setup_ort.sh installs
+// given; otherwise in $ONNXRUN_ORT_DIR, then <repo>/build/ort (where tools/bench/setup_ort.sh installs
 // it), then on the ordinary require() path (NODE_PATH).
 //
 // Measured: load_ms = InferenceSession.create() wall time; first_run_ms = the first run() after
@@ -22,18 +22,18 @@
 const fs = require('fs');
 const path = require('path');
 
-const REPO = path.resolve(__dirname, '..');
+const REPO = path.resolve(__dirname, '..', '..');
 const DEFAULT_ORT_DIR = path.join(REPO, 'build', 'ort');
 const DEFAULT_TINY = path.join(REPO, 'build', 'bench', 'tiny_conv.onnx');
 
 function usage(msg) {
   if (msg) process.stderr.write(`ort_bench: ${msg}\n`);
   process.stderr.write(
-      'usage: node tools/ort_bench.js MODEL [--threads N] [--iters K] [--warmup W] [--batch B]\n' +
+      'usage: node tools/bench/ort_bench.js MODEL [--threads N] [--iters K] [--warmup W] [--batch B]\n' +
       '                               [--seed S] [--json] [--ort-dir DIR]\n' +
-      '       node tools/ort_bench.js --baseline [--tiny-out PATH] [options]\n' +
-      '       node tools/ort_bench.js --write-tiny PATH\n' +
-      '       node tools/ort_bench.js --version\n');
+      '       node tools/bench/ort_bench.js --baseline [--tiny-out PATH] [options]\n' +
+      '       node tools/bench/ort_bench.js --write-tiny PATH\n' +
+      '       node tools/bench/ort_bench.js --version\n');
   process.exit(2);
 }
 
@@ -86,7 +86,7 @@ function loadOrt(ortDir) {
     }
   }
   process.stderr.write(`ort_bench: onnxruntime-node not found (tried: ${tried.join(', ')}).\n` +
-                       'Install it with: tools/setup_ort.sh [DIR]\n');
+                       'Install it with: tools/bench/setup_ort.sh [DIR]\n');
   process.exit(3);
 }
 
@@ -138,7 +138,7 @@ function tinyConvModel() {
                     fBytes(5, tensorProto('B', [4], b)), fBytes(11, valueInfo('input', ['N', 3, 32, 32])),
                     fBytes(12, valueInfo('output', ['N', 4, 32, 32])));
   const opset = msg(fBytes(1, ''), fInt(2, 13));
-  return msg(fInt(1, 7), fBytes(2, 'onnxrun-tools/ort_bench.js'), fBytes(7, graph), fBytes(8, opset));
+  return msg(fInt(1, 7), fBytes(2, 'onnxrun-tools/bench/ort_bench.js'), fBytes(7, graph), fBytes(8, opset));
 }
 
 function writeTiny(file) {

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "onnxrun/onnxrun.h"
-#include "tools/cli_common.h"
+#include "tools/cli/cli_common.h"
 
 namespace onnxrun::cli {
 namespace {

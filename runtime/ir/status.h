@@ -8,9 +8,9 @@
 #define ONNXRUN_CONCAT_INNER(a, b) a##b
 #define ONNXRUN_CONCAT(a, b) ONNXRUN_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status _onnxrun_status = (expr);       \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status _onnxrun_status = (expr);           \
     if (!_onnxrun_status.ok()) return _onnxrun_status; \
   } while (0)
 

@@ -1,0 +1,55 @@
+// The IR's own tensor type: constants (initializers and everything folded at load). Kept apart
+// from the public onnxrun::Tensor (include/onnxrun/onnxrun.h) so that the layers below the
+// session depend on nothing of the public API; the session converts at its boundary.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace onnxrun::ir {
+
+// Element types. The runtime computes in float32; int64 (and the smaller integer and bool types,
+// widened to int64) serve shape arithmetic that is folded at load.
+enum class DataType {
+  kFloat32,
+  kInt64,
+  kInt32,
+  kBool,
+  kFloat64,
+  kFloat16,
+  kInt8,
+  kUint8,
+  kString,
+  kOther
+};
+const char* DataTypeName(DataType type);
+
+// Dense, row-major (ONNX layout). Float32 values live in `values()`, integer and bool values
+// (widened) in `ints()`.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::vector<int64_t> shape);  // float32, zero-filled
+  Tensor(std::vector<int64_t> shape, std::vector<float> data);
+  static Tensor Ints(std::vector<int64_t> shape, std::vector<int64_t> data,
+                     DataType type = DataType::kInt64);
+
+  DataType dtype() const { return dtype_; }
+  void set_dtype(DataType type) { dtype_ = type; }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  int64_t num_elements() const;
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+  std::vector<float>& values() { return data_; }
+  const std::vector<float>& values() const { return data_; }
+  std::vector<int64_t>& ints() { return ints_; }
+  const std::vector<int64_t>& ints() const { return ints_; }
+
+ private:
+  DataType dtype_ = DataType::kFloat32;
+  std::vector<int64_t> shape_;
+  std::vector<float> data_;
+  std::vector<int64_t> ints_;
+};
+
+}  // namespace onnxrun::ir
