@@ -6,7 +6,7 @@
 #include <fstream>
 #include <random>
 
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

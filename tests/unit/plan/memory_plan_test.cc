@@ -7,7 +7,7 @@
 #include <random>
 
 #include "ops/op.h"
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

@@ -1,4 +1,4 @@
-// Naive NCHW reference implementations for tests/unit/ops_test.cc: plain loops, double
+// Naive NCHW reference implementations for tests/unit/ops/*_test.cc: plain loops, double
 // accumulation, no layout tricks -- slow and obviously right.
 #pragma once
 

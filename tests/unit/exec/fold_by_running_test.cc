@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

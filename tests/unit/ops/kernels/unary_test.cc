@@ -1,0 +1,236 @@
+// Tests for ops/kernels/unary.cc: every UnaryOp strided and in place, threaded; the tanh and
+// sigmoid approximations' error bounds over the float range.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "ops/kernels/kernels.h"
+#include "tests/unit/support/kernel_testing.h"
+
+namespace onnxrun::kernels {
+namespace {
+
+using kernel_testing::Dim;
+using kernel_testing::ExpectClose;
+using kernel_testing::Rand;
+
+TEST(KernelsUnary, AllOpsStridedAndInPlace) {
+  std::mt19937 g(16);
+  const float alpha = 0.3f, beta = 1.7f;
+  auto ref = [&](UnaryOp op, double v, double slope) -> double {
+    switch (op) {
+      case UnaryOp::kSigmoid:
+        return 1 / (1 + std::exp(-v));
+      case UnaryOp::kTanh:
+        return std::tanh(v);
+      case UnaryOp::kHardSigmoid:
+        return std::clamp(alpha * v + beta, 0.0, 1.0);
+      case UnaryOp::kHardSwish:
+        return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
+      case UnaryOp::kLeakyRelu:
+        return v >= 0 ? v : alpha * v;
+      case UnaryOp::kElu:
+        return v >= 0 ? v : alpha * (std::exp(v) - 1);
+      case UnaryOp::kSelu:
+        return beta * (v > 0 ? v : alpha * (std::exp(v) - 1));
+      case UnaryOp::kSoftplus:
+        return std::log(1 + std::exp(v));
+      case UnaryOp::kSoftsign:
+        return v / (1 + std::fabs(v));
+      case UnaryOp::kExp:
+        return std::exp(v);
+      case UnaryOp::kLog:
+        return std::log(v);
+      case UnaryOp::kSqrt:
+        return std::sqrt(v);
+      case UnaryOp::kAbs:
+        return std::fabs(v);
+      case UnaryOp::kNeg:
+        return -v;
+      case UnaryOp::kReciprocal:
+        return 1 / v;
+      case UnaryOp::kFloor:
+        return std::floor(v);
+      case UnaryOp::kCeil:
+        return std::ceil(v);
+      case UnaryOp::kErf:
+        return std::erf(v);
+      case UnaryOp::kRelu:
+        return std::max(v, 0.0);
+      case UnaryOp::kClip:
+        return std::clamp(v, double(alpha), double(beta));
+      case UnaryOp::kPRelu:
+        return v >= 0 ? v : slope * v;
+    }
+    return NAN;
+  };
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (int op_i = 0; op_i <= int(UnaryOp::kPRelu); ++op_i) {
+    const UnaryOp op = UnaryOp(op_i);
+    const bool positive = op == UnaryOp::kLog || op == UnaryOp::kSqrt || op == UnaryOp::kReciprocal;
+    for (int it = 0; it < 12; ++it) {
+      const size_t rows = it == 11 ? 300 : Dim(g, 9), c = it == 11 ? 300 : Dim(g, 33);
+      const size_t xs = c + (it % 2) * Dim(g, 3), ys = it % 3 == 0 ? xs : c + (it % 4);
+      const bool in_place = it % 3 == 0;
+      const auto x = Rand(rows * xs, g, positive ? 0.1f : -6.f, positive ? 4.f : 6.f);
+      const auto slope = Rand(c, g);
+      UnaryParams prm;
+      prm.alpha = alpha, prm.beta = beta;
+      if (op == UnaryOp::kPRelu && it % 2) prm.slope = slope.data();
+      std::vector<float> y = in_place ? x : std::vector<float>(rows * ys, 3.f);
+      Unary(op, in_place ? y.data() : x.data(), xs, y.data(), ys, rows, c, prm,
+            it % 2 ? pool : nullptr);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t k = 0; k < ys; ++k) {
+          if (k >= c) {
+            if (!in_place) {
+              ASSERT_EQ(y[r * ys + k], 3.f);
+            }
+            continue;
+          }
+          const double want = ref(op, x[r * xs + k], prm.slope ? slope[k] : alpha);
+          ExpectClose(&y[r * ys + k], &want, 1, 0.1, "unary");
+        }
+    }
+  }
+  pthreadpool_destroy(pool);
+}
+
+// A long dense tensor is one row split into chunks among the pool's threads: the same values as
+// one thread computes, every element written.
+TEST(KernelsUnary, LongRowSplitAmongThreads) {
+  std::mt19937 g(19);
+  const size_t n = (size_t{1} << 16) + 4096 * 3 + 13;
+  const auto x = Rand(n, g, -5.f, 5.f);
+  pthreadpool_t pool = pthreadpool_create(2);
+  for (UnaryOp op : {UnaryOp::kTanh, UnaryOp::kSigmoid, UnaryOp::kElu, UnaryOp::kRelu}) {
+    UnaryParams prm;
+    prm.alpha = 0.5f;
+    std::vector<float> serial(n, NAN), threaded(n, NAN);
+    Unary(op, x.data(), n, serial.data(), n, 1, n, prm, nullptr);
+    Unary(op, x.data(), n, threaded.data(), n, 1, n, prm, pool);
+    ASSERT_EQ(serial, threaded) << int(op);
+    for (size_t i = 0; i < n; ++i) ASSERT_FALSE(std::isnan(threaded[i])) << int(op) << " at " << i;
+  }
+  pthreadpool_destroy(pool);
+}
+
+// The code paths this CPU can run: the portable one always, AVX-512 when present.
+std::vector<bool> TanhPaths() {
+  std::vector<bool> paths = {false};
+  if (detail::HasAvx512()) paths.push_back(true);
+  return paths;
+}
+double SigmoidRef(double v) { return 1 / (1 + std::exp(-v)); }
+
+// Max abs error against double precision over every 251st float (both signs, all exponents,
+// NaN excluded) and a dense grid over [-20, 20] where the function bends; the bound is 2.5x the
+// exhaustively measured maximum (tanh 5.0e-8, sigmoid 4.0e-8 over all 2^32 floats).
+TEST(KernelsTanhSigmoid, MaxAbsErrorOverTheFloatRange) {
+  std::vector<float> x;
+  for (uint64_t bits = 0; bits <= 0x7f800000u; bits += 251) {
+    float v;
+    const uint32_t b = static_cast<uint32_t>(bits);
+    std::memcpy(&v, &b, 4);
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (int i = -200000; i <= 200000; ++i) x.push_back(i * 1e-4f);
+  std::vector<float> y(x.size());
+  for (bool avx512 : TanhPaths()) {
+    SCOPED_TRACE(avx512 ? "avx512" : "portable");
+    for (bool sigmoid : {false, true}) {
+      (sigmoid ? detail::SigmoidF32 : detail::TanhF32)(avx512, x.data(), y.data(), x.size());
+      double worst = 0;
+      float at = 0;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double want = sigmoid ? SigmoidRef(x[i]) : std::tanh(double(x[i]));
+        const double err = std::fabs(y[i] - want);
+        if (!(err <= worst)) worst = err, at = x[i];
+      }
+      EXPECT_LE(worst, 1.25e-7) << (sigmoid ? "sigmoid" : "tanh") << " worst at x = " << at;
+    }
+  }
+}
+
+TEST(KernelsTanhSigmoid, EdgeValues) {
+  const float inf = std::numeric_limits<float>::infinity(),
+              nan = std::numeric_limits<float>::quiet_NaN();
+  const float tiny = std::numeric_limits<float>::denorm_min(),
+              fmax = std::numeric_limits<float>::max();
+  const std::vector<float> x = {nan,  -nan,  inf, -inf, 0.f,  -0.f,  tiny,  -tiny,  1e-30f, -1e-6f,
+                                fmax, -fmax, 9.f, -9.f, 18.f, -18.f, 100.f, -100.f, 1e-3f};
+  for (bool avx512 : TanhPaths()) {
+    SCOPED_TRACE(avx512 ? "avx512" : "portable");
+    std::vector<float> t(x.size()), s(x.size());
+    detail::TanhF32(avx512, x.data(), t.data(), x.size());
+    detail::SigmoidF32(avx512, x.data(), s.data(), x.size());
+    EXPECT_TRUE(std::isnan(t[0]) && std::isnan(t[1]));
+    EXPECT_TRUE(std::isnan(s[0]) && std::isnan(s[1]));
+    EXPECT_EQ(t[2], 1.f);
+    EXPECT_EQ(t[3], -1.f);
+    EXPECT_EQ(s[2], 1.f);
+    EXPECT_EQ(s[3], 0.f);
+    // Tiny arguments come back unchanged: the sign of zero, subnormals.
+    for (size_t i = 4; i <= 9; ++i) EXPECT_EQ(std::memcmp(&t[i], &x[i], 4), 0) << "x = " << x[i];
+    EXPECT_EQ(s[4], 0.5f);
+    EXPECT_EQ(s[5], 0.5f);
+    EXPECT_EQ(t[10], 1.f);
+    EXPECT_EQ(t[11], -1.f);
+    EXPECT_EQ(s[10], 1.f);
+    EXPECT_EQ(s[11], 0.f);
+    for (size_t i = 12; i < x.size(); ++i) {
+      EXPECT_NEAR(t[i], std::tanh(double(x[i])), 1e-7) << "tanh " << x[i];
+      EXPECT_NEAR(s[i], SigmoidRef(x[i]), 1e-7) << "sigmoid " << x[i];
+    }
+  }
+}
+
+// tanh is computed odd: tanh(-x) == -tanh(x) bit for bit.
+TEST(KernelsTanhSigmoid, TanhIsOdd) {
+  std::mt19937 g(18);
+  const auto x = Rand(1000, g, -12.f, 12.f);
+  std::vector<float> neg(x.size()), y(x.size()), yn(x.size());
+  for (size_t i = 0; i < x.size(); ++i) neg[i] = -x[i];
+  for (bool avx512 : TanhPaths()) {
+    detail::TanhF32(avx512, x.data(), y.data(), x.size());
+    detail::TanhF32(avx512, neg.data(), yn.data(), x.size());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(yn[i], -y[i]) << avx512 << " x = " << x[i];
+  }
+}
+
+// Every length around the 16-lane blocks, at unaligned offsets, in place or not: values as in one
+// call over everything, nothing written past the end.
+TEST(KernelsTanhSigmoid, TailsOffsetsInPlace) {
+  std::mt19937 g(17);
+  const auto x = Rand(128, g, -12.f, 12.f);
+  for (bool avx512 : TanhPaths()) {
+    for (bool sigmoid : {false, true}) {
+      auto fn = sigmoid ? detail::SigmoidF32 : detail::TanhF32;
+      std::vector<float> full(x.size());
+      fn(avx512, x.data(), full.data(), x.size());
+      for (size_t off = 0; off < 3; ++off)
+        for (size_t n = 0; n <= 40; ++n)
+          for (bool in_place : {false, true}) {
+            std::vector<float> y(x.size(), 7.f);
+            if (in_place) std::copy(x.begin(), x.end(), y.begin());
+            fn(avx512, in_place ? y.data() + off : x.data() + off, y.data() + off, n);
+            for (size_t i = 0; i < y.size(); ++i) {
+              const bool inside = i >= off && i < off + n;
+              const float want = inside ? full[i] : in_place ? x[i] : 7.f;
+              ASSERT_EQ(y[i], want)
+                  << avx512 << sigmoid << " off " << off << " n " << n << " i " << i;
+            }
+          }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onnxrun::kernels

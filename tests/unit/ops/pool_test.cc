@@ -1,0 +1,76 @@
+// Tests for ops/pool.cc: MaxPool and AveragePool on random windows; GlobalAveragePool,
+// GlobalMaxPool, through the real loader and Session against naive NCHW references
+// (tests/unit/support/reference_ops.h) on seeded random shapes. ExpectAllVariants runs each case
+// under all eight combinations of optimize / concat_in_place / in_place; the variants agree bitwise
+// unless a case says otherwise.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "tests/unit/support/graph_builder.h"
+#include "tests/unit/support/reference_ops.h"
+
+namespace onnxrun::test {
+namespace {
+
+using Shape = std::vector<int64_t>;
+using namespace reference;  // NOLINT: the references read best unqualified
+
+TEST(OpsPool, MaxAndAverageRandomWindows) {
+  std::mt19937 rng(15);
+  for (int it = 0; it < 80; ++it) {
+    const bool is_max = it % 2 == 0;
+    const int64_t N = RandomInt(rng, 1, 3), C = RandomInt(rng, 1, 9), H = RandomInt(rng, 2, 12),
+                  W = RandomInt(rng, 2, 12);
+    Window p;
+    p.kh = RandomInt(rng, 1, std::min<int64_t>(H, 4));
+    p.kw = RandomInt(rng, 1, std::min<int64_t>(W, 4));
+    if (p.kh * p.kw == 1 && it % 3) p.kh = std::min<int64_t>(H, 2);
+    p.sh = RandomInt(rng, 1, 3);
+    p.sw = RandomInt(rng, 1, 3);
+    if (is_max && it % 5 == 0) p.dh = p.dw = 2;
+    if (it % 4 != 3) {  // pads strictly smaller than the window
+      p.pt = RandomInt(rng, 0, p.kh - 1), p.pb = RandomInt(rng, 0, p.kh - 1);
+      p.pl = RandomInt(rng, 0, p.kw - 1), p.pr = RandomInt(rng, 0, p.kw - 1);
+    }
+    p.ceil_mode = it % 3 == 1;
+    p.count_include_pad = !is_max && it % 4 == 1;
+    if (p.OutH(H) < 1 || p.OutW(W) < 1) continue;
+    SCOPED_TRACE(absl::StrCat("case ", it, is_max ? " Max" : " Avg", " N", N, " C", C, " ", H, "x",
+                              W, " k", p.kh, "x", p.kw, " s", p.sh, p.sw, " d", p.dh, " pads ",
+                              p.pt, p.pl, p.pb, p.pr, " ceil ", p.ceil_mode, " cip ",
+                              p.count_include_pad));
+    GraphBuilder b;
+    const Tensor x = RandomTensor({N, C, H, W}, rng);
+    auto n = b.Op(is_max ? "MaxPool" : "AveragePool", {b.Input("x", {N, C, H, W})})
+                 .Ints("kernel_shape", {p.kh, p.kw})
+                 .Ints("strides", {p.sh, p.sw})
+                 .Ints("pads", {p.pt, p.pl, p.pb, p.pr})
+                 .Int("ceil_mode", p.ceil_mode);
+    if (p.dh > 1) n.Ints("dilations", {p.dh, p.dw});
+    if (!is_max) n.Int("count_include_pad", p.count_include_pad);
+    b.Output(n);
+    ExpectAllVariants(b, {{"x", x}}, {RefPool(x, p, is_max)});
+  }
+}
+
+TEST(OpsPool, GlobalAverageAndMax) {
+  std::mt19937 rng(16);
+  for (int it = 0; it < 10; ++it) {
+    const bool is_max = it % 2;
+    const Shape s = {RandomInt(rng, 1, 3), RandomInt(rng, 1, 17), RandomInt(rng, 1, 9),
+                     RandomInt(rng, 1, 9)};
+    SCOPED_TRACE(ir::ShapeString(s));
+    GraphBuilder b;
+    const Tensor x = RandomTensor(s, rng);
+    b.Output(b.Op(is_max ? "GlobalMaxPool" : "GlobalAveragePool", {b.Input("x", s)}));
+    Window p;
+    p.kh = p.sh = s[2];
+    p.kw = p.sw = s[3];
+    ExpectAllVariants(b, {{"x", x}}, {RefPool(x, p, is_max)});
+  }
+}
+
+}  // namespace
+}  // namespace onnxrun::test
