@@ -66,16 +66,6 @@ void ExpectAliasingInvariant(const GraphBuilder& b, const Feeds& feeds) {
   }
 }
 
-Feeds RandomFeeds(const GraphBuilder& b, std::mt19937& rng) {
-  Feeds f;
-  for (const auto& in : b.model().graph().input()) {
-    Shape s;
-    for (const auto& d : in.type().tensor_type().shape().dim()) s.push_back(d.dim_value());
-    f.push_back({in.name(), RandomTensor(s, rng)});
-  }
-  return f;
-}
-
 // ---------------------------------------------------------------- lifetimes
 TEST(MemoryPlanLifetimes, ChainAndDiamondIntervalTables) {
   const Shape s = {1, 2, 3, 4};

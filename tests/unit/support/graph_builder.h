@@ -195,6 +195,17 @@ inline Tensor RandomTensor(const std::vector<int64_t>& shape, std::mt19937& rng,
 inline int64_t RandomInt(std::mt19937& rng, int64_t lo, int64_t hi) {  // inclusive
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
 }
+// Random values in [lo, hi) for every graph input, in the shapes the model declares.
+inline Feeds RandomFeeds(const GraphBuilder& b, std::mt19937& rng, float lo = -1.f,
+                         float hi = 1.f) {
+  Feeds f;
+  for (const auto& in : b.model().graph().input()) {
+    std::vector<int64_t> s;
+    for (const auto& d : in.type().tensor_type().shape().dim()) s.push_back(d.dim_value());
+    f.push_back({in.name(), RandomTensor(s, rng, lo, hi)});
+  }
+  return f;
+}
 
 // Saves, loads (and deletes the file).
 inline absl::StatusOr<std::unique_ptr<Session>> LoadSession(const GraphBuilder& b,
