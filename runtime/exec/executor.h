@@ -36,7 +36,6 @@ class Executor {
   absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
   // Graph output i when it folded to a constant at load (null otherwise).
   const ir::Tensor* constant_output(size_t i) const { return outputs_[i].constant.get(); }
-  int num_kernels() const { return static_cast<int>(kernels_.size()); }
   const std::vector<StepTiming>& profile() const { return profile_; }
 
  private:

@@ -174,14 +174,4 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
   return absl::OkStatus();
 }
 
-absl::Status InferShapes(ir::Graph& g) {
-  for (ir::Node& n : g.nodes) {
-    if (n.removed) continue;
-    const OpDef* def = FindOp(n.domain, n.op);
-    if (!def) return absl::InternalError(absl::StrCat(n.Describe(), ": unknown op after a pass"));
-    RETURN_IF_ERROR(def->infer(g, n));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace onnxrun

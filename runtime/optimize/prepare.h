@@ -26,7 +26,4 @@ struct PrepareOptions {
 // InvalidArgumentError for the first malformed node.
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded = nullptr);
 
-// Shape inference only (after a pass changed nodes); every op must be known.
-absl::Status InferShapes(ir::Graph& g);
-
 }  // namespace onnxrun

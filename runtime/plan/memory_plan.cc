@@ -95,11 +95,9 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   }
 
   // 2. Concat in place, last concat first so nested concats (DenseNet) share one buffer.
-  int concats = 0;
   for (int i = num_nodes - 1; i >= 0; --i) {
     const ir::Node& n = g.nodes[i];
     if (!(caps(i) & kCapConcat)) continue;
-    ++concats;
     plan.concat_input_in_place[i].assign(n.inputs.size(), false);
     if (!options.concat_in_place) continue;
     const int c = n.outputs[0];
@@ -221,7 +219,6 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
       }
     (copied ? rep.concats_copied : rep.concats_in_place) += 1;
   }
-  (void)concats;
   return plan;
 }
 

@@ -197,11 +197,10 @@ TEST(MemoryPlanInPlace, SeChannelScaleWritesOverTheInputThatDies) {
   }
 }
 
-// BUG (runtime/plan/memory_plan.cc, PlanMemory step 3): an in-place op with strided input/output
-// (Relu, BN) may write over a dying channel slice of a Concat buffer; its output then has
-// pixel_stride > C, but the planner never checks that the output's readers accept strided input
-// (kCapStridedInput). Here Add reads the Relu's strided output as dense NHWC -> wrong numbers.
-// Fix: require readers_take_strides(y) (or is_dense) before attaching y to a strided x.
+// PlanMemory step 3 (runtime/plan/memory_plan.cc): an in-place op with strided input/output (Relu,
+// BN) may write over a dying channel slice of a Concat buffer, so that its output has
+// pixel_stride > C, only if every reader of that output accepts strided input (kCapStridedInput).
+// Otherwise a reader such as this Add would read the strided output as dense NHWC: wrong numbers.
 TEST(MemoryPlanInPlace, StridedInPlaceOutputIsReadOnlyByStridedReaders) {
   std::mt19937 rng(5);
   GraphBuilder b;
