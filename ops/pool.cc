@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/spatial_nd.h"
+#include "ops/kernels/unary.h"
 #include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
@@ -103,7 +104,7 @@ std::unique_ptr<Kernel> WithClamp(const ir::Node& n, std::unique_ptr<Kernel> k, 
   seq->Add(std::move(k));
   const float lo = n.clamp_min, hi = n.clamp_max;
   seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::Unary(kernels::UnaryOp::kClip, y, stride, y, stride, pixels, channels, {lo, hi}, pool);
+    kernels::Clip(y, stride, y, stride, pixels, channels, {lo, hi}, pool);
   }));
   return seq;
 }

@@ -198,53 +198,8 @@ enum class PadMode { kConstant, kReflect, kEdge };
 bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* shape,
          const int64_t* pads, PadMode mode, const void* value);
 
-// ----------------------------------------------------------------- unary.cc
-enum class UnaryOp {
-  kSigmoid,
-  kTanh,
-  kHardSigmoid,  // max(0, min(1, alpha*x + beta))
-  kHardSwish,    // x * max(0, min(1, x/6 + 0.5))
-  kLeakyRelu,    // x >= 0 ? x : alpha*x
-  kElu,          // x >= 0 ? x : alpha*(exp(x)-1)
-  kSelu,         // beta(gamma) * (x > 0 ? x : alpha*(exp(x)-1))
-  kSoftplus,
-  kSoftsign,
-  kExp,
-  kLog,
-  kSqrt,
-  kAbs,
-  kNeg,
-  kReciprocal,
-  kFloor,
-  kCeil,
-  kErf,
-  kRelu,
-  kClip,   // min(max(x, alpha), beta)
-  kPRelu,  // x >= 0 ? x : slope[c]*x  (slope per channel; nullptr -> alpha)
-};
-struct UnaryParams {
-  float alpha = 0.f;
-  float beta = 0.f;
-  const float* slope = nullptr;  // kPRelu: `channels` values
-};
-// y[r, c] = f(x[r, c]) for r < rows, c < channels; row strides x_stride,
-// y_stride (>= channels). For a flat tensor use rows=1, channels=size.
-// In-place allowed. Tanh and Sigmoid are the vectorized rational approximation
-// below (max abs error ~5e-8 over all floats; NaN in, NaN out; +-inf -> +-1,
-// Sigmoid 0/1).
-void Unary(UnaryOp op, const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
-           size_t channels, const UnaryParams& params, pthreadpool_t pool = nullptr);
-
 // ---------------------------------------------------------------- internal
 namespace detail {
-// True when the CPU has AVX-512F (cpuinfo; checked once).
-bool HasAvx512();
-// tanh(x) = x * P(x^2) / Q(x^2) evaluated in double on |x| <= 9 (+-1 beyond, x for |x| < 2^-13),
-// sigmoid(x) = 0.5 + 0.5 * tanh(x / 2): n contiguous floats, in-place allowed. `avx512` selects the
-// AVX-512 code (only when HasAvx512()) or the portable code computing the same formula.
-void TanhF32(bool avx512, const float* x, float* y, size_t n);
-void SigmoidF32(bool avx512, const float* x, float* y, size_t n);
-
 // d[j*ds + i] = s[i*ss + j] for i < rows, j < cols: cache-blocked 4x4-register
 // float transpose (layout.cc); bit-exact, so it also moves any 4-byte data.
 void Transpose2dF32(const float* s, size_t ss, float* d, size_t ds, size_t rows, size_t cols);

@@ -16,6 +16,9 @@
 #include <tuple>
 #include <vector>
 
+#include "ops/kernels/cpu.h"
+#include "ops/kernels/unary.h"
+
 namespace onnxrun::kernels {
 namespace {
 
@@ -1027,113 +1030,11 @@ TEST(KernelsTensor, PadConstantReflectEdge) {
   EXPECT_FALSE(Pad(x, y, 4, 1, s1, neg, PadMode::kConstant, nullptr));
 }
 
-// ----------------------------------------------------------------- unary
-TEST(KernelsUnary, AllOpsStridedAndInPlace) {
-  std::mt19937 g(16);
-  const float alpha = 0.3f, beta = 1.7f;
-  auto ref = [&](UnaryOp op, double v, double slope) -> double {
-    switch (op) {
-      case UnaryOp::kSigmoid:
-        return 1 / (1 + std::exp(-v));
-      case UnaryOp::kTanh:
-        return std::tanh(v);
-      case UnaryOp::kHardSigmoid:
-        return std::clamp(alpha * v + beta, 0.0, 1.0);
-      case UnaryOp::kHardSwish:
-        return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
-      case UnaryOp::kLeakyRelu:
-        return v >= 0 ? v : alpha * v;
-      case UnaryOp::kElu:
-        return v >= 0 ? v : alpha * (std::exp(v) - 1);
-      case UnaryOp::kSelu:
-        return beta * (v > 0 ? v : alpha * (std::exp(v) - 1));
-      case UnaryOp::kSoftplus:
-        return std::log(1 + std::exp(v));
-      case UnaryOp::kSoftsign:
-        return v / (1 + std::fabs(v));
-      case UnaryOp::kExp:
-        return std::exp(v);
-      case UnaryOp::kLog:
-        return std::log(v);
-      case UnaryOp::kSqrt:
-        return std::sqrt(v);
-      case UnaryOp::kAbs:
-        return std::fabs(v);
-      case UnaryOp::kNeg:
-        return -v;
-      case UnaryOp::kReciprocal:
-        return 1 / v;
-      case UnaryOp::kFloor:
-        return std::floor(v);
-      case UnaryOp::kCeil:
-        return std::ceil(v);
-      case UnaryOp::kErf:
-        return std::erf(v);
-      case UnaryOp::kRelu:
-        return std::max(v, 0.0);
-      case UnaryOp::kClip:
-        return std::clamp(v, double(alpha), double(beta));
-      case UnaryOp::kPRelu:
-        return v >= 0 ? v : slope * v;
-    }
-    return NAN;
-  };
-  pthreadpool_t pool = pthreadpool_create(2);
-  for (int op_i = 0; op_i <= int(UnaryOp::kPRelu); ++op_i) {
-    const UnaryOp op = UnaryOp(op_i);
-    const bool positive = op == UnaryOp::kLog || op == UnaryOp::kSqrt || op == UnaryOp::kReciprocal;
-    for (int it = 0; it < 12; ++it) {
-      const size_t rows = it == 11 ? 300 : Dim(g, 9), c = it == 11 ? 300 : Dim(g, 33);
-      const size_t xs = c + (it % 2) * Dim(g, 3), ys = it % 3 == 0 ? xs : c + (it % 4);
-      const bool in_place = it % 3 == 0;
-      const auto x = Rand(rows * xs, g, positive ? 0.1f : -6.f, positive ? 4.f : 6.f);
-      const auto slope = Rand(c, g);
-      UnaryParams prm;
-      prm.alpha = alpha, prm.beta = beta;
-      if (op == UnaryOp::kPRelu && it % 2) prm.slope = slope.data();
-      std::vector<float> y = in_place ? x : std::vector<float>(rows * ys, 3.f);
-      Unary(op, in_place ? y.data() : x.data(), xs, y.data(), ys, rows, c, prm,
-            it % 2 ? pool : nullptr);
-      for (size_t r = 0; r < rows; ++r)
-        for (size_t k = 0; k < ys; ++k) {
-          if (k >= c) {
-            if (!in_place) {
-              ASSERT_EQ(y[r * ys + k], 3.f);
-            }
-            continue;
-          }
-          const double want = ref(op, x[r * xs + k], prm.slope ? slope[k] : alpha);
-          ExpectClose(&y[r * ys + k], &want, 1, 0.1, "unary");
-        }
-    }
-  }
-  pthreadpool_destroy(pool);
-}
-
-// A long dense tensor is one row split into chunks among the pool's threads: the same values as
-// one thread computes, every element written.
-TEST(KernelsUnary, LongRowSplitAmongThreads) {
-  std::mt19937 g(19);
-  const size_t n = (size_t{1} << 16) + 4096 * 3 + 13;
-  const auto x = Rand(n, g, -5.f, 5.f);
-  pthreadpool_t pool = pthreadpool_create(2);
-  for (UnaryOp op : {UnaryOp::kTanh, UnaryOp::kSigmoid, UnaryOp::kElu, UnaryOp::kRelu}) {
-    UnaryParams prm;
-    prm.alpha = 0.5f;
-    std::vector<float> serial(n, NAN), threaded(n, NAN);
-    Unary(op, x.data(), n, serial.data(), n, 1, n, prm, nullptr);
-    Unary(op, x.data(), n, threaded.data(), n, 1, n, prm, pool);
-    ASSERT_EQ(serial, threaded) << int(op);
-    for (size_t i = 0; i < n; ++i) ASSERT_FALSE(std::isnan(threaded[i])) << int(op) << " at " << i;
-  }
-  pthreadpool_destroy(pool);
-}
-
 // ----------------------------------------------------------- tanh, sigmoid
 // The code paths this CPU can run: the portable one always, AVX-512 when present.
 std::vector<bool> TanhPaths() {
   std::vector<bool> paths = {false};
-  if (detail::HasAvx512()) paths.push_back(true);
+  if (HasAvx512()) paths.push_back(true);
   return paths;
 }
 double SigmoidRef(double v) { return 1 / (1 + std::exp(-v)); }
