@@ -1,10 +1,11 @@
 // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool on NHWC channel slices. XNNPACK runs the
 // cases it covers; the runtime's own kernels take ceil_mode overhang, count_include_pad with pads,
 // dilated average pooling, and 1-D and 3-D pooling (row-major).
+#include "ops/kernels/pool.h"
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
 #include "ops/kernels/spatial_nd.h"
 #include "ops/kernels/unary.h"
 #include "ops/row_major.h"

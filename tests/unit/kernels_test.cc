@@ -16,7 +16,18 @@
 #include <tuple>
 #include <vector>
 
+#include "ops/kernels/batchnorm.h"
+#include "ops/kernels/binary.h"
+#include "ops/kernels/channel_scale.h"
 #include "ops/kernels/cpu.h"
+#include "ops/kernels/gemm.h"
+#include "ops/kernels/layout.h"
+#include "ops/kernels/lrn.h"
+#include "ops/kernels/pool.h"
+#include "ops/kernels/reduce.h"
+#include "ops/kernels/softmax.h"
+#include "ops/kernels/tensor.h"
+#include "ops/kernels/transpose.h"
 #include "ops/kernels/unary.h"
 
 namespace onnxrun::kernels {
