@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/batchnorm.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 

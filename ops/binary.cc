@@ -1,11 +1,13 @@
 // Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean with numpy broadcasting (e.g. SE's N×C×1×1 ×
 // N×C×H×W). Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the
 // fused clamp; int64 operands (shape arithmetic) fold at load.
+#include "ops/kernels/binary.h"
+
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/transpose.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 

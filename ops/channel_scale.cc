@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/channel_scale.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 

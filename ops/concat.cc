@@ -2,7 +2,8 @@
 // usually nothing at all: the planner lets producers write straight into their slice (kCapConcat),
 // in which case no kernel is created. Other axes and ranks copy in ONNX order.
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/layout.h"
+#include "ops/kernels/tensor.h"
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"

@@ -2,6 +2,8 @@
 // order. They fold when their data is constant and run through the row-major adapter otherwise.
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
+#include "ops/kernels/tensor.h"
+#include "ops/kernels/transpose.h"
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"

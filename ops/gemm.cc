@@ -2,6 +2,8 @@
 // packed once, alpha and a row-broadcast beta*C folded into weights and bias, clamp fused);
 // otherwise the runtime's own blocked matmul. A fused pointwise activation (Tanh, Sigmoid, ...)
 // runs over the output right after either, in the same step.
+#include "ops/kernels/gemm.h"
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"

@@ -1,7 +1,8 @@
 // LRN (local response normalization across channels; GoogLeNet's and AlexNet's original form).
 // XNNPACK has no such operator: the runtime's own NHWC kernel, one pass with a running window sum.
+#include "ops/kernels/lrn.h"
+
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 

@@ -4,6 +4,7 @@
 // ONNX order. Constant data (shape arithmetic) folds, integers included.
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
+#include "ops/kernels/tensor.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"

@@ -1,11 +1,13 @@
 // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool on NHWC channel slices. XNNPACK runs the
 // cases it covers; the runtime's own kernels take ceil_mode overhang, count_include_pad with pads,
 // dilated average pooling, and 1-D and 3-D pooling (row-major).
+#include "ops/kernels/pool.h"
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
 #include "ops/kernels/spatial_nd.h"
+#include "ops/kernels/unary.h"
 #include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
@@ -103,7 +105,7 @@ std::unique_ptr<Kernel> WithClamp(const ir::Node& n, std::unique_ptr<Kernel> k, 
   seq->Add(std::move(k));
   const float lo = n.clamp_min, hi = n.clamp_max;
   seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::Unary(kernels::UnaryOp::kClip, y, stride, y, stride, pixels, channels, {lo, hi}, pool);
+    kernels::Clip(y, stride, y, stride, pixels, channels, {lo, hi}, pool);
   }));
   return seq;
 }

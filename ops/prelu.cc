@@ -1,9 +1,10 @@
 // PRelu: y = x < 0 ? slope * x : x, the slope broadcast to x (opset 7+: numpy, unidirectional;
 // before opset 7 a 1-D slope of C values is per channel). A constant per-channel slope on an NHWC
 // image runs strided and in place; every other slope goes through a row-major broadcast loop.
+#include "ops/kernels/prelu.h"
+
 #include "absl/strings/str_cat.h"
 #include "ops/broadcast.h"
-#include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
@@ -78,9 +79,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPRelu(const LowerContext& ctx) {
     float* out = ctx.out[0].data;
     const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
     return MakeFnKernel([=](pthreadpool_t pool) {
-      kernels::UnaryParams p;
-      p.slope = slope->data();
-      kernels::Unary(kernels::UnaryOp::kPRelu, in, xs, out, ys, rows, c, p, pool);
+      kernels::PReluChannels(in, xs, out, ys, rows, c, slope->data(), pool);
     });
   }
   const ir::Shape shape = x.shape;

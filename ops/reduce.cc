@@ -3,6 +3,8 @@
 // adapter). Axes come from the attribute, or from a constant input for ReduceSum from opset 13;
 // keepdims and noop_with_empty_axes per the spec. Constant data folds, integers included (summed
 // in double, exact for shape arithmetic).
+#include "ops/kernels/reduce.h"
+
 #include <cmath>
 #include <cstring>
 

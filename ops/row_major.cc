@@ -1,6 +1,6 @@
 #include "ops/row_major.h"
 
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/layout.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 

@@ -1,8 +1,9 @@
 // Softmax, LogSoftmax and Hardmax (opset < 13: over the flattened trailing axes; 13+: over one
 // axis). Softmax over the channels of an NHWC tensor or the last axis is XNNPACK's softmax;
 // otherwise own kernels.
+#include "ops/kernels/softmax.h"
+
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"

@@ -1,10 +1,15 @@
-// Elementwise activations: Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Elu, ...
-// Rank-4 inputs may be channel slices (strided in and out); all may run in place.
+// Elementwise float ops: activations (Relu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu,
+// Elu, ...) and math (Exp, Log, Sin, ...). One table, kUnaryOps: an op is its entry there (kernel,
+// attributes, fusion, XNNPACK operator) plus its line in ops/op_list.inc. Rank-4 inputs may be
+// channel slices (strided in and out); all may run in place.
+#include "ops/kernels/unary.h"
+
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -12,51 +17,77 @@ namespace onnxrun {
 namespace {
 
 using namespace op_util;
+using kernels::Elementwise;
+using P = kernels::UnaryParams;
 constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// Rows x channels view of a float tensor for a unary kernel: NHWC pixels x C with the placements'
+// pixel strides (channel slices), or one flat row.
+struct RowView {
+  size_t rows, channels, xs, ys;
+};
+RowView RowsOf(const ir::Value& v, const Placement& in, const Placement& out) {
+  const size_t size = ir::NumElements(v.shape);
+  if (!IsNhwc(v)) return {1, size, size, size};
+  return {static_cast<size_t>(v.shape[0] * v.shape[2] * v.shape[3]),
+          static_cast<size_t>(v.shape[1]), static_cast<size_t>(in.pixel_stride),
+          static_cast<size_t>(out.pixel_stride)};
+}
+
+// How a producer may take the op over (runtime/optimize/fuse_activation.cc).
+enum class Fuse {
+  kNone,
+  kClamp,       // folds into the producer's clamp [alpha, beta] (kCapClamp; matched by op name)
+  kActivation,  // a pointwise activation a kCapActivation producer applies
+                // (kCapPointwiseActivation)
+};
+
+// An attribute read into UnaryParams::alpha or beta, with its default. No name: the value is fixed.
+struct Attr {
+  const char* name = nullptr;
+  float value = 0.f;
+};
+
+// Creates and sets up an XNNPACK operator computing the op over `v` into `k`.
+using XnnLower = xnn_status (*)(const RowView& v, const P& p, const float* x, float* y,
+                                pthreadpool_t pool, XnnKernel* k);
 
 struct UnarySpec {
   const char* op;
-  kernels::UnaryOp kind;
-  // A Conv or Gemm/MatMul before it may apply it to its own output (kCapPointwiseActivation).
-  // Relu and Clip fuse as the producer's clamp instead.
-  bool fusable = false;
-};
-constexpr UnarySpec kSpecs[] = {
-    {"Relu", kernels::UnaryOp::kRelu},
-    {"Clip", kernels::UnaryOp::kClip},
-    {"Sigmoid", kernels::UnaryOp::kSigmoid, true},
-    {"Tanh", kernels::UnaryOp::kTanh, true},
-    {"HardSigmoid", kernels::UnaryOp::kHardSigmoid, true},
-    {"HardSwish", kernels::UnaryOp::kHardSwish, true},
-    {"LeakyRelu", kernels::UnaryOp::kLeakyRelu, true},
-    {"Elu", kernels::UnaryOp::kElu, true},
-    {"Selu", kernels::UnaryOp::kSelu},
-    {"Softplus", kernels::UnaryOp::kSoftplus},
-    {"Softsign", kernels::UnaryOp::kSoftsign},
-    {"Exp", kernels::UnaryOp::kExp},
-    {"Log", kernels::UnaryOp::kLog},
-    {"Sqrt", kernels::UnaryOp::kSqrt},
-    {"Abs", kernels::UnaryOp::kAbs},
-    {"Neg", kernels::UnaryOp::kNeg},
-    {"Reciprocal", kernels::UnaryOp::kReciprocal},
-    {"Floor", kernels::UnaryOp::kFloor},
-    {"Ceil", kernels::UnaryOp::kCeil},
-    {"Erf", kernels::UnaryOp::kErf},
+  kernels::UnaryKernel kernel;
+  Fuse fuse = Fuse::kNone;
+  Attr alpha = {}, beta = {};
+  // Run instead of `kernel` when the node carries no fused clamp and XNNPACK accepts it.
+  XnnLower xnn = nullptr;
+  // Params when they are more than two attributes (Clip's bound inputs, a check); null: alpha,
+  // beta.
+  absl::StatusOr<P> (*params)(const ir::Graph& g, const ir::Node& n) = nullptr;
+  size_t max_inputs = 1;
 };
 
-const UnarySpec* SpecOf(const std::string& op) {
-  for (const auto& s : kSpecs)
-    if (op == s.op) return &s;
-  return nullptr;
+xnn_status XnnSigmoid(const RowView& v, const P&, const float* x, float* y, pthreadpool_t pool,
+                      XnnKernel* k) {
+  xnn_status st = xnn_create_sigmoid_nc_f32(v.channels, v.xs, v.ys, 0, k->slot());
+  return st != xnn_status_success ? st : xnn_setup_sigmoid_nc_f32(k->op(), v.rows, x, y, pool);
+}
+xnn_status XnnHardSwish(const RowView& v, const P&, const float* x, float* y, pthreadpool_t pool,
+                        XnnKernel* k) {
+  xnn_status st = xnn_create_hardswish_nc_f32(v.channels, v.xs, v.ys, 0, k->slot());
+  return st != xnn_status_success ? st : xnn_setup_hardswish_nc_f32(k->op(), v.rows, x, y, pool);
+}
+xnn_status XnnLeakyRelu(const RowView& v, const P& p, const float* x, float* y, pthreadpool_t pool,
+                        XnnKernel* k) {
+  xnn_status st = xnn_create_leaky_relu_nc_f32(v.channels, v.xs, v.ys, p.alpha, 0, k->slot());
+  return st != xnn_status_success ? st : xnn_setup_leaky_relu_nc_f32(k->op(), v.rows, x, y, pool);
 }
 
 // Clip bounds: attributes before opset 11, optional constant inputs from 11 on.
-absl::StatusOr<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir::Node& n) {
-  float lo = -kInf, hi = kInf;
+absl::StatusOr<P> ClipBounds(const ir::Graph& g, const ir::Node& n) {
+  P p{-kInf, kInf};
   if (g.opset < 11) {
-    ASSIGN_OR_RETURN(lo, n.Float("min", -std::numeric_limits<float>::max()));
-    ASSIGN_OR_RETURN(hi, n.Float("max", std::numeric_limits<float>::max()));
-    return std::make_pair(lo, hi);
+    ASSIGN_OR_RETURN(p.alpha, n.Float("min", -std::numeric_limits<float>::max()));
+    ASSIGN_OR_RETURN(p.beta, n.Float("max", std::numeric_limits<float>::max()));
+    return p;
   }
   for (size_t i = 1; i <= 2; ++i) {
     if (n.input(i) < 0) continue;
@@ -69,27 +100,132 @@ absl::StatusOr<std::pair<float, float>> ClipBounds(const ir::Graph& g, const ir:
     const float b = v.constant->dtype() == ir::DataType::kFloat32
                         ? v.constant->values()[0]
                         : static_cast<float>(v.constant->ints()[0]);
-    (i == 1 ? lo : hi) = b;
+    (i == 1 ? p.alpha : p.beta) = b;
   }
-  return std::make_pair(lo, hi);
+  return p;
 }
 
-absl::StatusOr<kernels::UnaryParams> ParamsOf(const ir::Graph& g, const ir::Node& n) {
-  kernels::UnaryParams p;
-  if (n.op == "Clip") {
-    ASSIGN_OR_RETURN(auto b, ClipBounds(g, n));
-    p.alpha = b.first;
-    p.beta = b.second;
-  } else if (n.op == "LeakyRelu") {
-    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 0.01f));
-  } else if (n.op == "HardSigmoid") {
-    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 0.2f));
-    ASSIGN_OR_RETURN(p.beta, n.Float("beta", 0.5f));
-  } else if (n.op == "Elu") {
-    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 1.0f));
-  } else if (n.op == "Selu") {
-    ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 1.67326319217681884765625f));
-    ASSIGN_OR_RETURN(p.beta, n.Float("gamma", 1.05070102214813232421875f));
+absl::StatusOr<P> CeluParams(const ir::Graph&, const ir::Node& n) {
+  P p;
+  ASSIGN_OR_RETURN(p.alpha, n.Float("alpha", 1.f));
+  if (p.alpha == 0.f) return Invalid(n, "attribute 'alpha' must not be 0");
+  return p;
+}
+
+// The scalar formulas: Elementwise<formula, cost per element (8: a libm call)>; a formula with a
+// bare `>` goes in parentheses.
+constexpr UnarySpec kUnaryOps[] =
+    {
+        {"Relu",
+         Elementwise<[](float v, const P&) { return std::max(v, 0.f); }>,
+         Fuse::kClamp,
+         {nullptr, 0.f},
+         {nullptr, kInf}},
+        {"Clip", kernels::Clip, Fuse::kClamp, {}, {}, nullptr, ClipBounds, 3},
+        {"Sigmoid", kernels::Sigmoid, Fuse::kActivation, {}, {}, XnnSigmoid},
+        {"Tanh", kernels::Tanh, Fuse::kActivation},
+        {"HardSigmoid",
+         Elementwise<[](float v, const P& p) {
+           return std::min(std::max(p.alpha * v + p.beta, 0.f), 1.f);
+         }>,
+         Fuse::kActivation,
+         {"alpha", 0.2f},
+         {"beta", 0.5f}},
+        {"HardSwish",
+         Elementwise<[](float v, const P&) {
+           return v * std::min(std::max(v * (1.f / 6.f) + 0.5f, 0.f), 1.f);
+         }>,
+         Fuse::kActivation,
+         {},
+         {},
+         XnnHardSwish},
+        {"LeakyRelu",
+         Elementwise<[](float v, const P& p) { return v >= 0.f ? v : p.alpha * v; }>,
+         Fuse::kActivation,
+         {"alpha", 0.01f},
+         {},
+         XnnLeakyRelu},
+        {"Elu",
+         Elementwise<[](float v, const P& p) { return v >= 0.f ? v : p.alpha * std::expm1(v); }, 8>,
+         Fuse::kActivation,
+         {"alpha", 1.0f}},
+        {"Selu",
+         Elementwise<[](float v, const P& p) {
+           return p.beta * (v > 0.f ? v : p.alpha * std::expm1(v));
+         },
+                     8>,
+         Fuse::kNone,
+         {"alpha", 1.67326319217681884765625f},
+         {"gamma", 1.05070102214813232421875f}},
+        {"Softplus", Elementwise<[](float v, const P&) {
+           return std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v)));
+         },
+                                 8>},
+        {"Softsign", Elementwise<[](float v, const P&) { return v / (1.f + std::fabs(v)); }>},
+        {"Exp", Elementwise<[](float v, const P&) { return std::exp(v); }, 8>},
+        {"Log", Elementwise<[](float v, const P&) { return std::log(v); }, 8>},
+        {"Sqrt", Elementwise<[](float v, const P&) { return std::sqrt(v); }>},
+        {"Abs", Elementwise<[](float v, const P&) { return std::fabs(v); }>},
+        {"Neg", Elementwise<[](float v, const P&) { return -v; }>},
+        {"Reciprocal", Elementwise<[](float v, const P&) { return 1.f / v; }>},
+        {"Floor", Elementwise<[](float v, const P&) { return std::floor(v); }>},
+        {"Ceil", Elementwise<[](float v, const P&) { return std::ceil(v); }>},
+        {"Erf", Elementwise<[](float v, const P&) { return std::erf(v); }, 8>},
+        {"Sin", Elementwise<[](float v, const P&) { return std::sin(v); }, 8>},
+        {"Cos", Elementwise<[](float v, const P&) { return std::cos(v); }, 8>},
+        {"Tan", Elementwise<[](float v, const P&) { return std::tan(v); }, 8>},
+        {"Asin", Elementwise<[](float v, const P&) { return std::asin(v); }, 8>},
+        {"Acos", Elementwise<[](float v, const P&) { return std::acos(v); }, 8>},
+        {"Atan", Elementwise<[](float v, const P&) { return std::atan(v); }, 8>},
+        {"Sinh", Elementwise<[](float v, const P&) { return std::sinh(v); }, 8>},
+        {"Cosh", Elementwise<[](float v, const P&) { return std::cosh(v); }, 8>},
+        {"Asinh", Elementwise<[](float v, const P&) { return std::asinh(v); }, 8>},
+        {"Acosh", Elementwise<[](float v, const P&) { return std::acosh(v); }, 8>},
+        {"Atanh", Elementwise<[](float v, const P&) { return std::atanh(v); }, 8>},
+        {"Sign", Elementwise<([](float v, const P&) { return v > 0   ? 1.f
+                                                             : v < 0 ? -1.f
+                                                                     : v; })>},
+        // Half to even under the default rounding mode, as ONNX specifies.
+        {"Round", Elementwise<[](float v, const P&) { return std::nearbyint(v); }>},
+        {"ThresholdedRelu",
+         Elementwise<([](float v, const P& p) { return v > p.alpha ? v : 0.f; })>,
+         Fuse::kNone,
+         {"alpha", 1.f}},
+        {"Shrink",
+         Elementwise<([](float v, const P& p) {
+           return v < -p.alpha ? v + p.beta : v > p.alpha ? v - p.beta : 0.f;
+         })>,
+         Fuse::kNone,
+         {"lambd", 0.5f},
+         {"bias", 0.f}},
+        {"Celu",
+         Elementwise<
+             [](float v, const P& p) {
+               return std::max(0.f, v) + std::min(0.f, p.alpha * (std::exp(v / p.alpha) - 1.f));
+             },
+             8>,
+         Fuse::kNone,
+         {},
+         {},
+         nullptr,
+         CeluParams},
+};
+
+const UnarySpec* SpecOf(const std::string& op) {
+  for (const auto& s : kUnaryOps)
+    if (op == s.op) return &s;
+  return nullptr;
+}
+
+absl::StatusOr<P> ParamsOf(const ir::Graph& g, const ir::Node& n) {
+  const UnarySpec& spec = *SpecOf(n.op);
+  if (spec.params) return spec.params(g, n);
+  P p{spec.alpha.value, spec.beta.value};
+  if (spec.alpha.name) {
+    ASSIGN_OR_RETURN(p.alpha, n.Float(spec.alpha.name, spec.alpha.value));
+  }
+  if (spec.beta.name) {
+    ASSIGN_OR_RETURN(p.beta, n.Float(spec.beta.name, spec.beta.value));
   }
   return p;
 }
@@ -102,7 +238,7 @@ bool IntFold(const ir::Graph& g, const ir::Node& n) {
 }
 
 absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
-  RETURN_IF_ERROR(RequireInputs(n, 1, n.op == "Clip" ? 3 : 1));
+  RETURN_IF_ERROR(RequireInputs(n, 1, SpecOf(n.op)->max_inputs));
   if (IntFold(g, n)) {
     const auto& x = g.value(n.inputs[0]);
     SetOutput(g, n, 0, x.dtype, x.shape);
@@ -122,80 +258,49 @@ absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Te
     out->push_back(ir::Tensor::Ints(x.shape(), std::move(v), x.dtype()));
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(g, n));
+  ASSIGN_OR_RETURN(P p, ParamsOf(g, n));
   ir::Tensor y(x.shape());
-  kernels::Unary(SpecOf(n.op)->kind, x.data(), x.num_elements(), y.data(), x.num_elements(), 1,
-                 x.num_elements(), p);
+  const size_t count = x.num_elements();
+  SpecOf(n.op)->kernel(x.data(), count, y.data(), count, 1, count, p, nullptr);
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
 
-// Rows x channels view of a float tensor for kernels::Unary: NHWC pixels x C with the placements'
-// pixel strides (channel slices), or one flat row.
-struct RowView {
-  size_t rows, channels, xs, ys;
-};
-RowView RowsOf(const ir::Value& v, const Placement& in, const Placement& out) {
-  const size_t size = ir::NumElements(v.shape);
-  if (!IsNhwc(v)) return {1, size, size, size};
-  return {static_cast<size_t>(v.shape[0] * v.shape[2] * v.shape[3]),
-          static_cast<size_t>(v.shape[1]), static_cast<size_t>(in.pixel_stride),
-          static_cast<size_t>(out.pixel_stride)};
-}
-
 absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  const auto [rows, channels, xs, ys] = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
-  ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, n));
+  const UnarySpec& spec = *SpecOf(n.op);
+  const RowView v = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
+  ASSIGN_OR_RETURN(P p, ParamsOf(*ctx.graph, n));
   float lo = n.clamp_min, hi = n.clamp_max;
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
-  if (n.op == "Relu" || n.op == "Clip") {
-    if (n.op == "Relu")
-      lo = std::max(lo, 0.0f);
-    else {
-      lo = std::max(lo, p.alpha);
-      hi = std::min(hi, p.beta);
-    }
-    st = xnn_create_clamp_nc_f32(channels, xs, ys, lo, hi, 0, k->slot());
+  if (spec.fuse == Fuse::kClamp) {
+    lo = std::max(lo, p.alpha);
+    hi = std::min(hi, p.beta);
+    st = xnn_create_clamp_nc_f32(v.channels, v.xs, v.ys, lo, hi, 0, k->slot());
     if (st == xnn_status_success)
-      st = xnn_setup_clamp_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+      st = xnn_setup_clamp_nc_f32(k->op(), v.rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
     if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
     lo = -kInf;
     hi = kInf;  // own kernel below applies Clip's bounds itself
-  } else if (!n.has_clamp() && n.op == "Sigmoid") {
-    st = xnn_create_sigmoid_nc_f32(channels, xs, ys, 0, k->slot());
-    if (st == xnn_status_success)
-      st = xnn_setup_sigmoid_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-  } else if (!n.has_clamp() && n.op == "HardSwish") {
-    st = xnn_create_hardswish_nc_f32(channels, xs, ys, 0, k->slot());
-    if (st == xnn_status_success)
-      st = xnn_setup_hardswish_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-  } else if (!n.has_clamp() && n.op == "LeakyRelu") {
-    st = xnn_create_leaky_relu_nc_f32(channels, xs, ys, p.alpha, 0, k->slot());
-    if (st == xnn_status_success)
-      st = xnn_setup_leaky_relu_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
+  } else if (!n.has_clamp() && spec.xnn) {
+    st = spec.xnn(v, p, ctx.in[0].data, ctx.out[0].data, ctx.pool, k.get());
   }
   if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
-  const kernels::UnaryOp kind = SpecOf(n.op)->kind;
+  const kernels::UnaryKernel kernel = spec.kernel;
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;
   const bool clamp = lo != -kInf || hi != kInf;
   return MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::Unary(kind, in, xs, out, ys, rows, channels, p, pool);
-    if (clamp) {
-      kernels::UnaryParams c;
-      c.alpha = lo;
-      c.beta = hi;
-      kernels::Unary(kernels::UnaryOp::kClip, out, ys, out, ys, rows, channels, c, pool);
-    }
+    kernel(in, v.xs, out, v.ys, v.rows, v.channels, p, pool);
+    if (clamp) kernels::Clip(out, v.ys, out, v.ys, v.rows, v.channels, {lo, hi}, pool);
   });
 }
 
 uint32_t UnaryCaps(const ir::Graph&, const ir::Node& n) {
   const UnarySpec* spec = SpecOf(n.op);
   return kCapStridedInput | kCapStridedOutput | kCapInPlace |
-         (spec && spec->fusable ? uint32_t{kCapPointwiseActivation} : 0u);
+         (spec && spec->fuse == Fuse::kActivation ? uint32_t{kCapPointwiseActivation} : 0u);
 }
 
 }  // namespace
@@ -205,7 +310,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> op_util::WithFusedActivation(
   const ir::Node& n = *ctx.node;
   if (!kernel.ok() || n.activation.empty()) return kernel;
   const UnarySpec* spec = SpecOf(n.activation);
-  if (!spec || !spec->fusable)
+  if (!spec || spec->fuse != Fuse::kActivation)
     return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '", n.activation,
                                             "' is not a pointwise activation"));
   ir::Node act;  // the fused node as it was, for its attributes
@@ -214,38 +319,41 @@ absl::StatusOr<std::unique_ptr<Kernel>> op_util::WithFusedActivation(
   act.attrs = n.activation_attrs;
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, act));
   const RowView v = RowsOf(ctx.output(0), ctx.out[0], ctx.out[0]);
-  const kernels::UnaryOp kind = spec->kind;
+  const kernels::UnaryKernel kernel_fn = spec->kernel;
   float* y = ctx.out[0].data;
   auto seq = std::make_unique<SequenceKernel>();
   seq->Add(*std::move(kernel));
-  seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::Unary(kind, y, v.ys, y, v.ys, v.rows, v.channels, p, pool);
-  }));
+  seq->Add(MakeFnKernel(
+      [=](pthreadpool_t pool) { kernel_fn(y, v.ys, y, v.ys, v.rows, v.channels, p, pool); }));
   return std::unique_ptr<Kernel>(std::move(seq));
 }
 
-#define ONNXRUN_UNARY_OP(name) \
-  extern const OpDef k##name##Op = {#name, InferUnary, FoldUnary, LowerUnary, UnaryCaps};
-ONNXRUN_UNARY_OP(Relu)
-ONNXRUN_UNARY_OP(Clip)
-ONNXRUN_UNARY_OP(Sigmoid)
-ONNXRUN_UNARY_OP(Tanh)
-ONNXRUN_UNARY_OP(HardSigmoid)
-ONNXRUN_UNARY_OP(HardSwish)
-ONNXRUN_UNARY_OP(LeakyRelu)
-ONNXRUN_UNARY_OP(Elu)
-ONNXRUN_UNARY_OP(Selu)
-ONNXRUN_UNARY_OP(Softplus)
-ONNXRUN_UNARY_OP(Softsign)
-ONNXRUN_UNARY_OP(Exp)
-ONNXRUN_UNARY_OP(Log)
-ONNXRUN_UNARY_OP(Sqrt)
-ONNXRUN_UNARY_OP(Abs)
-ONNXRUN_UNARY_OP(Neg)
-ONNXRUN_UNARY_OP(Reciprocal)
-ONNXRUN_UNARY_OP(Floor)
-ONNXRUN_UNARY_OP(Ceil)
-ONNXRUN_UNARY_OP(Erf)
+// One OpDef per ONNXRUN_UNARY_OP line of the op list, each with its entry in kUnaryOps.
+namespace {
+consteval bool Listed(std::string_view op) {
+  for (const auto& s : kUnaryOps)
+    if (op == s.op) return true;
+  return false;
+}
+constexpr size_t kNumListed = 0
+#define ONNXRUN_OP(name)
+#define ONNXRUN_INTERNAL_OP(name)
+#define ONNXRUN_UNARY_OP(name) +1
+#include "ops/op_list.inc"
 #undef ONNXRUN_UNARY_OP
+    ;
+static_assert(kNumListed == std::size(kUnaryOps),
+              "an entry of kUnaryOps is not in ops/op_list.inc");
+}  // namespace
+
+#define ONNXRUN_UNARY_OP(name)                                         \
+  static_assert(Listed(#name), "ops/op_list.inc lists unary op " #name \
+                               " without an entry in "                 \
+                               "kUnaryOps");                           \
+  extern const OpDef k##name##Op = {#name, InferUnary, FoldUnary, LowerUnary, UnaryCaps};
+#include "ops/op_list.inc"
+#undef ONNXRUN_UNARY_OP
+#undef ONNXRUN_INTERNAL_OP
+#undef ONNXRUN_OP
 
 }  // namespace onnxrun

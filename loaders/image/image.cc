@@ -8,11 +8,10 @@
 // crosses.
 #include "onnxrun/image.h"
 
-// jerror.h needs the configuration jpeglib.h brings: keep the order.
-// clang-format off
+// jpeglib.h first: jerror.h reads its configuration (JWRN_ARITH_BAD_CODE needs it).
 #include <jpeglib.h>
+//
 #include <jerror.h>
-// clang-format on
 #include <png.h>
 
 #include <algorithm>

@@ -1,4 +1,6 @@
 // Numpy-broadcast binary elementwise ops (float and int64).
+#include "ops/kernels/binary.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,5 @@
 #include "ops/kernels/conv_gemm.h"
 
-#include <cpuinfo.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -10,6 +9,8 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+
+#include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the unpack intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -24,9 +25,6 @@ constexpr size_t MR = ConvGemm::kMR, NR = ConvGemm::kNR;
 // 2 MB per core here). Larger blocks mean fewer passes over the weights (ResNet-50 layer4 at 7x7:
 // one block, the weights stream once); measured 512 KB -> 1.5 MB: ResNet-50 convs 60 -> 54 ms.
 constexpr size_t kABlockBytes = 1536 * 1024;
-
-#define ONNXRUN_AVX512 __attribute__((target("avx512f")))
-#define ONNXRUN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
 // The microkernels' accumulators: rows start at the bias; stored clamped, 32 (kTwo) or 16
 // columns under masks m0/m1, to row_of(m) (null: not stored).
@@ -284,10 +282,7 @@ ConvGemm::Buffer ConvGemm::Alloc(size_t floats) {
 ConvGemm::ConvGemm() = default;
 ConvGemm::~ConvGemm() = default;
 
-bool ConvGemm::Supported() {
-  static const bool ok = cpuinfo_initialize() && cpuinfo_has_x86_avx512f();
-  return ok;
-}
+bool ConvGemm::Supported() { return HasAvx512(); }
 
 void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* bias,
                     size_t max_threads) {

@@ -1,5 +1,7 @@
 // NCHW <-> NHWC layout conversion (runs on every graph input and output) and
 // the shared cache-blocked 2-D float transpose behind it.
+#include "ops/kernels/layout.h"
+
 #include <algorithm>
 #include <cstring>
 

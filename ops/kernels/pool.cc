@@ -1,5 +1,7 @@
 // NHWC Max/Average pooling with full ONNX semantics (ceil_mode, asymmetric
 // pads, strides, dilations, count_include_pad).
+#include "ops/kernels/pool.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

@@ -1,4 +1,6 @@
 // ReduceXxx over any set of axes of a row-major tensor (keepdims layout).
+#include "ops/kernels/reduce.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

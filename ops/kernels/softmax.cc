@@ -1,4 +1,6 @@
 // Softmax / LogSoftmax along the middle axis of [outer, axis, inner].
+#include "ops/kernels/softmax.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

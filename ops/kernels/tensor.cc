@@ -1,4 +1,6 @@
 // Data movement on row-major tensors: Gather, Slice, Concat, Split, Pad.
+#include "ops/kernels/tensor.h"
+
 #include <algorithm>
 #include <cstring>
 

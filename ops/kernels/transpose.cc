@@ -1,4 +1,6 @@
 // Generic N-d transpose for 1/2/4/8-byte elements.
+#include "ops/kernels/transpose.h"
+
 #include <algorithm>
 #include <cstring>
 

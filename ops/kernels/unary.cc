@@ -1,11 +1,13 @@
-// Unary elementwise float ops over rows x channels with row strides.
-#include <cpuinfo.h>
+// Tanh and Sigmoid (rational approximation, AVX-512 and portable) and Clip; the other unary
+// kernels are Elementwise<formula> instantiations in the op table (ops/unary.cc).
+#include "ops/kernels/unary.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_* inside the cast/convert intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -13,38 +15,6 @@
 
 namespace onnxrun::kernels {
 namespace {
-
-// Calls row(x_row, y_row, count) over rows x channels; a dense tensor is one long row, split into
-// chunks when it is long enough to share among the pool's threads.
-template <class R>
-void MapRows(const float* x, size_t xs, float* y, size_t ys, size_t rows, size_t channels,
-             pthreadpool_t pool, size_t cost, const R& row) {
-  if (xs == channels && ys == channels && rows > 1) {  // dense: one long row
-    channels *= rows;
-    rows = 1;
-  }
-  if (rows == 1 && channels >= (size_t{1} << 16) && pool) {
-    constexpr size_t kChunk = 4096;
-    const size_t chunks = (channels + kChunk - 1) / kChunk;
-    detail::ParallelRows(pool, chunks, channels * cost, [&](size_t b, size_t e) {
-      const size_t c0 = b * kChunk, c1 = std::min(channels, e * kChunk);
-      row(x + c0, y + c0, c1 - c0);
-    });
-    return;
-  }
-  detail::ParallelRows(pool, rows, rows * channels * cost, [&](size_t b, size_t e) {
-    for (size_t r = b; r < e; ++r) row(x + r * xs, y + r * ys, channels);
-  });
-}
-
-// y = f(x) element by element.
-template <class F>
-void Map(const float* x, size_t xs, float* y, size_t ys, size_t rows, size_t channels,
-         pthreadpool_t pool, size_t cost, const F& f) {
-  MapRows(x, xs, y, ys, rows, channels, pool, cost, [&](const float* xr, float* yr, size_t n) {
-    for (size_t c = 0; c < n; ++c) yr[c] = f(xr[c]);
-  });
-}
 
 // tanh(x) = x * P(x^2) / Q(x^2) on |x| <= kTanhClamp: a (4, 4) rational in x^2, fitted for minimax
 // relative error on [0, 9] (2.1e-8). Evaluated in double: in float the ten roundings of the two
@@ -83,8 +53,6 @@ void SigmoidPortable(const float* x, float* y, size_t n) {
     y[i] = h <= -kTanhClamp ? 0.f : static_cast<float>(0.5 + 0.5 * TanhRational(ClampTanhArg(h)));
   }
 }
-
-#define ONNXRUN_AVX512 __attribute__((target("avx512f")))
 
 ONNXRUN_AVX512 inline __m512d TanhRational8(__m512d x) {
   const __m512d z = _mm512_mul_pd(x, x);
@@ -139,14 +107,11 @@ ONNXRUN_AVX512 void TanhAvx512(const float* x, float* y, size_t n) {
   }
 }
 
+float ClipScalar(float v, const UnaryParams& p) { return std::min(std::max(v, p.alpha), p.beta); }
+
 }  // namespace
 
 namespace detail {
-
-bool HasAvx512() {
-  static const bool ok = cpuinfo_initialize() && cpuinfo_has_x86_avx512f();
-  return ok;
-}
 
 void TanhF32(bool avx512, const float* x, float* y, size_t n) {
   if (avx512)
@@ -164,74 +129,25 @@ void SigmoidF32(bool avx512, const float* x, float* y, size_t n) {
 
 }  // namespace detail
 
-void Unary(UnaryOp op, const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
-           size_t channels, const UnaryParams& prm, pthreadpool_t pool) {
-  if (rows == 0 || channels == 0) return;
-  const float alpha = prm.alpha, beta = prm.beta;
-  auto run = [&](size_t cost, auto f) {
-    Map(x, x_stride, y, y_stride, rows, channels, pool, cost, f);
-  };
-  const bool avx512 = detail::HasAvx512();
-  switch (op) {
-    case UnaryOp::kSigmoid:
-      return MapRows(
-          x, x_stride, y, y_stride, rows, channels, pool, 2,
-          [=](const float* xr, float* yr, size_t n) { detail::SigmoidF32(avx512, xr, yr, n); });
-    case UnaryOp::kTanh:
-      return MapRows(
-          x, x_stride, y, y_stride, rows, channels, pool, 2,
-          [=](const float* xr, float* yr, size_t n) { detail::TanhF32(avx512, xr, yr, n); });
-    case UnaryOp::kHardSigmoid:
-      return run(1, [=](float v) { return std::min(std::max(alpha * v + beta, 0.f), 1.f); });
-    case UnaryOp::kHardSwish:
-      return run(1,
-                 [](float v) { return v * std::min(std::max(v * (1.f / 6.f) + 0.5f, 0.f), 1.f); });
-    case UnaryOp::kLeakyRelu:
-      return run(1, [=](float v) { return v >= 0.f ? v : alpha * v; });
-    case UnaryOp::kElu:
-      return run(8, [=](float v) { return v >= 0.f ? v : alpha * std::expm1(v); });
-    case UnaryOp::kSelu:
-      return run(8, [=](float v) { return beta * (v > 0.f ? v : alpha * std::expm1(v)); });
-    case UnaryOp::kSoftplus:
-      return run(8, [](float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v))); });
-    case UnaryOp::kSoftsign:
-      return run(1, [](float v) { return v / (1.f + std::fabs(v)); });
-    case UnaryOp::kExp:
-      return run(8, [](float v) { return std::exp(v); });
-    case UnaryOp::kLog:
-      return run(8, [](float v) { return std::log(v); });
-    case UnaryOp::kSqrt:
-      return run(1, [](float v) { return std::sqrt(v); });
-    case UnaryOp::kAbs:
-      return run(1, [](float v) { return std::fabs(v); });
-    case UnaryOp::kNeg:
-      return run(1, [](float v) { return -v; });
-    case UnaryOp::kReciprocal:
-      return run(1, [](float v) { return 1.f / v; });
-    case UnaryOp::kFloor:
-      return run(1, [](float v) { return std::floor(v); });
-    case UnaryOp::kCeil:
-      return run(1, [](float v) { return std::ceil(v); });
-    case UnaryOp::kErf:
-      return run(8, [](float v) { return std::erf(v); });
-    case UnaryOp::kRelu:
-      return run(1, [](float v) { return std::max(v, 0.f); });
-    case UnaryOp::kClip:
-      return run(1, [=](float v) { return std::min(std::max(v, alpha), beta); });
-    case UnaryOp::kPRelu: {
-      if (prm.slope == nullptr) return run(1, [=](float v) { return v >= 0.f ? v : alpha * v; });
-      const float* slope = prm.slope;
-      // Per-channel slope: keep the row structure (no flattening).
-      detail::ParallelRows(pool, rows, rows * channels, [&](size_t b, size_t e) {
-        for (size_t r = b; r < e; ++r) {
-          const float* xr = x + r * x_stride;
-          float* yr = y + r * y_stride;
-          for (size_t c = 0; c < channels; ++c) yr[c] = xr[c] >= 0.f ? xr[c] : slope[c] * xr[c];
-        }
-      });
-      return;
-    }
-  }
+void Tanh(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,
+          const UnaryParams&, pthreadpool_t pool) {
+  const bool avx512 = HasAvx512();
+  detail::MapRows(
+      x, x_stride, y, y_stride, rows, channels, pool, 2,
+      [=](const float* xr, float* yr, size_t n) { detail::TanhF32(avx512, xr, yr, n); });
+}
+
+void Sigmoid(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
+             size_t channels, const UnaryParams&, pthreadpool_t pool) {
+  const bool avx512 = HasAvx512();
+  detail::MapRows(
+      x, x_stride, y, y_stride, rows, channels, pool, 2,
+      [=](const float* xr, float* yr, size_t n) { detail::SigmoidF32(avx512, xr, yr, n); });
+}
+
+void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,
+          const UnaryParams& params, pthreadpool_t pool) {
+  Elementwise<ClipScalar>(x, x_stride, y, y_stride, rows, channels, params, pool);
 }
 
 }  // namespace onnxrun::kernels

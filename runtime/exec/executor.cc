@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/layout.h"
 #include "runtime/ir/status.h"
 
 namespace onnxrun {

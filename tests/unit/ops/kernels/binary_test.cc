@@ -1,5 +1,7 @@
 // Tests for ops/kernels/binary.cc: BroadcastBinary (float) and BroadcastBinaryI64 on random
 // broadcast-compatible shapes.
+#include "ops/kernels/binary.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

@@ -1,11 +1,12 @@
 // Tests for ops/kernels/layout.cc: NchwToNhwc and NhwcToNchw on random shapes and output strides,
 // threaded equals serial.
+#include "ops/kernels/layout.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

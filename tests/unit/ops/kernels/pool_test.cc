@@ -1,5 +1,7 @@
 // Tests for ops/kernels/pool.cc: the NHWC max/average pools against a naive NCHW reference from the
 // ONNX definition, the ONNX spec examples and the ONNX backend node test data.
+#include "ops/kernels/pool.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
+#include "ops/kernels/layout.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

@@ -1,5 +1,7 @@
 // Tests for ops/kernels/reduce.cc: every ReduceOp over random axes against a double reference; edge
 // cases.
+#include "ops/kernels/reduce.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

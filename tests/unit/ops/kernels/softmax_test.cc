@@ -1,5 +1,7 @@
 // Tests for ops/kernels/softmax.cc: Softmax and LogSoftmax over any axis, in place and not, against
 // a double reference.
+#include "ops/kernels/softmax.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

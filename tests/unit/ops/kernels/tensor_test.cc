@@ -1,5 +1,7 @@
 // Tests for ops/kernels/tensor.cc: Gather, Slice, Concat/Split and Pad against references written
 // from the ONNX definitions.
+#include "ops/kernels/tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

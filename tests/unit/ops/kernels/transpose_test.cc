@@ -1,5 +1,7 @@
 // Tests for ops/kernels/transpose.cc: random permutations of rank 0-6 for 2-, 4- and 8-byte
 // elements; bad arguments.
+#include "ops/kernels/transpose.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

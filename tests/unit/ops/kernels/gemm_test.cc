@@ -1,5 +1,7 @@
-// Tests for ops/kernels/matmul.cc: MatMul / MatMulShape with numpy semantics (batch broadcast, 1-D
+// Tests for ops/kernels/gemm.cc: MatMul / MatMulShape with numpy semantics (batch broadcast, 1-D
 // operands), threaded.
+#include "ops/kernels/gemm.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <tuple>
 #include <vector>
 
-#include "ops/kernels/kernels.h"
 #include "tests/unit/support/kernel_testing.h"
 
 namespace onnxrun::kernels {

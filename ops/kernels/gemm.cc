@@ -1,7 +1,10 @@
 // Blocked float GEMM and numpy-semantics batched MatMul.
+#include "ops/kernels/gemm.h"
+
 #include <algorithm>
 #include <cstring>
 
+#include "ops/kernels/binary.h"
 #include "ops/kernels/kernels.h"
 
 namespace onnxrun::kernels {
