@@ -8,8 +8,10 @@
 // crosses.
 #include "onnxrun/image.h"
 
-#include <jerror.h>
+// jpeglib.h first: jerror.h reads its configuration (JWRN_ARITH_BAD_CODE needs it).
 #include <jpeglib.h>
+//
+#include <jerror.h>
 #include <png.h>
 
 #include <algorithm>
