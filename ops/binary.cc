@@ -185,6 +185,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
     const float* in = ops[0].data;
     const size_t count = ir::NumElements(out_shape);
     return MakeFnKernel([=](pthreadpool_t) {
+      (void)owned;  // `in` may be a reordered constant
       if (in != out) std::memmove(out, in, count * sizeof(float));
     });
   }
@@ -247,8 +248,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
       for (size_t j = 0; j < count; ++j) out[j] *= scale;
     }));
   }
-  // Keep the reordered constants alive as long as the kernels.
-  seq->Add(MakeFnKernel([owned](pthreadpool_t) {}));
+  seq->Hold(owned);  // the reordered constants live as long as the kernels
   return std::unique_ptr<Kernel>(std::move(seq));
 }
 

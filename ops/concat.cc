@@ -103,7 +103,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
       RETURN_IF_ERROR(
           Xnn(xnn_setup_copy_nc_x32(k->op(), pixels, src, dst, ctx.pool), n, "setup copy"));
       seq->Add(std::move(k));
-      if (nhwc) seq->Add(MakeFnKernel([nhwc](pthreadpool_t) {}));
+      if (nhwc) seq->Hold(nhwc);
     }
     return std::unique_ptr<Kernel>(std::move(seq));
   }
@@ -125,12 +125,17 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
       });
 }
 
+int64_t ConcatWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  return IsChannelConcat(g, n) ? 0 : RowMajorWorkspace(g, n, threads);
+}
+
 uint32_t ConcatCaps(const ir::Graph& g, const ir::Node& n) {
   return IsChannelConcat(g, n) ? (kCapConcat | kCapStridedInput | kCapStridedOutput) : 0;
 }
 
 }  // namespace
 
-extern const OpDef kConcatOp = {"Concat", InferConcat, FoldConcat, LowerConcat, ConcatCaps};
+extern const OpDef kConcatOp = {"Concat",    InferConcat, FoldConcat,
+                                LowerConcat, ConcatCaps,  ConcatWorkspace};
 
 }  // namespace onnxrun

@@ -139,8 +139,8 @@ bool UsesConvGemm(int64_t group, const kernels::ConvGemmParams& p) {
          p.n * p.out_h * p.out_w >= 56 * 56;
 }
 
-std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx,
-                                      const kernels::ConvGemmParams& params) {
+absl::StatusOr<std::unique_ptr<Kernel>> LowerConvGemm(const LowerContext& ctx,
+                                                      const kernels::ConvGemmParams& params) {
   const ir::Node& n = *ctx.node;
   kernels::ConvGemmParams p = params;
   p.lo = n.clamp_min;
@@ -155,11 +155,14 @@ std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx,
     const auto& cl = n.attrs.at(kConvInputClamp).floats;
     conv->SetInputTransform(sc.data(), bi.data(), cl[0], cl[1]);
   }
+  RETURN_IF_ERROR(RequireWorkspace(ctx, conv->scratch_floats() * sizeof(float)));
   const float* px = ctx.in[0].data;
   float* py = ctx.out[0].data;
+  float* scratch = ctx.workspace;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
-  return MakeFnKernel(
-      [conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); });
+  return MakeFnKernel([conv, px, xs, py, ys, scratch](pthreadpool_t pool) {
+    conv->Run(px, xs, py, ys, scratch, pool);
+  });
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
@@ -205,6 +208,21 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
+// The workspace of the path LowerConv takes: the own kernel's scratch, or LowerConvNd's row-major
+// copies (XNNPACK keeps its own).
+int64_t ConvWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  const auto& x = g.value(n.inputs[0]);
+  const auto& w = g.value(n.inputs[1]);
+  if (x.shape.size() != 4 || !w.is_constant() ||
+      (n.input(2) >= 0 && !g.value(n.inputs[2]).is_constant()))
+    return RowMajorWorkspace(g, n, threads);
+  auto win = ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false);
+  if (!win.ok()) return 0;
+  const kernels::ConvGemmParams p = GemmParams(x.shape, w.shape, *win);
+  if (!UsesConvGemm(n.Int("group", 1).value_or(0), p)) return 0;
+  return kernels::ConvGemm::ScratchFloats(p, threads) * sizeof(float);
+}
+
 uint32_t ConvCaps(const ir::Graph&, const ir::Node&) {
   return kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
 }
@@ -225,6 +243,7 @@ bool ConvAcceptsInputTransform(const ir::Graph& g, const ir::Node& n) {
   return kernels::ConvGemm::TakesInputTransform(p);
 }
 
-extern const OpDef kConvOp = {"Conv", InferConv, nullptr, LowerThenActivate<LowerConv>, ConvCaps};
+extern const OpDef kConvOp = {"Conv",   InferConv,    nullptr, LowerThenActivate<LowerConv>,
+                              ConvCaps, ConvWorkspace};
 
 }  // namespace onnxrun

@@ -230,8 +230,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMove(const LowerContext& ctx) {
 
 }  // namespace
 
-#define ONNXRUN_MOVE_OP(name) \
-  extern const OpDef k##name##Op = {#name, InferMove, FoldMove, LowerMove, nullptr};
+#define ONNXRUN_MOVE_OP(name)                                       \
+  extern const OpDef k##name##Op = {#name,     InferMove, FoldMove, \
+                                    LowerMove, nullptr,   RowMajorWorkspace};
 ONNXRUN_MOVE_OP(Gather)
 ONNXRUN_MOVE_OP(Slice)
 ONNXRUN_MOVE_OP(Transpose)

@@ -157,8 +157,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMove(const LowerContext& ctx) {
 
 }  // namespace
 
-extern const OpDef kExpandOp = {"Expand", InferMove, FoldMove, LowerMove, nullptr};
-extern const OpDef kTileOp = {"Tile", InferMove, FoldMove, LowerMove, nullptr};
-extern const OpDef kWhereOp = {"Where", InferMove, FoldMove, LowerMove, nullptr};
+extern const OpDef kExpandOp = {"Expand",  InferMove, FoldMove,
+                                LowerMove, nullptr,   RowMajorWorkspace};
+extern const OpDef kTileOp = {"Tile", InferMove, FoldMove, LowerMove, nullptr, RowMajorWorkspace};
+extern const OpDef kWhereOp = {"Where", InferMove, FoldMove, LowerMove, nullptr, RowMajorWorkspace};
 
 }  // namespace onnxrun

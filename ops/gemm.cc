@@ -51,18 +51,18 @@ absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
 // Generic y = alpha * op(A) op(B) + beta * C on row-major buffers.
 void GemmReference(const float* a, const float* b, const float* c, const ir::Shape& c_shape,
                    float* y, GemmDims d, bool ta, bool tb, float alpha, float beta,
-                   std::vector<float>* scratch_a, std::vector<float>* scratch_b) {
+                   float* scratch_a, float* scratch_b) {
   const float* pa = a;
   const float* pb = b;
   if (ta) {
     for (int64_t i = 0; i < d.k; ++i)
-      for (int64_t j = 0; j < d.m; ++j) (*scratch_a)[j * d.k + i] = a[i * d.m + j];
-    pa = scratch_a->data();
+      for (int64_t j = 0; j < d.m; ++j) scratch_a[j * d.k + i] = a[i * d.m + j];
+    pa = scratch_a;
   }
   if (tb) {
     for (int64_t i = 0; i < d.n; ++i)
-      for (int64_t j = 0; j < d.k; ++j) (*scratch_b)[j * d.n + i] = b[i * d.k + j];
-    pb = scratch_b->data();
+      for (int64_t j = 0; j < d.k; ++j) scratch_b[j * d.n + i] = b[i * d.k + j];
+    pb = scratch_b;
   }
   std::memset(y, 0, sizeof(float) * d.m * d.n);
   kernels::Gemm(d.m, d.k, d.n, pa, d.k, pb, d.n, y, d.n);
@@ -85,7 +85,7 @@ absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Ten
   ir::Tensor y({d.m, d.n});
   GemmReference(g.value(n.inputs[0]).constant->data(), g.value(n.inputs[1]).constant->data(),
                 c ? c->data() : nullptr, c ? c->shape() : ir::Shape{}, y.data(), d, ta, tb, alpha,
-                beta, &sa, &sb);
+                beta, sa.data(), sb.data());
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -105,6 +105,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, 
       xnn_setup_fully_connected_nc_f32(kern->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool),
       n, "setup fully connected"));
   return std::unique_ptr<Kernel>(std::move(kern));
+}
+
+// Floats of the generic path's workspace: the transposed copies of A and B it needs.
+int64_t TransposeFloats(GemmDims d, bool ta, bool tb) {
+  return (ta ? AlignFloats(d.m * d.k) : 0) + (tb ? AlignFloats(d.k * d.n) : 0);
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
@@ -136,8 +141,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
     return FullyConnected(ctx, d.m, d.k, d.n, w, !tb, c ? bias.data() : nullptr);
   }
   if (n.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
-  auto sa = std::make_shared<std::vector<float>>(d.m * d.k);
-  auto sb = std::make_shared<std::vector<float>>(d.k * d.n);
+  // Transposed copies of A and B in the workspace (see GemmWorkspace).
+  RETURN_IF_ERROR(RequireWorkspace(ctx, TransposeFloats(d, ta, tb) * int64_t(sizeof(float))));
+  float* sa = ctx.workspace;
+  float* sb = ta ? sa + AlignFloats(d.m * d.k) : sa;
   const float* pa = ctx.in[0].data ? ctx.in[0].data : ctx.constant(0)->data();
   const float* pb = ctx.in[1].data ? ctx.in[1].data : b->data();
   const float* pc = nullptr;
@@ -153,7 +160,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
                               ctx.has_input(2) ? ctx.input(2).constant : nullptr);
   return MakeFnKernel([=](pthreadpool_t) {
     (void)keep;
-    GemmReference(pa, pb, pc, c_shape, y, d, ta, tb, alpha, beta, sa.get(), sb.get());
+    GemmReference(pa, pb, pc, c_shape, y, d, ta, tb, alpha, beta, sa, sb);
   });
 }
 
@@ -225,6 +232,16 @@ bool RunsFullyConnected(const ir::Graph& g, const ir::Node& n) {
   return true;
 }
 
+// The generic paths' workspace: Gemm's transposed operands, MatMul's row-major copies.
+int64_t GemmWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  if (RunsFullyConnected(g, n)) return 0;
+  if (n.op == "MatMul") return RowMajorWorkspace(g, n, threads);
+  absl::StatusOr<GemmDims> d = GemmShape(g, n);
+  if (!d.ok()) return 0;
+  return TransposeFloats(*d, n.Int("transA", 0).value_or(0), n.Int("transB", 0).value_or(0)) *
+         int64_t(sizeof(float));
+}
+
 // A fused clamp needs the fully connected path; a fused pointwise activation runs after any path.
 uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
   return kCapActivation | (RunsFullyConnected(g, n) ? uint32_t{kCapClamp} : 0u);
@@ -232,8 +249,9 @@ uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
 
 }  // namespace
 
-extern const OpDef kGemmOp = {"Gemm", InferGemm, FoldGemm, LowerThenActivate<LowerGemm>, GemmCaps};
-extern const OpDef kMatMulOp = {"MatMul", InferMatMul, FoldMatMul, LowerThenActivate<LowerMatMul>,
-                                GemmCaps};
+extern const OpDef kGemmOp = {"Gemm",   InferGemm,    FoldGemm, LowerThenActivate<LowerGemm>,
+                              GemmCaps, GemmWorkspace};
+extern const OpDef kMatMulOp = {"MatMul", InferMatMul,  FoldMatMul, LowerThenActivate<LowerMatMul>,
+                                GemmCaps, GemmWorkspace};
 
 }  // namespace onnxrun

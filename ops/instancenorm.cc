@@ -74,7 +74,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerInstanceNorm(const LowerContext& ct
 
 }  // namespace
 
-extern const OpDef kInstanceNormalizationOp = {"InstanceNormalization", InferInstanceNorm,
-                                               FoldInstanceNorm, LowerInstanceNorm, nullptr};
+extern const OpDef kInstanceNormalizationOp = {
+    "InstanceNormalization", InferInstanceNorm, FoldInstanceNorm,
+    LowerInstanceNorm,       nullptr,           RowMajorWorkspace};
 
 }  // namespace onnxrun

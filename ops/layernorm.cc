@@ -115,7 +115,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerLayerNorm(const LowerContext& ctx) 
 
 }  // namespace
 
-extern const OpDef kLayerNormalizationOp = {"LayerNormalization", InferLayerNorm, FoldLayerNorm,
-                                            LowerLayerNorm, nullptr};
+extern const OpDef kLayerNormalizationOp = {
+    "LayerNormalization", InferLayerNorm, FoldLayerNorm,
+    LowerLayerNorm,       nullptr,        RowMajorWorkspace};
 
 }  // namespace onnxrun

@@ -37,6 +37,10 @@ struct LowerContext {
   std::vector<Placement> in;
   std::vector<Placement> out;
   pthreadpool_t pool = nullptr;  // the session's pool (XNNPACK setup tiles work by thread count)
+  // The node's workspace in the arena (OpDef::workspace bytes, 64-byte aligned; null when it
+  // declared none): scratch valid only while the node's step runs, shared with other steps.
+  float* workspace = nullptr;
+  int64_t workspace_bytes = 0;
 
   const ir::Value& input(size_t i) const { return graph->value(node->inputs[i]); }
   const ir::Value& output(size_t i) const { return graph->value(node->outputs[i]); }
@@ -72,6 +76,10 @@ struct OpDef {
   absl::StatusOr<std::unique_ptr<Kernel>> (*lower)(const LowerContext& ctx);
   // Capabilities of this node (may depend on its shapes and attributes). Optional: none.
   uint32_t (*caps)(const ir::Graph& g, const ir::Node& n);
+  // Bytes of scratch one run of the node needs (e.g. layout conversions, packed tiles), given the
+  // pool's thread count. The planner places it in the arena, live during the node's step only;
+  // lowering gets it as LowerContext::workspace. Optional: none.
+  int64_t (*workspace)(const ir::Graph& g, const ir::Node& n, int threads) = nullptr;
 };
 
 // Domain of the ops only the optimizer creates (fusions no ONNX op expresses, e.g. ChannelScale).
@@ -80,6 +88,7 @@ inline constexpr char kInternalDomain[] = "onnxrun";
 // Looks up the definition of (domain, op); null when the runtime does not know the op.
 const OpDef* FindOp(const std::string& domain, const std::string& op);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
+int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 
 // Shared helpers for op definitions.
 namespace op_util {
@@ -105,6 +114,11 @@ inline int64_t NhwcAxis(int64_t axis) {
 }
 // Logical NCHW shape -> physical NHWC dims.
 inline ir::Shape NhwcShape(const ir::Shape& s) { return {s[0], s[2], s[3], s[1]}; }
+// Error unless the planner gave the node at least `bytes` of workspace (its OpDef::workspace and
+// its lowering disagree).
+absl::Status RequireWorkspace(const LowerContext& ctx, int64_t bytes);
+// Floats rounded up to whole 64-byte lines (keeps workspace parts aligned).
+inline int64_t AlignFloats(int64_t floats) { return (floats + 15) / 16 * 16; }
 // Status from an XNNPACK call, naming the node.
 absl::Status Xnn(int status, const ir::Node& n, const char* call);
 // For ops declaring kCapActivation: `kernel`, then the node's fused activation (Node::activation)

@@ -9,6 +9,13 @@ absl::Status Unsupported(const ir::Node& n, const std::string& why) {
   return absl::UnimplementedError(absl::StrCat(n.Describe(), ": ", why));
 }
 
+absl::Status RequireWorkspace(const LowerContext& ctx, int64_t bytes) {
+  if (bytes <= ctx.workspace_bytes) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(ctx.node->Describe(), ": lowering needs ", bytes,
+                                          " bytes of workspace, the plan gave ",
+                                          ctx.workspace_bytes));
+}
+
 absl::Status Invalid(const ir::Node& n, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": ", why));
 }

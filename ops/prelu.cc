@@ -95,12 +95,17 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPRelu(const LowerContext& ctx) {
       });
 }
 
+int64_t PReluWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  return PerChannel(g, n) ? 0 : RowMajorWorkspace(g, n, threads);
+}
+
 uint32_t PReluCaps(const ir::Graph& g, const ir::Node& n) {
   return PerChannel(g, n) ? (kCapStridedInput | kCapStridedOutput | kCapInPlace) : kCapInPlace;
 }
 
 }  // namespace
 
-extern const OpDef kPReluOp = {"PRelu", InferPRelu, FoldPRelu, LowerPRelu, PReluCaps};
+extern const OpDef kPReluOp = {"PRelu",    InferPRelu, FoldPRelu,
+                               LowerPRelu, PReluCaps,  PReluWorkspace};
 
 }  // namespace onnxrun

@@ -187,8 +187,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerReduce(const LowerContext& ctx) {
 
 }  // namespace
 
-#define ONNXRUN_REDUCE_OP(name) \
-  extern const OpDef k##name##Op = {#name, InferReduce, FoldReduce, LowerReduce, nullptr};
+#define ONNXRUN_REDUCE_OP(name)                                           \
+  extern const OpDef k##name##Op = {#name,       InferReduce, FoldReduce, \
+                                    LowerReduce, nullptr,     RowMajorWorkspace};
 ONNXRUN_REDUCE_OP(ReduceSum)
 ONNXRUN_REDUCE_OP(ReduceMean)
 ONNXRUN_REDUCE_OP(ReduceMax)

@@ -44,4 +44,9 @@ uint32_t CapsOf(const ir::Graph& g, const ir::Node& n) {
   return def && def->caps ? def->caps(g, n) : 0;
 }
 
+int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads) {
+  const OpDef* def = FindOp(n.domain, n.op);
+  return def && def->workspace ? def->workspace(g, n, threads) : 0;
+}
+
 }  // namespace onnxrun

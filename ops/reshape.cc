@@ -166,8 +166,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerView(const LowerContext& ctx) {
 
 }  // namespace
 
-#define ONNXRUN_VIEW_OP(name) \
-  extern const OpDef k##name##Op = {#name, InferView, FoldView, LowerView, ViewCaps};
+#define ONNXRUN_VIEW_OP(name)                                       \
+  extern const OpDef k##name##Op = {#name,     InferView, FoldView, \
+                                    LowerView, ViewCaps,  RowMajorWorkspace};
 ONNXRUN_VIEW_OP(Reshape)
 ONNXRUN_VIEW_OP(Flatten)
 ONNXRUN_VIEW_OP(Squeeze)

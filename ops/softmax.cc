@@ -68,6 +68,24 @@ absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<ir::
   return absl::OkStatus();
 }
 
+// Softmax rows XNNPACK normalizes in the runtime's layout: the channels of an NHWC tensor (when
+// the normalized axis is C alone) or the last axis of a row-major one; otherwise (kNone) the node
+// runs on row-major copies.
+enum class XnnRows { kNone, kChannels, kLast };
+XnnRows XnnRowsOf(const ir::Graph& g, const ir::Node& n, const Extent& e) {
+  if (n.op != "Softmax") return XnnRows::kNone;
+  const auto& x = g.value(n.inputs[0]);
+  if (IsNhwc(x) && e.onnx_axis == 1 && (g.opset >= 13 || x.shape[2] * x.shape[3] == 1))
+    return XnnRows::kChannels;
+  return !IsNhwc(x) && e.inner == 1 ? XnnRows::kLast : XnnRows::kNone;
+}
+
+int64_t SoftmaxWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  absl::StatusOr<Extent> e = ExtentOf(g, n);
+  if (!e.ok() || XnnRowsOf(g, n, *e) != XnnRows::kNone) return 0;
+  return RowMajorWorkspace(g, n, threads);
+}
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   if (n.has_clamp()) return Unsupported(n, "fused activation after Softmax");
@@ -83,11 +101,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
           float* y = out[0];
           return MakeFnKernel([=](pthreadpool_t) { Hardmax(x, y, e); });
         });
-  // Channels of an NHWC tensor: the normalized axis is C alone.
-  const bool over_channels =
-      IsNhwc(x) && e.onnx_axis == 1 && (ctx.graph->opset >= 13 || x.shape[2] * x.shape[3] == 1);
-  const bool over_last = !IsNhwc(x) && e.inner == 1;
-  if (!log && (over_channels || over_last)) {
+  const XnnRows rows_of = XnnRowsOf(*ctx.graph, n, e);
+  if (rows_of != XnnRows::kNone) {
+    const bool over_channels = rows_of == XnnRows::kChannels;
     const size_t channels = over_channels ? x.shape[1] : e.axis;
     const size_t rows = over_channels ? x.shape[0] * x.shape[2] * x.shape[3] : e.outer;
     const size_t xs = over_channels ? ctx.in[0].pixel_stride : channels;
@@ -114,8 +130,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
 
 }  // namespace
 
-extern const OpDef kSoftmaxOp = {"Softmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
-extern const OpDef kLogSoftmaxOp = {"LogSoftmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
-extern const OpDef kHardmaxOp = {"Hardmax", InferSoftmax, FoldSoftmax, LowerSoftmax, nullptr};
+extern const OpDef kSoftmaxOp = {"Softmax",    InferSoftmax, FoldSoftmax,
+                                 LowerSoftmax, nullptr,      SoftmaxWorkspace};
+extern const OpDef kLogSoftmaxOp = {"LogSoftmax", InferSoftmax, FoldSoftmax,
+                                    LowerSoftmax, nullptr,      SoftmaxWorkspace};
+extern const OpDef kHardmaxOp = {"Hardmax",    InferSoftmax, FoldSoftmax,
+                                 LowerSoftmax, nullptr,      SoftmaxWorkspace};
 
 }  // namespace onnxrun

@@ -3,6 +3,9 @@
 
 #include <xnnpack.h>
 
+#include <memory>
+#include <vector>
+
 #include "ops/op.h"
 
 namespace onnxrun {
@@ -25,10 +28,12 @@ class XnnKernel : public Kernel {
   xnn_operator_t op_;
 };
 
-// A Kernel running a sequence of kernels (e.g. a copy per Concat input).
+// A Kernel running a sequence of kernels (e.g. a copy per Concat input). It can also own data its
+// steps read (a constant the graph releases after lowering, a reordered copy of one).
 class SequenceKernel : public Kernel {
  public:
   void Add(std::unique_ptr<Kernel> k) { steps_.push_back(std::move(k)); }
+  void Hold(std::shared_ptr<const void> data) { held_.push_back(std::move(data)); }
   absl::Status Run(pthreadpool_t pool) override {
     for (auto& k : steps_) {
       absl::Status s = k->Run(pool);
@@ -39,6 +44,7 @@ class SequenceKernel : public Kernel {
 
  private:
   std::vector<std::unique_ptr<Kernel>> steps_;
+  std::vector<std::shared_ptr<const void>> held_;
 };
 
 // A Kernel running a closure (own kernels).

@@ -122,11 +122,13 @@ struct PassReport {
 
 // Memory figures of the prepared session.
 struct MemoryReport {
-  int64_t arena_bytes = 0;           // the one arena holding every intermediate tensor
-  int64_t naive_bytes = 0;           // sum of all intermediate tensors, each in its own buffer
-  int64_t lower_bound_bytes = 0;     // largest total of simultaneously live tensors
-  int concats_in_place = 0;          // Concat nodes that run nothing (producers write slices)
-  int concats_copied = 0;            // Concat nodes (or inputs of them) that needed a copy
+  int64_t arena_bytes = 0;        // the one arena: every intermediate tensor and node workspace
+  int64_t naive_bytes = 0;        // sum of all intermediate tensors and workspaces, each apart
+  int64_t lower_bound_bytes = 0;  // largest total of simultaneously live tensors and workspace
+  int64_t workspace_bytes = 0;    // the largest workspace (scratch of one node's run; one is live
+                                  // at a time), included in arena_bytes
+  int concats_in_place = 0;       // Concat nodes that run nothing (producers write slices)
+  int concats_copied = 0;         // Concat nodes (or inputs of them) that needed a copy
   int64_t bytes_copied_per_run = 0;  // bytes moved by copy fallbacks on each Run
 };
 

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -205,60 +204,10 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
   }
 }
 
-// Process-wide scratch buffers, one per concurrently running task: all the ConvGemms of all
-// sessions share them, so the memory is that of the biggest user x threads. kPack holds packed A
-// blocks (one per task), kPlanar the planar padded input of direct mode (one per running conv).
-constexpr size_t kSlots = 64;
-struct ScratchSlot {
-  std::atomic<bool> busy{false};
-  float* data = nullptr;
-  size_t floats = 0;
-};
-enum Pool { kPack, kPlanar };
-ScratchSlot g_scratch[2][kSlots];
-
-float* AllocRaw(size_t floats) {
-  const size_t bytes = ((std::max<size_t>(floats, 16) * sizeof(float)) + 63) / 64 * 64;
-  return static_cast<float*>(std::aligned_alloc(64, bytes));
-}
-
-// Grows slots [0, n) of `pool` to `floats` (waits for a slot a running task holds).
-void ReserveScratch(Pool pool, size_t n, size_t floats) {
-  for (size_t i = 0; i < std::min(n, kSlots); ++i) {
-    ScratchSlot& sl = g_scratch[pool][i];
-    while (sl.busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
-    if (sl.floats < floats) {
-      std::free(sl.data);
-      sl.data = AllocRaw(floats);
-      sl.floats = floats;
-    }
-    sl.busy.store(false, std::memory_order_release);
-  }
-}
-
-// A free slot of `pool` holding at least `floats` (grown only when more tasks run at once than
-// were reserved for, e.g. concurrent sessions).
-float* AcquireScratch(Pool pool, size_t floats, size_t* slot) {
-  for (;;) {
-    for (size_t i = 0; i < kSlots; ++i) {
-      ScratchSlot& sl = g_scratch[pool][i];
-      if (sl.busy.load(std::memory_order_relaxed) ||
-          sl.busy.exchange(true, std::memory_order_acquire))
-        continue;
-      if (sl.floats < floats) {
-        std::free(sl.data);
-        sl.data = AllocRaw(floats);
-        sl.floats = floats;
-      }
-      *slot = i;
-      return sl.data;
-    }
-  }
-}
-
-void ReleaseScratch(Pool pool, size_t slot) {
-  g_scratch[pool][slot].busy.store(false, std::memory_order_release);
-}
+// Run's scratch, from the caller: packed mode, one pack slot per concurrently running task
+// (slot_floats_ each, claimed through `busy` for the length of a task); direct mode, the planar
+// padded copy of one image.
+constexpr size_t kMaxSlots = 64;
 
 }  // namespace
 
@@ -269,7 +218,9 @@ struct ConvGemm::RunArgs {
   float* y;
   size_t ys;
   bool span;  // x rows are contiguous across kx (x pixel stride == in_c, dil_w == 1)
-  const float* planar = nullptr;  // direct mode: the planar padded copy of image x
+  const float* planar = nullptr;      // direct mode: the planar padded copy of image x
+  float* scratch = nullptr;           // packed mode: slots_ pack slots of slot_floats_
+  std::atomic<bool>* busy = nullptr;  // [slots_]: a task holds the slot
 };
 
 void ConvGemm::AlignedFree::operator()(float* p) const { std::free(p); }
@@ -284,15 +235,46 @@ ConvGemm::~ConvGemm() = default;
 
 bool ConvGemm::Supported() { return HasAvx512(); }
 
+size_t ConvGemm::ScratchFloats(const ConvGemmParams& p, size_t max_threads) {
+  ConvGemm g;
+  g.Configure(p, max_threads);
+  return g.scratch_floats();
+}
+
+size_t ConvGemm::scratch_floats() const {
+  if (tiles_ == 0 || panels_ == 0) return 0;
+  return direct_ ? planar_floats_ : slots_ * slot_floats_;
+}
+
 void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* bias,
                     size_t max_threads) {
+  Configure(p, max_threads);
+  const size_t taps = p.kh * p.kw;
+  w_ = Alloc(panels_ * K_ * NR);
+  std::memset(w_.get(), 0, panels_ * K_ * NR * sizeof(float));
+  for (size_t o = 0; o < p.out_c; ++o) {
+    float* dp = w_.get() + (o / NR) * K_ * NR + (o % NR);
+    const float* so = weights + o * K_;  // [in_c][kh][kw]
+    for (size_t c = 0; c < p.in_c; ++c)
+      for (size_t t = 0; t < taps; ++t)
+        dp[(direct_ ? c * taps + t : t * p.in_c + c) * NR] = so[c * taps + t];
+  }
+  bias_ = Alloc(panels_ * NR);
+  std::memset(bias_.get(), 0, panels_ * NR * sizeof(float));
+  if (bias) std::memcpy(bias_.get(), bias, p.out_c * sizeof(float));
+  const size_t row = p.kw * p.in_c;  // >= in_c: direct mode reads in_c zeros for a pad column
+  zeros_ = Alloc(row + 16);
+  std::memset(zeros_.get(), 0, (row + 16) * sizeof(float));
+}
+
+void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   p_ = p;
   const size_t taps = p.kh * p.kw;
   K_ = taps * p.in_c;
   panels_ = (p.out_c + NR - 1) / NR;
   pixels_ = p.n * p.out_h * p.out_w;
   tiles_ = (pixels_ + MR - 1) / MR;
-  max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, 64));
+  max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, kMaxSlots));
   direct_ = ResolveMode(p) == ConvGemmMode::kDirect;
   if (direct_) {
     // The padded grid is rh_ x rw_ per channel. Two layouts of the planar copy:
@@ -326,22 +308,6 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
         toff_.push_back((ptrdiff_t)(ky * p.dil_h * row_stride_ + kx * p.dil_w));
   }
 
-  w_ = Alloc(panels_ * K_ * NR);
-  std::memset(w_.get(), 0, panels_ * K_ * NR * sizeof(float));
-  for (size_t o = 0; o < p.out_c; ++o) {
-    float* dp = w_.get() + (o / NR) * K_ * NR + (o % NR);
-    const float* so = weights + o * K_;  // [in_c][kh][kw]
-    for (size_t c = 0; c < p.in_c; ++c)
-      for (size_t t = 0; t < taps; ++t)
-        dp[(direct_ ? c * taps + t : t * p.in_c + c) * NR] = so[c * taps + t];
-  }
-  bias_ = Alloc(panels_ * NR);
-  std::memset(bias_.get(), 0, panels_ * NR * sizeof(float));
-  if (bias) std::memcpy(bias_.get(), bias, p.out_c * sizeof(float));
-  const size_t row = p.kw * p.in_c;  // >= in_c: direct mode reads in_c zeros for a pad column
-  zeros_ = Alloc(row + 16);
-  std::memset(zeros_.get(), 0, (row + 16) * sizeof(float));
-
   // Task shape: tasks = (blocks of block_tiles_ M tiles) x (groups of group_panels_ N panels).
   // A task packs its A tiles once (L2 resident: <= kABlockBytes unless a single tile) and streams
   // its panels once. Cost model, in units of K cycles: a 14x32 tile-panel computes in ~14, packing
@@ -369,13 +335,11 @@ void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* 
   blocks_ = (tiles_ + block_tiles_ - 1) / block_tiles_;
   groups_ = (panels_ + group_panels_ - 1) / group_panels_;
 
-  if (direct_) {
-    ReserveScratch(kPlanar, 1, planar_floats_);
-    return;
-  }
+  if (direct_) return;
   a_floats_ = block_tiles_ * MR * K_;
-  scratch_floats_ = a_floats_ + MR * row + 16;
-  ReserveScratch(kPack, max_threads, scratch_floats_);
+  const size_t row = p.kw * p.in_c;  // PackTile's rowbuf: MR assembled runs of kw * in_c floats
+  slot_floats_ = (a_floats_ + MR * row + 16 + 15) / 16 * 16;  // whole cache lines
+  slots_ = max_threads;
 }
 
 // Useful share of the direct mode's microkernel work, for its better layout (by_rows: see Init):
@@ -503,8 +467,14 @@ ConvGemm::Panel ConvGemm::PanelOf(size_t n) const {
 
 void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   if (direct_) return DirectTask(a, block, group);
-  size_t slot;
-  float* scratch = AcquireScratch(kPack, scratch_floats_, &slot);
+  // A free pack slot: at most as many tasks run at once as the pool has threads (== slots_ when
+  // the pool is the one Init was told of; with more, a task waits for a slot).
+  size_t slot = 0;
+  for (;; slot = (slot + 1) % slots_)
+    if (!a.busy[slot].load(std::memory_order_relaxed) &&
+        !a.busy[slot].exchange(true, std::memory_order_acquire))
+      break;
+  float* scratch = a.scratch + slot * slot_floats_;
   float* rowbuf = scratch + a_floats_;
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
   for (size_t t = t0; t < t1; ++t) {
@@ -530,7 +500,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
                                   next + std::min(panel_bytes - 64, (t - t0) * share), step);
     }
   }
-  ReleaseScratch(kPack, slot);
+  a.busy[slot].store(false, std::memory_order_release);
 }
 
 // Direct mode: row py of the padded grid, every channel plane, in 16-column transposes: the
@@ -601,12 +571,17 @@ void PlanarTrampoline(void* ctx, size_t py) {
 }  // namespace
 
 void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool) const {
+  Buffer scratch = Alloc(scratch_floats());
+  Run(x, xs, y, ys, scratch.get(), pool);
+}
+
+void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, float* scratch,
+                   pthreadpool_t pool) const {
   if (tiles_ == 0 || panels_ == 0) return;
   const bool threaded = pool && pthreadpool_get_threads_count(pool) > 1;
   if (direct_) {
     // One image at a time: the planar copy (one shared buffer) is made, then read by every tile.
-    size_t slot;
-    float* planar = AcquireScratch(kPlanar, planar_floats_, &slot);
+    float* planar = scratch;
     for (size_t b = 0; b < p_.n; ++b) {
       RunArgs a{
           this,  x + b * p_.in_h * p_.in_w * xs, xs, y + b * p_.out_h * p_.out_w * ys, ys, false,
@@ -623,10 +598,10 @@ void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t
         pthreadpool_parallelize_2d(pool, &TaskTrampoline, &a, blocks_, groups_, 0);
       }
     }
-    ReleaseScratch(kPlanar, slot);
     return;
   }
-  RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1};
+  std::atomic<bool> busy[kMaxSlots] = {};
+  RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1, nullptr, scratch, busy};
   if (!pool || pthreadpool_get_threads_count(pool) <= 1 || blocks_ * groups_ == 1) {
     for (size_t g = 0; g < groups_; ++g)
       for (size_t b = 0; b < blocks_; ++b) Task(a, b, g);

@@ -4,9 +4,9 @@
 //
 // p = output pixel (n, oy, ox) flattened, k = (ky * kw + kx) * in_c + c (tap-major, then channel).
 // W is packed once (Init) into panels of NR = 32 output channels, [panel][K][32], zero-padded.
-// A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a scratch buffer per
-// running task, from a process-wide set shared by all ConvGemms (sized at Init for `max_threads`
-// concurrent tasks; Run allocates only if more tasks run at once, e.g. concurrent sessions). The
+// A (im2col) is packed per tile of MR = 14 output pixels as [K][14] into a pack slot per running
+// task, in the scratch the caller hands Run (scratch_floats(): one slot for each of the
+// `max_threads` tasks that run at once; nothing is allocated or shared between runs). The
 // 14x32 microkernel keeps 28 zmm accumulators; the bias initializes them and the clamp is applied
 // on store.
 //
@@ -50,9 +50,14 @@ class ConvGemm {
   static bool Supported();
 
   // Packs the weights (ONNX OIHW [out_c, in_c, kh, kw]) and bias ([out_c] or null); keeps its own
-  // copies. `max_threads` = threads of the pool Run will get (one scratch buffer each).
+  // copies. `max_threads` = threads of the pool Run will get (one pack slot each).
   void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
             size_t max_threads = 1);
+
+  // Floats of scratch Run needs (packed mode: a pack slot per thread; direct mode: the planar
+  // padded copy of one image), without packing weights: == scratch_floats() after Init(p, threads).
+  static size_t ScratchFloats(const ConvGemmParams& p, size_t max_threads);
+  size_t scratch_floats() const;
 
   // The mode kAuto resolves to for these parameters (kPacked where kDirect does not apply).
   static ConvGemmMode ResolveMode(const ConvGemmParams& p);
@@ -66,6 +71,11 @@ class ConvGemm {
 
   // x: NHWC input with pixel stride x_pixel_stride (>= in_c); y: NHWC output with pixel stride
   // y_pixel_stride (>= out_c). Only channels [0, out_c) of each output pixel are written.
+  // `scratch`: scratch_floats() floats (64-byte aligned is fastest), used only during the call;
+  // runs with distinct scratch may go concurrently.
+  void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride, float* scratch,
+           pthreadpool_t pool) const;
+  // Same with scratch allocated for the call (tests, tools).
   void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride,
            pthreadpool_t pool) const;
 
@@ -83,6 +93,8 @@ class ConvGemm {
   using Buffer = std::unique_ptr<float[], AlignedFree>;
   static Buffer Alloc(size_t floats);
 
+  // Geometry, mode and task shape (everything but the packed weights).
+  void Configure(const ConvGemmParams& p, size_t max_threads);
   void PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, float* rowbuf) const;
   // Output panel n: its columns, their store masks (low 16, high 16), weights and bias.
   static double DirectEfficiency(const ConvGemmParams& p, bool* by_rows);
@@ -105,7 +117,7 @@ class ConvGemm {
   Buffer w_, bias_, zeros_;
   Buffer in_scale_, in_bias_;  // input transform (null: none)
   float in_lo_ = 0, in_hi_ = 0;
-  size_t scratch_floats_ = 0, a_floats_ = 0;
+  size_t slots_ = 0, slot_floats_ = 0, a_floats_ = 0;  // packed mode's pack slots in the scratch
   // Direct mode (see Init): the padded grid is rh_ x rw_; the planar copy holds channel c of
   // padded row py at c * c_stride_ + py * row_stride_; tiles_ counts the tiles of one image.
   bool direct_ = false, by_rows_ = false;

@@ -19,6 +19,10 @@ Executor::~Executor() {
 
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const MemoryPlan& plan,
                                                            pthreadpool_t pool, bool profiling) {
+  const int threads = pool ? static_cast<int>(pthreadpool_get_threads_count(pool)) : 1;
+  if (threads != plan.threads)
+    return absl::InternalError(absl::StrCat("the memory plan sized workspaces for ", plan.threads,
+                                            " threads, the pool has ", threads));
   std::unique_ptr<Executor> ex(new Executor());
   ex->pool_ = pool;
   ex->profiling_ = profiling;
@@ -51,6 +55,11 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       ctx.graph = &g;
       ctx.node = &n;
       ctx.pool = pool;
+      if (const int w = plan.workspace[i]; w >= 0) {
+        ctx.workspace =
+            reinterpret_cast<float*>(reinterpret_cast<char*>(ex->arena_) + plan.arena.offsets[w]);
+        ctx.workspace_bytes = plan.buffers[w].size;
+      }
       for (int v : n.inputs) ctx.in.push_back(v >= 0 ? where(v) : Placement{});
       for (int v : n.outputs) ctx.out.push_back(v >= 0 ? where(v) : Placement{});
       ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, def->lower(ctx));

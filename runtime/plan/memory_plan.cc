@@ -201,6 +201,19 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
     if (op_util::IsNhwc(g.value(v)) && !op_util::IsNhwc(g.value(root)))
       p.pixel_stride = Channels(g.value(v));  // a rank-4 view of a flat buffer (C or HW is 1)
   }
+  // 5. Workspaces: scratch a node's run needs, live at its step only.
+  plan.threads = options.threads;
+  plan.workspace.assign(num_nodes, -1);
+  int64_t workspace_max = 0;
+  for (int i = 0; i < num_nodes; ++i) {
+    if (plan.node_is_noop[i]) continue;
+    const int64_t bytes = WorkspaceOf(g, g.nodes[i], options.threads);
+    if (bytes <= 0) continue;
+    plan.workspace[i] = static_cast<int>(plan.buffers.size());
+    plan.buffers.push_back({bytes, i + 1, i + 1});
+    naive += bytes;
+    workspace_max = std::max(workspace_max, bytes);
+  }
   plan.arena = PlanArena(plan.buffers);
   RETURN_IF_ERROR(VerifyArenaPlan(plan.buffers, plan.arena));
 
@@ -208,6 +221,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   rep.arena_bytes = plan.arena.total_bytes;
   rep.naive_bytes = naive;
   rep.lower_bound_bytes = ArenaLowerBound(plan.buffers);
+  rep.workspace_bytes = workspace_max;
   for (int i = 0; i < num_nodes; ++i) {
     if (plan.concat_input_in_place[i].empty()) continue;
     bool copied = false;

@@ -123,10 +123,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
     impl->outputs.push_back({v.name, ir::DataTypeName(v.dtype), v.shape, v.shape});
   }
 
-  MemoryPlanOptions mopt{options.in_place, options.concat_in_place};
+  MemoryPlanOptions mopt{options.in_place, options.concat_in_place, options.num_threads};
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(g, mopt));
   const MemoryStats& m = plan.report;
-  rep.memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,
+  rep.memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,   m.workspace_bytes,
                 m.concats_in_place, m.concats_copied, m.bytes_copied_per_run};
   rep.plan_ms = lap();
   if (options.num_threads > 1) {

@@ -119,6 +119,7 @@ int RunInfo(const std::vector<std::string>& args) {
     out << "],\"memory\":{\"arena_bytes\":" << m.arena_bytes << ",\"naive_bytes\":" << m.naive_bytes
         << ",\"lower_bound_bytes\":" << m.lower_bound_bytes
         << ",\"arena_to_lower_bound\":" << JsonNumber(ratio, 4)
+        << ",\"workspace_bytes\":" << m.workspace_bytes
         << ",\"concats_in_place\":" << m.concats_in_place
         << ",\"concats_copied\":" << m.concats_copied
         << ",\"bytes_copied_per_run\":" << m.bytes_copied_per_run << "}}\n";
@@ -148,6 +149,7 @@ int RunInfo(const std::vector<std::string>& args) {
                   {"lower_bound_bytes", Bytes(m.lower_bound_bytes)},
                   {"arena/lower_bound",
                    m.lower_bound_bytes > 0 ? absl::StrFormat("%.3f", ratio) : std::string("n/a")},
+                  {"workspace_bytes", Bytes(m.workspace_bytes)},
                   {"concats_in_place", absl::StrCat(m.concats_in_place)},
                   {"concats_copied", absl::StrCat(m.concats_copied)},
                   {"bytes_copied_per_run", Bytes(m.bytes_copied_per_run)}});
