@@ -1,4 +1,4 @@
-// Arena planner: greedy best-fit by decreasing size.
+// Arena planner: greedy best-fit, the best of three placement orders.
 //
 // Algorithm (as in XNNPACK's memory planner; TFLite Micro's GreedyMemoryPlanner is the same idea
 // with first fit):
@@ -13,8 +13,13 @@
 //      gap. Take the smallest gap that fits (best fit; ties go to the lowest offset); if none
 //      fits, place the buffer at the final cursor, on top of everything live with it.
 //   4. The arena size is the highest end of any placed buffer.
+//   5. Steps 2-4 run for three orders -- by size, longest-lived first, largest size x lifetime
+//      first (each with the same tie-breaks) -- and the smallest arena wins, the earlier order
+//      on ties. Short-lived scratch buffers (node workspaces) can split the gap a big tensor
+//      needs when placed by size alone; one of the other orders usually avoids it.
 // Zero-size buffers get offset 0 and take part in nothing. Each placement is one linear walk plus
-// one insertion into the ordered list, so planning n buffers costs O(n^2) time and O(n) memory.
+// one insertion into the ordered list, so planning n buffers costs O(n^2) time (three times) and
+// O(n) memory.
 //
 // Lifetimes are inclusive step ranges [first_use, last_use]; two buffers conflict iff
 // a.first_use <= b.last_use && b.first_use <= a.last_use.
@@ -42,29 +47,11 @@ bool LifetimesIntersect(const BufferRequest& a, const BufferRequest& b) {
   return a.first_use <= b.last_use && b.first_use <= a.last_use;
 }
 
-}  // namespace
-
-ArenaPlan PlanArena(const std::vector<BufferRequest>& buffers, int64_t alignment) {
-  alignment = std::max<int64_t>(alignment, 1);
-  const size_t n = buffers.size();
+// Steps 3 and 4 for one placement order of the non-empty buffers.
+ArenaPlan PlaceInOrder(const std::vector<BufferRequest>& buffers,
+                       const std::vector<int64_t>& aligned, const std::vector<size_t>& order) {
   ArenaPlan plan;
-  plan.offsets.assign(n, 0);
-
-  std::vector<int64_t> aligned(n);
-  std::vector<size_t> order;
-  order.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    aligned[i] = AlignUp(buffers[i].size, alignment);
-    if (aligned[i] > 0) order.push_back(i);
-  }
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (buffers[a].size != buffers[b].size) return buffers[a].size > buffers[b].size;
-    if (buffers[a].first_use != buffers[b].first_use) {
-      return buffers[a].first_use < buffers[b].first_use;
-    }
-    return a < b;
-  });
-
+  plan.offsets.assign(buffers.size(), 0);
   // Placed buffers, ordered by offset; kept contiguous so the scan below is a linear walk.
   struct Placed {
     int64_t offset, end;
@@ -100,6 +87,44 @@ ArenaPlan PlanArena(const std::vector<BufferRequest>& buffers, int64_t alignment
     placed.insert(pos, Placed{best_offset, best_offset + size, want.first_use, want.last_use});
   }
   return plan;
+}
+
+}  // namespace
+
+ArenaPlan PlanArena(const std::vector<BufferRequest>& buffers, int64_t alignment) {
+  alignment = std::max<int64_t>(alignment, 1);
+  const size_t n = buffers.size();
+  std::vector<int64_t> aligned(n);
+  std::vector<size_t> order;
+  order.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    aligned[i] = AlignUp(buffers[i].size, alignment);
+    if (aligned[i] > 0) order.push_back(i);
+  }
+  auto lifetime = [&](size_t i) { return int64_t{buffers[i].last_use} - buffers[i].first_use + 1; };
+  // Greedy best-fit by decreasing size first; then, since no single order is best for every
+  // graph (short-lived scratch buffers can split the gaps big tensors need), two more orders --
+  // longest-lived first and largest size x lifetime first -- and the smallest arena wins (the
+  // first on ties, so the plan stays deterministic). Each key ends in the same tie-breaks.
+  auto by = [&](auto key) {
+    std::vector<size_t> o = order;
+    std::sort(o.begin(), o.end(), [&](size_t a, size_t b) {
+      const auto ka = key(a), kb = key(b);
+      if (ka != kb) return ka > kb;
+      if (buffers[a].size != buffers[b].size) return buffers[a].size > buffers[b].size;
+      if (buffers[a].first_use != buffers[b].first_use) {
+        return buffers[a].first_use < buffers[b].first_use;
+      }
+      return a < b;
+    });
+    return PlaceInOrder(buffers, aligned, o);
+  };
+  ArenaPlan best = by([&](size_t i) { return buffers[i].size; });
+  for (ArenaPlan candidate :
+       {by(lifetime), by([&](size_t i) { return aligned[i] * lifetime(i); })}) {
+    if (candidate.total_bytes < best.total_bytes) best = std::move(candidate);
+  }
+  return best;
 }
 
 int64_t ArenaLowerBound(const std::vector<BufferRequest>& buffers, int64_t alignment) {

@@ -4,7 +4,8 @@
 // ranges intersect must not overlap in memory. Placement is greedy best-fit by decreasing size
 // (as TFLite Micro's and XNNPACK's planners do): the largest buffer is placed first, in the
 // smallest gap that fits it between buffers already placed that are live at the same time (best
-// fit).
+// fit). Two more orders (longest-lived first, largest size x lifetime first) are tried and the
+// smallest arena is kept.
 #pragma once
 
 #include <cstdint>

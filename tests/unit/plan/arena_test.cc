@@ -58,6 +58,16 @@ INSTANTIATE_TEST_SUITE_P(
                   {0, 100, 200, 100, 150},
                   280,
                   280},
+        // No single order is best: by size, the 5-byte buffer (step 1) goes to 0, the long-lived
+        // one above it at 5, and the 4-byte one (step 4) finds no room below 7: total 9. Longest-
+        // lived first puts the long-lived buffer at 0 and reaches the lower bound, 8; PlanArena
+        // keeps the smallest of its orders.
+        TableCase{"SmallestOfSeveralOrders",
+                  {{5, 1, 1}, {2, 0, 4}, {2, 4, 5}, {4, 4, 4}},
+                  1,
+                  {2, 0, 2, 4},
+                  8,
+                  8},
         // Best fit, not first fit: when Q (50, steps 2-3) is placed, the buffers live with it
         // leave a 100-byte gap at [100,200) and a 50-byte gap at [300,350); Q takes the
         // tighter one. (First fit would put it at 100.)
