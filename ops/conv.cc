@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
     s.pad_end[i] = win.pad_end[i];
   }
   const size_t batch = x.shape[0], c = x.shape[1], m = w.shape[0];
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   const bool has_bias = ctx.has_input(2);
   return LowerRowMajor(
       ctx,
@@ -139,27 +139,27 @@ bool UsesConvGemm(int64_t group, const kernels::ConvGemmParams& p) {
          p.n * p.out_h * p.out_w >= 56 * 56;
 }
 
-std::unique_ptr<Kernel> LowerConvGemm(const LowerContext& ctx,
-                                      const kernels::ConvGemmParams& params) {
+absl::StatusOr<std::unique_ptr<Kernel>> LowerConvGemm(const LowerContext& ctx,
+                                                      const kernels::ConvGemmParams& params) {
   const ir::Node& n = *ctx.node;
   kernels::ConvGemmParams p = params;
-  p.lo = n.clamp_min;
-  p.hi = n.clamp_max;
+  p.lo = n.fusion.lo;
+  p.hi = n.fusion.hi;
   auto conv = std::make_shared<kernels::ConvGemm>();
   const ir::Tensor* bias = ctx.constant(2);
   conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
              ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
-  if (n.Has(kConvInputScale)) {
-    const auto& sc = n.attrs.at(kConvInputScale).floats;
-    const auto& bi = n.attrs.at(kConvInputBias).floats;
-    const auto& cl = n.attrs.at(kConvInputClamp).floats;
-    conv->SetInputTransform(sc.data(), bi.data(), cl[0], cl[1]);
+  if (const auto& t = n.fusion.input) {
+    if (t->scale.size() != p.in_c || t->bias.size() != p.in_c)
+      return absl::InternalError(absl::StrCat(n.Describe(), ": input transform has ",
+                                              t->scale.size(), " channels, the input ", p.in_c));
+    conv->SetInputTransform(t->scale.data(), t->bias.data(), t->lo, t->hi);
   }
   const float* px = ctx.in[0].data;
   float* py = ctx.out[0].data;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
-  return MakeFnKernel(
-      [conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); });
+  return std::unique_ptr<Kernel>(MakeFnKernel(
+      [conv, px, xs, py, ys](pthreadpool_t pool) { conv->Run(px, xs, py, ys, pool); }));
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
@@ -173,7 +173,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
   const kernels::ConvGemmParams gp = GemmParams(x.shape, w.shape(), win);
   if (UsesConvGemm(group, gp)) return LowerConvGemm(ctx, gp);
-  if (n.Has(kConvInputScale))
+  if (n.fusion.input)
     return absl::InternalError(absl::StrCat(n.Describe(), ": input transform without ConvGemm"));
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
@@ -197,7 +197,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
       Xnn(xnn_create_convolution2d_nhwc_f32(
               win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh, win.sw,
               win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride,
-              weights, bias ? bias->data() : nullptr, n.clamp_min, n.clamp_max, 0, k->slot()),
+              weights, bias ? bias->data() : nullptr, n.fusion.lo, n.fusion.hi, 0, k->slot()),
           n, "create convolution"));
   RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
                                                        ctx.in[0].data, ctx.out[0].data, ctx.pool),

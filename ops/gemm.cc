@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, 
   const ir::Node& n = *ctx.node;
   auto kern = std::make_unique<XnnKernel>();
   RETURN_IF_ERROR(
-      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.clamp_min, n.clamp_max,
+      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.fusion.lo, n.fusion.hi,
                                             w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, kern->slot()),
           n, "create fully connected"));
   RETURN_IF_ERROR(Xnn(
@@ -133,7 +133,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
     }
     return FullyConnected(ctx, d.m, d.k, d.n, w, !tb, c ? bias.data() : nullptr);
   }
-  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
   auto sa = std::make_shared<std::vector<float>>(d.m * d.k);
   auto sb = std::make_shared<std::vector<float>>(d.k * d.n);
   const float* pa = ctx.in[0].data ? ctx.in[0].data : ctx.constant(0)->data();
@@ -190,7 +190,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
     const int64_t k = b->shape()[0], n_out = b->shape()[1];
     return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, b->data(), true, nullptr);
   }
-  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
   std::vector<size_t> da(a.shape.begin(), a.shape.end());
   std::vector<size_t> db(ctx.input(1).shape.begin(), ctx.input(1).shape.end());
   return LowerRowMajor(

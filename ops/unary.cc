@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto [rows, channels, xs, ys] = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, n));
-  float lo = n.clamp_min, hi = n.clamp_max;
+  float lo = n.fusion.lo, hi = n.fusion.hi;
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
   if (n.op == "Relu" || n.op == "Clip") {
@@ -163,15 +163,15 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
     if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
     lo = -kInf;
     hi = kInf;  // own kernel below applies Clip's bounds itself
-  } else if (!n.has_clamp() && n.op == "Sigmoid") {
+  } else if (!n.fusion.has_clamp() && n.op == "Sigmoid") {
     st = xnn_create_sigmoid_nc_f32(channels, xs, ys, 0, k->slot());
     if (st == xnn_status_success)
       st = xnn_setup_sigmoid_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-  } else if (!n.has_clamp() && n.op == "HardSwish") {
+  } else if (!n.fusion.has_clamp() && n.op == "HardSwish") {
     st = xnn_create_hardswish_nc_f32(channels, xs, ys, 0, k->slot());
     if (st == xnn_status_success)
       st = xnn_setup_hardswish_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-  } else if (!n.has_clamp() && n.op == "LeakyRelu") {
+  } else if (!n.fusion.has_clamp() && n.op == "LeakyRelu") {
     st = xnn_create_leaky_relu_nc_f32(channels, xs, ys, p.alpha, 0, k->slot());
     if (st == xnn_status_success)
       st = xnn_setup_leaky_relu_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
@@ -203,15 +203,16 @@ uint32_t UnaryCaps(const ir::Graph&, const ir::Node& n) {
 absl::StatusOr<std::unique_ptr<Kernel>> op_util::WithFusedActivation(
     const LowerContext& ctx, absl::StatusOr<std::unique_ptr<Kernel>> kernel) {
   const ir::Node& n = *ctx.node;
-  if (!kernel.ok() || n.activation.empty()) return kernel;
-  const UnarySpec* spec = SpecOf(n.activation);
+  if (!kernel.ok() || n.fusion.activation.empty()) return kernel;
+  const UnarySpec* spec = SpecOf(n.fusion.activation);
   if (!spec || !spec->fusable)
-    return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '", n.activation,
+    return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '",
+                                            n.fusion.activation,
                                             "' is not a pointwise activation"));
   ir::Node act;  // the fused node as it was, for its attributes
   act.name = n.name;
-  act.op = n.activation;
-  act.attrs = n.activation_attrs;
+  act.op = n.fusion.activation;
+  act.attrs = n.fusion.activation_attrs;
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, act));
   const RowView v = RowsOf(ctx.output(0), ctx.out[0], ctx.out[0]);
   const kernels::UnaryOp kind = spec->kind;

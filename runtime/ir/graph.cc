@@ -144,7 +144,7 @@ std::map<std::string, int> Graph::OpHistogram() const {
   for (const Node& n : nodes) {
     if (n.removed) continue;
     std::string name = n.op;
-    for (const auto& f : n.fused) absl::StrAppend(&name, "+", f);
+    for (const auto& f : n.fusion.absorbed) absl::StrAppend(&name, "+", f);
     ++h[name];
   }
   return h;

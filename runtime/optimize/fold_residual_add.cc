@@ -14,12 +14,13 @@ absl::StatusOr<int> FoldResidualAdd(ir::Graph& g) {
     if (add.removed || (add.op != "Add" && add.op != "Sum") || add.inputs.size() != 2) continue;
     const auto& a = g.value(add.inputs[0]);
     const auto& b = g.value(add.inputs[1]);
-    if (a.is_constant() || b.is_constant() || a.shape != b.shape || add.has_clamp()) continue;
+    if (a.is_constant() || b.is_constant() || a.shape != b.shape || add.fusion.has_clamp())
+      continue;
     const int next = guards::SoleConsumer(g, consumers, add.outputs[0]);
     if (next < 0 || g.nodes[next].op != "Relu") continue;
     ir::Node& relu = g.nodes[next];
-    add.clamp_min = 0.f;
-    add.fused.push_back("Relu");
+    add.fusion.lo = 0.f;
+    add.fusion.absorbed.push_back("Relu");
     guards::TakeOverOutput(g, i, relu.outputs[0]);
     relu.removed = true;
     consumers = g.Consumers();

@@ -42,7 +42,7 @@ bool ClampOf(const ir::Graph& g, const ir::Node& n, float* lo, float* hi) {
 // Fuses the sole reader of p's output into p when it may; false when it may not.
 bool FuseNext(ir::Graph& g, const std::vector<std::vector<int>>& consumers, int producer) {
   ir::Node& p = g.nodes[producer];
-  if (!p.activation.empty()) return false;  // nothing may run after the activation
+  if (!p.fusion.activation.empty()) return false;  // nothing may run after the activation
   const int next = guards::SoleConsumer(g, consumers, p.outputs[0]);
   if (next < 0) return false;
   ir::Node& act = g.nodes[next];
@@ -54,17 +54,17 @@ bool FuseNext(ir::Graph& g, const std::vector<std::vector<int>>& consumers, int 
     // whenever f(a) < f(b), also for ranges that do not overlap. Otherwise the result is a
     // constant, which is no clamp XNNPACK accepts: left to the Clip.
     auto f = [&](float v) { return std::min(std::max(v, lo), hi); };
-    const float new_lo = f(p.clamp_min), new_hi = f(p.clamp_max);
+    const float new_lo = f(p.fusion.lo), new_hi = f(p.fusion.hi);
     if (!(new_lo < new_hi)) return false;
-    p.clamp_min = new_lo;
-    p.clamp_max = new_hi;
+    p.fusion.lo = new_lo;
+    p.fusion.hi = new_hi;
   } else if ((caps & kCapActivation) && (CapsOf(g, act) & kCapPointwiseActivation)) {
-    p.activation = act.op;
-    p.activation_attrs = act.attrs;
+    p.fusion.activation = act.op;
+    p.fusion.activation_attrs = act.attrs;
   } else {
     return false;
   }
-  p.fused.push_back(act.op);
+  p.fusion.absorbed.push_back(act.op);
   guards::TakeOverOutput(g, producer, act.outputs[0]);
   act.removed = true;
   return true;

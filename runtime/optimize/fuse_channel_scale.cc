@@ -18,7 +18,7 @@ absl::StatusOr<int> FuseChannelScale(ir::Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& mul = g.nodes[i];
     if (mul.removed || mul.op != "Mul" || !mul.domain.empty() || mul.inputs.size() != 2 ||
-        mul.has_clamp())
+        mul.fusion.has_clamp())
       continue;
     const ir::Shape& shape = g.value(mul.outputs[0]).shape;
     int x = -1, s = -1;
@@ -40,14 +40,14 @@ absl::StatusOr<int> FuseChannelScale(ir::Graph& g) {
     if (g.value(r).is_constant() || g.value(r).shape != shape ||
         g.value(add.outputs[0]).shape != shape)
       continue;
-    std::vector<std::string> fused = mul.fused;
+    std::vector<std::string> fused = mul.fusion.absorbed;
     fused.push_back(add.op);
-    fused.insert(fused.end(), add.fused.begin(), add.fused.end());
+    fused.insert(fused.end(), add.fusion.absorbed.begin(), add.fusion.absorbed.end());
     add.op = "ChannelScale";
     add.domain = kInternalDomain;
     add.attrs.clear();  // opset < 7 broadcast attributes of the Add
     add.inputs = {x, s, r};
-    add.fused = std::move(fused);
+    add.fusion.absorbed = std::move(fused);
     mul.removed = true;
     consumers = g.Consumers();
     ++rewrites;

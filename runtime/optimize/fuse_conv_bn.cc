@@ -46,7 +46,9 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
   auto consumers = g.Consumers();
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     ir::Node& conv = g.nodes[ci];
-    if (conv.removed || conv.op != "Conv" || conv.has_clamp() || !conv.activation.empty()) continue;
+    if (conv.removed || conv.op != "Conv" || conv.fusion.has_clamp() ||
+        !conv.fusion.activation.empty())
+      continue;
     // After a fold the same conv is looked at again: Mul then Add both fold.
     const ir::Tensor* w = guards::ConstInput(g, conv, 1);
     if (!w) continue;
@@ -79,7 +81,7 @@ absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
     if (conv.inputs.size() < 3) conv.inputs.resize(3, -1);
     conv.inputs[2] = bias_id;
     guards::TakeOverOutput(g, ci, bn.outputs[0]);
-    conv.fused.push_back(bn.op == "BatchNormalization" ? "BatchNorm" : bn.op);
+    conv.fusion.absorbed.push_back(bn.op == "BatchNormalization" ? "BatchNorm" : bn.op);
     bn.removed = true;
     consumers = g.Consumers();
     ++rewrites;

@@ -80,7 +80,7 @@ absl::StatusOr<int> FusePadIntoWindow(ir::Graph& g) {
     a.ints = pads;
     w.attrs["pads"] = a;
     w.inputs[0] = pad.inputs[0];
-    w.fused.insert(w.fused.begin(), "Pad");
+    w.fusion.absorbed.insert(w.fusion.absorbed.begin(), "Pad");
     pad.removed = true;
     consumers = g.Consumers();
     ++rewrites;

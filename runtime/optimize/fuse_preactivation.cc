@@ -23,26 +23,23 @@ absl::StatusOr<int> FusePreactivation(ir::Graph& g) {
     for (int c : consumers[y]) {
       const ir::Node& conv = g.nodes[c];
       ok = ok && ConvAcceptsInputTransform(g, conv) && conv.inputs[0] == y && conv.inputs[1] != y &&
-           !conv.Has(kConvInputScale);
+           !conv.fusion.input;
     }
     if (!ok) continue;
     auto affine = BatchNormAffine(g, bn);
     if (!affine.ok()) continue;
-    auto floats = [](std::vector<float> v) {
-      ir::Attribute a;
-      a.kind = ir::Attribute::Kind::kFloats;
-      a.floats = std::move(v);
-      return a;
-    };
+    auto transform = std::make_shared<ir::Fusion::InputAffine>();
+    transform->scale = std::move(affine->scale);
+    transform->bias = std::move(affine->bias);
+    transform->lo = bn.fusion.lo;
+    transform->hi = bn.fusion.hi;
     for (int c : consumers[y]) {
       ir::Node& conv = g.nodes[c];
       conv.inputs[0] = bn.inputs[0];
-      conv.attrs[kConvInputScale] = floats(affine->scale);
-      conv.attrs[kConvInputBias] = floats(affine->bias);
-      conv.attrs[kConvInputClamp] = floats({bn.clamp_min, bn.clamp_max});
+      conv.fusion.input = transform;
       std::vector<std::string> pre = {"BatchNorm(pre)"};
-      for (const auto& f : bn.fused) pre.push_back(f + "(pre)");
-      conv.fused.insert(conv.fused.begin(), pre.begin(), pre.end());
+      for (const auto& f : bn.fusion.absorbed) pre.push_back(f + "(pre)");
+      conv.fusion.absorbed.insert(conv.fusion.absorbed.begin(), pre.begin(), pre.end());
     }
     bn.removed = true;
     consumers = g.Consumers();

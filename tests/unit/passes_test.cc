@@ -214,7 +214,7 @@ TEST(FuseActivation, ConvBatchNormReluBecomesOneNode) {
   ir::Graph g = Prepared(b);
   ASSERT_TRUE(Optimize(g, nullptr).ok());
   EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+BatchNorm+Relu", 1}}));
-  EXPECT_EQ(g.nodes[0].clamp_min, 0.f);
+  EXPECT_EQ(g.nodes[0].fusion.lo, 0.f);
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}});
 }
 
@@ -229,8 +229,8 @@ TEST(FuseActivation, ClipZeroSixOpset6And13) {
     ir::Graph g = Prepared(b);
     ASSERT_EQ(*RunPass(g, FuseActivation), 1);
     EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Clip", 1}}));
-    EXPECT_EQ(g.nodes[0].clamp_min, 0.f);
-    EXPECT_EQ(g.nodes[0].clamp_max, 6.f);
+    EXPECT_EQ(g.nodes[0].fusion.lo, 0.f);
+    EXPECT_EQ(g.nodes[0].fusion.hi, 6.f);
     ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng, -30.f, 30.f)}});
   }
 }
@@ -457,8 +457,8 @@ TEST(FuseActivation, PointwiseActivationIntoEveryConvAndGemmPath) {
       EXPECT_EQ(*RunPass(g, FuseActivation), 1);
       EXPECT_EQ(g.OpHistogram(), (Histogram{{p.op + "+" + act, 1}}));
       ASSERT_EQ(g.nodes.size(), 1u);
-      EXPECT_EQ(g.nodes[0].activation, act);
-      EXPECT_FALSE(g.nodes[0].has_clamp());
+      EXPECT_EQ(g.nodes[0].fusion.activation, act);
+      EXPECT_FALSE(g.nodes[0].fusion.has_clamp());
       ExpectOptimizeKeepsNumerics(b, FeedsFor(b, rng), 1e-6);
     }
   }
@@ -556,8 +556,8 @@ TEST(FuseActivation, ChainsKeepTheirOrder) {
     ir::Graph g = Prepared(b);
     RunPass(g, FuseActivation).IgnoreError();
     EXPECT_EQ(g.OpHistogram(), c.want);
-    EXPECT_EQ(g.nodes[0].clamp_min, c.lo);
-    EXPECT_EQ(g.nodes[0].clamp_max, c.hi);
+    EXPECT_EQ(g.nodes[0].fusion.lo, c.lo);
+    EXPECT_EQ(g.nodes[0].fusion.hi, c.hi);
     ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng, -2.f, 2.f)}}, 1e-6);
   }
 }
@@ -689,7 +689,7 @@ TEST(FuseChannelScale, SeTailBecomesOneNodeAnyOperandOrder) {
           EXPECT_EQ(g.value(n.inputs[1]).producer, NodeIndex(g, g.nodes[0].name));  // the Sigmoid
           EXPECT_EQ(g.value(n.inputs[2]).name, "r");
           EXPECT_EQ(n.outputs[0], g.outputs[0]);
-          EXPECT_EQ(n.clamp_min, relu ? 0.f : -INFINITY);
+          EXPECT_EQ(n.fusion.lo, relu ? 0.f : -INFINITY);
           ExpectFusedBitwiseUnfused(b, FeedsOf(g, rng, -2.f, 2.f));
         }
 }
