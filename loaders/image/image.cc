@@ -8,8 +8,11 @@
 // crosses.
 #include "onnxrun/image.h"
 
-#include <jerror.h>
+// jerror.h needs the configuration jpeglib.h brings: keep the order.
+// clang-format off
 #include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
 #include <png.h>
 
 #include <algorithm>
