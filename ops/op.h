@@ -58,6 +58,16 @@ enum OpCap : uint32_t {
   kCapActivation = 1u << 7,      // applies Node::activation to output 0 after the clamp, in its own
                                  // step (lowers through op_util::WithFusedActivation)
   kCapPointwiseActivation = 1u << 8,  // an activation a kCapActivation producer can apply for it
+  kCapInputTransform = 1u << 9,  // applies Fusion::input to input 0 as it reads it (the selected
+                                 // kernel packs its input)
+};
+
+// Which 2-D convolution kernel select_kernels may choose (SessionOptions::conv_kernel): kAuto
+// decides by shape; the others force XNNPACK, or the own kernel's packed or direct mode where
+// that kernel applies (A/B measurement).
+enum class ConvKernel { kAuto, kXnnpack, kPacked, kDirect };
+struct KernelOptions {
+  ConvKernel conv = ConvKernel::kAuto;
 };
 
 struct OpDef {
@@ -72,6 +82,10 @@ struct OpDef {
   absl::StatusOr<std::unique_ptr<Kernel>> (*lower)(const LowerContext& ctx);
   // Capabilities of this node (may depend on its shapes and attributes). Optional: none.
   uint32_t (*caps)(const ir::Graph& g, const ir::Node& n);
+  // Chooses the node's implementation and records it in Node::impl, for ops with more than one.
+  // Called by the kernel-selection pass only (and for a one-node graph folded by running).
+  // Optional.
+  void (*select)(const ir::Graph& g, ir::Node& n, const KernelOptions& options) = nullptr;
 };
 
 // Domain of the ops only the optimizer creates (fusions no ONNX op expresses, e.g. ChannelScale).
@@ -80,6 +94,8 @@ inline constexpr char kInternalDomain[] = "onnxrun";
 // Looks up the definition of (domain, op); null when the runtime does not know the op.
 const OpDef* FindOp(const std::string& domain, const std::string& op);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
+// Runs the op's OpDef::select on `n` (nothing for ops with one implementation).
+void SelectKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options);
 
 // Shared helpers for op definitions.
 namespace op_util {

@@ -44,4 +44,9 @@ uint32_t CapsOf(const ir::Graph& g, const ir::Node& n) {
   return def && def->caps ? def->caps(g, n) : 0;
 }
 
+void SelectKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options) {
+  const OpDef* def = FindOp(n.domain, n.op);
+  if (def && def->select) def->select(g, n, options);
+}
+
 }  // namespace onnxrun

@@ -150,4 +150,24 @@ std::map<std::string, int> Graph::OpHistogram() const {
   return h;
 }
 
+const char* ImplName(Impl impl) {
+  switch (impl) {
+    case Impl::kUnselected:
+      return "";
+    case Impl::kXnnConv:
+      return "xnn_conv";
+    case Impl::kConvGemmPacked:
+      return "conv_gemm.packed";
+    case Impl::kConvGemmDirect:
+      return "conv_gemm.direct";
+    case Impl::kConvNd:
+      return "conv_nd";
+    case Impl::kFullyConnected:
+      return "xnn_fully_connected";
+    case Impl::kMatMul:
+      return "matmul";
+  }
+  return "?";
+}
+
 }  // namespace onnxrun::ir

@@ -75,6 +75,21 @@ struct Fusion {
   }
 };
 
+// The implementation the kernel-selection pass chose for a node (runtime/optimize/
+// select_kernels.cc, deciding through OpDef::select). Lowering and capabilities read it and never
+// decide again; a lowering handed a choice it cannot honour fails with an internal error.
+enum class Impl : uint8_t {
+  kUnselected,      // not selected (ops with a single implementation)
+  kXnnConv,         // XNNPACK convolution2d, NHWC
+  kConvGemmPacked,  // the runtime's own AVX-512 conv GEMM, im2col-packing mode
+  kConvGemmDirect,  // the same kernel, packing-free direct mode
+  kConvNd,          // the runtime's direct N-d convolution on row-major buffers
+  kFullyConnected,  // XNNPACK fully connected (Gemm/MatMul with constant weights)
+  kMatMul,          // the runtime's own blocked matmul (any operands)
+};
+// "xnn_conv", "conv_gemm.packed", ... ("" for kUnselected).
+const char* ImplName(Impl impl);
+
 struct Node {
   std::string name;
   std::string op;
@@ -82,6 +97,7 @@ struct Node {
   std::vector<int> inputs;   // value ids; -1 marks an omitted optional input
   std::vector<int> outputs;  // value ids; -1 marks an omitted optional output
   std::map<std::string, Attribute> attrs;
+  Impl impl = Impl::kUnselected;
   Fusion fusion;  // what the optimizer folded into this node (empty for none)
   bool removed = false;
 
