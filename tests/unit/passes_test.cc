@@ -10,6 +10,7 @@
 
 #include "ops/op.h"
 #include "tests/unit/graph_builder.h"
+#include "tests/unit/optimize/pass_test_util.h"
 
 namespace onnxrun::test {
 namespace {
@@ -33,52 +34,7 @@ std::string BatchNorm(GraphBuilder& b, std::mt19937& rng, const std::string& in,
                b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
 }
 
-ir::Graph Prepared(const GraphBuilder& b) {
-  auto g = PrepareGraph(b);
-  EXPECT_TRUE(g.ok()) << g.status();
-  return g.ok() ? std::move(*g) : ir::Graph();
-}
-
 const Shape kImage = {2, 3, 6, 5};
-
-// Runs one pass as the pipeline would reach it -- kernels selected first, as the fuse phase
-// expects -- and verifies the graph after it; returns the pass's rewrite count.
-absl::StatusOr<int> RunPass(ir::Graph& g, PassFn pass) {
-  auto selected = SelectKernels(g);
-  if (!selected.ok()) return selected.status();
-  auto n = pass(g, PassContext{});
-  if (!n.ok()) return n;
-  absl::Status s = g.Verify();
-  if (!s.ok()) return s;
-  return n;
-}
-
-// Random values for every graph input of a prepared graph.
-Feeds FeedsOf(const ir::Graph& g, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
-  Feeds feeds;
-  for (int id : g.inputs)
-    feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
-  return feeds;
-}
-
-// A graph a pass must leave alone: no rewrite, the same op histogram, the same numerics.
-struct GuardCase {
-  std::string name;
-  std::function<void(GraphBuilder&)> build;
-};
-void ExpectGuardsStop(const std::vector<GuardCase>& cases, PassFn pass, std::mt19937& rng,
-                      float lo = -1.f, float hi = 1.f) {
-  for (const GuardCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    GraphBuilder b;
-    c.build(b);
-    ir::Graph g = Prepared(b);
-    const Histogram before = g.OpHistogram();
-    EXPECT_EQ(*RunPass(g, pass), 0);
-    EXPECT_EQ(g.OpHistogram(), before);
-    ExpectOptimizeKeepsNumerics(b, FeedsOf(g, rng, lo, hi));
-  }
-}
 
 // A ResNet basic block's residual branch on x (C channels): conv-bn-relu, conv-bn.
 std::string ResidualBranch(GraphBuilder& b, std::mt19937& rng, const std::string& x, int64_t c) {

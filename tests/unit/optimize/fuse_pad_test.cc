@@ -8,6 +8,7 @@
 
 #include "runtime/optimize/pass.h"
 #include "tests/unit/graph_builder.h"
+#include "tests/unit/optimize/pass_test_util.h"
 
 namespace onnxrun::test {
 namespace {
@@ -26,11 +27,6 @@ std::string ConvOf(GraphBuilder& b, std::mt19937& rng, const std::string& in) {
   return b.Op("Conv", {in, b.Weight("w", {8, 4, 3, 3}, rng, -0.3f, 0.3f)}, 1, "reader");
 }
 
-ir::Graph Prepared(const GraphBuilder& b) {
-  auto g = PrepareGraph(b);
-  EXPECT_TRUE(g.ok()) << g.status();
-  return g.ok() ? std::move(*g) : ir::Graph();
-}
 std::vector<int64_t> PadsOf(const ir::Graph& g) {
   const ir::Node& n = g.nodes[NodeIndex(g, "reader")];
   return n.Ints("pads", {0, 0, 0, 0}).value_or(std::vector<int64_t>{});
@@ -82,11 +78,7 @@ TEST(FusePad, MinusInfinityPadIntoMaxPool) {
 
 TEST(FusePad, GuardsStopTheRewrite) {
   std::mt19937 rng(4);
-  struct Case {
-    std::string name;
-    std::function<void(GraphBuilder&)> build;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<GuardCase> cases = {
       {"Pad read twice",
        [&](GraphBuilder& b) {
          auto p = PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f);
@@ -134,17 +126,7 @@ TEST(FusePad, GuardsStopTheRewrite) {
                       .Ints("pads", {1, 1, 1, 1}));
        }},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    GraphBuilder b;
-    c.build(b);
-    ir::Graph g = Prepared(b);
-    const Histogram before = g.OpHistogram();
-    EXPECT_EQ(*FusePad(g), 0);
-    EXPECT_EQ(g.OpHistogram(), before);
-    Feeds feeds = {{"x", RandomTensor(kX, rng)}};
-    ExpectOptimizeKeepsNumerics(b, feeds);
-  }
+  ExpectGuardsStop(cases, FusePad, rng);
 }
 
 }  // namespace

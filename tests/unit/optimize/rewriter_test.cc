@@ -9,17 +9,12 @@
 
 #include "runtime/optimize/pass.h"
 #include "tests/unit/graph_builder.h"
+#include "tests/unit/optimize/pass_test_util.h"
 
 namespace onnxrun::test {
 namespace {
 
 using Shape = std::vector<int64_t>;
-
-ir::Graph Prepared(const GraphBuilder& b) {
-  auto g = PrepareGraph(b);
-  EXPECT_TRUE(g.ok()) << g.status();
-  return g.ok() ? std::move(*g) : ir::Graph();
-}
 
 // x -> Relu(a) -> Relu(b) -> Relu(c) -> Relu(d) -> output; Add(a, b) as a second output.
 GraphBuilder Chain() {
