@@ -2,6 +2,7 @@
 // SessionOptions::conv_kernel steers it, and that lowering honours the recorded choice (and refuses
 // one it cannot honour).
 #include <gtest/gtest.h>
+#include <xnnpack.h>
 
 #include <random>
 
@@ -143,6 +144,7 @@ TEST(SelectKernels, GemmAndMatMul) {
 
 // Lowering reads the choice: a choice that does not fit the node, or none, is an internal error.
 absl::Status Lower(ir::Graph& g) {
+  if (xnn_initialize(nullptr) != xnn_status_success) return absl::InternalError("XNNPACK");
   auto plan = PlanMemory(g, MemoryPlanOptions{});
   if (!plan.ok()) return plan.status();
   return Executor::Create(g, *plan, nullptr).status();
