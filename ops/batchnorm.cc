@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBatchNorm(const LowerContext& ctx) 
   ASSIGN_OR_RETURN(ChannelAffineParams a, BatchNormAffine(*ctx.graph, n));
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   auto params = std::make_shared<ChannelAffineParams>(std::move(a));
   const int64_t c = x.shape[1];
   if (IsNhwc(x)) {

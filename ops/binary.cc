@@ -192,7 +192,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
   const auto kind = KindOf(n.op);
   for (size_t i = 1; i < ops.size(); ++i) {
     const bool last = i + 1 == ops.size();
-    const float lo = last ? n.clamp_min : -INFINITY, hi = last ? n.clamp_max : INFINITY;
+    const float lo = last ? n.fusion.lo : -INFINITY, hi = last ? n.fusion.hi : INFINITY;
     const Operand a = i == 1 ? ops[0] : Operand{out_shape, out};
     const Operand& b = ops[i];
     auto k = std::make_unique<XnnKernel>();
@@ -211,10 +211,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
         st = xnn_create_divide_nd_f32(lo, hi, 0, k->slot());
         break;
       case kernels::BinaryOp::kMax:
-        if (!n.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot());
+        if (!n.fusion.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot());
         break;
       case kernels::BinaryOp::kMin:
-        if (!n.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot());
+        if (!n.fusion.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot());
         break;
       default:
         break;

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerChannelScale(const LowerContext& ct
   const size_t xs = ctx.in[0].pixel_stride, rs = r ? ctx.in[2].pixel_stride : 0;
   float* y = ctx.out[0].data;
   const size_t ys = ctx.out[0].pixel_stride;
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   return MakeFnKernel([=](pthreadpool_t pool) {
     kernels::ChannelScale(x, xs, s, s_stride, r, rs, y, ys, batch, pixels, channels, lo, hi, pool);
     (void)owned;

@@ -2,12 +2,8 @@
 // NHWC convolution, with the fused activation clamp (a fused pointwise activation runs over the
 // output after it, in the same step), reading and writing channel slices. 1-D and
 // 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
-#include "ops/conv.h"
-
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/conv_gemm.h"
@@ -78,7 +74,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
     s.pad_end[i] = win.pad_end[i];
   }
   const size_t batch = x.shape[0], c = x.shape[1], m = w.shape[0];
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   const bool has_bias = ctx.has_input(2);
   return LowerRowMajor(
       ctx,
@@ -92,13 +88,6 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
           kernels::ConvNd(px, pw, pb, py, batch, c, m, group, s, lo, hi, pool);
         });
       });
-}
-
-// ONNXRUN_CONV=xnnpack forces XNNPACK for every 2-D convolution; =packed / =direct force the
-// own kernel's mode where it applies (A/B measurement). Read once.
-const char* ConvOverride() {
-  static const char* v = std::getenv("ONNXRUN_CONV");
-  return v ? v : "";
 }
 
 // The own kernel's parameters for a 2-D convolution (x: NCHW shape, w: OIHW shape).
@@ -119,65 +108,110 @@ kernels::ConvGemmParams GemmParams(const ir::Shape& x, const ir::Shape& w, const
   p.dil_w = win.dw;
   p.pad_top = win.pad_top;
   p.pad_left = win.pad_left;
-  const std::string_view force = ConvOverride();
-  if (force == "packed") p.mode = kernels::ConvGemmMode::kPacked;
-  if (force == "direct") p.mode = kernels::ConvGemmMode::kDirect;
   return p;
 }
 
-// Dense (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512
-// kernel (kernels::ConvGemm); it owns its packed weights. Narrow convolutions (< 64 outputs,
-// k > 1) that cannot take its packing-free direct mode (stride 2) pay as much for im2col
-// packing as for the arithmetic with a single 32-wide panel: XNNPACK's packing-free kernel wins
-// on them unless the image is large.
-bool UsesConvGemm(int64_t group, const kernels::ConvGemmParams& p) {
+// A 2-D convolution with constant weights (and bias): the XNNPACK or the own kernel.
+bool Is2dConstant(const ir::Graph& g, const ir::Node& n) {
+  const auto& x = g.value(n.inputs[0]);
+  return x.shape.size() == 4 && g.value(n.inputs[1]).is_constant() &&
+         (n.input(2) < 0 || g.value(n.inputs[2]).is_constant());
+}
+
+absl::StatusOr<kernels::ConvGemmParams> GemmParamsOf(const ir::Graph& g, const ir::Node& n) {
+  const ir::Shape& x = g.value(n.inputs[0]).shape;
+  const ir::Shape& w = g.value(n.inputs[1]).shape;
+  ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x[2], x[3], {w[2], w[3]}, false));
+  kernels::ConvGemmParams p = GemmParams(x, w, win);
+  if (n.impl == ir::Impl::kConvGemmPacked) p.mode = kernels::ConvGemmMode::kPacked;
+  if (n.impl == ir::Impl::kConvGemmDirect) p.mode = kernels::ConvGemmMode::kDirect;
+  return p;
+}
+
+// The one place a convolution's kernel is chosen (OpDef::select, called by select_kernels).
+// 1-D and 3-D convolutions, and weights computed at run time, take the direct N-d kernel. Dense
+// (group == 1) 2-D convolutions large enough to matter run on the runtime's own AVX-512 kernel
+// (kernels::ConvGemm), in the mode it resolves for the shape; it owns its packed weights. Narrow
+// convolutions (< 64 outputs, k > 1) that cannot take its packing-free direct mode (stride 2) pay
+// as much for im2col packing as for the arithmetic with a single 32-wide panel: XNNPACK's
+// packing-free kernel wins on them unless the image is large.
+void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options) {
+  n.impl = ir::Impl::kConvNd;
+  if (!Is2dConstant(g, n)) return;
+  n.impl = ir::Impl::kXnnConv;
+  auto win = GemmParamsOf(g, n);
+  if (!win.ok()) return;  // lowering reports the window's error
+  kernels::ConvGemmParams p = *win;
+  if (options.conv == ConvKernel::kPacked) p.mode = kernels::ConvGemmMode::kPacked;
+  if (options.conv == ConvKernel::kDirect) p.mode = kernels::ConvGemmMode::kDirect;
+  const int64_t group = n.Int("group", 1).value_or(0);
   if (group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
-      std::string_view(ConvOverride()) == "xnnpack" || !kernels::ConvGemm::Supported())
-    return false;
+      options.conv == ConvKernel::kXnnpack || !kernels::ConvGemm::Supported())
+    return;
+  const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);
   const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
-  return !narrow || kernels::ConvGemm::ResolveMode(p) == kernels::ConvGemmMode::kDirect ||
-         p.n * p.out_h * p.out_w >= 56 * 56;
+  if (narrow && mode != kernels::ConvGemmMode::kDirect && p.n * p.out_h * p.out_w < 56 * 56) return;
+  n.impl = mode == kernels::ConvGemmMode::kDirect ? ir::Impl::kConvGemmDirect
+                                                  : ir::Impl::kConvGemmPacked;
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConvGemm(const LowerContext& ctx,
                                                       const kernels::ConvGemmParams& params) {
   const ir::Node& n = *ctx.node;
   kernels::ConvGemmParams p = params;
-  p.lo = n.clamp_min;
-  p.hi = n.clamp_max;
+  p.lo = n.fusion.lo;
+  p.hi = n.fusion.hi;
   auto conv = std::make_shared<kernels::ConvGemm>();
   const ir::Tensor* bias = ctx.constant(2);
   conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
              ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
-  if (n.Has(kConvInputScale)) {
-    const auto& sc = n.attrs.at(kConvInputScale).floats;
-    const auto& bi = n.attrs.at(kConvInputBias).floats;
-    const auto& cl = n.attrs.at(kConvInputClamp).floats;
-    conv->SetInputTransform(sc.data(), bi.data(), cl[0], cl[1]);
+  if (const auto& t = n.fusion.input) {
+    if (t->scale.size() != p.in_c || t->bias.size() != p.in_c)
+      return absl::InternalError(absl::StrCat(n.Describe(), ": input transform has ",
+                                              t->scale.size(), " channels, the input ", p.in_c));
+    conv->SetInputTransform(t->scale.data(), t->bias.data(), t->lo, t->hi);
   }
   RETURN_IF_ERROR(RequireWorkspace(ctx, conv->scratch_floats() * sizeof(float)));
   const float* px = ctx.in[0].data;
   float* py = ctx.out[0].data;
   float* scratch = ctx.workspace;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
-  return MakeFnKernel([conv, px, xs, py, ys, scratch](pthreadpool_t pool) {
+  return std::unique_ptr<Kernel>(MakeFnKernel([conv, px, xs, py, ys, scratch](pthreadpool_t pool) {
     conv->Run(px, xs, py, ys, scratch, pool);
-  });
+  }));
+}
+
+absl::Status Inconsistent(const ir::Node& n, const char* why) {
+  return absl::InternalError(
+      absl::StrCat(n.Describe(), ": selected kernel '", ir::ImplName(n.impl), "' ", why));
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
-  if (x.shape.size() != 4 || !ctx.constant(1) || (ctx.has_input(2) && !ctx.constant(2)))
-    return LowerConvNd(ctx);
+  const bool takes_transform = CapsOf(*ctx.graph, n) & kCapInputTransform;
+  if (n.fusion.input && !takes_transform) return Inconsistent(n, "takes no input transform");
+  switch (n.impl) {
+    case ir::Impl::kConvNd:
+      return LowerConvNd(ctx);
+    case ir::Impl::kConvGemmPacked:
+    case ir::Impl::kConvGemmDirect: {
+      if (!Is2dConstant(*ctx.graph, n) || n.Int("group", 1).value_or(0) != 1 ||
+          !kernels::ConvGemm::Supported())
+        return Inconsistent(n, "does not apply to this convolution");
+      ASSIGN_OR_RETURN(kernels::ConvGemmParams p, GemmParamsOf(*ctx.graph, n));
+      return LowerConvGemm(ctx, p);
+    }
+    case ir::Impl::kXnnConv:
+      if (!Is2dConstant(*ctx.graph, n)) return Inconsistent(n, "needs a constant 2-D convolution");
+      break;
+    default:
+      return Inconsistent(n, "is no convolution kernel (select_kernels did not run)");
+  }
   const ir::Tensor& w = *ctx.constant(1);
   const int64_t group = n.Int("group", 1).value();
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
-  const kernels::ConvGemmParams gp = GemmParams(x.shape, w.shape(), win);
-  if (UsesConvGemm(group, gp)) return LowerConvGemm(ctx, gp);
-  if (n.Has(kConvInputScale))
-    return absl::InternalError(absl::StrCat(n.Describe(), ": input transform without ConvGemm"));
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
   std::vector<float> packed;
@@ -200,7 +234,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
       Xnn(xnn_create_convolution2d_nhwc_f32(
               win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh, win.sw,
               win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride,
-              weights, bias ? bias->data() : nullptr, n.clamp_min, n.clamp_max, 0, k->slot()),
+              weights, bias ? bias->data() : nullptr, n.fusion.lo, n.fusion.hi, 0, k->slot()),
           n, "create convolution"));
   RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
                                                        ctx.in[0].data, ctx.out[0].data, ctx.pool),
@@ -208,42 +242,33 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   return std::unique_ptr<Kernel>(std::move(k));
 }
 
-// The workspace of the path LowerConv takes: the own kernel's scratch, or LowerConvNd's row-major
-// copies (XNNPACK keeps its own).
+// The workspace of the kernel select_kernels recorded: the own kernel's scratch, or the direct
+// N-d kernel's row-major copies (XNNPACK keeps its own).
 int64_t ConvWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
-  const auto& x = g.value(n.inputs[0]);
-  const auto& w = g.value(n.inputs[1]);
-  if (x.shape.size() != 4 || !w.is_constant() ||
-      (n.input(2) >= 0 && !g.value(n.inputs[2]).is_constant()))
-    return RowMajorWorkspace(g, n, threads);
-  auto win = ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false);
-  if (!win.ok()) return 0;
-  const kernels::ConvGemmParams p = GemmParams(x.shape, w.shape, *win);
-  if (!UsesConvGemm(n.Int("group", 1).value_or(0), p)) return 0;
-  return kernels::ConvGemm::ScratchFloats(p, threads) * sizeof(float);
+  if (n.impl == ir::Impl::kConvNd) return RowMajorWorkspace(g, n, threads);
+  if (n.impl != ir::Impl::kConvGemmPacked && n.impl != ir::Impl::kConvGemmDirect) return 0;
+  auto p = GemmParamsOf(g, n);
+  return p.ok() ? kernels::ConvGemm::ScratchFloats(*p, threads) * sizeof(float) : 0;
 }
 
-uint32_t ConvCaps(const ir::Graph&, const ir::Node&) {
-  return kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
+// The own kernel applies an input transform while packing: always in direct mode, in packed mode
+// where the packing reads the input as it is (1x1, stride 1, no padding).
+uint32_t ConvCaps(const ir::Graph& g, const ir::Node& n) {
+  uint32_t caps = kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
+  if (n.impl == ir::Impl::kConvGemmPacked || n.impl == ir::Impl::kConvGemmDirect) {
+    auto p = GemmParamsOf(g, n);
+    if (p.ok() && kernels::ConvGemm::TakesInputTransform(*p)) caps |= kCapInputTransform;
+  }
+  return caps;
 }
 
 }  // namespace
 
-bool ConvAcceptsInputTransform(const ir::Graph& g, const ir::Node& n) {
-  if (n.op != "Conv" || n.inputs.size() < 2 || n.inputs[1] < 0) return false;
-  const auto& x = g.value(n.inputs[0]);
-  const auto& w = g.value(n.inputs[1]);
-  if (x.shape.size() != 4 || !w.is_constant() || w.shape.size() != 4) return false;
-  if (n.input(2) >= 0 && !g.value(n.inputs[2]).is_constant()) return false;
-  const int64_t group = n.Int("group", 1).value_or(0);
-  auto win = ResolveWindow(n, x.shape[2], x.shape[3], {w.shape[2], w.shape[3]}, false);
-  if (!win.ok()) return false;
-  const kernels::ConvGemmParams p = GemmParams(x.shape, w.shape, *win);
-  if (!UsesConvGemm(group, p)) return false;
-  return kernels::ConvGemm::TakesInputTransform(p);
-}
-
-extern const OpDef kConvOp = {"Conv",   InferConv,    nullptr, LowerThenActivate<LowerConv>,
-                              ConvCaps, ConvWorkspace};
+extern const OpDef kConvOp = {.name = "Conv",
+                              .infer = InferConv,
+                              .lower = LowerThenActivate<LowerConv>,
+                              .caps = ConvCaps,
+                              .workspace = ConvWorkspace,
+                              .select = SelectConvKernel};
 
 }  // namespace onnxrun

@@ -98,7 +98,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, 
   const ir::Node& n = *ctx.node;
   auto kern = std::make_unique<XnnKernel>();
   RETURN_IF_ERROR(
-      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.clamp_min, n.clamp_max,
+      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.fusion.lo, n.fusion.hi,
                                             w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, kern->slot()),
           n, "create fully connected"));
   RETURN_IF_ERROR(Xnn(
@@ -119,10 +119,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
   const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
   const ir::Tensor* b = ctx.constant(1);
   const ir::Tensor* c = ctx.constant(2);
-  const bool c_row =
-      !ctx.has_input(2) ||
-      (c && (ir::NumElements(c->shape()) == d.n && (c->shape().size() < 2 || c->shape()[0] == 1)));
-  if (b && !ta && c_row && !ctx.input(0).is_constant()) {
+  if (n.impl == ir::Impl::kFullyConnected) {
+    if (!b || (ctx.has_input(2) && !c))
+      return absl::InternalError(
+          absl::StrCat(n.Describe(), ": selected fully connected without constant weights"));
     // XNNPACK packs its own copy: scale a temporary only when alpha asks for it (an FC layer's
     // weights can be 150 MB; a needless copy would raise the load peak by as much).
     std::vector<float> scaled;
@@ -140,7 +140,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
     }
     return FullyConnected(ctx, d.m, d.k, d.n, w, !tb, c ? bias.data() : nullptr);
   }
-  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
+  if (n.impl != ir::Impl::kMatMul)
+    return absl::InternalError(absl::StrCat(n.Describe(), ": no Gemm kernel selected"));
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
   // Transposed copies of A and B in the workspace (see GemmWorkspace).
   RETURN_IF_ERROR(RequireWorkspace(ctx, TransposeFloats(d, ta, tb) * int64_t(sizeof(float))));
   float* sa = ctx.workspace;
@@ -195,11 +197,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& a = ctx.input(0);
   const ir::Tensor* b = ctx.constant(1);
-  if (b && b->shape().size() == 2 && a.shape.size() >= 2 && !a.is_constant() && !IsNhwc(a)) {
+  if (n.impl == ir::Impl::kFullyConnected) {
+    if (!b || b->shape().size() != 2)
+      return absl::InternalError(
+          absl::StrCat(n.Describe(), ": selected fully connected without 2-D constant weights"));
     const int64_t k = b->shape()[0], n_out = b->shape()[1];
     return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, b->data(), true, nullptr);
   }
-  if (n.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
+  if (n.impl != ir::Impl::kMatMul)
+    return absl::InternalError(absl::StrCat(n.Describe(), ": no MatMul kernel selected"));
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation on a generic MatMul");
   std::vector<size_t> da(a.shape.begin(), a.shape.end());
   std::vector<size_t> db(ctx.input(1).shape.begin(), ctx.input(1).shape.end());
   return LowerRowMajor(
@@ -215,8 +222,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
       });
 }
 
-// Whether the node lowers to XNNPACK's fully connected operator: constant 2-D weights, run-time A.
-bool RunsFullyConnected(const ir::Graph& g, const ir::Node& n) {
+// The one place a Gemm/MatMul's kernel is chosen (OpDef::select, called by select_kernels):
+// XNNPACK's fully connected operator for constant 2-D weights, a run-time A and a bias that is
+// one row (folded with alpha and beta into weights and bias); the own matmul otherwise.
+bool FitsFullyConnected(const ir::Graph& g, const ir::Node& n) {
   const auto& a = g.value(n.inputs[0]);
   const auto& b = g.value(n.inputs[1]);
   if (a.is_constant() || !b.is_constant()) return false;
@@ -232,9 +241,14 @@ bool RunsFullyConnected(const ir::Graph& g, const ir::Node& n) {
   return true;
 }
 
-// The generic paths' workspace: Gemm's transposed operands, MatMul's row-major copies.
+void SelectGemmKernel(const ir::Graph& g, ir::Node& n, const KernelOptions&) {
+  n.impl = FitsFullyConnected(g, n) ? ir::Impl::kFullyConnected : ir::Impl::kMatMul;
+}
+
+// The generic kernels' workspace (the one select_kernels recorded): Gemm's transposed operands,
+// MatMul's row-major copies. XNNPACK's fully connected operator keeps its own.
 int64_t GemmWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
-  if (RunsFullyConnected(g, n)) return 0;
+  if (n.impl != ir::Impl::kMatMul) return 0;
   if (n.op == "MatMul") return RowMajorWorkspace(g, n, threads);
   absl::StatusOr<GemmDims> d = GemmShape(g, n);
   if (!d.ok()) return 0;
@@ -242,16 +256,26 @@ int64_t GemmWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
          int64_t(sizeof(float));
 }
 
-// A fused clamp needs the fully connected path; a fused pointwise activation runs after any path.
+// A fused clamp needs the fully connected kernel; a fused pointwise activation runs after either.
 uint32_t GemmCaps(const ir::Graph& g, const ir::Node& n) {
-  return kCapActivation | (RunsFullyConnected(g, n) ? uint32_t{kCapClamp} : 0u);
+  return kCapActivation | (n.impl == ir::Impl::kFullyConnected ? uint32_t{kCapClamp} : 0u);
 }
 
 }  // namespace
 
-extern const OpDef kGemmOp = {"Gemm",   InferGemm,    FoldGemm, LowerThenActivate<LowerGemm>,
-                              GemmCaps, GemmWorkspace};
-extern const OpDef kMatMulOp = {"MatMul", InferMatMul,  FoldMatMul, LowerThenActivate<LowerMatMul>,
-                                GemmCaps, GemmWorkspace};
+extern const OpDef kGemmOp = {.name = "Gemm",
+                              .infer = InferGemm,
+                              .fold = FoldGemm,
+                              .lower = LowerThenActivate<LowerGemm>,
+                              .caps = GemmCaps,
+                              .workspace = GemmWorkspace,
+                              .select = SelectGemmKernel};
+extern const OpDef kMatMulOp = {.name = "MatMul",
+                                .infer = InferMatMul,
+                                .fold = FoldMatMul,
+                                .lower = LowerThenActivate<LowerMatMul>,
+                                .caps = GemmCaps,
+                                .workspace = GemmWorkspace,
+                                .select = SelectGemmKernel};
 
 }  // namespace onnxrun

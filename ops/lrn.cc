@@ -26,7 +26,7 @@ absl::Status InferLrn(ir::Graph& g, ir::Node& n) {
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerLrn(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  if (n.has_clamp()) return Unsupported(n, "fused activation after LRN");
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation after LRN");
   const auto& x = ctx.input(0);
   const size_t size = n.Int("size", 1).value();
   const float alpha = n.Float("alpha", 1e-4f).value(), beta = n.Float("beta", 0.75f).value(),

@@ -58,10 +58,20 @@ enum OpCap : uint32_t {
   kCapAlias = 1u << 3,           // output 0 IS input 0's memory reinterpreted (no kernel runs)
   kCapConcat = 1u << 4,          // a channel Concat that producers can write in place
   kCapFoldsFromShape = 1u << 5,  // folds from its input's shape alone (Shape, Size)
-  kCapClamp = 1u << 6,           // applies Node::clamp_min/max to its output (fused activation)
+  kCapClamp = 1u << 6,           // applies Node::fusion.lo/hi to its output (fused activation)
   kCapActivation = 1u << 7,      // applies Node::activation to output 0 after the clamp, in its own
                                  // step (lowers through op_util::WithFusedActivation)
   kCapPointwiseActivation = 1u << 8,  // an activation a kCapActivation producer can apply for it
+  kCapInputTransform = 1u << 9,  // applies Fusion::input to input 0 as it reads it (the selected
+                                 // kernel packs its input)
+};
+
+// Which 2-D convolution kernel select_kernels may choose (SessionOptions::conv_kernel): kAuto
+// decides by shape; the others force XNNPACK, or the own kernel's packed or direct mode where
+// that kernel applies (A/B measurement).
+enum class ConvKernel { kAuto, kXnnpack, kPacked, kDirect };
+struct KernelOptions {
+  ConvKernel conv = ConvKernel::kAuto;
 };
 
 struct OpDef {
@@ -80,6 +90,10 @@ struct OpDef {
   // pool's thread count. The planner places it in the arena, live during the node's step only;
   // lowering gets it as LowerContext::workspace. Optional: none.
   int64_t (*workspace)(const ir::Graph& g, const ir::Node& n, int threads) = nullptr;
+  // Chooses the node's implementation and records it in Node::impl, for ops with more than one.
+  // Called by the kernel-selection pass only (and for a one-node graph folded by running).
+  // Optional.
+  void (*select)(const ir::Graph& g, ir::Node& n, const KernelOptions& options) = nullptr;
 };
 
 // Domain of the ops only the optimizer creates (fusions no ONNX op expresses, e.g. ChannelScale).
@@ -89,6 +103,8 @@ inline constexpr char kInternalDomain[] = "onnxrun";
 const OpDef* FindOp(const std::string& domain, const std::string& op);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
+// Runs the op's OpDef::select on `n` (nothing for ops with one implementation).
+void SelectKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options);
 
 // Shared helpers for op definitions.
 namespace op_util {

@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPoolNd(const LowerContext& ctx, boo
                     : include_pad ? kernels::PoolNdKind::kAverageIncludePad
                                   : kernels::PoolNdKind::kAverage;
   const size_t batch = x.shape[0], c = x.shape[1];
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   return LowerRowMajor(
       ctx,
       [=](const std::vector<const float*>& in_ptrs,
@@ -100,10 +100,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPoolNd(const LowerContext& ctx, boo
 // Clamp applied after an own pooling kernel, when an activation was fused.
 std::unique_ptr<Kernel> WithClamp(const ir::Node& n, std::unique_ptr<Kernel> k, float* y,
                                   size_t stride, size_t pixels, size_t channels) {
-  if (!n.has_clamp()) return k;
+  if (!n.fusion.has_clamp()) return k;
   auto seq = std::make_unique<SequenceKernel>();
   seq->Add(std::move(k));
-  const float lo = n.clamp_min, hi = n.clamp_max;
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
   seq->Add(MakeFnKernel([=](pthreadpool_t pool) {
     kernels::Clip(y, stride, y, stride, pixels, channels, {lo, hi}, pool);
   }));
@@ -134,15 +134,15 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
     if (is_max) {
       st = xnn_create_max_pooling2d_nhwc_f32(
           w.pad_top, w.pad_right + extra_r, w.pad_bottom + extra_b, w.pad_left, w.kh, w.kw, w.sh,
-          w.sw, w.dh, w.dw, C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min,
-          n.clamp_max, 0, k->slot());
+          w.sw, w.dh, w.dw, C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.fusion.lo,
+          n.fusion.hi, 0, k->slot());
       if (st == xnn_status_success)
         st = xnn_setup_max_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data,
                                               ctx.pool);
     } else {
       st = xnn_create_average_pooling2d_nhwc_f32(
           w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kh, w.kw, w.sh, w.sw, C,
-          ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min, n.clamp_max, 0, k->slot());
+          ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.fusion.lo, n.fusion.hi, 0, k->slot());
       if (st == xnn_status_success)
         st = xnn_setup_average_pooling2d_nhwc_f32(k->op(), N, H, W, ctx.in[0].data, ctx.out[0].data,
                                                   ctx.pool);
@@ -186,8 +186,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx)
   if (n.op == "GlobalAveragePool") {
     auto k = std::make_unique<XnnKernel>();
     RETURN_IF_ERROR(Xnn(xnn_create_global_average_pooling_nwc_f32(
-                            C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.clamp_min,
-                            n.clamp_max, 0, k->slot()),
+                            C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.fusion.lo,
+                            n.fusion.hi, 0, k->slot()),
                         n, "create global average pooling"));
     RETURN_IF_ERROR(Xnn(xnn_setup_global_average_pooling_nwc_f32(k->op(), N, H * W, ctx.in[0].data,
                                                                  ctx.out[0].data, ctx.pool),

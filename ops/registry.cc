@@ -49,4 +49,9 @@ int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads) {
   return def && def->workspace ? def->workspace(g, n, threads) : 0;
 }
 
+void SelectKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options) {
+  const OpDef* def = FindOp(n.domain, n.op);
+  if (def && def->select) def->select(g, n, options);
+}
+
 }  // namespace onnxrun

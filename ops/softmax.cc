@@ -88,7 +88,7 @@ int64_t SoftmaxWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  if (n.has_clamp()) return Unsupported(n, "fused activation after Softmax");
+  if (n.fusion.has_clamp()) return Unsupported(n, "fused activation after Softmax");
   ASSIGN_OR_RETURN(Extent e, ExtentOf(*ctx.graph, n));
   const auto& x = ctx.input(0);
   const bool log = n.op == "LogSoftmax";

@@ -271,7 +271,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   const UnarySpec& spec = *SpecOf(n.op);
   const RowView v = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
   ASSIGN_OR_RETURN(P p, ParamsOf(*ctx.graph, n));
-  float lo = n.clamp_min, hi = n.clamp_max;
+  float lo = n.fusion.lo, hi = n.fusion.hi;
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
   if (spec.fuse == Fuse::kClamp) {
@@ -283,7 +283,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
     if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
     lo = -kInf;
     hi = kInf;  // own kernel below applies Clip's bounds itself
-  } else if (!n.has_clamp() && spec.xnn) {
+  } else if (!n.fusion.has_clamp() && spec.xnn) {
     st = spec.xnn(v, p, ctx.in[0].data, ctx.out[0].data, ctx.pool, k.get());
   }
   if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
@@ -308,15 +308,16 @@ uint32_t UnaryCaps(const ir::Graph&, const ir::Node& n) {
 absl::StatusOr<std::unique_ptr<Kernel>> op_util::WithFusedActivation(
     const LowerContext& ctx, absl::StatusOr<std::unique_ptr<Kernel>> kernel) {
   const ir::Node& n = *ctx.node;
-  if (!kernel.ok() || n.activation.empty()) return kernel;
-  const UnarySpec* spec = SpecOf(n.activation);
+  if (!kernel.ok() || n.fusion.activation.empty()) return kernel;
+  const UnarySpec* spec = SpecOf(n.fusion.activation);
   if (!spec || spec->fuse != Fuse::kActivation)
-    return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '", n.activation,
+    return absl::InternalError(absl::StrCat(n.Describe(), ": fused activation '",
+                                            n.fusion.activation,
                                             "' is not a pointwise activation"));
   ir::Node act;  // the fused node as it was, for its attributes
   act.name = n.name;
-  act.op = n.activation;
-  act.attrs = n.activation_attrs;
+  act.op = n.fusion.activation;
+  act.attrs = n.fusion.activation_attrs;
   ASSIGN_OR_RETURN(kernels::UnaryParams p, ParamsOf(*ctx.graph, act));
   const RowView v = RowsOf(ctx.output(0), ctx.out[0], ctx.out[0]);
   const kernels::UnaryKernel kernel_fn = spec->kernel;

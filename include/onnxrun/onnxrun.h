@@ -96,8 +96,15 @@ struct TensorInfo {
 struct SessionOptions {
   // Worker threads for XNNPACK's thread pool; 1 runs everything on the calling thread.
   int num_threads = 1;
-  // Run the optimizer's passes (BatchNorm folding, activation fusion, residual folding, ...).
+  // Run the optimizer's passes (BatchNorm folding, activation fusion, ...). Kernels are selected
+  // either way.
   bool optimize = true;
+  // Which kernel runs 2-D convolutions with constant weights: "auto" chooses by shape between
+  // XNNPACK and the runtime's own AVX-512 conv GEMM (in its packed or direct mode); "xnnpack"
+  // forces XNNPACK; "packed" / "direct" force the own kernel's mode where that kernel is chosen.
+  // The environment variable ONNXRUN_CONV, when set, overrides this (A/B measurements without a
+  // rebuild). Other values fail the load.
+  std::string conv_kernel = "auto";
   // Let producers write straight into their channel slice of a Concat's buffer.
   bool concat_in_place = true;
   // Let elementwise ops and reshapes share their input's memory.
@@ -120,6 +127,13 @@ struct PassReport {
   int rewrites = 0;
 };
 
+// One rewrite of the optimizer: the pass, the node it anchored on, what it did.
+struct RewriteReport {
+  std::string pass;
+  std::string node;
+  std::string what;
+};
+
 // Memory figures of the prepared session.
 struct MemoryReport {
   int64_t arena_bytes = 0;        // the one arena: every intermediate tensor and node workspace
@@ -138,6 +152,7 @@ struct ModelReport {
   std::map<std::string, int> ops_before;  // ONNX op histogram as loaded
   std::map<std::string, int> ops_after;   // after optimization (fused names like Conv+Relu)
   std::vector<PassReport> passes;
+  std::vector<RewriteReport> rewrites;  // every rewrite, in order (`onnxrun info --verbose`)
   MemoryReport memory;
   int64_t parameters = 0;  // float parameters in initializers
   double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run

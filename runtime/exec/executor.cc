@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, def->lower(ctx));
       ex->kernels_.push_back(std::move(k));
       std::string op = n.op;
-      for (const auto& f : n.fused) op += "+" + f;
+      for (const auto& f : n.fusion.absorbed) op += "+" + f;
       ex->profile_.push_back({n.name, op, 0.0, 0});
     }
     for (int v : n.inputs)

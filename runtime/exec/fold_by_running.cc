@@ -36,6 +36,8 @@ absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n,
     node.outputs[i] = mini.AddValue(out);
     mini.outputs.push_back(node.outputs[i]);
   }
+  // A one-node graph the optimizer never sees: its kernel is chosen here, with default options.
+  SelectKernel(mini, node, KernelOptions{});
   mini.nodes.push_back(std::move(node));
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mini, MemoryPlanOptions{}));
   ASSIGN_OR_RETURN(std::unique_ptr<Executor> ex, Executor::Create(mini, plan, nullptr));

@@ -144,10 +144,30 @@ std::map<std::string, int> Graph::OpHistogram() const {
   for (const Node& n : nodes) {
     if (n.removed) continue;
     std::string name = n.op;
-    for (const auto& f : n.fused) absl::StrAppend(&name, "+", f);
+    for (const auto& f : n.fusion.absorbed) absl::StrAppend(&name, "+", f);
     ++h[name];
   }
   return h;
+}
+
+const char* ImplName(Impl impl) {
+  switch (impl) {
+    case Impl::kUnselected:
+      return "";
+    case Impl::kXnnConv:
+      return "xnn_conv";
+    case Impl::kConvGemmPacked:
+      return "conv_gemm.packed";
+    case Impl::kConvGemmDirect:
+      return "conv_gemm.direct";
+    case Impl::kConvNd:
+      return "conv_nd";
+    case Impl::kFullyConnected:
+      return "xnn_fully_connected";
+    case Impl::kMatMul:
+      return "matmul";
+  }
+  return "?";
 }
 
 }  // namespace onnxrun::ir

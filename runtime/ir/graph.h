@@ -47,6 +47,49 @@ struct Value {
   bool is_constant() const { return constant != nullptr; }
 };
 
+// Everything the optimizer fused into one node, in the order the node applies it:
+//   y = activation(clamp(op(input_transform(x0), ...), lo, hi))
+// Passes write it; lowerings of ops declaring the matching capability read it (ops/op.h).
+struct Fusion {
+  // Per-channel affine + clamp applied to input 0 as it is read: clamp(x * scale[c] + bias[c],
+  // lo, hi) -- a pre-activation BatchNormalization(+Relu) (runtime/optimize/fuse_preactivation.cc).
+  struct InputAffine {
+    std::vector<float> scale, bias;
+    float lo = -std::numeric_limits<float>::infinity();
+    float hi = std::numeric_limits<float>::infinity();
+  };
+  std::shared_ptr<const InputAffine> input;  // null: input 0 is read as it is
+  // Output clamp (a fused Relu/Clip; kCapClamp).
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+  // Pointwise activation applied to output 0 after the clamp (kCapActivation): the activation
+  // node's op type ("" for none) and attributes.
+  std::string activation;
+  std::map<std::string, Attribute> activation_attrs;
+  // Op names absorbed into the node, in reading order, for reports ("Conv+BatchNorm+Relu").
+  std::vector<std::string> absorbed;
+
+  bool has_clamp() const {
+    return lo != -std::numeric_limits<float>::infinity() ||
+           hi != std::numeric_limits<float>::infinity();
+  }
+};
+
+// The implementation the kernel-selection pass chose for a node (runtime/optimize/
+// select_kernels.cc, deciding through OpDef::select). Lowering and capabilities read it and never
+// decide again; a lowering handed a choice it cannot honour fails with an internal error.
+enum class Impl : uint8_t {
+  kUnselected,      // not selected (ops with a single implementation)
+  kXnnConv,         // XNNPACK convolution2d, NHWC
+  kConvGemmPacked,  // the runtime's own AVX-512 conv GEMM, im2col-packing mode
+  kConvGemmDirect,  // the same kernel, packing-free direct mode
+  kConvNd,          // the runtime's direct N-d convolution on row-major buffers
+  kFullyConnected,  // XNNPACK fully connected (Gemm/MatMul with constant weights)
+  kMatMul,          // the runtime's own blocked matmul (any operands)
+};
+// "xnn_conv", "conv_gemm.packed", ... ("" for kUnselected).
+const char* ImplName(Impl impl);
+
 struct Node {
   std::string name;
   std::string op;
@@ -54,20 +97,10 @@ struct Node {
   std::vector<int> inputs;   // value ids; -1 marks an omitted optional input
   std::vector<int> outputs;  // value ids; -1 marks an omitted optional output
   std::map<std::string, Attribute> attrs;
-  // Activation fused by the optimizer: outputs are clamped to [clamp_min, clamp_max].
-  float clamp_min = -std::numeric_limits<float>::infinity();
-  float clamp_max = std::numeric_limits<float>::infinity();
-  // Pointwise activation fused by the optimizer (Tanh, Sigmoid, ...): the op applies it to output 0
-  // after the clamp. The activation node's op type ("" for none) and attributes.
-  std::string activation;
-  std::map<std::string, Attribute> activation_attrs;
-  std::vector<std::string> fused;  // names of ops folded into this node, for reports
+  Impl impl = Impl::kUnselected;
+  Fusion fusion;  // what the optimizer folded into this node (empty for none)
   bool removed = false;
 
-  bool has_clamp() const {
-    return clamp_min != -std::numeric_limits<float>::infinity() ||
-           clamp_max != std::numeric_limits<float>::infinity();
-  }
   int input(size_t i) const { return i < inputs.size() ? inputs[i] : -1; }
   // "node 'conv1' (Conv)" for messages.
   std::string Describe() const;

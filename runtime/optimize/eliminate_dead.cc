@@ -1,27 +1,29 @@
-// Drops nodes none of whose outputs is read by a live node or is a graph output.
+// Drops nodes none of whose outputs is read by a live node or is a graph output. The driver sweeps
+// last to first, so a dead chain goes in one sweep.
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
+namespace {
 
-absl::StatusOr<int> EliminateDeadNodes(ir::Graph& g) {
-  std::vector<bool> live(g.values.size(), false);
-  for (int v : g.outputs) live[v] = true;
-  int rewrites = 0;
-  for (size_t i = g.nodes.size(); i-- > 0;) {
-    ir::Node& n = g.nodes[i];
-    if (n.removed) continue;
-    bool used = false;
-    for (int v : n.outputs) used |= v >= 0 && live[v];
-    if (!used) {
-      n.removed = true;
-      ++rewrites;
-      continue;
-    }
-    for (int v : n.inputs)
-      if (v >= 0) live[v] = true;
+class Dead : public Rule {
+ public:
+  bool reverse() const override { return true; }
+  bool Match(const Rewriter& rw, int i) override {
+    for (int v : rw.node(i).outputs)
+      if (v >= 0 && (rw.value(v).graph_output || !rw.Uses(v).empty())) return false;
+    return true;
   }
-  g.Compact();
-  return rewrites;
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
+    rw.Remove(i);
+    return std::string("removed, no output read");
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<int> EliminateDead(ir::Graph& g, const PassContext& ctx) {
+  Dead rule;
+  return RunRule(g, "eliminate_dead", rule, ctx.trace, ctx.options.driver);
 }
 
 }  // namespace onnxrun

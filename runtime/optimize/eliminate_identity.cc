@@ -1,34 +1,44 @@
 // Removes Identity, inference-mode Dropout (without a used mask) and float->float Cast: readers
-// of the output read the input instead.
+// of the output read the input instead. Guards: a graph output keeps its name, so the input takes
+// it over unless the input is visible itself (graph input, graph output or constant).
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
+namespace {
 
-absl::StatusOr<int> EliminateIdentities(ir::Graph& g) {
-  int rewrites = 0;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    ir::Node& n = g.nodes[i];
-    if (n.removed) continue;
+class Identity : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    const ir::Node& n = rw.node(i);
     const bool is_view = n.op == "Identity" || n.op == "Dropout" ||
-                         (n.op == "Cast" && g.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
-                          g.value(n.outputs[0]).dtype == ir::DataType::kFloat32);
-    if (!is_view) continue;
-    if (n.outputs.size() > 1 && n.outputs[1] >= 0) continue;  // Dropout mask in use
+                         (n.op == "Cast" && rw.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
+                          rw.value(n.outputs[0]).dtype == ir::DataType::kFloat32);
+    if (!is_view) return false;
+    if (n.outputs.size() > 1 && n.outputs[1] >= 0) return false;  // Dropout mask in use
+    const ir::Value& in = rw.value(n.inputs[0]);
+    return !rw.value(n.outputs[0]).graph_output ||
+           !(in.graph_input || in.graph_output || in.is_constant());
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
+    ir::Node& n = rw.node(i);
     const int in = n.inputs[0], out = n.outputs[0];
-    ir::Value& out_v = g.value(out);
-    ir::Value& in_v = g.value(in);
+    ir::Value& out_v = rw.graph().value(out);
+    ir::Value& in_v = rw.graph().value(in);
     if (out_v.graph_output) {
-      // Keep the graph output's name: the input takes it over, unless it is visible itself.
-      if (in_v.graph_input || in_v.graph_output || in_v.is_constant()) continue;
       in_v.graph_output = true;
       in_v.name = out_v.name;
     }
-    guards::ReplaceUses(g, out, in);
-    n.removed = true;
-    ++rewrites;
+    rw.ReplaceUses(out, in);
+    rw.Remove(i);
+    return n.op + " removed, readers read '" + in_v.name + "'";
   }
-  g.Compact();
-  return rewrites;
+};
+
+}  // namespace
+
+absl::StatusOr<int> EliminateIdentity(ir::Graph& g, const PassContext& ctx) {
+  Identity rule;
+  return RunRule(g, "eliminate_identity", rule, ctx.trace, ctx.options.driver);
 }
 
 }  // namespace onnxrun

@@ -11,49 +11,60 @@
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
+namespace {
 
-absl::StatusOr<int> FuseChannelScale(ir::Graph& g) {
-  int rewrites = 0;
-  auto consumers = g.Consumers();
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    ir::Node& mul = g.nodes[i];
-    if (mul.removed || mul.op != "Mul" || !mul.domain.empty() || mul.inputs.size() != 2 ||
-        mul.has_clamp())
-      continue;
+class ChannelScale : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    const ir::Graph& g = rw.graph();
+    const ir::Node& mul = rw.node(i);
+    if (mul.op != "Mul" || !mul.domain.empty() || mul.inputs.size() != 2 || mul.fusion.has_clamp())
+      return false;
     const ir::Shape& shape = g.value(mul.outputs[0]).shape;
-    int x = -1, s = -1;
+    x_ = s_ = -1;
     for (int k : {0, 1}) {
       const ir::Value& a = g.value(mul.inputs[k]);
       const ir::Value& b = g.value(mul.inputs[1 - k]);
       if (!a.is_constant() && a.shape == shape && b.shape != shape &&
           ScalesPerChannel(shape, b.shape)) {
-        x = mul.inputs[k];
-        s = mul.inputs[1 - k];
+        x_ = mul.inputs[k];
+        s_ = mul.inputs[1 - k];
       }
     }
-    if (x < 0) continue;
-    const int next = guards::SoleConsumer(g, consumers, mul.outputs[0]);
-    if (next < 0) continue;
-    ir::Node& add = g.nodes[next];
-    if ((add.op != "Add" && add.op != "Sum") || add.inputs.size() != 2) continue;
-    const int r = add.inputs[add.inputs[0] == mul.outputs[0] ? 1 : 0];
-    if (g.value(r).is_constant() || g.value(r).shape != shape ||
-        g.value(add.outputs[0]).shape != shape)
-      continue;
-    std::vector<std::string> fused = mul.fused;
-    fused.push_back(add.op);
-    fused.insert(fused.end(), add.fused.begin(), add.fused.end());
+    if (x_ < 0) return false;
+    add_ = rw.SoleConsumer(mul.outputs[0]);
+    if (add_ < 0) return false;
+    const ir::Node& add = rw.node(add_);
+    if ((add.op != "Add" && add.op != "Sum") || add.inputs.size() != 2) return false;
+    r_ = add.inputs[add.inputs[0] == mul.outputs[0] ? 1 : 0];
+    return !g.value(r_).is_constant() && g.value(r_).shape == shape &&
+           g.value(add.outputs[0]).shape == shape;
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
+    ir::Node& mul = rw.node(i);
+    ir::Node& add = rw.node(add_);
+    std::vector<std::string> absorbed = mul.fusion.absorbed;
+    absorbed.push_back(add.op);
+    absorbed.insert(absorbed.end(), add.fusion.absorbed.begin(), add.fusion.absorbed.end());
+    const std::string what = "with " + add.Describe() + " into ChannelScale";
     add.op = "ChannelScale";
     add.domain = kInternalDomain;
     add.attrs.clear();  // opset < 7 broadcast attributes of the Add
-    add.inputs = {x, s, r};
-    add.fused = std::move(fused);
-    mul.removed = true;
-    consumers = g.Consumers();
-    ++rewrites;
+    rw.SetInputs(add_, {x_, s_, r_});
+    add.fusion.absorbed = std::move(absorbed);
+    rw.Remove(i);
+    return what;
   }
-  g.Compact();
-  return rewrites;
+
+ private:
+  int x_ = -1, s_ = -1, r_ = -1, add_ = -1;
+};
+
+}  // namespace
+
+absl::StatusOr<int> FuseChannelScale(ir::Graph& g, const PassContext& ctx) {
+  ChannelScale rule;
+  return RunRule(g, "fuse_channel_scale", rule, ctx.trace, ctx.options.driver);
 }
 
 }  // namespace onnxrun

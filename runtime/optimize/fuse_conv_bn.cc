@@ -2,7 +2,8 @@
 // write it) into the Conv before it:
 //   W'[o] = W[o] * s[o],   b'[o] = b[o] * s[o] + t[o]
 // Guards: the conv's output has exactly one reader (the BN), is not a graph output, the conv has
-// constant weights and no fused activation yet.
+// constant weights and nothing fused after it yet. The driver looks at the same conv again after
+// a fold: Mul then Add both fold.
 #include "ops/batchnorm.h"
 #include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
@@ -21,8 +22,8 @@ bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t m, ChannelAf
     return static_cast<int64_t>(p->scale.size()) == m;
   }
   if (n.op != "Mul" && n.op != "Add") return false;
-  const ir::Tensor* c = guards::ConstInput(g, n, 1);
-  if (!c) c = guards::ConstInput(g, n, 0);
+  const ir::Tensor* c = ConstInput(g, n, 1);
+  if (!c) c = ConstInput(g, n, 0);
   if (!c) return false;
   const auto& s = c->shape();
   const int64_t count = c->num_elements();
@@ -39,54 +40,62 @@ bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t m, ChannelAf
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g) {
-  int rewrites = 0;
-  auto consumers = g.Consumers();
-  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
-    ir::Node& conv = g.nodes[ci];
-    if (conv.removed || conv.op != "Conv" || conv.has_clamp() || !conv.activation.empty()) continue;
-    // After a fold the same conv is looked at again: Mul then Add both fold.
-    const ir::Tensor* w = guards::ConstInput(g, conv, 1);
-    if (!w) continue;
-    const int next = guards::SoleConsumer(g, consumers, conv.outputs[0]);
-    if (next < 0) continue;
-    ir::Node& bn = g.nodes[next];
-    if (bn.inputs[0] != conv.outputs[0] && bn.op == "BatchNormalization") continue;
-    const int64_t m = w->shape()[0];
-    ChannelAffineParams p;
-    if (!ChannelAffineOf(g, bn, m, &p)) continue;
-    if (bn.op != "BatchNormalization" &&
-        g.value(bn.outputs[0]).shape != g.value(conv.outputs[0]).shape)
-      continue;  // the constant must not broadcast the conv output to a larger shape
+class ConvBn : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    const ir::Graph& g = rw.graph();
+    const ir::Node& conv = rw.node(i);
+    if (conv.op != "Conv" || conv.fusion.has_clamp() || !conv.fusion.activation.empty())
+      return false;
+    const ir::Tensor* w = ConstInput(g, conv, 1);
+    if (!w) return false;
+    bn_ = rw.SoleConsumer(conv.outputs[0]);
+    if (bn_ < 0) return false;
+    const ir::Node& bn = rw.node(bn_);
+    if (bn.inputs[0] != conv.outputs[0] && bn.op == "BatchNormalization") return false;
+    if (!ChannelAffineOf(g, bn, w->shape()[0], &affine_)) return false;
+    // The constant must not broadcast the conv output to a larger shape.
+    return bn.op == "BatchNormalization" ||
+           g.value(bn.outputs[0]).shape == g.value(conv.outputs[0]).shape;
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int ci) override {
+    ir::Graph& g = rw.graph();
+    const ir::Node& bn = rw.node(bn_);
+    const int64_t m = static_cast<int64_t>(affine_.scale.size());
     // Scale the weights in place when this conv is their only reader, else on a copy.
-    const int w_id = conv.inputs[1];
+    const int w_id = rw.node(ci).inputs[1];
     ir::Tensor* nw = g.value(w_id).constant.get();
-    if (consumers[w_id].size() != 1 || g.value(w_id).graph_output) {
-      conv.inputs[1] = g.AddConstant(g.UniqueName(g.value(w_id).name), *w);
-      nw = g.value(conv.inputs[1]).constant.get();
+    if (rw.Uses(w_id).size() != 1 || g.value(w_id).graph_output) {
+      rw.SetInput(ci, 1, rw.AddConstant(g.value(w_id).name, *nw));
+      nw = g.value(rw.node(ci).inputs[1]).constant.get();
     }
     const int64_t per = nw->num_elements() / m;
     for (int64_t o = 0; o < m; ++o)
-      for (int64_t i = 0; i < per; ++i) nw->values()[o * per + i] *= p.scale[o];
+      for (int64_t i = 0; i < per; ++i) nw->values()[o * per + i] *= affine_.scale[o];
     std::vector<float> nb(m, 0.f);
-    if (const ir::Tensor* b = guards::ConstInput(g, conv, 2))
+    if (const ir::Tensor* b = ConstInput(g, rw.node(ci), 2))
       for (int64_t o = 0; o < m; ++o) nb[o] = b->values()[o];
-    for (int64_t o = 0; o < m; ++o) nb[o] = nb[o] * p.scale[o] + p.bias[o];
-    const int bias_id = g.AddConstant(g.UniqueName(g.value(conv.outputs[0]).name + ".bias"),
-                                      ir::Tensor({m}, std::move(nb)));
-    if (conv.inputs.size() < 3) conv.inputs.resize(3, -1);
-    conv.inputs[2] = bias_id;
-    guards::TakeOverOutput(g, ci, bn.outputs[0]);
-    conv.fused.push_back(bn.op == "BatchNormalization" ? "BatchNorm" : bn.op);
-    bn.removed = true;
-    consumers = g.Consumers();
-    ++rewrites;
-    --ci;
+    for (int64_t o = 0; o < m; ++o) nb[o] = nb[o] * affine_.scale[o] + affine_.bias[o];
+    const int bias_id = rw.AddConstant(g.value(rw.node(ci).outputs[0]).name + ".bias",
+                                       ir::Tensor({m}, std::move(nb)));
+    rw.SetInput(ci, 2, bias_id);
+    rw.TakeOverOutput(ci, bn.outputs[0]);
+    const std::string what = bn.op == "BatchNormalization" ? "BatchNorm" : bn.op;
+    rw.node(ci).fusion.absorbed.push_back(what);
+    rw.Remove(bn_);
+    return what + " '" + bn.name + "' folded into weights and bias";
   }
-  g.Compact();
-  return rewrites;
+
+ private:
+  int bn_ = -1;
+  ChannelAffineParams affine_;
+};
+
+}  // namespace
+
+absl::StatusOr<int> FuseConvBn(ir::Graph& g, const PassContext& ctx) {
+  ConvBn rule;
+  return RunRule(g, "fuse_conv_bn", rule, ctx.trace, ctx.options.driver);
 }
 
 }  // namespace onnxrun

@@ -30,7 +30,7 @@ bool PadSpec(const ir::Graph& g, const ir::Node& pad, std::vector<int64_t>* spat
     if (t.dtype() == ir::DataType::kFloat32) return false;
     pads = t.ints();
     if (pad.input(2) >= 0) {
-      const ir::Tensor* v = guards::ConstInput(g, pad, 2);
+      const ir::Tensor* v = ConstInput(g, pad, 2);
       if (!v || v->num_elements() != 1) return false;
       *value = v->values()[0];
     }
@@ -44,49 +44,60 @@ bool PadSpec(const ir::Graph& g, const ir::Node& pad, std::vector<int64_t>* spat
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<int> FusePadIntoWindow(ir::Graph& g) {
-  int rewrites = 0;
-  auto consumers = g.Consumers();
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    ir::Node& pad = g.nodes[i];
-    if (pad.removed || pad.op != "Pad" || g.value(pad.inputs[0]).shape.size() != 4) continue;
-    std::vector<int64_t> sp;
+class Pad : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    const ir::Graph& g = rw.graph();
+    const ir::Node& pad = rw.node(i);
+    if (pad.op != "Pad" || g.value(pad.inputs[0]).shape.size() != 4) return false;
     float value;
-    if (!PadSpec(g, pad, &sp, &value)) continue;
-    const int next = guards::SoleConsumer(g, consumers, pad.outputs[0]);
-    if (next < 0) continue;
-    ir::Node& w = g.nodes[next];
-    if (w.inputs[0] != pad.outputs[0]) continue;
-    if (w.String("auto_pad", "NOTSET").value_or("") != "NOTSET") continue;
+    if (!PadSpec(g, pad, &spatial_, &value)) return false;
+    reader_ = rw.SoleConsumer(pad.outputs[0]);
+    if (reader_ < 0) return false;
+    const ir::Node& w = rw.node(reader_);
+    if (w.inputs[0] != pad.outputs[0]) return false;
+    if (w.String("auto_pad", "NOTSET").value_or("") != "NOTSET") return false;
     const bool conv = w.op == "Conv" && value == 0.f;
-    const bool avg = w.op == "AveragePool" && value == 0.f;
+    avg_ = w.op == "AveragePool" && value == 0.f;
     const bool max = w.op == "MaxPool" && std::isinf(value) && value < 0;
-    if (!conv && !avg && !max) continue;
-    std::vector<int64_t> pads = w.Ints("pads", {0, 0, 0, 0}).value_or(std::vector<int64_t>{});
-    if (pads.size() != 4) continue;
-    if (avg) {
-      const bool has_pads = pads[0] || pads[1] || pads[2] || pads[3];
-      if (has_pads && w.Int("count_include_pad", 0).value_or(0) == 0) continue;
+    if (!conv && !avg_ && !max) return false;
+    pads_ = w.Ints("pads", {0, 0, 0, 0}).value_or(std::vector<int64_t>{});
+    if (pads_.size() != 4) return false;
+    // AveragePool: the Pad's zeros count as the pool's own padding only with count_include_pad.
+    const bool has_pads = pads_[0] || pads_[1] || pads_[2] || pads_[3];
+    return !(avg_ && has_pads && w.Int("count_include_pad", 0).value_or(0) == 0);
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
+    ir::Node& pad = rw.node(i);
+    ir::Node& w = rw.node(reader_);
+    if (avg_) {
       ir::Attribute cip;
       cip.kind = ir::Attribute::Kind::kInt;
       cip.i = 1;
       w.attrs["count_include_pad"] = cip;
     }
-    for (int k = 0; k < 4; ++k) pads[k] += sp[k];
+    for (int k = 0; k < 4; ++k) pads_[k] += spatial_[k];
     ir::Attribute a;
     a.kind = ir::Attribute::Kind::kInts;
-    a.ints = pads;
+    a.ints = pads_;
     w.attrs["pads"] = a;
-    w.inputs[0] = pad.inputs[0];
-    w.fused.insert(w.fused.begin(), "Pad");
-    pad.removed = true;
-    consumers = g.Consumers();
-    ++rewrites;
+    rw.SetInput(reader_, 0, pad.inputs[0]);
+    w.fusion.absorbed.insert(w.fusion.absorbed.begin(), "Pad");
+    rw.Remove(i);
+    return "into " + w.Describe();
   }
-  g.Compact();
-  return rewrites;
+
+ private:
+  std::vector<int64_t> spatial_, pads_;
+  int reader_ = -1;
+  bool avg_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<int> FusePad(ir::Graph& g, const PassContext& ctx) {
+  Pad rule;
+  return RunRule(g, "fuse_pad", rule, ctx.trace, ctx.options.driver);
 }
 
 }  // namespace onnxrun

@@ -1,49 +1,64 @@
-// Optimizer passes. Each pass rewrites the graph in place and returns how many rewrites it made.
-// A pass is a side-effect-free match (guards below) followed by a rewrite.
+// The optimizer's passes, in three phases (pipeline.cc): declutter (kernel-agnostic rewrites) ->
+// select_kernels (records each node's implementation once) -> fuse (against the selected kernels'
+// capabilities). Each pass is one file, one function of the same name, built on the rewrite
+// driver (rewriter.h): a side-effect-free Match and an Apply, run to a fixed point.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ops/op.h"
 #include "runtime/ir/graph.h"
+#include "runtime/optimize/rewriter.h"
 
 namespace onnxrun {
 
-// Rewrites one pass made (the session reports it as onnxrun::PassCount).
+// Rewrites one pass made (the session reports it as onnxrun::PassReport).
 struct PassCount {
   std::string pass;
   int rewrites = 0;
 };
 
-struct Pass {
-  const char* name;
-  absl::StatusOr<int> (*run)(ir::Graph& g);
+struct OptimizeOptions {
+  KernelOptions kernels;  // read by select_kernels
+  DriverOptions driver;
 };
 
-absl::StatusOr<int> EliminateIdentities(ir::Graph& g);    // eliminate_identity.cc
-absl::StatusOr<int> FoldBatchNormIntoConv(ir::Graph& g);  // fuse_conv_bn.cc
-absl::StatusOr<int> FusePadIntoWindow(ir::Graph& g);      // fuse_pad.cc
-absl::StatusOr<int> FoldResidualAdd(ir::Graph& g);        // fold_residual_add.cc
-absl::StatusOr<int> FuseChannelScale(ir::Graph& g);       // fuse_channel_scale.cc
-absl::StatusOr<int> FuseActivation(ir::Graph& g);         // fuse_activation.cc
-absl::StatusOr<int> FusePreactivation(ir::Graph& g);      // fuse_preactivation.cc
-absl::StatusOr<int> EliminateDeadNodes(ir::Graph& g);     // eliminate_dead.cc
+// What a pass gets besides the graph: options, and where to record its rewrites (may be null).
+struct PassContext {
+  OptimizeOptions options;
+  std::vector<RewriteTrace>* trace = nullptr;
+};
+
+using PassFn = absl::StatusOr<int> (*)(ir::Graph& g, const PassContext& ctx);
+struct Pass {
+  const char* name;
+  PassFn run;
+};
+
+// Declutter.
+absl::StatusOr<int> EliminateIdentity(ir::Graph& g, const PassContext& ctx = {});
+absl::StatusOr<int> EliminateDead(ir::Graph& g, const PassContext& ctx = {});
+absl::StatusOr<int> FusePad(ir::Graph& g, const PassContext& ctx = {});
+absl::StatusOr<int> FuseConvBn(ir::Graph& g, const PassContext& ctx = {});
+// Codegen.
+absl::StatusOr<int> SelectKernels(ir::Graph& g, const PassContext& ctx = {});
+// Fuse.
+absl::StatusOr<int> FuseChannelScale(ir::Graph& g, const PassContext& ctx = {});
+absl::StatusOr<int> FuseActivation(ir::Graph& g, const PassContext& ctx = {});
+absl::StatusOr<int> FusePreactivation(ir::Graph& g, const PassContext& ctx = {});
 
 // The ordered list (pipeline.cc).
 const std::vector<Pass>& OptimizerPasses();
-// Runs every pass, verifying the graph after each; appends one report per pass.
-absl::Status Optimize(ir::Graph& g, std::vector<PassCount>* reports);
-
-namespace guards {
-// The single node reading `value`, or -1 when it has zero or several readers or is a graph output.
-int SoleConsumer(const ir::Graph& g, const std::vector<std::vector<int>>& consumers, int value);
-// Redirects every reader of `from` (and graph outputs) to `to`.
-void ReplaceUses(ir::Graph& g, int from, int to);
-// Makes node `producer` write `value` instead of its current output 0 (which becomes unused).
-void TakeOverOutput(ir::Graph& g, int producer, int value);
-// The constant float tensor behind input i, or null.
-const ir::Tensor* ConstInput(const ir::Graph& g, const ir::Node& n, size_t i);
-}  // namespace guards
+// Runs every pass, verifying the graph after each; appends one count per pass and one trace line
+// per rewrite (either may be null).
+absl::Status Optimize(ir::Graph& g, const OptimizeOptions& options, std::vector<PassCount>* counts,
+                      std::vector<RewriteTrace>* trace = nullptr);
+// With default options.
+absl::Status Optimize(ir::Graph& g, std::vector<PassCount>* counts);
+// Without the optimizer (SessionOptions::optimize false) kernels are still selected: lowering
+// reads the choice.
+absl::Status SelectKernelsOnly(ir::Graph& g, const OptimizeOptions& options);
 
 }  // namespace onnxrun

@@ -1,4 +1,7 @@
-// The optimizer's ordered pass list.
+// The optimizer's ordered pass list, in three phases (docs/ARCHITECTURE.md has the table):
+//   declutter  kernel-agnostic rewrites
+//   codegen    select_kernels records each node's implementation
+//   fuse       fusions against the selected kernels' capabilities
 #include "absl/strings/str_cat.h"
 #include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
@@ -7,22 +10,50 @@ namespace onnxrun {
 
 const std::vector<Pass>& OptimizerPasses() {
   static const std::vector<Pass> passes = {
-      {"eliminate_identity", EliminateIdentities}, {"fuse_pad", FusePadIntoWindow},
-      {"fuse_conv_bn", FoldBatchNormIntoConv},     {"fold_residual_add", FoldResidualAdd},
-      {"fuse_channel_scale", FuseChannelScale},    {"fuse_activation", FuseActivation},
-      {"fuse_preactivation", FusePreactivation},   {"eliminate_dead", EliminateDeadNodes},
+      // declutter
+      {"eliminate_identity", EliminateIdentity},
+      {"eliminate_dead", EliminateDead},
+      {"fuse_pad", FusePad},
+      {"fuse_conv_bn", FuseConvBn},
+      // codegen
+      {"select_kernels", SelectKernels},
+      // fuse
+      {"fuse_channel_scale", FuseChannelScale},
+      {"fuse_activation", FuseActivation},
+      {"fuse_preactivation", FusePreactivation},
   };
   return passes;
 }
 
-absl::Status Optimize(ir::Graph& g, std::vector<PassCount>* reports) {
-  for (const Pass& p : OptimizerPasses()) {
-    ASSIGN_OR_RETURN(int n, p.run(g));
-    if (reports) reports->push_back({p.name, n});
+namespace {
+
+absl::Status RunPasses(ir::Graph& g, const std::vector<Pass>& passes,
+                       const OptimizeOptions& options, std::vector<PassCount>* counts,
+                       std::vector<RewriteTrace>* trace) {
+  const PassContext ctx{options, trace};
+  for (const Pass& p : passes) {
+    ASSIGN_OR_RETURN(int n, p.run(g, ctx));
+    if (counts) counts->push_back({p.name, n});
     absl::Status s = g.Verify();
     if (!s.ok()) return absl::InternalError(absl::StrCat("after pass ", p.name, ": ", s.message()));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Optimize(ir::Graph& g, const OptimizeOptions& options, std::vector<PassCount>* counts,
+                      std::vector<RewriteTrace>* trace) {
+  return RunPasses(g, OptimizerPasses(), options, counts, trace);
+}
+
+absl::Status Optimize(ir::Graph& g, std::vector<PassCount>* counts) {
+  return Optimize(g, OptimizeOptions{}, counts);
+}
+
+absl::Status SelectKernelsOnly(ir::Graph& g, const OptimizeOptions& options) {
+  static const std::vector<Pass> select = {{"select_kernels", SelectKernels}};
+  return RunPasses(g, select, options, nullptr, nullptr);
 }
 
 }  // namespace onnxrun

@@ -2,6 +2,7 @@
 #include <xnnpack.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 
@@ -43,6 +44,19 @@ absl::Status InitXnnpack() {
   return status;
 }
 
+// SessionOptions::conv_kernel, overridden by the environment variable ONNXRUN_CONV when set.
+absl::StatusOr<ConvKernel> ConvKernelOf(const SessionOptions& options) {
+  const char* env = std::getenv("ONNXRUN_CONV");
+  const std::string v = env && *env ? env : options.conv_kernel;
+  if (v == "auto") return ConvKernel::kAuto;
+  if (v == "xnnpack") return ConvKernel::kXnnpack;
+  if (v == "packed") return ConvKernel::kPacked;
+  if (v == "direct") return ConvKernel::kDirect;
+  return absl::InvalidArgumentError(absl::StrCat(env && *env ? "ONNXRUN_CONV" : "conv_kernel",
+                                                 " is '", v,
+                                                 "'; expected auto, xnnpack, packed or direct"));
+}
+
 double Gflops(const ir::Graph& g) {
   double flops = 0;
   for (const ir::Node& n : g.nodes) {
@@ -77,6 +91,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   if (options.num_threads < 1 || options.num_threads > 256)
     return absl::InvalidArgumentError(
         absl::StrCat("num_threads is ", options.num_threads, "; expected 1 to 256"));
+  OptimizeOptions opt;
+  ASSIGN_OR_RETURN(opt.kernels.conv, ConvKernelOf(options));
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   auto lap = [&t0]() {
@@ -107,8 +123,13 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   rep.prepare_ms = lap();
   if (options.optimize) {
     std::vector<PassCount> counts;
-    RETURN_IF_ERROR(Optimize(g, &counts));
+    std::vector<RewriteTrace> trace;
+    RETURN_IF_ERROR(Optimize(g, opt, &counts, &trace));
     for (const PassCount& c : counts) rep.passes.push_back({c.pass, c.rewrites});
+    for (RewriteTrace& t : trace)
+      rep.rewrites.push_back({std::move(t.pass), std::move(t.node), std::move(t.what)});
+  } else {
+    RETURN_IF_ERROR(SelectKernelsOnly(g, opt));
   }
   rep.optimize_ms = lap();
   rep.ops_after = g.OpHistogram();

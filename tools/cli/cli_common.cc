@@ -117,7 +117,8 @@ const char* Synopsis(const std::string& command) {
            "[--json]";
   }
   if (command == "info")
-    return "onnxrun info MODEL [--optimized] [--memory] [--json] [--threads N] [--batch B]";
+    return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
+           "[--batch B]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -135,7 +136,8 @@ std::string HelpText() {
       "\n      Time load, first run and K runs (default 50, after 5 warmups) on random input.\n  ",
       Synopsis("info"),
       "\n      Inputs, outputs, opset, producer, parameters, GFLOPs and op histogram;\n"
-      "      --optimized adds the optimizer's passes, --memory the arena figures.\n"
+      "      --optimized adds the optimizer's passes (--verbose: every rewrite), --memory the\n"
+      "      arena figures.\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

@@ -76,6 +76,7 @@ std::string Bytes(int64_t bytes) {
 
 int RunInfo(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"optimized", false},
+                                 {"verbose", false},
                                  {"memory", false},
                                  {"json", false},
                                  {"threads", true},
@@ -116,6 +117,13 @@ int RunInfo(const std::vector<std::string>& args) {
       out << (i ? "," : "") << "{\"pass\":" << JsonString(r.passes[i].pass)
           << ",\"rewrites\":" << r.passes[i].rewrites << "}";
     }
+    if (parsed->Has("verbose")) {
+      out << "],\"rewrites\":[";
+      for (size_t i = 0; i < r.rewrites.size(); ++i)
+        out << (i ? "," : "") << "{\"pass\":" << JsonString(r.rewrites[i].pass)
+            << ",\"node\":" << JsonString(r.rewrites[i].node)
+            << ",\"what\":" << JsonString(r.rewrites[i].what) << "}";
+    }
     out << "],\"memory\":{\"arena_bytes\":" << m.arena_bytes << ",\"naive_bytes\":" << m.naive_bytes
         << ",\"lower_bound_bytes\":" << m.lower_bound_bytes
         << ",\"arena_to_lower_bound\":" << JsonNumber(ratio, 4)
@@ -141,6 +149,11 @@ int RunInfo(const std::vector<std::string>& args) {
       std::vector<std::pair<std::string, std::string>> rows;
       for (const PassReport& p : r.passes) rows.emplace_back(p.pass, absl::StrCat(p.rewrites));
       Table(out, rows);
+      if (parsed->Has("verbose")) {
+        out << "rewrites (" << r.rewrites.size() << ")\n";
+        for (const RewriteReport& w : r.rewrites)
+          out << "  " << w.pass << "  " << w.node << "  " << w.what << "\n";
+      }
     }
     if (parsed->Has("memory")) {
       out << "memory\n";

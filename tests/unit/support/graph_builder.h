@@ -263,10 +263,10 @@ inline absl::StatusOr<int> RunPass(ir::Graph& g, absl::StatusOr<int> (*pass)(ir:
 // Prepared + (optionally) optimized + planned: what the executor sees.
 inline absl::StatusOr<MemoryPlan> PlanGraph(ir::Graph& g, bool optimize,
                                             MemoryPlanOptions options) {
-  if (optimize) {
-    absl::Status s = Optimize(g, nullptr);
-    if (!s.ok()) return s;
-  }
+  // As the session does: without the optimizer, kernels are still selected (lowering and the
+  // workspaces read the choice).
+  absl::Status s = optimize ? Optimize(g, nullptr) : SelectKernelsOnly(g, OptimizeOptions{});
+  if (!s.ok()) return s;
   return PlanMemory(g, options);
 }
 

@@ -1,0 +1,133 @@
+// fuse_pad: a constant-mode Pad of the spatial dims folds into the Conv / pool that reads it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+
+#include "runtime/optimize/pass.h"
+#include "tests/unit/graph_builder.h"
+#include "tests/unit/optimize/pass_test_util.h"
+
+namespace onnxrun::test {
+namespace {
+
+using Histogram = std::map<std::string, int>;
+using Shape = std::vector<int64_t>;
+const Shape kX = {1, 4, 6, 7};
+
+// Pad (opset 13: pads and value as inputs) of x with {N, C, H, W} begin and end pads.
+std::string PadOf(GraphBuilder& b, const std::string& x, const std::vector<int64_t>& pads,
+                  float value, const std::string& mode = "constant") {
+  const std::string v = b.Init("pad_value", {}, {value});
+  return b.Op("Pad", {x, b.InitInts("pads", {8}, pads), v}, 1, "pad").Str("mode", mode);
+}
+std::string ConvOf(GraphBuilder& b, std::mt19937& rng, const std::string& in) {
+  return b.Op("Conv", {in, b.Weight("w", {8, 4, 3, 3}, rng, -0.3f, 0.3f)}, 1, "reader");
+}
+
+std::vector<int64_t> PadsOf(const ir::Graph& g) {
+  const ir::Node& n = g.nodes[NodeIndex(g, "reader")];
+  return n.Ints("pads", {0, 0, 0, 0}).value_or(std::vector<int64_t>{});
+}
+
+TEST(FusePad, ZeroPadIntoConvAddsToItsPads) {
+  std::mt19937 rng(1);
+  GraphBuilder b;
+  const std::string x = b.Input("x", kX);
+  b.Output(ConvOf(b, rng, PadOf(b, x, {0, 0, 1, 2, 0, 0, 3, 0}, 0.f)));
+  ir::Graph g = Prepared(b);
+  std::vector<RewriteTrace> trace;
+  ASSERT_EQ(*FusePad(g, PassContext{{}, &trace}), 1);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Pad", 1}}));
+  EXPECT_EQ(PadsOf(g), (std::vector<int64_t>{1, 2, 3, 0}));
+  ASSERT_EQ(trace.size(), 1u);
+  EXPECT_EQ(trace[0].pass, "fuse_pad");
+  EXPECT_EQ(trace[0].node, "pad");
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
+}
+
+TEST(FusePad, ZeroPadIntoAveragePoolCountsThePad) {
+  std::mt19937 rng(2);
+  GraphBuilder b;
+  const std::string x = b.Input("x", kX);
+  b.Output(b.Op("AveragePool", {PadOf(b, x, {0, 0, 1, 1, 0, 0, 1, 1}, 0.f)}, 1, "reader")
+               .Ints("kernel_shape", {3, 3}));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*FusePad(g), 1);
+  const ir::Node& pool = g.nodes[NodeIndex(g, "reader")];
+  EXPECT_EQ(pool.Int("count_include_pad", 0).value(), 1);
+  EXPECT_EQ(PadsOf(g), (std::vector<int64_t>{1, 1, 1, 1}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
+}
+
+TEST(FusePad, MinusInfinityPadIntoMaxPool) {
+  std::mt19937 rng(3);
+  GraphBuilder b;
+  const std::string x = b.Input("x", kX);
+  const float ninf = -std::numeric_limits<float>::infinity();
+  b.Output(b.Op("MaxPool", {PadOf(b, x, {0, 0, 0, 1, 0, 0, 1, 0}, ninf)}, 1, "reader")
+               .Ints("kernel_shape", {2, 2})
+               .Ints("pads", {1, 0, 0, 1}));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*FusePad(g), 1);
+  EXPECT_EQ(PadsOf(g), (std::vector<int64_t>{1, 1, 1, 1}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
+}
+
+TEST(FusePad, GuardsStopTheRewrite) {
+  std::mt19937 rng(4);
+  const std::vector<GuardCase> cases = {
+      {"Pad read twice",
+       [&](GraphBuilder& b) {
+         auto p = PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f);
+         b.Output(ConvOf(b, rng, p));
+         b.Output(b.Op("Relu", {p}));
+       }},
+      {"channels padded",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("AveragePool", {PadOf(b, b.Input("x", kX), {0, 1, 1, 1, 0, 0, 1, 1}, 0.f)},
+                       1, "reader")
+                      .Ints("kernel_shape", {2, 2}));
+       }},
+      {"negative pad (a crop)",
+       [&](GraphBuilder& b) {
+         b.Output(ConvOf(b, rng, PadOf(b, b.Input("x", kX), {0, 0, -1, 0, 0, 0, 1, 1}, 0.f)));
+       }},
+      {"reflect mode",
+       [&](GraphBuilder& b) {
+         b.Output(
+             ConvOf(b, rng, PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f, "reflect")));
+       }},
+      {"non-zero value before a Conv",
+       [&](GraphBuilder& b) {
+         b.Output(ConvOf(b, rng, PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 1.f)));
+       }},
+      {"zero value before a MaxPool",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("MaxPool", {PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f)}, 1,
+                       "reader")
+                      .Ints("kernel_shape", {2, 2}));
+       }},
+      {"reader with auto_pad",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("Conv",
+                       {PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f),
+                        b.Weight("w", {8, 4, 3, 3}, rng, -0.3f, 0.3f)},
+                       1, "reader")
+                      .Str("auto_pad", "SAME_UPPER"));
+       }},
+      {"AveragePool with pads of its own, not counting them",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("AveragePool", {PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f)},
+                       1, "reader")
+                      .Ints("kernel_shape", {3, 3})
+                      .Ints("pads", {1, 1, 1, 1}));
+       }},
+  };
+  ExpectGuardsStop(cases, FusePad, rng);
+}
+
+}  // namespace
+}  // namespace onnxrun::test
