@@ -7,14 +7,12 @@
 #include <random>
 
 #include "runtime/optimize/pass.h"
-#include "tests/unit/graph_builder.h"
 #include "tests/unit/optimize/pass_test_util.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {
 
-using Histogram = std::map<std::string, int>;
-using Shape = std::vector<int64_t>;
 const Shape kX = {1, 4, 6, 7};
 
 // Pad (opset 13: pads and value as inputs) of x with {N, C, H, W} begin and end pads.

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "ops/kernels/conv_gemm.h"
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

@@ -1,5 +1,6 @@
-// Helpers of the optimizer pass tests: a prepared graph, one pass run as the pipeline reaches it,
-// and the check that a pass leaves a guarded graph alone.
+// Helpers of the optimizer pass tests (tests/unit/optimize/<pass>_test.cc): a prepared graph, one
+// pass run as the pipeline reaches it, the check that a pass leaves a guarded graph alone, and the
+// small blocks the tests build from.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,9 +12,22 @@
 #include <vector>
 
 #include "runtime/optimize/pass.h"
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
+
+using Histogram = std::map<std::string, int>;
+using Shape = std::vector<int64_t>;
+
+const Shape kImage = {2, 3, 6, 5};
+
+// An inference BatchNormalization of c channels with random statistics (variance in [0.5, 2)).
+inline std::string BatchNorm(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c) {
+  const std::string k = absl::StrCat("bn", b.model().graph().initializer_size());
+  return b.Op("BatchNormalization",
+              {in, b.Weight(k + "s", {c}, rng, 0.5f, 1.5f), b.Weight(k + "t", {c}, rng),
+               b.Weight(k + "m", {c}, rng), b.Weight(k + "v", {c}, rng, 0.5f, 2.f)});
+}
 
 inline ir::Graph Prepared(const GraphBuilder& b) {
   auto g = PrepareGraph(b);
@@ -33,14 +47,6 @@ inline absl::StatusOr<int> RunPass(ir::Graph& g, PassFn pass) {
   return n;
 }
 
-// Random values for every graph input of a prepared graph.
-inline Feeds FeedsOf(const ir::Graph& g, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
-  Feeds feeds;
-  for (int id : g.inputs)
-    feeds.push_back({g.value(id).name, RandomTensor(g.value(id).shape, rng, lo, hi)});
-  return feeds;
-}
-
 // A graph a pass must leave alone: no rewrite, the same op histogram, the same numerics.
 struct GuardCase {
   std::string name;
@@ -56,7 +62,7 @@ inline void ExpectGuardsStop(const std::vector<GuardCase>& cases, PassFn pass, s
     const std::map<std::string, int> before = g.OpHistogram();
     EXPECT_EQ(*RunPass(g, pass), 0);
     EXPECT_EQ(g.OpHistogram(), before);
-    ExpectOptimizeKeepsNumerics(b, FeedsOf(g, rng, lo, hi));
+    ExpectOptimizeKeepsNumerics(b, RandomFeeds(b, rng, lo, hi));
   }
 }
 

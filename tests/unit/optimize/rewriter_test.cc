@@ -8,8 +8,8 @@
 #include <random>
 
 #include "runtime/optimize/pass.h"
-#include "tests/unit/graph_builder.h"
 #include "tests/unit/optimize/pass_test_util.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

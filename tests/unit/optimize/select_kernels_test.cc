@@ -10,7 +10,7 @@
 #include "runtime/exec/executor.h"
 #include "runtime/optimize/pass.h"
 #include "runtime/plan/memory_plan.h"
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

@@ -14,13 +14,6 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-std::string Conv(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c, int64_t m,
-                 int64_t k = 3, const std::string& name = "") {
-  const std::string w = b.Weight(absl::StrCat("w", b.model().graph().initializer_size()),
-                                 {m, c, k, k}, rng, -0.3f, 0.3f);
-  return b.Op("Conv", {in, w}, 1, name).Ints("pads", {k / 2, k / 2, k / 2, k / 2});
-}
-
 struct Planned {
   ir::Graph g;
   MemoryPlan plan;
@@ -143,8 +136,8 @@ TEST(MemoryPlanInPlace, ResidualAddWritesOverTheInputThatDies) {
     SCOPED_TRACE(later_reads);
     GraphBuilder b;
     const std::string x = b.Input("x", s);
-    auto a = Conv(b, rng, x, 4, 4, 3, "conv_a");
-    auto c = Conv(b, rng, x, 4, 4, 3, "conv_b");
+    auto a = Conv(b, rng, x, 4, 4, 3, false, "conv_a");
+    auto c = Conv(b, rng, x, 4, 4, 3, false, "conv_b");
     auto add = b.Op("Add", {a, c}, 1, "add");
     b.Output(b.Op("Relu", {add}));
     if (later_reads >= 1) b.Output(b.Op("Sigmoid", {a}));
@@ -165,8 +158,9 @@ TEST(MemoryPlanInPlace, BroadcastAddNeverWritesOverTheSmallOperand) {
   std::mt19937 rng(4);
   GraphBuilder b;
   const std::string x = b.Input("x", {2, 4, 5, 5});
-  auto pooled = b.Op("GlobalAveragePool", {Conv(b, rng, x, 4, 4, 1, "conv")}, 1, "gap");
-  b.Output(b.Op("Mul", {b.Op("Sigmoid", {pooled}), Conv(b, rng, x, 4, 4, 1, "conv2")}, 1, "mul"));
+  auto pooled = b.Op("GlobalAveragePool", {Conv(b, rng, x, 4, 4, 1, false, "conv")}, 1, "gap");
+  b.Output(
+      b.Op("Mul", {b.Op("Sigmoid", {pooled}), Conv(b, rng, x, 4, 4, 1, false, "conv2")}, 1, "mul"));
   Planned p = Plan(b, true, true, true);
   EXPECT_EQ(p.out("mul").buffer, p.out("conv2").buffer);  // over the full-size input
   ExpectAliasingInvariant(b, RandomFeeds(b, rng));
@@ -181,8 +175,8 @@ TEST(MemoryPlanInPlace, SeChannelScaleWritesOverTheInputThatDies) {
     SCOPED_TRACE(later_reads);
     GraphBuilder b;
     const std::string in = b.Input("in", s);
-    auto x = Conv(b, rng, in, 4, 4, 3, "conv_x");
-    auto r = Conv(b, rng, in, 4, 4, 1, "conv_r");
+    auto x = Conv(b, rng, in, 4, 4, 3, false, "conv_x");
+    auto r = Conv(b, rng, in, 4, 4, 1, false, "conv_r");
     auto gate = b.Op("Sigmoid", {b.Op("GlobalAveragePool", {x})}, 1, "gate");
     b.Output(b.Op("Relu", {b.Op("Add", {b.Op("Mul", {x, gate}), r}, 1, "add")}));
     if (later_reads >= 1) b.Output(b.Op("Sigmoid", {x}));
@@ -205,7 +199,7 @@ TEST(MemoryPlanInPlace, StridedInPlaceOutputIsReadOnlyByStridedReaders) {
   std::mt19937 rng(5);
   GraphBuilder b;
   const std::string x = b.Input("x", {1, 2, 4, 4});
-  auto a = Conv(b, rng, x, 2, 3, 3, "conv_a");
+  auto a = Conv(b, rng, x, 2, 3, 3, false, "conv_a");
   auto cat = b.Op("Concat", {a, Conv(b, rng, x, 2, 2)}, 1, "cat").Int("axis", 1);
   b.Output(b.Op("GlobalAveragePool", {cat}));
   auto r = b.Op("Relu", {a}, 1, "relu");  // runs after the concat; `a` dies here
@@ -226,8 +220,8 @@ TEST(MemoryPlanConcat, FireModuleExpandConvsWriteStridedSlices) {
   std::mt19937 rng(6);
   GraphBuilder b;
   auto squeeze = b.Op("Relu", {Conv(b, rng, b.Input("x", {2, 6, 5, 5}), 6, 3, 1)});
-  auto e1 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 4, 1, "expand1x1")});
-  auto e3 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 5, 3, "expand3x3")});
+  auto e1 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 4, 1, false, "expand1x1")});
+  auto e3 = b.Op("Relu", {Conv(b, rng, squeeze, 3, 5, 3, false, "expand3x3")});
   b.Output(b.Op("MaxPool", {b.Op("Concat", {e1, e3}, 1, "cat").Int("axis", 1)})
                .Ints("kernel_shape", {2, 2}));
   Planned p = Plan(b, true, true, true);
@@ -254,10 +248,10 @@ TEST(MemoryPlanConcat, FireModuleExpandConvsWriteStridedSlices) {
 TEST(MemoryPlanConcat, DenseNetNestedConcatsShareOneBuffer) {
   std::mt19937 rng(7);
   GraphBuilder b;
-  auto x0 = Conv(b, rng, b.Input("x", {2, 3, 4, 4}), 3, 4, 3, "stem");
-  auto y1 = Conv(b, rng, b.Op("Relu", {x0}), 4, 2, 3, "layer1");
+  auto x0 = Conv(b, rng, b.Input("x", {2, 3, 4, 4}), 3, 4, 3, false, "stem");
+  auto y1 = Conv(b, rng, b.Op("Relu", {x0}), 4, 2, 3, false, "layer1");
   auto c1 = b.Op("Concat", {x0, y1}, 1, "cat1").Int("axis", 1);
-  auto y2 = Conv(b, rng, b.Op("Relu", {c1}), 6, 3, 3, "layer2");
+  auto y2 = Conv(b, rng, b.Op("Relu", {c1}), 6, 3, 3, false, "layer2");
   auto c2 = b.Op("Concat", {c1, y2}, 1, "cat2").Int("axis", 1);
   b.Output(b.Op("GlobalAveragePool", {c2}));
   Planned p = Plan(b, false, true, true);
@@ -282,7 +276,7 @@ TEST(MemoryPlanConcat, GraphInputOperandFallsBackToACopy) {
   std::mt19937 rng(8);
   GraphBuilder b;
   const std::string x = b.Input("x", {2, 3, 4, 5});
-  b.Output(b.Op("Concat", {x, Conv(b, rng, x, 3, 2, 3, "conv")}, 1, "cat").Int("axis", 1));
+  b.Output(b.Op("Concat", {x, Conv(b, rng, x, 3, 2, 3, false, "conv")}, 1, "cat").Int("axis", 1));
   Planned p = Plan(b, true, true, true);
   const int cat = p.node("cat");
   EXPECT_FALSE(p.plan.node_is_noop[cat]);
@@ -301,7 +295,7 @@ TEST(MemoryPlanConcat, GraphInputOperandFallsBackToACopy) {
 TEST(MemoryPlanConcat, SameValueTwiceIsCopiedOnce) {
   std::mt19937 rng(9);
   GraphBuilder b;
-  auto a = Conv(b, rng, b.Input("x", {1, 2, 3, 3}), 2, 3, 3, "conv");
+  auto a = Conv(b, rng, b.Input("x", {1, 2, 3, 3}), 2, 3, 3, false, "conv");
   b.Output(b.Op("Concat", {a, a}, 1, "cat").Int("axis", 1));
   Planned p = Plan(b, true, true, true);
   EXPECT_FALSE(p.plan.node_is_noop[p.node("cat")]);

@@ -9,7 +9,7 @@
 #include "ops/kernels/conv_gemm.h"
 #include "ops/op.h"
 #include "runtime/exec/executor.h"
-#include "tests/unit/graph_builder.h"
+#include "tests/unit/support/graph_builder.h"
 
 namespace onnxrun::test {
 namespace {

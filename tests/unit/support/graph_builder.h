@@ -207,6 +207,17 @@ inline Feeds RandomFeeds(const GraphBuilder& b, std::mt19937& rng, float lo = -1
   return f;
 }
 
+// A k x k Conv of c -> m channels with "same" pads, small random weights (magnitudes stay near 1,
+// so 1e-5 is a meaningful absolute tolerance) and, if `bias`, a random bias.
+inline std::string Conv(GraphBuilder& b, std::mt19937& rng, const std::string& in, int64_t c,
+                        int64_t m, int64_t k = 3, bool bias = false, const std::string& name = "") {
+  const int i = b.model().graph().initializer_size();
+  std::vector<std::string> ins = {in,
+                                  b.Weight(absl::StrCat("w", i), {m, c, k, k}, rng, -0.3f, 0.3f)};
+  if (bias) ins.push_back(b.Weight(absl::StrCat("b", i), {m}, rng));
+  return b.Op("Conv", ins, 1, name).Ints("pads", {k / 2, k / 2, k / 2, k / 2});
+}
+
 // Saves, loads (and deletes the file).
 inline absl::StatusOr<std::unique_ptr<Session>> LoadSession(const GraphBuilder& b,
                                                             const SessionOptions& options = {}) {
@@ -251,14 +262,6 @@ inline absl::StatusOr<ir::Graph> PrepareGraph(const GraphBuilder& b,
   absl::Status s = InferAndFold(*g, with_folding, folded);
   if (!s.ok()) return s;
   return std::move(*g);
-}
-// Runs one pass and verifies the graph after it; returns the rewrite count.
-inline absl::StatusOr<int> RunPass(ir::Graph& g, absl::StatusOr<int> (*pass)(ir::Graph&)) {
-  auto n = pass(g);
-  if (!n.ok()) return n;
-  absl::Status s = g.Verify();
-  if (!s.ok()) return s;
-  return n;
 }
 // Prepared + (optionally) optimized + planned: what the executor sees.
 inline absl::StatusOr<MemoryPlan> PlanGraph(ir::Graph& g, bool optimize,
