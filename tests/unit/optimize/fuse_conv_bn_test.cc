@@ -105,6 +105,11 @@ TEST(FuseConvBn, GuardsStopTheRewrite) {
          b.Output(BatchNorm(b, rng, conv, 4));
          b.Output(conv);
        }},
+      {"conv with run-time weights",
+       [&](GraphBuilder& b) {
+         b.Output(BatchNorm(b, rng,
+                            b.Op("Conv", {b.Input("x", kImage), b.Input("w", {4, 3, 3, 3})}), 4));
+       }},
       {"Mul by a run-time tensor",
        [&](GraphBuilder& b) {
          b.Output(b.Op("Mul", {Conv(b, rng, b.Input("x", kImage), 3, 4, 3, true),

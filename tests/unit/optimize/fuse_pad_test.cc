@@ -74,6 +74,20 @@ TEST(FusePad, MinusInfinityPadIntoMaxPool) {
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
 }
 
+// Before opset 11 the pads and the fill value are attributes.
+TEST(FusePad, Opset10PadsAttributeIntoConv) {
+  std::mt19937 rng(5);
+  GraphBuilder b(10);
+  const std::string x = b.Input("x", kX);
+  auto pad = b.Op("Pad", {x}, 1, "pad").Ints("pads", {0, 0, 2, 1, 0, 0, 0, 1}).Float("value", 0.f);
+  b.Output(ConvOf(b, rng, pad));
+  ir::Graph g = Prepared(b);
+  ASSERT_EQ(*RunPass(g, FusePad), 1);
+  EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Pad", 1}}));
+  EXPECT_EQ(PadsOf(g), (std::vector<int64_t>{2, 1, 0, 1}));
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
+}
+
 TEST(FusePad, GuardsStopTheRewrite) {
   std::mt19937 rng(4);
   const std::vector<GuardCase> cases = {
@@ -82,6 +96,23 @@ TEST(FusePad, GuardsStopTheRewrite) {
          auto p = PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f);
          b.Output(ConvOf(b, rng, p));
          b.Output(b.Op("Relu", {p}));
+       }},
+      {"Pad output is also a graph output",
+       [&](GraphBuilder& b) {
+         auto p = PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f);
+         b.Output(ConvOf(b, rng, p));
+         b.Output(p);
+       }},
+      {"read by neither a Conv nor a pool",
+       [&](GraphBuilder& b) {
+         b.Output(b.Op("Relu", {PadOf(b, b.Input("x", kX), {0, 0, 1, 1, 0, 0, 1, 1}, 0.f)}));
+       }},
+      {"3-D input (a 1-D conv)",
+       [&](GraphBuilder& b) {
+         const std::string v = b.Init("pad_value", {}, {0.f});
+         auto p =
+             b.Op("Pad", {b.Input("x", {1, 4, 7}), b.InitInts("pads", {6}, {0, 0, 1, 0, 0, 1}), v});
+         b.Output(b.Op("Conv", {p, b.Weight("w", {8, 4, 3}, rng, -0.3f, 0.3f)}));
        }},
       {"channels padded",
        [&](GraphBuilder& b) {
