@@ -2,6 +2,8 @@
 // NHWC convolution, with the fused activation clamp (a fused pointwise activation runs over the
 // output after it, in the same step), reading and writing channel slices. 1-D and
 // 3-D convolutions, and weights computed at run time, take the runtime's direct N-d kernel.
+#include "ops/conv.h"
+
 #include <cstring>
 #include <memory>
 
@@ -31,7 +33,9 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   if (w.shape.size() != x.shape.size())
     return Invalid(n, absl::StrCat("weight has shape ", ir::ShapeString(w.shape),
                                    ", expected rank ", x.shape.size()));
-  ASSIGN_OR_RETURN(int64_t group, n.Int("group", 1));
+  auto params = std::make_shared<ConvParams>();
+  ASSIGN_OR_RETURN(params->group, n.Int("group", 1));
+  const int64_t group = params->group;
   const int64_t c = x.shape[1], m = w.shape[0];
   if (group < 1 || c % group != 0 || m % group != 0 || w.shape[1] * group != c)
     return Invalid(n, absl::StrCat("input channels ", c, ", weight ", ir::ShapeString(w.shape),
@@ -44,10 +48,11 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   }
   const ir::Shape in(x.shape.begin() + 2, x.shape.end());
   const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
-  ASSIGN_OR_RETURN(WindowNd win, ResolveWindowNd(n, in, kernel, false));
+  ASSIGN_OR_RETURN(params->window, ResolveWindow(n, in, kernel, false));
   ir::Shape out = {x.shape[0], m};
-  out.insert(out.end(), win.out.begin(), win.out.end());
+  for (size_t i = 0; i < in.size(); ++i) out.push_back(params->window.out[i]);
   SetOutput(g, n, 0, ir::DataType::kFloat32, out);
+  n.params = std::move(params);
   return absl::OkStatus();
 }
 
@@ -57,22 +62,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
   const auto& w = ctx.input(1);
-  const int64_t group = n.Int("group", 1).value();
-  const ir::Shape in(x.shape.begin() + 2, x.shape.end());
-  ASSIGN_OR_RETURN(
-      WindowNd win,
-      ResolveWindowNd(n, in, std::vector<int64_t>(w.shape.begin() + 2, w.shape.end()), false));
-  kernels::SpatialNd s;
-  s.rank = win.rank();
-  for (size_t i = 0; i < s.rank; ++i) {
-    s.in[i] = in[i];
-    s.out[i] = win.out[i];
-    s.kernel[i] = win.kernel[i];
-    s.stride[i] = win.strides[i];
-    s.dilation[i] = win.dilations[i];
-    s.pad_begin[i] = win.pad_begin[i];
-    s.pad_end[i] = win.pad_end[i];
-  }
+  ASSIGN_OR_RETURN(const ConvParams* params, Params<ConvParams>(n));
+  const kernels::Window s = params->window;
+  const size_t group = params->group;
   const size_t batch = x.shape[0], c = x.shape[1], m = w.shape[0];
   const float lo = n.fusion.lo, hi = n.fusion.hi;
   const bool has_bias = ctx.has_input(2);
@@ -91,23 +83,24 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvNd(const LowerContext& ctx) {
 }
 
 // The own kernel's parameters for a 2-D convolution (x: NCHW shape, w: OIHW shape).
-kernels::ConvGemmParams GemmParams(const ir::Shape& x, const ir::Shape& w, const Window2d& win) {
+kernels::ConvGemmParams ConvGemmGeometry(const ir::Shape& x, const ir::Shape& w,
+                                         const kernels::Window& win) {
   kernels::ConvGemmParams p;
   p.n = x[0];
   p.in_c = x[1];
-  p.in_h = x[2];
-  p.in_w = x[3];
+  p.in_h = win.in[0];
+  p.in_w = win.in[1];
   p.out_c = w[0];
-  p.out_h = win.out_h;
-  p.out_w = win.out_w;
-  p.kh = w[2];
-  p.kw = w[3];
-  p.stride_h = win.sh;
-  p.stride_w = win.sw;
-  p.dil_h = win.dh;
-  p.dil_w = win.dw;
-  p.pad_top = win.pad_top;
-  p.pad_left = win.pad_left;
+  p.out_h = win.out[0];
+  p.out_w = win.out[1];
+  p.kh = win.kernel[0];
+  p.kw = win.kernel[1];
+  p.stride_h = win.stride[0];
+  p.stride_w = win.stride[1];
+  p.dil_h = win.dilation[0];
+  p.dil_w = win.dilation[1];
+  p.pad_top = win.pad_begin[0];
+  p.pad_left = win.pad_begin[1];
   return p;
 }
 
@@ -121,8 +114,9 @@ bool Is2dConstant(const ir::Graph& g, const ir::Node& n) {
 absl::StatusOr<kernels::ConvGemmParams> GemmParamsOf(const ir::Graph& g, const ir::Node& n) {
   const ir::Shape& x = g.value(n.inputs[0]).shape;
   const ir::Shape& w = g.value(n.inputs[1]).shape;
-  ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x[2], x[3], {w[2], w[3]}, false));
-  kernels::ConvGemmParams p = GemmParams(x, w, win);
+  ASSIGN_OR_RETURN(const ConvParams* params, Params<ConvParams>(n));
+  if (params->window.rank != 2) return absl::InternalError(n.Describe() + ": not a 2-D window");
+  kernels::ConvGemmParams p = ConvGemmGeometry(x, w, params->window);
   if (n.impl == ir::Impl::kConvGemmPacked) p.mode = kernels::ConvGemmMode::kPacked;
   if (n.impl == ir::Impl::kConvGemmDirect) p.mode = kernels::ConvGemmMode::kDirect;
   return p;
@@ -140,12 +134,11 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
   if (!Is2dConstant(g, n)) return;
   n.impl = ir::Impl::kXnnConv;
   auto win = GemmParamsOf(g, n);
-  if (!win.ok()) return;  // lowering reports the window's error
+  if (!win.ok()) return;  // lowering reports the error
   kernels::ConvGemmParams p = *win;
   if (options.conv == ConvKernel::kPacked) p.mode = kernels::ConvGemmMode::kPacked;
   if (options.conv == ConvKernel::kDirect) p.mode = kernels::ConvGemmMode::kDirect;
-  const int64_t group = n.Int("group", 1).value_or(0);
-  if (group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
+  if (ir::ParamsAs<ConvParams>(n)->group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
       options.conv == ConvKernel::kXnnpack || !kernels::ConvGemm::Supported())
     return;
   const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);
@@ -196,10 +189,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
       return LowerConvNd(ctx);
     case ir::Impl::kConvGemmPacked:
     case ir::Impl::kConvGemmDirect: {
-      if (!Is2dConstant(*ctx.graph, n) || n.Int("group", 1).value_or(0) != 1 ||
+      ASSIGN_OR_RETURN(kernels::ConvGemmParams p, GemmParamsOf(*ctx.graph, n));
+      if (!Is2dConstant(*ctx.graph, n) || ir::ParamsAs<ConvParams>(n)->group != 1 ||
           !kernels::ConvGemm::Supported())
         return Inconsistent(n, "does not apply to this convolution");
-      ASSIGN_OR_RETURN(kernels::ConvGemmParams p, GemmParamsOf(*ctx.graph, n));
       return LowerConvGemm(ctx, p);
     }
     case ir::Impl::kXnnConv:
@@ -209,9 +202,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
       return Inconsistent(n, "is no convolution kernel (select_kernels did not run)");
   }
   const ir::Tensor& w = *ctx.constant(1);
-  const int64_t group = n.Int("group", 1).value();
+  ASSIGN_OR_RETURN(const ConvParams* params, Params<ConvParams>(n));
+  const kernels::Window& win = params->window;
+  if (win.rank != 2) return Inconsistent(n, "needs a 2-D window");
+  const int64_t group = params->group;
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
-  ASSIGN_OR_RETURN(Window2d win, ResolveWindow(n, x.shape[2], x.shape[3], {kh, kw}, false));
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
   std::vector<float> packed;
@@ -230,12 +225,12 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   }
   const ir::Tensor* bias = ctx.constant(2);
   auto k = std::make_unique<XnnKernel>();
-  RETURN_IF_ERROR(
-      Xnn(xnn_create_convolution2d_nhwc_f32(
-              win.pad_top, win.pad_right, win.pad_bottom, win.pad_left, kh, kw, win.sh, win.sw,
-              win.dh, win.dw, group, cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride,
-              weights, bias ? bias->data() : nullptr, n.fusion.lo, n.fusion.hi, 0, k->slot()),
-          n, "create convolution"));
+  RETURN_IF_ERROR(Xnn(xnn_create_convolution2d_nhwc_f32(
+                          win.pad_begin[0], win.pad_end[1], win.pad_end[0], win.pad_begin[1], kh,
+                          kw, win.stride[0], win.stride[1], win.dilation[0], win.dilation[1], group,
+                          cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, weights,
+                          bias ? bias->data() : nullptr, n.fusion.lo, n.fusion.hi, 0, k->slot()),
+                      n, "create convolution"));
   RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
                                                        ctx.in[0].data, ctx.out[0].data, ctx.pool),
                       n, "setup convolution"));

@@ -130,6 +130,13 @@ inline int64_t NhwcAxis(int64_t axis) {
 }
 // Logical NCHW shape -> physical NHWC dims.
 inline ir::Shape NhwcShape(const ir::Shape& s) { return {s[0], s[2], s[3], s[1]}; }
+// The node's params (ir::ParamsAs), or an internal error naming the node when its infer did not
+// set them (a stage ran before infer, or the op's infer and its reader disagree on the type).
+template <typename T>
+absl::StatusOr<const T*> Params(const ir::Node& n) {
+  if (const T* p = ir::ParamsAs<T>(n)) return p;
+  return absl::InternalError(n.Describe() + ": attributes not parsed (infer has not run)");
+}
 // Error unless the planner gave the node at least `bytes` of workspace (its OpDef::workspace and
 // its lowering disagree).
 absl::Status RequireWorkspace(const LowerContext& ctx, int64_t bytes);

@@ -88,34 +88,36 @@ inline void ReduceOne(const float* const* taps, size_t num_taps, size_t c, float
 }
 
 template <bool kMax>
-void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h, size_t in_w,
-          size_t channels, const Pool2dParams& p, pthreadpool_t pool) {
-  const size_t out_h = PoolOutputSize(in_h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top,
-                                      p.pad_bottom, p.ceil_mode);
-  const size_t out_w = PoolOutputSize(in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left,
-                                      p.pad_right, p.ceil_mode);
-  if (n == 0 || out_h == 0 || out_w == 0 || channels == 0) return;
-  const size_t work = n * out_h * out_w * channels * p.kernel_h * p.kernel_w;
+void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t channels,
+          const Window& w, bool count_include_pad, pthreadpool_t pool) {
+  const size_t in_h = w.in[0], in_w = w.in[1], out_h = w.out[0], out_w = w.out[1];
+  const size_t kernel_h = w.kernel[0], kernel_w = w.kernel[1];
+  const size_t stride_h = w.stride[0], stride_w = w.stride[1];
+  const size_t dilation_h = w.dilation[0], dilation_w = w.dilation[1];
+  const size_t pad_top = w.pad_begin[0], pad_left = w.pad_begin[1];
+  const size_t pad_bottom = w.pad_end[0], pad_right = w.pad_end[1];
+  if (w.rank != 2 || n == 0 || out_h == 0 || out_w == 0 || channels == 0) return;
+  const size_t work = n * out_h * out_w * channels * kernel_h * kernel_w;
   detail::ParallelRows(pool, n * out_h, work, [&](size_t b, size_t e) {
-    std::vector<const float*> taps(p.kernel_h * p.kernel_w);
+    std::vector<const float*> taps(kernel_h * kernel_w);
     for (size_t row = b; row < e; ++row) {
       const size_t img = row / out_h, oh = row % out_h;
-      const int64_t h0 = static_cast<int64_t>(oh * p.stride_h) - static_cast<int64_t>(p.pad_top);
-      const Taps th = AxisTaps(h0, p.kernel_h, p.dilation_h, in_h, p.pad_bottom);
+      const int64_t h0 = static_cast<int64_t>(oh * stride_h) - static_cast<int64_t>(pad_top);
+      const Taps th = AxisTaps(h0, kernel_h, dilation_h, in_h, pad_bottom);
       const float* xi = x + img * in_h * in_w * xs;
       float* yrow = y + (img * out_h + oh) * out_w * ys;
       for (size_t ow = 0; ow < out_w; ++ow) {
-        const int64_t w0 = static_cast<int64_t>(ow * p.stride_w) - static_cast<int64_t>(p.pad_left);
-        const Taps tw = AxisTaps(w0, p.kernel_w, p.dilation_w, in_w, p.pad_right);
+        const int64_t w0 = static_cast<int64_t>(ow * stride_w) - static_cast<int64_t>(pad_left);
+        const Taps tw = AxisTaps(w0, kernel_w, dilation_w, in_w, pad_right);
         size_t nt = 0;
         for (size_t kh = th.first; kh < th.last; ++kh) {
-          const size_t ih = static_cast<size_t>(h0 + static_cast<int64_t>(kh * p.dilation_h));
+          const size_t ih = static_cast<size_t>(h0 + static_cast<int64_t>(kh * dilation_h));
           for (size_t kw = tw.first; kw < tw.last; ++kw) {
-            const size_t iw = static_cast<size_t>(w0 + static_cast<int64_t>(kw * p.dilation_w));
+            const size_t iw = static_cast<size_t>(w0 + static_cast<int64_t>(kw * dilation_w));
             taps[nt++] = xi + (ih * in_w + iw) * xs;
           }
         }
-        const size_t count = p.count_include_pad ? th.padded * tw.padded : nt;
+        const size_t count = count_include_pad ? th.padded * tw.padded : nt;
         const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
         float* yp = yrow + ow * ys;
         size_t c = 0;
@@ -129,15 +131,14 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t in_h,
 }  // namespace
 
 void MaxPool2dNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t n,
-                   size_t in_h, size_t in_w, size_t channels, const Pool2dParams& p,
-                   pthreadpool_t pool) {
-  Pool<true>(x, x_stride, y, y_stride, n, in_h, in_w, channels, p, pool);
+                   size_t channels, const Window& w, pthreadpool_t pool) {
+  Pool<true>(x, x_stride, y, y_stride, n, channels, w, false, pool);
 }
 
 void AveragePool2dNhwc(const float* x, size_t x_stride, float* y, size_t y_stride, size_t n,
-                       size_t in_h, size_t in_w, size_t channels, const Pool2dParams& p,
+                       size_t channels, const Window& w, bool count_include_pad,
                        pthreadpool_t pool) {
-  Pool<false>(x, x_stride, y, y_stride, n, in_h, in_w, channels, p, pool);
+  Pool<false>(x, x_stride, y, y_stride, n, channels, w, count_include_pad, pool);
 }
 
 }  // namespace onnxrun::kernels

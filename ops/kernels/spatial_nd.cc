@@ -14,7 +14,7 @@ struct Geom3 {
   size_t in_size, out_size, k_size;
 };
 
-Geom3 To3(const SpatialNd& s) {
+Geom3 To3(const Window& s) {
   Geom3 g;
   const size_t lead = 3 - s.rank;
   for (size_t i = 0; i < 3; ++i) {
@@ -46,7 +46,7 @@ inline bool Tap(const Geom3& g, int axis, size_t o, size_t k, size_t* at) {
 }  // namespace
 
 void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c, size_t m,
-            size_t group, const SpatialNd& s, float lo, float hi, pthreadpool_t pool) {
+            size_t group, const Window& s, float lo, float hi, pthreadpool_t pool) {
   const Geom3 g = To3(s);
   const size_t cg = c / group, mg = m / group;
   // One row = one (batch, output channel) plane.
@@ -82,7 +82,7 @@ void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, 
   });
 }
 
-void PoolNd(PoolNdKind kind, const float* x, float* y, size_t n, size_t c, const SpatialNd& s,
+void PoolNd(PoolNdKind kind, const float* x, float* y, size_t n, size_t c, const Window& s,
             float lo, float hi, pthreadpool_t pool) {
   const Geom3 g = To3(s);
   const bool is_max = kind == PoolNdKind::kMax;

@@ -8,24 +8,21 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ops/kernels/window.h"
+
 namespace onnxrun::kernels {
 
-// Geometry per spatial axis, outermost first; `rank` in [1, 3]. out[i] must be the ONNX output
-// size for the other fields (see PoolOutputSize).
-struct SpatialNd {
-  size_t rank = 0;
-  size_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3], pad_end[3];
-};
+// `s.rank` in [1, 3]; ceil_mode is already in s.out.
 
 // y[n, m, o...] = clamp(b[m] + sum_{ci, k...} x[n, g*cg + ci, o*s - pb + k*d] * w[m, ci, k...],
 //                       lo, hi), g = m / (M / group), cg = C / group. `b` may be nullptr.
 void ConvNd(const float* x, const float* w, const float* b, float* y, size_t n, size_t c, size_t m,
-            size_t group, const SpatialNd& s, float lo, float hi, pthreadpool_t pool = nullptr);
+            size_t group, const Window& s, float lo, float hi, pthreadpool_t pool = nullptr);
 
 enum class PoolNdKind { kMax, kAverage, kAverageIncludePad };
 // Max: padded taps ignored (a window with no taps gives -inf). Average: divides by the taps inside
 // the input, or with kAverageIncludePad by the taps inside the padded input [-pb, in + pe).
-void PoolNd(PoolNdKind kind, const float* x, float* y, size_t n, size_t c, const SpatialNd& s,
+void PoolNd(PoolNdKind kind, const float* x, float* y, size_t n, size_t c, const Window& s,
             float lo, float hi, pthreadpool_t pool = nullptr);
 
 }  // namespace onnxrun::kernels

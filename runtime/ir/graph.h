@@ -90,6 +90,14 @@ enum class Impl : uint8_t {
 // "xnn_conv", "conv_gemm.packed", ... ("" for kUnselected).
 const char* ImplName(Impl impl);
 
+// A node's attributes parsed and validated once, by its op's infer (ONNX defaults applied): each
+// op family derives its own type (ops/conv.h ConvParams, ...). Later stages (caps, select,
+// workspace, fold, lower) read it with ParamsAs<T> and never parse those attributes again; a pass
+// that changes a node's attributes or inputs has it re-inferred (runtime/optimize/rewriter.cc).
+struct OpParams {
+  virtual ~OpParams() = default;
+};
+
 struct Node {
   std::string name;
   std::string op;
@@ -99,6 +107,7 @@ struct Node {
   std::map<std::string, Attribute> attrs;
   Impl impl = Impl::kUnselected;
   Fusion fusion;  // what the optimizer folded into this node (empty for none)
+  std::shared_ptr<const OpParams> params;  // set by the op's infer; null before (or for none)
   bool removed = false;
 
   int input(size_t i) const { return i < inputs.size() ? inputs[i] : -1; }
@@ -115,6 +124,12 @@ struct Node {
   absl::StatusOr<std::vector<float>> Floats(const std::string& attr,
                                             std::vector<float> def = {}) const;
 };
+
+// The node's params as T, or null when infer has not set them or set another type.
+template <typename T>
+const T* ParamsAs(const Node& n) {
+  return dynamic_cast<const T*>(n.params.get());
+}
 
 class Graph {
  public:

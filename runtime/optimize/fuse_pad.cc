@@ -9,6 +9,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/conv.h"
+#include "ops/pool.h"
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
@@ -61,11 +63,17 @@ class Pad : public Rule {
     avg_ = w.op == "AveragePool" && value == 0.f;
     const bool max = w.op == "MaxPool" && std::isinf(value) && value < 0;
     if (!conv && !avg_ && !max) return false;
-    pads_ = w.Ints("pads", {0, 0, 0, 0}).value_or(std::vector<int64_t>{});
-    if (pads_.size() != 4) return false;
+    // The reader's pads as its infer parsed them (auto_pad NOTSET: the attribute's values).
+    const auto* conv_params = ir::ParamsAs<ConvParams>(w);
+    const auto* pool_params = ir::ParamsAs<PoolParams>(w);
+    const kernels::Window* win = conv_params   ? &conv_params->window
+                                 : pool_params ? &pool_params->window
+                                               : nullptr;
+    if (!win || win->rank != 2) return false;
+    pads_ = {int64_t(win->pad_begin[0]), int64_t(win->pad_begin[1]), int64_t(win->pad_end[0]),
+             int64_t(win->pad_end[1])};
     // AveragePool: the Pad's zeros count as the pool's own padding only with count_include_pad.
-    const bool has_pads = pads_[0] || pads_[1] || pads_[2] || pads_[3];
-    return !(avg_ && has_pads && w.Int("count_include_pad", 0).value_or(0) == 0);
+    return !(avg_ && win->has_pads() && !pool_params->count_include_pad);
   }
   absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
     ir::Node& pad = rw.node(i);
@@ -74,13 +82,13 @@ class Pad : public Rule {
       ir::Attribute cip;
       cip.kind = ir::Attribute::Kind::kInt;
       cip.i = 1;
-      w.attrs["count_include_pad"] = cip;
+      rw.SetAttr(reader_, "count_include_pad", cip);
     }
     for (int k = 0; k < 4; ++k) pads_[k] += spatial_[k];
     ir::Attribute a;
     a.kind = ir::Attribute::Kind::kInts;
     a.ints = pads_;
-    w.attrs["pads"] = a;
+    rw.SetAttr(reader_, "pads", a);
     rw.SetInput(reader_, 0, pad.inputs[0]);
     w.fusion.absorbed.insert(w.fusion.absorbed.begin(), "Pad");
     rw.Remove(i);

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ops/op.h"
+#include "runtime/ir/status.h"
 
 namespace onnxrun {
 
@@ -47,6 +49,7 @@ void Rewriter::SetInput(int node, size_t i, int v) {
   n.inputs[i] = v;
   DropUse(old, node);
   AddUse(v, node);
+  changed_.push_back(node);
 }
 
 void Rewriter::SetInputs(int node, std::vector<int> inputs) {
@@ -55,6 +58,28 @@ void Rewriter::SetInputs(int node, std::vector<int> inputs) {
   n.inputs = std::move(inputs);
   for (int v : old) DropUse(v, node);
   for (int v : n.inputs) AddUse(v, node);
+  changed_.push_back(node);
+}
+
+void Rewriter::SetAttr(int node, const std::string& name, ir::Attribute a) {
+  g_.nodes[node].attrs[name] = std::move(a);
+  changed_.push_back(node);
+}
+
+absl::Status Rewriter::Reinfer() {
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  const std::vector<int> nodes = std::move(changed_);
+  changed_.clear();
+  for (int i : nodes) {
+    ir::Node& n = g_.nodes[i];
+    if (n.removed) continue;
+    const OpDef* def = FindOp(n.domain, n.op);
+    if (!def) return absl::InternalError(n.Describe() + ": op unknown after a rewrite");
+    n.params.reset();
+    RETURN_IF_ERROR(def->infer(g_, n));
+  }
+  return absl::OkStatus();
 }
 
 void Rewriter::ReplaceUses(int from, int to) {
@@ -107,6 +132,9 @@ absl::StatusOr<int> RunRule(ir::Graph& g, const char* pass, Rule& rule,
       while (!g.nodes[i].removed && rule.Match(rw, i)) {
         const std::string name = g.nodes[i].name;
         auto what = rule.Apply(rw, i);
+        if (what.ok()) {
+          if (absl::Status s = rw.Reinfer(); !s.ok()) what = s;
+        }
         if (!what.ok())
           return absl::Status(what.status().code(), absl::StrCat(pass, " at node '", name,
                                                                  "': ", what.status().message()));

@@ -43,8 +43,11 @@ class Rewriter {
   bool UsesConsistent() const;
 
   // ---- mutations: keep the index current ----
+  // SetInput, SetInputs and SetAttr mark the node changed: the driver re-runs its op's infer after
+  // the rewrite (Reinfer), so the params parsed from its attributes and inputs follow the change.
   void SetInput(int node, size_t i, int v);
   void SetInputs(int node, std::vector<int> inputs);
+  void SetAttr(int node, const std::string& name, ir::Attribute a);
   // Redirects every reader of `from` (and graph outputs) to `to`.
   void ReplaceUses(int from, int to);
   // Makes `producer` write `v` instead of its output 0 (which becomes unused).
@@ -54,12 +57,17 @@ class Rewriter {
   // A new constant value (not read by anything yet).
   int AddConstant(const std::string& stem, ir::Tensor t);
 
+  // Re-infers every live node changed since the last call (its params replaced by what its op's
+  // infer parses now; output shapes set again). Called by the driver after each Apply.
+  absl::Status Reinfer();
+
  private:
   void AddUse(int v, int node);
   void DropUse(int v, int node);
 
   ir::Graph& g_;
   std::vector<std::vector<int>> uses_;
+  std::vector<int> changed_;  // nodes to re-infer
 };
 
 // A pass: Match looks at anchor node `i` and decides without changing the graph (it may keep what

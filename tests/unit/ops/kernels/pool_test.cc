@@ -24,9 +24,36 @@ using kernel_testing::Dim;
 using kernel_testing::ExpectClose;
 using kernel_testing::Rand;
 
+// The test cases' parameters, in the 2-D terms of the ONNX attributes.
+struct PoolAttrs {
+  size_t kernel_h = 1, kernel_w = 1;
+  size_t stride_h = 1, stride_w = 1;
+  size_t dilation_h = 1, dilation_w = 1;
+  size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = false;  // AveragePool only
+};
+
+// The kernels' window for an h x w input.
+Window ToWindow(const PoolAttrs& p, size_t h, size_t w) {
+  Window win;
+  win.rank = 2;
+  win.in[0] = h, win.in[1] = w;
+  win.kernel[0] = p.kernel_h, win.kernel[1] = p.kernel_w;
+  win.stride[0] = p.stride_h, win.stride[1] = p.stride_w;
+  win.dilation[0] = p.dilation_h, win.dilation[1] = p.dilation_w;
+  win.pad_begin[0] = p.pad_top, win.pad_begin[1] = p.pad_left;
+  win.pad_end[0] = p.pad_bottom, win.pad_end[1] = p.pad_right;
+  win.ceil_mode = p.ceil_mode;
+  for (size_t a = 0; a < 2; ++a)
+    win.out[a] = PoolOutputSize(win.in[a], win.kernel[a], win.stride[a], win.dilation[a],
+                                win.pad_begin[a], win.pad_end[a], win.ceil_mode);
+  return win;
+}
+
 // Naive NCHW reference straight from the ONNX definition.
 std::vector<double> RefPool(bool is_max, const std::vector<float>& x, size_t n, size_t c, size_t h,
-                            size_t w, const Pool2dParams& p, size_t* oh, size_t* ow) {
+                            size_t w, const PoolAttrs& p, size_t* oh, size_t* ow) {
   *oh =
       PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom, p.ceil_mode);
   *ow =
@@ -56,7 +83,7 @@ std::vector<double> RefPool(bool is_max, const std::vector<float>& x, size_t n, 
 // Runs the NHWC kernel on an NCHW tensor (input/output pixel strides > C when
 // `extra` > 0) and returns NCHW output.
 std::vector<float> RunPool(bool is_max, const std::vector<float>& x, size_t n, size_t c, size_t h,
-                           size_t w, const Pool2dParams& p, size_t extra = 0) {
+                           size_t w, const PoolAttrs& p, size_t extra = 0) {
   const size_t oh =
       PoolOutputSize(h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom, p.ceil_mode);
   const size_t ow =
@@ -65,9 +92,9 @@ std::vector<float> RunPool(bool is_max, const std::vector<float>& x, size_t n, s
   std::vector<float> xn(n * h * w * s, NAN), yn(n * oh * ow * s, 5.f), y(n * c * oh * ow);
   NchwToNhwc(x.data(), xn.data(), n, c, h * w, s);
   if (is_max)
-    MaxPool2dNhwc(xn.data(), s, yn.data(), s, n, h, w, c, p);
+    MaxPool2dNhwc(xn.data(), s, yn.data(), s, n, c, ToWindow(p, h, w));
   else
-    AveragePool2dNhwc(xn.data(), s, yn.data(), s, n, h, w, c, p);
+    AveragePool2dNhwc(xn.data(), s, yn.data(), s, n, c, ToWindow(p, h, w), p.count_include_pad);
   NhwcToNchw(yn.data(), s, y.data(), n, c, oh * ow);
   for (size_t i = 0; i < n * oh * ow; ++i)
     for (size_t k = c; k < s; ++k) EXPECT_EQ(yn[i * s + k], 5.f);
@@ -95,12 +122,12 @@ TEST(KernelsPool, OnnxSpecExamples) {
     bool is_max;
     std::vector<float>* x;
     size_t h, w;
-    Pool2dParams p;
+    PoolAttrs p;
     std::vector<float> want;
   };
   auto P = [](size_t kh, size_t kw, size_t sh, size_t sw, size_t pt, size_t pl, size_t pb,
               size_t pr, bool ceil, bool cip, size_t d = 1) {
-    Pool2dParams p;
+    PoolAttrs p;
     p.kernel_h = kh, p.kernel_w = kw, p.stride_h = sh, p.stride_w = sw, p.dilation_h = d,
     p.dilation_w = d, p.pad_top = pt, p.pad_left = pl, p.pad_bottom = pb, p.pad_right = pr,
     p.ceil_mode = ceil, p.count_include_pad = cip;
@@ -170,7 +197,7 @@ TEST(KernelsPool, RandomAgainstReference) {
   std::mt19937 g(5);
   pthreadpool_t tp = pthreadpool_create(2);
   for (int it = 0; it < 300; ++it) {
-    Pool2dParams p;
+    PoolAttrs p;
     p.kernel_h = Dim(g, 4), p.kernel_w = Dim(g, 4), p.stride_h = Dim(g, 3), p.stride_w = Dim(g, 3);
     p.dilation_h = it % 4 == 0 ? Dim(g, 2) : 1, p.dilation_w = it % 4 == 0 ? Dim(g, 3) : 1;
     p.pad_top = Dim(g, p.kernel_h) - 1, p.pad_bottom = Dim(g, p.kernel_h) - 1;
@@ -195,8 +222,11 @@ TEST(KernelsPool, RandomAgainstReference) {
       const size_t OW = PoolOutputSize(W, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left,
                                        p.pad_right, p.ceil_mode);
       std::vector<float> a(OH * OW * C), b(OH * OW * C);
-      AveragePool2dNhwc(xb.data(), C, a.data(), C, 1, H, W, C, p, nullptr);
-      AveragePool2dNhwc(xb.data(), C, b.data(), C, 1, H, W, C, p, tp);
+      const Window win = ToWindow(p, H, W);
+      ASSERT_EQ(win.out[0], OH);
+      ASSERT_EQ(win.out[1], OW);
+      AveragePool2dNhwc(xb.data(), C, a.data(), C, 1, C, win, p.count_include_pad, nullptr);
+      AveragePool2dNhwc(xb.data(), C, b.data(), C, 1, C, win, p.count_include_pad, tp);
       EXPECT_EQ(a, b);
     }
   }
@@ -285,7 +315,7 @@ TEST(KernelsPool, OnnxBackendNodeTestData) {
         !ReadTensorPb(dir + "output_0.pb", &yd, &want))
       continue;
     ASSERT_EQ(xd.size(), 4u) << k.dir;
-    Pool2dParams p;
+    PoolAttrs p;
     p.kernel_h = p.kernel_w = k.k, p.stride_h = p.stride_w = k.s, p.dilation_h = p.dilation_w = k.d;
     p.pad_top = p.pad_left = k.pad_begin, p.pad_bottom = p.pad_right = k.pad_end;
     p.ceil_mode = k.ceil, p.count_include_pad = k.cip;
