@@ -2,11 +2,12 @@
 // packed once, alpha and a row-broadcast beta*C folded into weights and bias, clamp fused);
 // otherwise the runtime's own blocked matmul. A fused pointwise activation (Tanh, Sigmoid, ...)
 // runs over the output right after either, in the same step.
-#include "ops/kernels/gemm.h"
+#include "ops/gemm.h"
 
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/gemm.h"
 #include "ops/kernels/kernels.h"
 #include "ops/row_major.h"
 #include "ops/xnn_kernel.h"
@@ -17,41 +18,40 @@ namespace {
 
 using namespace op_util;
 
-struct GemmDims {
-  int64_t m, k, n;
-};
-
-absl::StatusOr<GemmDims> GemmShape(const ir::Graph& g, const ir::Node& n) {
+absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 3));
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (n.inputs[i] >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
   const auto& a = g.value(n.inputs[0]);
   const auto& b = g.value(n.inputs[1]);
   if (a.shape.size() != 2 || b.shape.size() != 2)
     return Invalid(n, absl::StrCat("A ", ir::ShapeString(a.shape), " and B ",
                                    ir::ShapeString(b.shape), " must be matrices"));
+  auto p = std::make_shared<GemmParams>();
   ASSIGN_OR_RETURN(int64_t ta, n.Int("transA", 0));
   ASSIGN_OR_RETURN(int64_t tb, n.Int("transB", 0));
-  GemmDims d{ta ? a.shape[1] : a.shape[0], ta ? a.shape[0] : a.shape[1],
-             tb ? b.shape[0] : b.shape[1]};
+  ASSIGN_OR_RETURN(p->alpha, n.Float("alpha", 1.f));
+  ASSIGN_OR_RETURN(p->beta, n.Float("beta", 1.f));
+  p->trans_a = ta != 0;
+  p->trans_b = tb != 0;
+  p->m = ta ? a.shape[1] : a.shape[0];
+  p->k = ta ? a.shape[0] : a.shape[1];
+  p->n = tb ? b.shape[0] : b.shape[1];
   const int64_t kb = tb ? b.shape[1] : b.shape[0];
-  if (kb != d.k)
-    return Invalid(n, absl::StrCat("inner dimensions differ: A gives ", d.k, ", B gives ", kb));
-  return d;
-}
-
-absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
-  RETURN_IF_ERROR(RequireInputs(n, 2, 3));
-  for (size_t i = 0; i < n.inputs.size(); ++i)
-    if (n.inputs[i] >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
-  ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
+  if (kb != p->k)
+    return Invalid(n, absl::StrCat("inner dimensions differ: A gives ", p->k, ", B gives ", kb));
   if (n.input(2) >= 0)  // C must broadcast to [M, N]
-    RETURN_IF_ERROR(Broadcast(n, g.value(n.inputs[2]).shape, {d.m, d.n}).status());
-  SetOutput(g, n, 0, ir::DataType::kFloat32, {d.m, d.n});
+    RETURN_IF_ERROR(Broadcast(n, g.value(n.inputs[2]).shape, {p->m, p->n}).status());
+  SetOutput(g, n, 0, ir::DataType::kFloat32, {p->m, p->n});
+  n.params = std::move(p);
   return absl::OkStatus();
 }
 
 // Generic y = alpha * op(A) op(B) + beta * C on row-major buffers.
 void GemmReference(const float* a, const float* b, const float* c, const ir::Shape& c_shape,
-                   float* y, GemmDims d, bool ta, bool tb, float alpha, float beta,
-                   float* scratch_a, float* scratch_b) {
+                   float* y, const GemmParams& d, float* scratch_a, float* scratch_b) {
+  const bool ta = d.trans_a, tb = d.trans_b;
+  const float alpha = d.alpha, beta = d.beta;
   const float* pa = a;
   const float* pb = b;
   if (ta) {
@@ -77,15 +77,14 @@ void GemmReference(const float* a, const float* b, const float* c, const ir::Sha
 }
 
 absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
-  ASSIGN_OR_RETURN(GemmDims d, GemmShape(g, n));
-  const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
-  const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
+  ASSIGN_OR_RETURN(const GemmParams* p, Params<GemmParams>(n));
+  const GemmParams& d = *p;
   std::vector<float> sa(d.m * d.k), sb(d.k * d.n);
   const ir::Tensor* c = n.input(2) >= 0 ? g.value(n.inputs[2]).constant.get() : nullptr;
   ir::Tensor y({d.m, d.n});
   GemmReference(g.value(n.inputs[0]).constant->data(), g.value(n.inputs[1]).constant->data(),
-                c ? c->data() : nullptr, c ? c->shape() : ir::Shape{}, y.data(), d, ta, tb, alpha,
-                beta, sa.data(), sb.data());
+                c ? c->data() : nullptr, c ? c->shape() : ir::Shape{}, y.data(), d, sa.data(),
+                sb.data());
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -108,15 +107,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, 
 }
 
 // Floats of the generic path's workspace: the transposed copies of A and B it needs.
-int64_t TransposeFloats(GemmDims d, bool ta, bool tb) {
-  return (ta ? AlignFloats(d.m * d.k) : 0) + (tb ? AlignFloats(d.k * d.n) : 0);
+int64_t TransposeFloats(const GemmParams& d) {
+  return (d.trans_a ? AlignFloats(d.m * d.k) : 0) + (d.trans_b ? AlignFloats(d.k * d.n) : 0);
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  ASSIGN_OR_RETURN(GemmDims d, GemmShape(*ctx.graph, n));
-  const bool ta = n.Int("transA", 0).value(), tb = n.Int("transB", 0).value();
-  const float alpha = n.Float("alpha", 1.f).value(), beta = n.Float("beta", 1.f).value();
+  ASSIGN_OR_RETURN(const GemmParams* p, Params<GemmParams>(n));
+  const GemmParams d = *p;
+  const bool ta = d.trans_a, tb = d.trans_b;
+  const float alpha = d.alpha, beta = d.beta;
   const ir::Tensor* b = ctx.constant(1);
   const ir::Tensor* c = ctx.constant(2);
   if (n.impl == ir::Impl::kFullyConnected) {
@@ -144,7 +144,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
     return absl::InternalError(absl::StrCat(n.Describe(), ": no Gemm kernel selected"));
   if (n.fusion.has_clamp()) return Unsupported(n, "fused activation on a generic Gemm");
   // Transposed copies of A and B in the workspace (see GemmWorkspace).
-  RETURN_IF_ERROR(RequireWorkspace(ctx, TransposeFloats(d, ta, tb) * int64_t(sizeof(float))));
+  RETURN_IF_ERROR(RequireWorkspace(ctx, TransposeFloats(d) * int64_t(sizeof(float))));
   float* sa = ctx.workspace;
   float* sb = ta ? sa + AlignFloats(d.m * d.k) : sa;
   const float* pa = ctx.in[0].data ? ctx.in[0].data : ctx.constant(0)->data();
@@ -162,7 +162,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
                               ctx.has_input(2) ? ctx.input(2).constant : nullptr);
   return MakeFnKernel([=](pthreadpool_t) {
     (void)keep;
-    GemmReference(pa, pb, pc, c_shape, y, d, ta, tb, alpha, beta, sa, sb);
+    GemmReference(pa, pb, pc, c_shape, y, d, sa, sb);
   });
 }
 
@@ -230,10 +230,11 @@ bool FitsFullyConnected(const ir::Graph& g, const ir::Node& n) {
   const auto& b = g.value(n.inputs[1]);
   if (a.is_constant() || !b.is_constant()) return false;
   if (n.op == "MatMul") return b.shape.size() == 2 && a.shape.size() >= 2 && !IsNhwc(a);
-  if (n.Int("transA", 0).value_or(1) != 0) return false;
+  const GemmParams* p = ir::ParamsAs<GemmParams>(n);
+  if (!p || p->trans_a) return false;
   if (n.input(2) >= 0) {
     const auto& c = g.value(n.inputs[2]);
-    const int64_t cols = b.shape[n.Int("transB", 0).value_or(0) ? 0 : 1];
+    const int64_t cols = p->n;
     if (!c.is_constant() || ir::NumElements(c.shape) != cols ||
         (c.shape.size() == 2 && c.shape[0] != 1))
       return false;
@@ -250,10 +251,8 @@ void SelectGemmKernel(const ir::Graph& g, ir::Node& n, const KernelOptions&) {
 int64_t GemmWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
   if (n.impl != ir::Impl::kMatMul) return 0;
   if (n.op == "MatMul") return RowMajorWorkspace(g, n, threads);
-  absl::StatusOr<GemmDims> d = GemmShape(g, n);
-  if (!d.ok()) return 0;
-  return TransposeFloats(*d, n.Int("transA", 0).value_or(0), n.Int("transB", 0).value_or(0)) *
-         int64_t(sizeof(float));
+  const GemmParams* p = ir::ParamsAs<GemmParams>(n);
+  return p ? TransposeFloats(*p) * int64_t(sizeof(float)) : 0;
 }
 
 // A fused clamp needs the fully connected kernel; a fused pointwise activation runs after either.
