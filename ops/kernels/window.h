@@ -16,6 +16,7 @@ struct Window {
   size_t pad_begin[3] = {}, pad_end[3] = {};
   bool ceil_mode = false;
 
+  bool operator==(const Window&) const = default;
   bool has_pads() const {
     for (size_t i = 0; i < rank; ++i)
       if (pad_begin[i] || pad_end[i]) return true;

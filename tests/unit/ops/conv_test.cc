@@ -2,6 +2,8 @@
 // the real loader and Session against naive NCHW references (tests/unit/support/reference_ops.h) on
 // seeded random shapes. ExpectAllVariants runs each case under all eight combinations of optimize /
 // concat_in_place / in_place; the variants agree bitwise unless a case says otherwise.
+#include "ops/conv.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/pool.h"
 #include "tests/unit/support/graph_builder.h"
 #include "tests/unit/support/reference_ops.h"
 
@@ -75,6 +78,35 @@ TEST(OpsConv, RandomShapesAllPaddingModes) {
     b.Output(conv);
     ExpectAllVariants(b, {{"x", x}}, {RefConv(x, w, with_bias ? &bias : nullptr, group, p)});
   }
+}
+
+// Infer parses Conv's attributes once into ConvParams (ONNX defaults, auto_pad resolved against
+// the input); later stages read them.
+TEST(OpsConv, InferStoresResolvedParams) {
+  std::mt19937 rng(3);
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 4, 7, 9});
+  b.Output(b.Op("Conv", {x, b.Weight("w", {6, 2, 3, 3}, rng)}, 1, "conv")
+               .Int("group", 2)
+               .Ints("strides", {2, 1})
+               .Str("auto_pad", "SAME_UPPER"));
+  auto g = PrepareGraph(b);
+  ASSERT_TRUE(g.ok()) << g.status();
+  const ir::Node& n = g->nodes[NodeIndex(*g, "conv")];
+  const ConvParams* p = ir::ParamsAs<ConvParams>(n);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ir::ParamsAs<PoolParams>(n), nullptr);  // another type: null, not a reinterpretation
+  EXPECT_EQ(p->group, 2);
+  kernels::Window want;
+  want.rank = 2;
+  want.in[0] = 7, want.in[1] = 9;
+  want.kernel[0] = want.kernel[1] = 3;
+  want.stride[0] = 2;
+  want.out[0] = 4, want.out[1] = 9;  // ceil(in / stride)
+  // SAME_UPPER: total padding (out - 1) * s + k - in, the odd one at the end.
+  want.pad_begin[0] = 1, want.pad_end[0] = 1;
+  want.pad_begin[1] = 1, want.pad_end[1] = 1;
+  EXPECT_TRUE(p->window == want);
 }
 
 }  // namespace

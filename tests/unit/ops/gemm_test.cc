@@ -3,6 +3,8 @@
 // (tests/unit/support/reference_ops.h) on seeded random shapes. ExpectAllVariants runs each case
 // under all eight combinations of optimize / concat_in_place / in_place; the variants agree bitwise
 // unless a case says otherwise.
+#include "ops/gemm.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -86,6 +88,27 @@ TEST(OpsMatMul, BatchedBroadcastAndVectors) {
     if (!c.b_const) feeds.push_back({"b", B});
     ExpectAllVariants(b, feeds, {RefMatMul(A, B)});
   }
+}
+
+// Infer parses Gemm's attributes once into GemmParams (defaults, M, K, N from the transposes).
+TEST(OpsGemm, InferStoresParams) {
+  std::mt19937 rng(5);
+  GraphBuilder b;
+  const std::string a = b.Input("a", {7, 3});
+  b.Output(b.Op("Gemm", {a, b.Weight("w", {7, 5}, rng)}, 1, "gemm")
+               .Int("transA", 1)
+               .Float("alpha", 0.5f));
+  auto g = PrepareGraph(b);
+  ASSERT_TRUE(g.ok()) << g.status();
+  const GemmParams* p = ir::ParamsAs<GemmParams>(g->nodes[NodeIndex(*g, "gemm")]);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->trans_a);
+  EXPECT_FALSE(p->trans_b);
+  EXPECT_EQ(p->alpha, 0.5f);
+  EXPECT_EQ(p->beta, 1.f);
+  EXPECT_EQ(p->m, 3);
+  EXPECT_EQ(p->k, 7);
+  EXPECT_EQ(p->n, 5);
 }
 
 }  // namespace

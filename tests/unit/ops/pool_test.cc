@@ -3,6 +3,8 @@
 // (tests/unit/support/reference_ops.h) on seeded random shapes. ExpectAllVariants runs each case
 // under all eight combinations of optimize / concat_in_place / in_place; the variants agree bitwise
 // unless a case says otherwise.
+#include "ops/pool.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -70,6 +72,38 @@ TEST(OpsPool, GlobalAverageAndMax) {
     p.kw = p.sw = s[3];
     ExpectAllVariants(b, {{"x", x}}, {RefPool(x, p, is_max)});
   }
+}
+
+// Infer parses the pools' attributes once into PoolParams; a global pool's window is the input.
+TEST(OpsPool, InferStoresResolvedParams) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {2, 3, 5, 6});
+  b.Output(b.Op("AveragePool", {x}, 1, "avg")
+               .Ints("kernel_shape", {2, 3})
+               .Ints("strides", {2, 2})
+               .Ints("pads", {0, 1, 1, 0})
+               .Int("ceil_mode", 1)
+               .Int("count_include_pad", 1));
+  b.Output(b.Op("GlobalMaxPool", {x}, 1, "global"));
+  auto g = PrepareGraph(b);
+  ASSERT_TRUE(g.ok()) << g.status();
+  const PoolParams* avg = ir::ParamsAs<PoolParams>(g->nodes[NodeIndex(*g, "avg")]);
+  ASSERT_NE(avg, nullptr);
+  EXPECT_TRUE(avg->count_include_pad);
+  const kernels::Window& w = avg->window;
+  EXPECT_EQ(w.rank, 2u);
+  EXPECT_TRUE(w.ceil_mode);
+  EXPECT_EQ(w.kernel[0], 2u);
+  EXPECT_EQ(w.kernel[1], 3u);
+  EXPECT_EQ(w.pad_begin[1], 1u);
+  EXPECT_EQ(w.pad_end[0], 1u);
+  EXPECT_EQ(w.out[0], 3u);  // ceil((5 + 1 - 2) / 2) + 1
+  EXPECT_EQ(w.out[1], 3u);  // ceil((6 + 1 - 3) / 2) + 1
+  const PoolParams* global = ir::ParamsAs<PoolParams>(g->nodes[NodeIndex(*g, "global")]);
+  ASSERT_NE(global, nullptr);
+  const size_t in[2] = {5, 6};
+  EXPECT_TRUE(global->window == kernels::GlobalWindow(2, in));
+  EXPECT_FALSE(global->count_include_pad);
 }
 
 }  // namespace

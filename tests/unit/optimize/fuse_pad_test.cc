@@ -6,6 +6,8 @@
 #include <map>
 #include <random>
 
+#include "ops/conv.h"
+#include "ops/pool.h"
 #include "runtime/optimize/pass.h"
 #include "tests/unit/optimize/pass_test_util.h"
 #include "tests/unit/support/graph_builder.h"
@@ -86,6 +88,53 @@ TEST(FusePad, Opset10PadsAttributeIntoConv) {
   EXPECT_EQ(g.OpHistogram(), (Histogram{{"Conv+Pad", 1}}));
   EXPECT_EQ(PadsOf(g), (std::vector<int64_t>{2, 1, 0, 1}));
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kX, rng)}});
+}
+
+// The reader's window as its params hold it, or as its infer parses it again (`reinfer`).
+kernels::Window ReaderWindow(const ir::Graph& graph, bool reinfer) {
+  ir::Graph g = graph;
+  ir::Node& n = g.nodes[NodeIndex(g, "reader")];
+  if (reinfer) {
+    n.params.reset();
+    EXPECT_TRUE(FindOp(n.domain, n.op)->infer(g, n).ok());
+  }
+  if (const auto* p = ir::ParamsAs<ConvParams>(n)) return p->window;
+  if (const auto* p = ir::ParamsAs<PoolParams>(n)) return p->window;
+  ADD_FAILURE() << "no window params on " << n.Describe();
+  return {};
+}
+
+// The driver re-infers the reader the rewrite changed: its params hold the new pads and the Pad's
+// input, as a fresh infer parses them.
+TEST(FusePad, ReaderParamsFollowTheNewPads) {
+  std::mt19937 rng(5);
+  for (const char* op : {"Conv", "AveragePool", "MaxPool"}) {
+    SCOPED_TRACE(op);
+    GraphBuilder b;
+    const std::string x = b.Input("x", kX);
+    const std::string op_s = op;
+    const float value = op_s == "MaxPool" ? -std::numeric_limits<float>::infinity() : 0.f;
+    const std::string padded = PadOf(b, x, {0, 0, 1, 2, 0, 0, 3, 0}, value);
+    if (op_s == "Conv")
+      b.Output(ConvOf(b, rng, padded));
+    else
+      b.Output(b.Op(op, {padded}, 1, "reader").Ints("kernel_shape", {3, 3}));
+    ir::Graph g = Prepared(b);
+    const kernels::Window before = ReaderWindow(g, false);
+    EXPECT_EQ(before.in[0], 10u);  // the Pad's output
+    ASSERT_EQ(*RunPass(g, FusePad), 1);
+    const kernels::Window after = ReaderWindow(g, false);
+    EXPECT_TRUE(after == ReaderWindow(g, true));
+    EXPECT_EQ(after.in[0], 6u);  // the Pad's input
+    EXPECT_EQ(after.in[1], 7u);
+    EXPECT_EQ(after.pad_begin[0], 1u);
+    EXPECT_EQ(after.pad_begin[1], 2u);
+    EXPECT_EQ(after.pad_end[0], 3u);
+    EXPECT_EQ(after.out[0], before.out[0]);
+    EXPECT_EQ(after.out[1], before.out[1]);
+    if (op_s == "AveragePool")
+      EXPECT_TRUE(ir::ParamsAs<PoolParams>(g.nodes[NodeIndex(g, "reader")])->count_include_pad);
+  }
 }
 
 TEST(FusePad, GuardsStopTheRewrite) {
