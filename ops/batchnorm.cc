@@ -14,8 +14,15 @@ namespace onnxrun {
 
 using namespace op_util;
 
+namespace {
+struct BatchNormParams : ir::OpParams {
+  float epsilon = 1e-5f;
+};
+}  // namespace
+
 absl::StatusOr<ChannelAffineParams> BatchNormAffine(const ir::Graph& g, const ir::Node& n) {
-  ASSIGN_OR_RETURN(float eps, n.Float("epsilon", 1e-5f));
+  ASSIGN_OR_RETURN(const BatchNormParams* params, Params<BatchNormParams>(n));
+  const float eps = params->epsilon;
   const int64_t c = g.value(n.inputs[0]).shape.size() > 1 ? g.value(n.inputs[0]).shape[1] : 1;
   const ir::Tensor* p[4];
   static const char* kNames[4] = {"scale", "B", "mean", "var"};
@@ -54,6 +61,9 @@ absl::Status InferBatchNorm(ir::Graph& g, ir::Node& n) {
           n, "training-mode outputs (running mean/var, saved statistics) are not supported");
   const auto& x = g.value(n.inputs[0]);
   if (x.shape.size() < 2) return Invalid(n, "input must have rank >= 2");
+  auto p = std::make_shared<BatchNormParams>();
+  ASSIGN_OR_RETURN(p->epsilon, n.Float("epsilon", 1e-5f));
+  n.params = std::move(p);
   RETURN_IF_ERROR(BatchNormAffine(g, n).status());
   SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();

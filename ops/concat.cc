@@ -14,6 +14,10 @@ namespace {
 
 using namespace op_util;
 
+struct ConcatParams : ir::OpParams {
+  int64_t axis = 1;  // non-negative
+};
+
 absl::Status InferConcat(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 4096));
   const auto& first = g.value(n.inputs[0]);
@@ -24,6 +28,9 @@ absl::Status InferConcat(ir::Graph& g, ir::Node& n) {
     ASSIGN_OR_RETURN(axis, n.Int("axis", 1));
   }
   ASSIGN_OR_RETURN(axis, Axis(n, axis, rank, "attribute 'axis'"));
+  auto p = std::make_shared<ConcatParams>();
+  p->axis = axis;
+  n.params = std::move(p);
   ir::Shape out = first.shape;
   out[axis] = 0;
   for (int v : n.inputs) {
@@ -44,14 +51,15 @@ absl::Status InferConcat(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
-int64_t ConcatAxis(const ir::Graph& g, const ir::Node& n) {
-  const int64_t rank = g.value(n.inputs[0]).shape.size();
-  int64_t axis = n.Int("axis", 1).value();
-  return axis < 0 ? axis + rank : axis;
+// The normalized axis infer parsed; -1 before infer.
+int64_t ConcatAxis(const ir::Node& n) {
+  const ConcatParams* p = ir::ParamsAs<ConcatParams>(n);
+  return p ? p->axis : -1;
 }
 
 absl::Status FoldConcat(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
-  const int64_t axis = ConcatAxis(g, n);
+  ASSIGN_OR_RETURN(const ConcatParams* p, Params<ConcatParams>(n));
+  const int64_t axis = p->axis;
   const ir::Shape& shape = g.value(n.outputs[0]).shape;
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= shape[i];
@@ -70,7 +78,7 @@ absl::Status FoldConcat(const ir::Graph& g, const ir::Node& n, std::vector<ir::T
 }
 
 bool IsChannelConcat(const ir::Graph& g, const ir::Node& n) {
-  return IsNhwc(g.value(n.outputs[0])) && ConcatAxis(g, n) == 1;
+  return IsNhwc(g.value(n.outputs[0])) && ConcatAxis(n) == 1;
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
@@ -107,7 +115,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConcat(const LowerContext& ctx) {
     }
     return std::unique_ptr<Kernel>(std::move(seq));
   }
-  const int64_t axis = ConcatAxis(*ctx.graph, n);
+  ASSIGN_OR_RETURN(const ConcatParams* p, Params<ConcatParams>(n));
+  const int64_t axis = p->axis;
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= y.shape[i];
   for (size_t i = axis + 1; i < y.shape.size(); ++i) inner *= y.shape[i];

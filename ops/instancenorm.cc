@@ -13,6 +13,10 @@ namespace {
 
 using namespace op_util;
 
+struct InstanceNormParams : ir::OpParams {
+  float epsilon = 1e-5f;
+};
+
 absl::Status InferInstanceNorm(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 3, 3));
   for (size_t i = 0; i < 3; ++i) RETURN_IF_ERROR(RequireFloat(g, n, i));
@@ -24,7 +28,9 @@ absl::Status InferInstanceNorm(ir::Graph& g, ir::Node& n) {
       return Invalid(n, absl::StrCat("input '", v.name, "' has shape ", ir::ShapeString(v.shape),
                                      ", expected [", x.shape[1], "]"));
   }
-  RETURN_IF_ERROR(n.Float("epsilon", 1e-5f).status());
+  auto p = std::make_shared<InstanceNormParams>();
+  ASSIGN_OR_RETURN(p->epsilon, n.Float("epsilon", 1e-5f));
+  n.params = std::move(p);
   SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
@@ -47,12 +53,13 @@ void InstanceNorm(const float* x, const float* scale, const float* bias, float* 
 }
 
 absl::Status FoldInstanceNorm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  ASSIGN_OR_RETURN(const InstanceNormParams* p, Params<InstanceNormParams>(n));
   const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   ir::Tensor y(x.shape());
   const size_t inner = x.num_elements() / (x.shape()[0] * x.shape()[1]);
   InstanceNorm(x.data(), g.value(n.inputs[1]).constant->data(),
                g.value(n.inputs[2]).constant->data(), y.data(), x.shape()[0], x.shape()[1], inner,
-               n.Float("epsilon", 1e-5f).value());
+               p->epsilon);
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -60,7 +67,8 @@ absl::Status FoldInstanceNorm(const ir::Graph& g, const ir::Node& n, std::vector
 absl::StatusOr<std::unique_ptr<Kernel>> LowerInstanceNorm(const LowerContext& ctx) {
   const ir::Shape& s = ctx.input(0).shape;
   const size_t batch = s[0], channels = s[1], inner = ir::NumElements(s) / (s[0] * s[1]);
-  const float eps = ctx.node->Float("epsilon", 1e-5f).value();
+  ASSIGN_OR_RETURN(const InstanceNormParams* p, Params<InstanceNormParams>(*ctx.node));
+  const float eps = p->epsilon;
   return LowerRowMajor(
       ctx,
       [=](const std::vector<const float*>& in,

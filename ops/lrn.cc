@@ -11,6 +11,11 @@ namespace {
 
 using namespace op_util;
 
+struct LrnParams : ir::OpParams {
+  size_t size = 1;
+  float alpha = 1e-4f, beta = 0.75f, bias = 1.f;
+};
+
 absl::Status InferLrn(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
@@ -20,6 +25,12 @@ absl::Status InferLrn(ir::Graph& g, ir::Node& n) {
   if (!n.Has("size")) return Invalid(n, "attribute 'size' is required");
   ASSIGN_OR_RETURN(int64_t size, n.Int("size", 1));
   if (size < 1) return Invalid(n, "attribute 'size' must be positive");
+  auto p = std::make_shared<LrnParams>();
+  p->size = size;
+  ASSIGN_OR_RETURN(p->alpha, n.Float("alpha", 1e-4f));
+  ASSIGN_OR_RETURN(p->beta, n.Float("beta", 0.75f));
+  ASSIGN_OR_RETURN(p->bias, n.Float("bias", 1.f));
+  n.params = std::move(p);
   SetOutput(g, n, 0, ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
 }
@@ -28,9 +39,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerLrn(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   if (n.fusion.has_clamp()) return Unsupported(n, "fused activation after LRN");
   const auto& x = ctx.input(0);
-  const size_t size = n.Int("size", 1).value();
-  const float alpha = n.Float("alpha", 1e-4f).value(), beta = n.Float("beta", 0.75f).value(),
-              bias = n.Float("bias", 1.0f).value();
+  ASSIGN_OR_RETURN(const LrnParams* p, Params<LrnParams>(n));
+  const size_t size = p->size;
+  const float alpha = p->alpha, beta = p->beta, bias = p->bias;
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;

@@ -18,7 +18,12 @@ struct Extent {
   int64_t onnx_axis;
 };
 
-absl::StatusOr<Extent> ExtentOf(const ir::Graph& g, const ir::Node& n) {
+// The node's rows as infer resolved them from 'axis' and the input's shape.
+struct SoftmaxParams : ir::OpParams {
+  Extent extent;
+};
+
+absl::StatusOr<Extent> ParseExtent(const ir::Graph& g, const ir::Node& n) {
   const ir::Shape& s = g.value(n.inputs[0]).shape;
   const int64_t rank = s.size();
   ASSIGN_OR_RETURN(int64_t axis, n.Int("axis", g.opset >= 13 ? -1 : 1));
@@ -35,10 +40,17 @@ absl::StatusOr<Extent> ExtentOf(const ir::Graph& g, const ir::Node& n) {
   return e;
 }
 
+absl::StatusOr<Extent> ExtentOf(const ir::Node& n) {
+  ASSIGN_OR_RETURN(const SoftmaxParams* p, Params<SoftmaxParams>(n));
+  return p->extent;
+}
+
 absl::Status InferSoftmax(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
   RETURN_IF_ERROR(RequireFloat(g, n, 0));
-  RETURN_IF_ERROR(ExtentOf(g, n).status());
+  auto p = std::make_shared<SoftmaxParams>();
+  ASSIGN_OR_RETURN(p->extent, ParseExtent(g, n));
+  n.params = std::move(p);
   SetOutput(g, n, 0, ir::DataType::kFloat32, g.value(n.inputs[0]).shape);
   return absl::OkStatus();
 }
@@ -57,7 +69,7 @@ void Hardmax(const float* x, float* y, const Extent& e) {
 }
 
 absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
-  ASSIGN_OR_RETURN(Extent e, ExtentOf(g, n));
+  ASSIGN_OR_RETURN(Extent e, ExtentOf(n));
   const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   ir::Tensor y(x.shape());
   if (n.op == "Hardmax")
@@ -81,7 +93,7 @@ XnnRows XnnRowsOf(const ir::Graph& g, const ir::Node& n, const Extent& e) {
 }
 
 int64_t SoftmaxWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
-  absl::StatusOr<Extent> e = ExtentOf(g, n);
+  absl::StatusOr<Extent> e = ExtentOf(n);
   if (!e.ok() || XnnRowsOf(g, n, *e) != XnnRows::kNone) return 0;
   return RowMajorWorkspace(g, n, threads);
 }
@@ -89,7 +101,7 @@ int64_t SoftmaxWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
 absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   if (n.fusion.has_clamp()) return Unsupported(n, "fused activation after Softmax");
-  ASSIGN_OR_RETURN(Extent e, ExtentOf(*ctx.graph, n));
+  ASSIGN_OR_RETURN(Extent e, ExtentOf(n));
   const auto& x = ctx.input(0);
   const bool log = n.op == "LogSoftmax";
   if (n.op == "Hardmax")
