@@ -2,6 +2,8 @@
 // attributes before opset 11 ('paddings' in opset 1, 'pads' after) and from a constant input from
 // opset 11 on. An NHWC image is padded in its physical layout (pads reordered); other tensors in
 // ONNX order. Constant data (shape arithmetic) folds, integers included.
+#include "ops/pad.h"
+
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tensor.h"
@@ -14,18 +16,10 @@ namespace {
 
 using namespace op_util;
 
-struct PadSpec {
-  std::vector<int64_t> pads;  // all begins, then all ends (ONNX order)
-  kernels::PadMode mode = kernels::PadMode::kConstant;
-  float value = 0.f;      // constant mode, float data
-  int64_t int_value = 0;  // constant mode, integer data
-  ir::Shape out;
-};
-
-absl::StatusOr<PadSpec> SpecOf(const ir::Graph& g, const ir::Node& n) {
+absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   const int64_t rank = x.shape.size();
-  PadSpec p;
+  PadParams p;
   ASSIGN_OR_RETURN(std::string mode, n.String("mode", "constant"));
   if (mode == "constant")
     p.mode = kernels::PadMode::kConstant;
@@ -79,15 +73,17 @@ absl::StatusOr<PadSpec> SpecOf(const ir::Graph& g, const ir::Node& n) {
 }
 
 absl::Status InferPad(ir::Graph& g, ir::Node& n) {
-  ASSIGN_OR_RETURN(PadSpec p, SpecOf(g, n));
+  ASSIGN_OR_RETURN(PadParams p, ParsePad(g, n));
   const auto& x = g.value(n.inputs[0]);
   if (!x.is_constant()) RETURN_IF_ERROR(RequireFloat(g, n, 0));
   SetOutput(g, n, 0, x.dtype, p.out);
+  n.params = std::make_shared<PadParams>(std::move(p));
   return absl::OkStatus();
 }
 
 absl::Status FoldPad(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
-  ASSIGN_OR_RETURN(PadSpec p, SpecOf(g, n));
+  ASSIGN_OR_RETURN(const PadParams* params, Params<PadParams>(n));
+  const PadParams& p = *params;
   const ir::Tensor& x = *g.value(n.inputs[0]).constant;
   ir::Tensor y = EmptyLike(x, p.out);
   const auto dims = SizeDims(x.shape());
@@ -101,7 +97,8 @@ absl::Status FoldPad(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tens
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerPad(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
-  ASSIGN_OR_RETURN(PadSpec p, SpecOf(*ctx.graph, n));
+  ASSIGN_OR_RETURN(const PadParams* params, Params<PadParams>(n));
+  const PadParams& p = *params;
   const auto& x = ctx.input(0);
   ir::Shape shape = x.shape;
   std::vector<int64_t> pads = p.pads;

@@ -10,39 +10,25 @@
 #include <limits>
 
 #include "ops/conv.h"
+#include "ops/pad.h"
 #include "ops/pool.h"
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
 namespace {
 
-// Spatial pads {top, left, bottom, right} of a 4-D Pad node and its constant fill value.
-bool PadSpec(const ir::Graph& g, const ir::Node& pad, std::vector<int64_t>* spatial, float* value) {
-  if (pad.String("mode", "constant").value_or("") != "constant") return false;
-  std::vector<int64_t> pads;
-  *value = 0.f;
-  if (g.opset < 11) {
-    auto p = pad.Ints("pads");
-    if (!p.ok()) return false;
-    pads = *p;
-    *value = pad.Float("value", 0.f).value_or(NAN);
-  } else {
-    if (pad.input(1) < 0 || !g.value(pad.inputs[1]).is_constant()) return false;
-    const ir::Tensor& t = *g.value(pad.inputs[1]).constant;
-    if (t.dtype() == ir::DataType::kFloat32) return false;
-    pads = t.ints();
-    if (pad.input(2) >= 0) {
-      const ir::Tensor* v = ConstInput(g, pad, 2);
-      if (!v || v->num_elements() != 1) return false;
-      *value = v->values()[0];
-    }
-    if (pad.input(3) >= 0) return false;  // axes (opset 18)
-  }
+// Spatial pads {top, left, bottom, right} of a 4-D constant-mode Pad node (as its infer parsed
+// them) and its fill value.
+bool PadSpec(const ir::Node& pad, std::vector<int64_t>* spatial, float* value) {
+  const PadParams* p = ir::ParamsAs<PadParams>(pad);
+  if (!p || p->mode != kernels::PadMode::kConstant) return false;
+  const std::vector<int64_t>& pads = p->pads;
   if (pads.size() != 8) return false;
   if (pads[0] || pads[1] || pads[4] || pads[5]) return false;  // N, C
-  for (int64_t p : pads)
-    if (p < 0) return false;
+  for (int64_t v : pads)
+    if (v < 0) return false;
   *spatial = {pads[2], pads[3], pads[6], pads[7]};
+  *value = p->value;
   return true;
 }
 
@@ -53,7 +39,7 @@ class Pad : public Rule {
     const ir::Node& pad = rw.node(i);
     if (pad.op != "Pad" || g.value(pad.inputs[0]).shape.size() != 4) return false;
     float value;
-    if (!PadSpec(g, pad, &spatial_, &value)) return false;
+    if (!PadSpec(pad, &spatial_, &value)) return false;
     reader_ = rw.SoleConsumer(pad.outputs[0]);
     if (reader_ < 0) return false;
     const ir::Node& w = rw.node(reader_);
