@@ -1,8 +1,5 @@
 #include "loaders/onnx_loader.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <climits>
 #include <unordered_map>
 
@@ -11,15 +8,11 @@
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "loaders/tensor_proto.h"
 #include "onnx/onnx_pb.h"
+#include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
 
 namespace onnxrun {
 namespace {
-
-std::string DirName(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? "." : path.substr(0, pos);
-}
 
 absl::StatusOr<ir::Attribute> ConvertAttribute(onnx::AttributeProto* a, const std::string& base_dir,
                                                const std::string& where) {
@@ -126,8 +119,8 @@ absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what,
 }  // namespace
 
 absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open model file '", path, "'"));
+  ASSIGN_OR_RETURN(ir::ScopedFd file, ir::OpenRegularFile(path, "model file"));
+  const int fd = file.release();
   auto model = std::make_unique<onnx::ModelProto>();
   {
     google::protobuf::io::FileInputStream raw(fd);
@@ -141,7 +134,7 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
   if (!model->has_graph())
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' has no graph (not an ONNX model?)"));
-  const std::string base_dir = DirName(path);
+  const std::string base_dir = ir::DirName(path);
 
   ir::Graph g;
   g.producer = model->producer_name();

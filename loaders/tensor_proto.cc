@@ -1,10 +1,15 @@
 #include "loaders/tensor_proto.h"
 
-#include <cstring>
-#include <fstream>
-#include <limits>
+#include <sys/stat.h>
 
+#include <cstring>
+#include <optional>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "runtime/ir/checked.h"
+#include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
 
 namespace onnxrun {
@@ -37,7 +42,7 @@ float HalfToFloat(uint16_t h) {
   return f;
 }
 
-size_t ElementSize(int32_t t) {
+int64_t ElementSize(int32_t t) {
   switch (t) {
     case onnx::TensorProto::FLOAT:
     case onnx::TensorProto::INT32:
@@ -61,43 +66,45 @@ size_t ElementSize(int32_t t) {
   }
 }
 
-// Reads external data into `out`.
+// Reads external data into `out`: `location` resolved inside `base_dir` (symbolic links
+// included), a regular file only, `offset + length` checked against the file's size without
+// overflow, and `length` required to equal the shape's `expected` bytes.
 absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir,
-                          const std::string& what, size_t expected, std::string* out) {
+                          const std::string& what, int64_t expected, std::string* out) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location")
+    if (kv.key() == "location") {
       location = kv.value();
-    else if (kv.key() == "offset")
-      offset = std::strtoll(kv.value().c_str(), nullptr, 10);
-    else if (kv.key() == "length")
-      length = std::strtoll(kv.value().c_str(), nullptr, 10);
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(kv.value(), &v) || v < 0)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": external data '", kv.key(),
+                                                       "' is '", kv.value(),
+                                                       "', expected an integer >= 0"));
+      (kv.key() == "offset" ? offset : length) = v;
+    }
   }
   if (location.empty())
     return absl::InvalidArgumentError(absl::StrCat(what, ": external data has no 'location'"));
-  if (location.find("..") != std::string::npos || (!location.empty() && location[0] == '/'))
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": external data location '", location, "' leaves the model's folder"));
-  const std::string path = base_dir.empty() ? location : base_dir + "/" + location;
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return absl::NotFoundError(absl::StrCat(what, ": cannot open external data file '", path, "'"));
-  f.seekg(0, std::ios::end);
-  const int64_t file_size = f.tellg();
-  if (length < 0) length = file_size - offset;
-  if (offset < 0 || offset + length > file_size)
-    return absl::InvalidArgumentError(absl::StrCat(what, ": external data range [", offset, ", ",
-                                                   offset + length, ") exceeds '", path, "' (",
-                                                   file_size, " bytes)"));
-  if (static_cast<size_t>(length) != expected)
+  ASSIGN_OR_RETURN(const std::string path, ir::ResolveInside(base_dir, location, what));
+  ASSIGN_OR_RETURN(ir::ScopedFd fd,
+                   ir::OpenRegularFile(path, absl::StrCat("external data file of ", what)));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0)
+    return absl::NotFoundError(absl::StrCat(what, ": cannot stat '", path, "'"));
+  const int64_t file_size = st.st_size;
+  if (length < 0) length = offset <= file_size ? file_size - offset : 0;
+  const std::optional<int64_t> end = ir::CheckedAdd(offset, length);
+  if (!end || *end > file_size)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": external data range offset ", offset,
+                                                   " + length ", length,
+                                                   end ? " exceeds '" : " overflows int64 ('", path,
+                                                   end ? "' (" : "', ", file_size, " bytes)"));
+  if (length != expected)
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": external data has ", length, " bytes, shape needs ", expected));
-  out->resize(length);
-  f.seekg(offset);
-  f.read(out->data(), length);
-  if (!f) return absl::DataLossError(absl::StrCat(what, ": short read from '", path, "'"));
-  return absl::OkStatus();
+  return ir::ReadFileRange(fd.get(), offset, length, absl::StrCat("'", path, "'"), out);
 }
 
 }  // namespace
@@ -133,13 +140,13 @@ ir::DataType FromOnnxType(int32_t t) {
 absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::string& base_dir,
                                            const std::string& what, bool consume) {
   std::vector<int64_t> shape(proto->dims().begin(), proto->dims().end());
-  int64_t count = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) return absl::InvalidArgumentError(absl::StrCat(what, ": negative dimension ", d));
-    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d)
-      return absl::InvalidArgumentError(absl::StrCat(what, ": dimensions overflow"));
-    count *= d;
-  }
+  const std::optional<int64_t> checked_count = ir::CheckedElementCount(shape);
+  if (!checked_count)
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": dimensions ", absl::StrJoin(shape, "x"), " overflow int64"));
+  const int64_t count = *checked_count;
   const int32_t type = proto->data_type();
   const ir::DataType dtype = FromOnnxType(type);
   if (dtype == ir::DataType::kString || dtype == ir::DataType::kOther)
@@ -147,18 +154,25 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
         what, ": element type ",
         onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type)),
         " is not supported"));
-  const size_t esize = ElementSize(type);
+  const int64_t esize = ElementSize(type);
+  // The byte size must not wrap: a wrapped size could match a small raw_data and let the copy
+  // below read count * esize bytes past it.
+  const std::optional<int64_t> bytes = ir::CheckedByteSize(count, esize);
+  if (!bytes)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": shape ", absl::StrJoin(shape, "x"),
+                                                   " of ", esize,
+                                                   "-byte elements overflows int64 bytes"));
   std::string external;
   const std::string* raw = nullptr;
   if (proto->data_location() == onnx::TensorProto::EXTERNAL) {
-    RETURN_IF_ERROR(ReadExternal(*proto, base_dir, what, count * esize, &external));
+    RETURN_IF_ERROR(ReadExternal(*proto, base_dir, what, *bytes, &external));
     raw = &external;
   } else if (proto->has_raw_data()) {
     raw = &proto->raw_data();
-    if (raw->size() != static_cast<size_t>(count) * esize)
+    if (static_cast<int64_t>(raw->size()) != *bytes)
       return absl::InvalidArgumentError(absl::StrCat(what, ": raw_data has ", raw->size(),
                                                      " bytes, shape ", count, " elements x ", esize,
-                                                     " bytes needs ", count * esize));
+                                                     " bytes needs ", *bytes));
   }
   ir::Tensor out;
   auto check_count = [&](int64_t n) -> absl::Status {

@@ -94,7 +94,10 @@ struct TensorInfo {
 };
 
 struct SessionOptions {
-  // Worker threads for XNNPACK's thread pool; 1 runs everything on the calling thread.
+  // Worker threads for the thread pool; 1 runs everything on the calling thread. Must be >= 1
+  // (InvalidArgument otherwise). A larger count than UsableCpus() is clamped to it, as ONNX
+  // Runtime users expect a thread count to be a request, not a failure on a smaller machine; the
+  // count the session runs with is ModelReport::num_threads.
   int num_threads = 1;
   // Run the optimizer's passes (BatchNorm folding, activation fusion, ...). Kernels are selected
   // either way.
@@ -156,6 +159,7 @@ struct ModelReport {
   MemoryReport memory;
   int64_t parameters = 0;  // float parameters in initializers
   double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run
+  int num_threads = 1;     // threads the session runs with (SessionOptions::num_threads, clamped)
   // Where Session::Load spent its time, in milliseconds.
   double parse_ms = 0, prepare_ms = 0, optimize_ms = 0, plan_ms = 0, lower_ms = 0;
 };
@@ -212,5 +216,9 @@ class Session {
 
 // Library version string, e.g. "0.1.0".
 const char* Version();
+
+// The CPUs this process may run on (sched_getaffinity: taskset, cgroup cpusets), at least 1. The
+// limit for SessionOptions::num_threads and the CLI's --threads.
+int UsableCpus();
 
 }  // namespace onnxrun

@@ -20,11 +20,11 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <new>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
 
 namespace onnxrun {
@@ -41,14 +41,15 @@ absl::Status ImageError(const std::string& path, const std::string& reason) {
 std::string Quoted(const std::string& path) { return absl::StrCat("image '", path, "'"); }
 
 absl::Status ReadWholeFile(const std::string& path, std::vector<uint8_t>* bytes) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    return absl::NotFoundError(absl::StrCat("image '", path, "': file not found"));
+  auto fd = ir::OpenRegularFile(path, "image");
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status()))
+      return absl::NotFoundError(absl::StrCat("image '", path, "': file not found"));
+    return fd.status();
   }
-  if (std::filesystem::is_directory(status)) return ImageError(path, "is a directory, not a file");
-  FILE* file = std::fopen(path.c_str(), "rb");
+  FILE* file = ::fdopen(fd->get(), "rb");
   if (file == nullptr) return ImageError(path, absl::StrCat("cannot open: ", std::strerror(errno)));
+  fd->release();  // the FILE owns it now
   std::vector<uint8_t> data;
   uint8_t chunk[1 << 16];
   size_t got;

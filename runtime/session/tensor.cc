@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "loaders/tensor_proto.h"
 #include "onnxrun/onnxrun.h"
+#include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
 
@@ -56,15 +57,15 @@ const char* DataTypeName(DataType type) {
 }
 
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat("cannot open tensor file '", path, "'"));
+  ASSIGN_OR_RETURN(ir::ScopedFd fd, ir::OpenRegularFile(path, "tensor file"));
   onnx::TensorProto proto;
-  if (!proto.ParseFromIstream(&f))
+  if (!proto.ParseFromFileDescriptor(fd.get()))
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not a serialized onnx.TensorProto"));
   if (name) *name = proto.name();
-  ASSIGN_OR_RETURN(ir::Tensor t,
-                   TensorFromProto(&proto, "", absl::StrCat("tensor file '", path, "'"), true));
+  // External data of a tensor file lies beside it, as a model's lies beside the model.
+  ASSIGN_OR_RETURN(ir::Tensor t, TensorFromProto(&proto, ir::DirName(path),
+                                                 absl::StrCat("tensor file '", path, "'"), true));
   return FromIr(std::move(t));
 }
 

@@ -42,6 +42,35 @@ nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1
 w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.1] * 108)
 g = helper.make_graph(nodes, "bad", [x], [y], [w])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/badattr.onnx")
+
+def with_initializer(t, path):  # Relu(x) -> y, plus the initializer t (the loader converts all)
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "bad", [x], [y], [t])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+def tensor(dims, external=None):
+    t = TensorProto(name="big", data_type=TensorProto.FLOAT, dims=dims)
+    if external is None:
+        t.raw_data = b""
+    else:
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in external.items():
+            t.external_data.add(key=k, value=v)
+    return t
+
+# 2^62 floats = 2^64 bytes: wrapped to 0 and matched the empty raw_data
+with_initializer(tensor([1 << 62]), f"{d}/overflow.onnx")
+import os
+os.makedirs(f"{d}/ext")
+open(f"{d}/ext/w.bin", "wb").write(bytes(16))
+with_initializer(tensor([4], {"location": "w.bin", "offset": str((1 << 63) - 4), "length": "16"}),
+                 f"{d}/ext/range.onnx")
+open(f"{d}/secret.bin", "wb").write(bytes(16))
+os.symlink(f"{d}/secret.bin", f"{d}/ext/link.bin")
+with_initializer(tensor([4], {"location": "link.bin"}), f"{d}/ext/symlink.onnx")
+os.mkfifo(f"{d}/ext/pipe.bin")
+with_initializer(tensor([4], {"location": "pipe.bin"}), f"{d}/ext/fifo.onnx")
+os.mkfifo(f"{d}/fifo.jpg")
+os.mkfifo(f"{d}/fifo.onnx")
 PY
 expect missing-model "cannot open model file" -- "$onnxrun" "$tmp/nope.onnx" "$img"
 expect not-onnx "not a valid ONNX model" -- "$onnxrun" "$tmp/text.onnx" "$img"
@@ -54,4 +83,19 @@ expect not-an-image "not a JPEG or PNG" -- "$onnxrun" "$model" "$tmp/text.jpg"
 expect truncated-image "truncated.png" -- "$onnxrun" "$model" "$tmp/truncated.png"
 expect bad-option "--top" -- "$onnxrun" "$model" "$img" --top abc
 expect bad-threads "thread" -- "$onnxrun" "$model" "$img" --threads 0
+expect size-overflow "initializer 'big': shape 4611686018427387904 of 4-byte elements overflows int64 bytes" -- "$onnxrun" "$tmp/overflow.onnx" "$img"
+expect range-overflow "initializer 'big': external data range offset 9223372036854775804 + length 16 overflows int64" -- "$onnxrun" "$tmp/ext/range.onnx" "$img"
+expect symlink-escape "external data location 'link.bin' resolves to '$(realpath "$tmp")/secret.bin', outside the folder" -- "$onnxrun" "$tmp/ext/symlink.onnx" "$img"
+# A FIFO must be refused at once, not read: timeout turns a hang into exit 124 (a failure here).
+expect fifo-external "is a FIFO, not a regular file" -- timeout 10 "$onnxrun" "$tmp/ext/fifo.onnx" "$img"
+expect fifo-model "model file '$tmp/fifo.onnx' is a FIFO, not a regular file" -- timeout 10 "$onnxrun" "$tmp/fifo.onnx" "$img"
+expect fifo-image "image '$tmp/fifo.jpg' is a FIFO, not a regular file" -- timeout 10 "$onnxrun" "$model" "$tmp/fifo.jpg"
+# More threads than usable CPUs is not an error: clamped, with a note on stderr.
+"$onnxrun" "$model" "$img" --threads 100000 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 0 ] || ! grep -q "note: --threads 100000 exceeds the .* CPU(s) this process may use; using" "$tmp/err"; then
+  echo "FAIL threads-clamped: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+else
+  echo "PASS threads-clamped: $(head -c 300 "$tmp/err")"
+fi
 exit $fail

@@ -68,7 +68,7 @@ int RunBench(const std::vector<std::string>& args) {
                                             " argument(s)"));
   }
   const std::string model = parsed->positional[0];
-  auto threads = parsed->GetInt("threads", 1, 1, 1024);
+  auto threads = parsed->GetThreads();
   auto iters = parsed->GetInt("iters", 50, 1, 10000000);
   auto warmup = parsed->GetInt("warmup", 5, 0, 10000000);
   auto batch = parsed->GetInt("batch", 1, 1, 1000000);

@@ -71,7 +71,7 @@ int RunClassify(const std::vector<std::string>& args) {
   const std::string image_path = parsed->positional[1];
   auto top = parsed->GetInt("top", 5, 1);
   if (!top.ok()) return UsageError("classify", std::string(top.status().message()));
-  auto threads = parsed->GetInt("threads", 1, 1, 1024);
+  auto threads = parsed->GetThreads();
   if (!threads.ok()) return UsageError("classify", std::string(threads.status().message()));
   bool preset_given = parsed->Has("preprocess");
   Preprocess preset = Preprocess::kTorchvision;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "onnxrun/onnxrun.h"
 
 namespace onnxrun::cli {
 
@@ -39,6 +40,17 @@ absl::StatusOr<int64_t> ParsedArgs::GetInt(const std::string& name, int64_t fall
         absl::StrCat("--", name, " expects an integer ", range, ", got '", it->second, "'"));
   }
   return value;
+}
+
+absl::StatusOr<int64_t> ParsedArgs::GetThreads() const {
+  absl::StatusOr<int64_t> threads = GetInt("threads", 1, 1);
+  const int cpus = UsableCpus();
+  if (!threads.ok() || *threads <= cpus) return threads;
+  std::fprintf(
+      stderr,
+      "onnxrun: note: --threads %lld exceeds the %d CPU(s) this process may use; using %d\n",
+      static_cast<long long>(*threads), cpus, cpus);
+  return cpus;
 }
 
 absl::StatusOr<double> ParsedArgs::GetDouble(const std::string& name, double fallback,

@@ -37,6 +37,9 @@ struct ParsedArgs {
   absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback, int64_t min,
                                  int64_t max = INT32_MAX) const;
   absl::StatusOr<double> GetDouble(const std::string& name, double fallback, double min) const;
+  // --threads (default 1, >= 1). More than the CPUs the process may use (onnxrun::UsableCpus(),
+  // the limit Session::Load applies too) is clamped to them with a note on stderr.
+  absl::StatusOr<int64_t> GetThreads() const;
 };
 
 // Parses `args` (the words after the command). Unknown options and missing values are errors.

@@ -88,7 +88,7 @@ int RunInfo(const std::vector<std::string>& args) {
                                            " argument(s)"));
   }
   const std::string model = parsed->positional[0];
-  auto threads = parsed->GetInt("threads", 1, 1, 1024);
+  auto threads = parsed->GetThreads();
   if (!threads.ok()) return UsageError("info", std::string(threads.status().message()));
 
   SessionOptions options;

@@ -322,7 +322,7 @@ int RunTest(const std::vector<std::string>& args) {
   auto atol = parsed->GetDouble("atol", 1e-4, 0);
   auto rtol = parsed->GetDouble("rtol", 1e-3, 0);
   auto timeout = parsed->GetDouble("timeout", 60, 0.001);
-  auto threads = parsed->GetInt("threads", 1, 1, 1024);
+  auto threads = parsed->GetThreads();
   auto jobs = parsed->GetInt("jobs", 1, 1, 1024);
   for (const absl::Status& s :
        {atol.status(), rtol.status(), timeout.status(), threads.status(), jobs.status()}) {

@@ -19,7 +19,7 @@ declare -A ALLOWED=(
   [runtime/plan]="runtime/ir/ ops/ runtime/plan/"
   [runtime/exec]="runtime/ir/ ops/ runtime/plan/ runtime/exec/"
   [runtime/session]="onnxrun/ runtime/ir/ ops/ loaders/onnx_loader.h loaders/tensor_proto.h runtime/optimize/ runtime/plan/ runtime/exec/ runtime/session/"
-  [loaders/image]="onnxrun/ runtime/ir/status.h loaders/image/"
+  [loaders/image]="onnxrun/ runtime/ir/status.h runtime/ir/file.h loaders/image/"
   [tools/cli]="onnxrun/ tools/cli/"
 )
 # Prefixes that name one of our folders (anything else, e.g. "absl/", is a system include).

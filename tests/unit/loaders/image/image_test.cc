@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/unit/support/temp_files.h"
 
 namespace onnxrun {
 namespace {
@@ -695,6 +696,20 @@ TEST_F(ImageFilesTest, BrokenPhotosGiveCleanErrors) {
   flipped = fish;
   for (size_t i = fish.size() / 2; i < fish.size() / 2 + 16; ++i) flipped[i] ^= '\xFF';
   ExpectError("fish_flipped.png", flipped, "PNG data is corrupt");
+}
+
+// Only regular files are read: a FIFO is refused at once (it used to block the decoder forever),
+// a device by name.
+TEST(ImageFileKinds, FifoAndDeviceAreRefusedWithoutBlocking) {
+  test::TempFolder dir;
+  const std::string fifo = dir.Fifo("cat.jpg");
+  test::ExpectReturnsQuickly(fifo, [&] {
+    const absl::Status s = DecodeImage(fifo).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(std::string(s.message()), "image '" + fifo + "' is a FIFO, not a regular file");
+  });
+  EXPECT_NE(std::string(DecodeImage("/dev/zero").status().message()).find("a character device"),
+            std::string::npos);
 }
 
 }  // namespace
