@@ -44,6 +44,7 @@ grep -q "^error: .*missing.onnx" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ] ||
 
 echo "== pkg-config consumer"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+export LD_LIBRARY_PATH="$tmp/prefix/lib"  # -lonnxrun is libonnxrun.so with ONNXRUN_BUILD_SHARED
 cat > "$tmp/consumer.cc" <<'CC'
 #include <iostream>
 #include "onnxrun/onnxrun.h"
