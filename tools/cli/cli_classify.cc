@@ -1,6 +1,7 @@
 // onnxrun [classify] MODEL IMAGE: top-K classes of one image.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <numeric>
@@ -22,6 +23,7 @@ namespace onnxrun::cli {
 namespace {
 
 constexpr int64_t kDefaultImageSize = 224;
+constexpr const char* kLabelsFileName = "imagenet_classes.txt";
 
 absl::StatusOr<std::vector<std::string>> ReadLabels(const std::string& path) {
   std::ifstream in(path);
@@ -34,6 +36,23 @@ absl::StatusOr<std::vector<std::string>> ReadLabels(const std::string& path) {
   }
   while (!labels.empty() && labels.back().empty()) labels.pop_back();
   return labels;
+}
+
+// The ImageNet labels file shipped with the CLI: <exe dir>/../share/onnxrun/ (installed), next to
+// the binary (build tree), then the source tree (ONNXRUN_LABELS_FILE). Empty when none is found.
+std::string FindLabelsFile() {
+  std::vector<std::filesystem::path> candidates;
+  std::error_code error;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    candidates.push_back(exe.parent_path() / ".." / "share" / "onnxrun" / kLabelsFileName);
+    candidates.push_back(exe.parent_path() / kLabelsFileName);
+  }
+  candidates.push_back(ONNXRUN_LABELS_FILE);
+  for (const auto& path : candidates) {
+    if (!path.empty() && std::filesystem::is_regular_file(path, error)) return path.string();
+  }
+  return "";
 }
 
 // True when `p` already looks like a probability distribution.
@@ -173,9 +192,16 @@ int RunClassify(const std::vector<std::string>& args) {
                                " labels but ", model, " outputs ", classes, " classes"));
     }
     labels = std::move(*read);
-  } else if (classes == 1000 && std::string(ONNXRUN_LABELS_FILE) != "") {
-    auto read = ReadLabels(ONNXRUN_LABELS_FILE);
-    if (read.ok() && static_cast<int64_t>(read->size()) == classes) labels = std::move(*read);
+  } else if (classes == 1000) {
+    const std::string path = FindLabelsFile();
+    auto read = ReadLabels(path);
+    if (read.ok() && static_cast<int64_t>(read->size()) == classes) {
+      labels = std::move(*read);
+    } else {
+      std::cerr << "onnxrun: warning: no usable ImageNet labels (" << kLabelsFileName
+                << " in <exe dir>/../share/onnxrun, <exe dir> or the source tree); "
+                   "printing class_N (--labels FILE sets them)\n";
+    }
   }
 
   const int64_t k = std::min<int64_t>(*top, classes);
