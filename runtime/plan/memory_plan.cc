@@ -1,6 +1,7 @@
 #include "runtime/plan/memory_plan.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
@@ -11,34 +12,86 @@ namespace {
 
 // Union of values sharing memory: every value points at a base value (itself for a root) and an
 // element offset inside the base. Chains resolve to (root, offset).
+//
+// The planner's decisions read the direct links (IsRoot, HasDependents); lookups read a second,
+// path-compressed copy of the links (union-find with offsets), so a chain of n in-place ops costs
+// O(n) in all instead of O(n) per lookup. Each root also keeps the latest last-read step of its
+// group (the max of `weight` over its members), merged on Attach, so "does anyone read this memory
+// later" is O(1) instead of a scan of every value.
 class Aliases {
  public:
-  explicit Aliases(size_t n) : base_(n), offset_(n, 0) {
-    for (size_t i = 0; i < n; ++i) base_[i] = static_cast<int>(i);
+  explicit Aliases(std::vector<int> weight)
+      : base_(weight.size()),
+        offset_(weight.size(), 0),
+        dependents_(weight.size(), 0),
+        up_(weight.size()),
+        up_offset_(weight.size(), 0),
+        weight_(weight),
+        group_max_(std::move(weight)) {
+    for (size_t i = 0; i < base_.size(); ++i) base_[i] = up_[i] = static_cast<int>(i);
   }
-  std::pair<int, int64_t> Resolve(int v) const {
+  std::pair<int, int64_t> Resolve(int v) {
+    // Find the root, then point every value on the path straight at it.
+    int root = v;
     int64_t off = 0;
-    while (base_[v] != v) {
-      off += offset_[v];
-      v = base_[v];
+    while (up_[root] != root) {
+      off += up_offset_[root];
+      root = up_[root];
     }
-    return {v, off};
+    int64_t rest = off;  // offset from the current path value to the root
+    while (up_[v] != v) {
+      const int next = up_[v];
+      const int64_t step = up_offset_[v];
+      up_[v] = root;
+      up_offset_[v] = rest;
+      rest -= step;
+      v = next;
+    }
+    return {root, off};
   }
   bool IsRoot(int v) const { return base_[v] == v; }
   void Attach(int v, int base, int64_t offset) {
+    if (base_[v] != v) {  // v moves with its dependents: rebuild the compressed copy
+      --dependents_[base_[v]];
+      base_[v] = base;
+      offset_[v] = offset;
+      ++dependents_[base];
+      Rebuild();
+      return;
+    }
+    const int root = Resolve(base).first;
     base_[v] = base;
     offset_[v] = offset;
+    ++dependents_[base];
+    // v is a root: its group joins base's root.
+    const int64_t to_root = Resolve(base).second + offset;
+    up_[v] = root;
+    up_offset_[v] = to_root;
+    group_max_[root] = std::max(group_max_[root], group_max_[v]);
   }
   // Values attached directly to v.
-  bool HasDependents(int v) const {
-    for (size_t i = 0; i < base_.size(); ++i)
-      if (static_cast<int>(i) != v && base_[i] == v) return true;
-    return false;
-  }
+  bool HasDependents(int v) const { return dependents_[v] > 0; }
+  // The largest weight in v's group.
+  int GroupMax(int v) { return group_max_[Resolve(v).first]; }
 
  private:
-  std::vector<int> base_;
+  void Rebuild() {
+    up_ = base_;
+    up_offset_ = offset_;
+    group_max_ = weight_;
+    for (size_t v = 0; v < base_.size(); ++v) {
+      const int root = Resolve(static_cast<int>(v)).first;
+      group_max_[root] = std::max(group_max_[root], weight_[v]);
+    }
+  }
+
+  std::vector<int> base_;  // direct links, as attached
   std::vector<int64_t> offset_;
+  std::vector<int> dependents_;
+  std::vector<int> up_;  // compressed links: an ancestor in the same group
+  std::vector<int64_t> up_offset_;
+  std::vector<int> weight_;
+  std::vector<int> group_max_;  // valid at roots
 };
 
 int64_t Channels(const ir::Value& v) {
@@ -74,7 +127,11 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   for (int v : g.outputs)
     if (runtime[v]) last_step[v] = num_nodes + 1;
 
-  Aliases alias(num_values);
+  // Each value's weight for the group lifetime check: its last read (runtime values only).
+  std::vector<int> read_until(num_values, 0);
+  for (int v = 0; v < num_values; ++v)
+    if (runtime[v]) read_until[v] = last_step[v];
+  Aliases alias(std::move(read_until));
   auto caps = [&](int node) { return CapsOf(g, g.nodes[node]); };
   auto readers_take_strides = [&](int v, int except) {
     for (int c : consumers[v])
@@ -141,14 +198,6 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
     plan.node_is_noop[i] = all;
   }
 
-  // Group membership by root, for lifetime checks.
-  auto group_last_use = [&](int root, int except) {
-    int last = 0;
-    for (int v = 0; v < num_values; ++v)
-      if (runtime[v] && v != except && alias.Resolve(v).first == root)
-        last = std::max(last, last_step[v]);
-    return last;
-  };
   auto is_dense = [&](int v) {
     auto [r, o] = alias.Resolve(v);
     return Channels(g.value(r)) == Channels(g.value(v)) || !op_util::IsNhwc(g.value(v));
@@ -167,8 +216,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
         if (x < 0 || !runtime[x] || g.value(x).shape != g.value(y).shape) continue;
         if ((!strided_ok || !readers_take_strides(y, -1)) && !is_dense(x)) continue;
         if (!strided_ok && !is_dense(y)) continue;
-        const int root = alias.Resolve(x).first;
-        if (group_last_use(root, -1) > i + 1) continue;  // someone reads that memory later
+        if (alias.GroupMax(x) > i + 1) continue;  // someone reads that memory later
         alias.Attach(y, x, 0);
         break;
       }
