@@ -15,8 +15,9 @@
 // model, file or input. Tensors crossing the API are float32 in ONNX (NCHW) layout; the runtime
 // keeps NHWC inside and converts only at graph inputs and outputs.
 //
-// Thread safety: a Session owns one arena, so Run() on one Session must not be called from two
-// threads at once. Load several sessions for concurrent inference.
+// Thread safety: Run() may be called from several threads on one Session; the calls are
+// serialized (a Session owns one arena), so each returns exactly what a lone call would. For
+// runs that proceed in parallel today, load one Session per thread.
 #pragma once
 
 #include <cstdint>

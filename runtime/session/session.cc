@@ -40,6 +40,10 @@ class Session::Impl {
   std::unique_ptr<Executor> executor;
   std::vector<TensorInfo> inputs, outputs;
   ModelReport report;
+  // The executor owns one arena and kernels bound to it: one Run at a time goes through it.
+  // Concurrent Run calls on one session wait for each other (correct, not parallel); run
+  // contexts that let them proceed at once are issue 10's next step.
+  mutable std::mutex run_mutex;
 };
 
 namespace {
@@ -89,6 +93,7 @@ const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs;
 const ModelReport& Session::report() const { return impl_->report; }
 std::vector<StepProfile> Session::profile() const {
   std::vector<StepProfile> out;
+  std::lock_guard<std::mutex> lock(impl_->run_mutex);
   for (const StepTiming& t : impl_->executor->profile())
     out.push_back({t.node, t.op, t.total_ms, t.runs});
   return out;
@@ -222,6 +227,7 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*
       out.push_back(outputs->back().data());
     }
   }
+  std::lock_guard<std::mutex> lock(impl_->run_mutex);
   return impl_->executor->Run(in, out);
 }
 

@@ -2,9 +2,11 @@
 // report(), bound inputs, repeated runs and thread counts.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "tests/unit/support/graph_builder.h"
 
@@ -274,6 +276,42 @@ TEST(SessionRun, TwoThreadsMatchOneThread) {
   auto r2 = RunSession(**s, {{"x", x}});
   ASSERT_TRUE(r1.ok() && r2.ok());
   for (size_t i = 0; i < r1->size(); ++i) EXPECT_TRUE(BitwiseEqual((*r1)[i], (*r2)[i])) << i;
+}
+
+// Run from four threads at once on one session: every output bitwise equal to a lone run of the
+// same input (each thread feeds its own input, so a mixed-up arena would show).
+TEST(SessionRun, ConcurrentRunsOnOneSessionMatchSerialRuns) {
+  std::mt19937 rng(8);
+  const Shape in = {1, 3, 21, 19};
+  auto s = LoadSession(ConvNet(rng, in));
+  ASSERT_TRUE(s.ok()) << s.status();
+  constexpr int kThreads = 4, kRuns = 25;
+  std::vector<Tensor> inputs;
+  std::vector<std::vector<Tensor>> want;
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(RandomTensor(in, rng));
+    auto r = RunSession(**s, {{"x", inputs.back()}});
+    ASSERT_TRUE(r.ok()) << r.status();
+    want.push_back(std::move(*r));
+  }
+  std::atomic<int> mismatches{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        auto r = RunSession(**s, {{"x", inputs[t]}});
+        if (!r.ok()) {
+          ++failures;
+          continue;
+        }
+        for (size_t k = 0; k < r->size(); ++k)
+          if (!BitwiseEqual((*r)[k], want[t][k])) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 // Outputs that fold to constants are copied out; an input nothing reads is still required.
