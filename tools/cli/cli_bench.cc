@@ -86,6 +86,7 @@ int RunBench(const std::vector<std::string>& args) {
   auto session = Session::Load(model, options);
   const double load_ms = NowMs() - start;
   if (!session.ok()) return Fail(Where(model, session.status()));
+  NoteDefaultedDims(model, (*session)->inputs(), *batch != 1);
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

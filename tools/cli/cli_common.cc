@@ -243,6 +243,21 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return "[" + absl::StrJoin(shape, ",") + "]";
 }
 
+void NoteDefaultedDims(const std::string& model, const std::vector<TensorInfo>& inputs,
+                       bool batch_given) {
+  for (const TensorInfo& in : inputs) {
+    bool defaulted = false;
+    for (size_t d = 0; d < in.model_shape.size() && d < in.shape.size(); ++d)
+      defaulted |= in.model_shape[d] < 0 && !(d == 0 && batch_given);
+    if (!defaulted) continue;
+    std::fprintf(stderr,
+                 "onnxrun: note: %s: input '%s' is declared %s with dynamic dimensions; they were "
+                 "set to 1, so this runs %s (use --batch for the first one)\n",
+                 model.c_str(), in.name.c_str(), ShapeString(in.model_shape).c_str(),
+                 ShapeString(in.shape).c_str());
+  }
+}
+
 double NowMs() {
   using Clock = std::chrono::steady_clock;
   return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();

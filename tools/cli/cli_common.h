@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "onnxrun/onnxrun.h"
 
 namespace onnxrun::cli {
 
@@ -71,6 +72,11 @@ std::string JsonIntArray(const std::vector<int64_t>& values);
 
 // "[1,3,224,224]".
 std::string ShapeString(const std::vector<int64_t>& shape);
+// For bench and info: one note on stderr per input whose declared shape has dynamic dimensions
+// the session filled with its default (1), e.g. a [N,3,H,W] input timed as [1,3,1,1]. The batch
+// dimension is not mentioned when `batch_given` (--batch set it).
+void NoteDefaultedDims(const std::string& model, const std::vector<onnxrun::TensorInfo>& inputs,
+                       bool batch_given);
 // Monotonic wall clock in milliseconds.
 double NowMs();
 // Final path component, ignoring trailing slashes.

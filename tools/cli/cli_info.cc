@@ -98,6 +98,7 @@ int RunInfo(const std::vector<std::string>& args) {
   options.batch_size = *batch;
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(Where(model, session.status()));
+  NoteDefaultedDims(model, (*session)->inputs(), *batch > 0);
   const ModelReport& r = (*session)->report();
   const MemoryReport& m = r.memory;
   const double ratio = m.lower_bound_bytes > 0
