@@ -59,6 +59,7 @@ int RunBench(const std::vector<std::string>& args) {
                                  {"iters", true},
                                  {"warmup", true},
                                  {"batch", true},
+                                 {"shape", true},
                                  {"json", false},
                                  {"profile", false}});
   if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
@@ -82,11 +83,15 @@ int RunBench(const std::vector<std::string>& args) {
   if (*batch != 1) options.batch_size = *batch;
   options.enable_profiling = parsed->Has("profile");
 
+  auto shapes = parsed->GetShapes();
+  if (!shapes.ok()) return UsageError("bench", std::string(shapes.status().message()));
+  options.input_shapes = *shapes;
+
   double start = NowMs();
   auto session = Session::Load(model, options);
   const double load_ms = NowMs() - start;
-  if (!session.ok()) return Fail(Where(model, session.status()));
-  NoteDefaultedDims(model, (*session)->inputs(), *batch != 1);
+  if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
+  NoteDefaultedDims(model, (*session)->inputs(), *batch != 1, *shapes);
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

@@ -77,9 +77,12 @@ std::vector<float> Softmax(const std::vector<float>& logits) {
 }  // namespace
 
 int RunClassify(const std::vector<std::string>& args) {
-  auto parsed = ParseArgs(
-      args,
-      {{"top", true}, {"threads", true}, {"preprocess", true}, {"labels", true}, {"json", false}});
+  auto parsed = ParseArgs(args, {{"top", true},
+                                 {"threads", true},
+                                 {"preprocess", true},
+                                 {"labels", true},
+                                 {"shape", true},
+                                 {"json", false}});
   if (!parsed.ok()) return UsageError("classify", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("classify");
   if (parsed->positional.size() != 2) {
@@ -103,11 +106,14 @@ int RunClassify(const std::vector<std::string>& args) {
     preset = *p;
   }
   const bool json = parsed->Has("json");
+  auto shapes = parsed->GetShapes();
+  if (!shapes.ok()) return UsageError("classify", std::string(shapes.status().message()));
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  options.input_shapes = *shapes;
   auto session = Session::Load(model, options);
-  if (!session.ok()) return Fail(Where(model, session.status()));
+  if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
 
   // The single float input [N, C, H, W]; dynamic C/H/W get defaults and a re-prepared session.
   const std::vector<TensorInfo>& inputs = (*session)->inputs();
@@ -120,14 +126,18 @@ int RunClassify(const std::vector<std::string>& args) {
     return Fail(absl::StrCat(model, ": input '", input.name, "' is ", input.dtype,
                              "; classify needs a float32 image input"));
   }
-  std::vector<int64_t> dims = input.model_shape.empty() ? input.shape : input.model_shape;
+  // A --shape for the input is the prepared shape (Session::Load checked it against the model).
+  const bool shape_given = shapes->count(input.name) > 0;
+  std::vector<int64_t> dims =
+      input.model_shape.empty() || shape_given ? input.shape : input.model_shape;
   if (dims.size() != 4) {
     return Fail(absl::StrCat(model, ": input '", input.name, "' has shape ", ShapeString(dims),
                              "; classify needs [N,C,H,W]"));
   }
   if (dims[0] != 1 && dims[0] != -1) {
-    return Fail(absl::StrCat(model, ": input '", input.name, "' has batch ", dims[0],
-                             "; classify needs batch 1 or a dynamic batch"));
+    return Fail(absl::StrCat(model, ": ", shape_given ? "--shape for " : "", "input '", input.name,
+                             "' has batch ", dims[0], "; classify needs batch 1",
+                             shape_given ? "" : " or a dynamic batch"));
   }
   const bool dynamic = dims[1] < 0 || dims[2] < 0 || dims[3] < 0;
   if (dims[1] < 0) dims[1] = (preset_given && preset == Preprocess::kGray) ? 1 : 3;
@@ -145,7 +155,7 @@ int RunClassify(const std::vector<std::string>& args) {
     return Fail(absl::StrCat("--preprocess ", parsed->Get("preprocess"), " does not fit ", model,
                              ": input '", input.name, "' has ", channels, " channel(s)"));
   }
-  if (dynamic && dims != (*session)->inputs()[0].shape) {
+  if (!shape_given && dynamic && dims != (*session)->inputs()[0].shape) {
     options.input_shapes[input.name] = dims;
     session = Session::Load(model, options);
     if (!session.ok()) return Fail(Where(model, session.status()));
@@ -215,7 +225,7 @@ int RunClassify(const std::vector<std::string>& args) {
   std::ostringstream text;
   if (json) {
     text << "{\"model\":" << JsonString(model) << ",\"image\":" << JsonString(image_path)
-         << ",\"top\":[";
+         << ",\"input_shape\":" << JsonIntArray(dims) << ",\"top\":[";
     for (int64_t r = 0; r < k; ++r) {
       int64_t i = order[r];
       text << (r ? "," : "") << "{\"rank\":" << r + 1 << ",\"index\":" << i

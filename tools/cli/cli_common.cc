@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "onnxrun/onnxrun.h"
 
 namespace onnxrun::cli {
@@ -51,6 +52,37 @@ absl::StatusOr<int64_t> ParsedArgs::GetThreads() const {
       "onnxrun: note: --threads %lld exceeds the %d CPU(s) this process may use; using %d\n",
       static_cast<long long>(*threads), cpus, cpus);
   return cpus;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<int64_t>>> ParsedArgs::GetShapes() const {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  auto it = all_values.find("shape");
+  if (it == all_values.end()) return shapes;
+  constexpr int64_t kMax = int64_t{1} << 31;
+  for (const std::string& text : it->second) {
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--shape expects NAME=D1xD2x... (e.g. input=1x3x224x224), got '", text, "': ", why));
+    };
+    const size_t eq = text.rfind('=');
+    if (eq == std::string::npos) return bad("no '='");
+    const std::string name = text.substr(0, eq);
+    if (name.empty()) return bad("empty input name");
+    if (shapes.count(name)) return bad(absl::StrCat("input '", name, "' given twice"));
+    const std::string dims_text = text.substr(eq + 1);
+    std::vector<int64_t> dims;
+    int64_t elements = 1;
+    for (absl::string_view part : absl::StrSplit(dims_text, 'x')) {
+      int64_t d = 0;
+      if (!absl::SimpleAtoi(part, &d) || d < 1 || d >= kMax)
+        return bad(absl::StrCat("dimension '", part, "' is not an integer in [1, 2^31)"));
+      elements *= d;  // both factors < 2^31, and elements stays <= 2^31: no overflow
+      if (elements > kMax) return bad("more than 2^31 elements");
+      dims.push_back(d);
+    }
+    shapes[name] = std::move(dims);
+  }
+  return shapes;
 }
 
 absl::StatusOr<double> ParsedArgs::GetDouble(const std::string& name, double fallback,
@@ -111,6 +143,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       value = args[++i];
     }
     parsed.values[name] = value;
+    parsed.all_values[name].push_back(value);
   }
   return parsed;
 }
@@ -118,19 +151,19 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
 const char* Synopsis(const std::string& command) {
   if (command == "classify") {
     return "onnxrun [classify] MODEL IMAGE [--top K] [--threads N] "
-           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--json]";
+           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "
            "[--verbose]";
   }
   if (command == "bench") {
-    return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] [--profile] "
-           "[--json]";
+    return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
+           "[--shape NAME=D1xD2x...]... [--profile] [--json]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
-           "[--batch B]";
+           "[--batch B] [--shape NAME=D1xD2x...]...";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -150,6 +183,10 @@ std::string HelpText() {
       "\n      Inputs, outputs, opset, producer, parameters, GFLOPs and op histogram;\n"
       "      --optimized adds the optimizer's passes (--verbose: every rewrite), --memory the\n"
       "      arena figures.\n"
+      "  --shape NAME=D1xD2x... (bench, info, classify; repeatable) prepares input NAME with that\n"
+      "      shape instead of defaulting its dynamic dimensions to 1; it must agree with the\n"
+      "      model's fixed dimensions. --batch sets the first dimension of the other inputs only.\n"
+      "      classify resizes and crops the image to the given HxW.\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }
@@ -244,18 +281,32 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 }
 
 void NoteDefaultedDims(const std::string& model, const std::vector<TensorInfo>& inputs,
-                       bool batch_given) {
+                       bool batch_given, const std::map<std::string, std::vector<int64_t>>& given) {
   for (const TensorInfo& in : inputs) {
+    if (given.count(in.name)) continue;
     bool defaulted = false;
     for (size_t d = 0; d < in.model_shape.size() && d < in.shape.size(); ++d)
       defaulted |= in.model_shape[d] < 0 && !(d == 0 && batch_given);
     if (!defaulted) continue;
     std::fprintf(stderr,
                  "onnxrun: note: %s: input '%s' is declared %s with dynamic dimensions; they were "
-                 "set to 1, so this runs %s (use --batch for the first one)\n",
+                 "set to 1, so this runs %s (use --batch for the first one, --shape for all)\n",
                  model.c_str(), in.name.c_str(), ShapeString(in.model_shape).c_str(),
                  ShapeString(in.shape).c_str());
   }
+}
+
+std::string LoadError(const std::string& model, const absl::Status& status,
+                      const ParsedArgs& args) {
+  auto it = args.all_values.find("shape");
+  const std::string message(status.message());
+  for (size_t i = 0; it != args.all_values.end() && i < it->second.size(); ++i) {
+    const std::string& text = it->second[i];
+    const std::string name = text.substr(0, text.rfind('='));
+    if (message.find("'" + name + "'") != std::string::npos)
+      return absl::StrCat("--shape ", text, ": ", Where(model, status));
+  }
+  return Where(model, status);
 }
 
 double NowMs() {

@@ -29,8 +29,9 @@ struct OptionSpec {
 struct ParsedArgs {
   std::vector<std::string> positional;
   std::map<std::string, std::string> values;  // valued options (the last occurrence wins)
-  std::set<std::string> flags;                // flags given
-  bool help = false;                          // -h / --help was given
+  std::map<std::string, std::vector<std::string>> all_values;  // every occurrence, in order
+  std::set<std::string> flags;                                 // flags given
+  bool help = false;                                           // -h / --help was given
 
   bool Has(const std::string& name) const { return flags.count(name) || values.count(name); }
   std::string Get(const std::string& name, const std::string& fallback = "") const;
@@ -41,6 +42,10 @@ struct ParsedArgs {
   // --threads (default 1, >= 1). More than the CPUs the process may use (onnxrun::UsableCpus(),
   // the limit Session::Load applies too) is clamped to them with a note on stderr.
   absl::StatusOr<int64_t> GetThreads() const;
+  // Every --shape NAME=D1xD2x... (repeatable) as SessionOptions::input_shapes. A usage error names
+  // the value and what is wrong: no '=', an empty name, a name given twice, a dimension that is
+  // not an integer in [1, 2^31), or more than 2^31 elements in all.
+  absl::StatusOr<std::map<std::string, std::vector<int64_t>>> GetShapes() const;
 };
 
 // Parses `args` (the words after the command). Unknown options and missing values are errors.
@@ -74,9 +79,13 @@ std::string JsonIntArray(const std::vector<int64_t>& values);
 std::string ShapeString(const std::vector<int64_t>& shape);
 // For bench and info: one note on stderr per input whose declared shape has dynamic dimensions
 // the session filled with its default (1), e.g. a [N,3,H,W] input timed as [1,3,1,1]. The batch
-// dimension is not mentioned when `batch_given` (--batch set it).
+// dimension is not mentioned when `batch_given` (--batch set it); inputs in `given` (--shape) are
+// skipped.
 void NoteDefaultedDims(const std::string& model, const std::vector<onnxrun::TensorInfo>& inputs,
-                       bool batch_given);
+                       bool batch_given, const std::map<std::string, std::vector<int64_t>>& given);
+// A Session::Load failure as one line. When the message names an input given by --shape, the
+// flag and its value lead ("--shape x=1x3x8x8: input 'x': ..."), else "model: message".
+std::string LoadError(const std::string& model, const absl::Status& status, const ParsedArgs& args);
 // Monotonic wall clock in milliseconds.
 double NowMs();
 // Final path component, ignoring trailing slashes.

@@ -80,7 +80,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"memory", false},
                                  {"json", false},
                                  {"threads", true},
-                                 {"batch", true}});
+                                 {"batch", true},
+                                 {"shape", true}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -96,9 +97,12 @@ int RunInfo(const std::vector<std::string>& args) {
   auto batch = parsed->GetInt("batch", 0, 0, 1000000);
   if (!batch.ok()) return UsageError("info", std::string(batch.status().message()));
   options.batch_size = *batch;
+  auto shapes = parsed->GetShapes();
+  if (!shapes.ok()) return UsageError("info", std::string(shapes.status().message()));
+  options.input_shapes = *shapes;
   auto session = Session::Load(model, options);
-  if (!session.ok()) return Fail(Where(model, session.status()));
-  NoteDefaultedDims(model, (*session)->inputs(), *batch > 0);
+  if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
+  NoteDefaultedDims(model, (*session)->inputs(), *batch > 0, *shapes);
   const ModelReport& r = (*session)->report();
   const MemoryReport& m = r.memory;
   const double ratio = m.lower_bound_bytes > 0
