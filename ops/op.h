@@ -101,6 +101,9 @@ inline constexpr char kInternalDomain[] = "onnxrun";
 
 // Looks up the definition of (domain, op); null when the runtime does not know the op.
 const OpDef* FindOp(const std::string& domain, const std::string& op);
+// Appends one error per operand of `n` that its op's schema (ops/operands.cc) refuses: a required
+// input or output 0 omitted (""), more inputs or outputs than the op has. Unknown ops: one "X".
+void CheckOperands(const ir::Node& n, std::vector<std::string>* errors);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 // Runs the op's OpDef::select on `n` (nothing for ops with one implementation).

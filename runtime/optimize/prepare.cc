@@ -86,6 +86,14 @@ bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
 }  // namespace
 
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
+  // Operands first: no op code (infer, passes, session) ever reads an omitted required operand.
+  std::vector<std::string> malformed;
+  for (const ir::Node& n : g.nodes)
+    if (FindOp(n.domain, n.op)) CheckOperands(n, &malformed);
+  if (!malformed.empty())
+    return absl::InvalidArgumentError(absl::StrCat(malformed.size(), " malformed node operand",
+                                                   malformed.size() == 1 ? "" : "s", ":\n  ",
+                                                   absl::StrJoin(malformed, "\n  ")));
   RETURN_IF_ERROR(BindInputs(g, options));
   // Optional outputs nobody reads (Dropout's mask, BatchNormalization's statistics) are dropped.
   const auto consumers = g.Consumers();

@@ -98,4 +98,20 @@ if [ $rc -ne 0 ] || ! grep -q "note: --threads 100000 exceeds the .* CPU(s) this
 else
   echo "PASS threads-clamped: $(head -c 300 "$tmp/err")"
 fi
+# Omitted ("") required operands: refused by name before any op code runs (issue 11).
+/usr/bin/python3 - "$tmp" <<'PY'
+import sys, onnx
+from onnx import helper, TensorProto
+d = sys.argv[1]
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+g = helper.make_graph([helper.make_node("Conv", ["x", ""], ["y"], name="conv1")], "bad", [x], [y])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/emptyw.onnx")
+nodes = [helper.make_node("Relu", ["x"], [""], name="r"), helper.make_node("Sum", ["x", ""], ["y"], name="s")]
+g = helper.make_graph(nodes, "bad", [x], [y])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/emptyout.onnx")
+PY
+expect empty-weights "node 'conv1' (Conv): input 1 (W) is required but empty" -- "$onnxrun" "$tmp/emptyw.onnx" "$img"
+expect empty-output "node 'r' (Relu): output 0 is required but empty" -- "$onnxrun" "$tmp/emptyout.onnx" "$img"
+expect empty-sum-input "node 's' (Sum): input 1 (data) is required but empty" -- "$onnxrun" "$tmp/emptyout.onnx" "$img"
 exit $fail

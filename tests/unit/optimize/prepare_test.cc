@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "runtime/optimize/pass.h"
 #include "tests/unit/optimize/pass_test_util.h"
 
@@ -66,6 +67,99 @@ TEST(FoldConstants, FloatSubgraphFeedingConvWeights) {
   EXPECT_EQ(g->OpHistogram(), (Histogram{{"Conv", 1}}));
   EXPECT_TRUE(g->value(g->nodes[NodeIndex(*g, "conv")].inputs[1]).is_constant());
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}}, 0);
+}
+
+}  // namespace
+}  // namespace onnxrun::test
+
+namespace onnxrun::test {
+namespace {
+
+// Omitted ("") required operands are refused by prepare.cc's operand check before any op code
+// runs (infer, fuse_conv_bn, the session's GFLOPs); each error names the node and the operand.
+void ExpectMalformed(const GraphBuilder& b, const std::vector<std::string>& wanted) {
+  for (const bool session : {false, true}) {
+    const absl::Status s = session ? LoadSession(b).status() : PrepareGraph(b).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    for (const auto& w : wanted) EXPECT_TRUE(absl::StrContains(s.message(), w)) << s;
+  }
+}
+
+TEST(CheckOperands, ConvWithEmptyWeights) {
+  GraphBuilder b;
+  b.Output(b.Op("Conv", {b.Input("x", {1, 3, 4, 4}), ""}, 1, "conv1"));
+  ExpectMalformed(b, {"node 'conv1' (Conv): input 1 (W) is required but empty"});
+}
+
+TEST(CheckOperands, ConvThenBatchNormWithEmptyOutput) {
+  std::mt19937 rng(1);
+  GraphBuilder b;
+  auto conv = b.Op("Conv", {b.Input("x", {1, 3, 4, 4}), b.Weight("w", {2, 3, 1, 1}, rng)});
+  auto* bn = b.Op("BatchNormalization",
+                  {conv, b.Weight("s", {2}, rng), b.Weight("b", {2}, rng), b.Weight("m", {2}, rng),
+                   b.Init("v", {2}, {1.f, 2.f})},
+                  1, "bn")
+                 .proto();
+  bn->set_output(0, "");
+  b.Output(conv);
+  ExpectMalformed(b, {"node 'bn' (BatchNormalization): output 0 is required but empty"});
+}
+
+TEST(CheckOperands, ReduceMeanAndPadWithEmptyRequiredInputs) {
+  GraphBuilder b(13);
+  auto x = b.Input("x", {1, 2, 3, 3});
+  b.Output(b.Op("ReduceMean", {""}, 1, "mean"));
+  b.Output(b.Op("Pad", {x, ""}, 1, "pad"));
+  b.Output(b.Op("Pad", {"", b.InitInts("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1})}, 1, "pad0"));
+  ExpectMalformed(b, {"3 malformed node operands",
+                      "node 'mean' (ReduceMean): input 0 (data) is required but empty",
+                      "node 'pad' (Pad): input 1 (pads) is required but empty",
+                      "node 'pad0' (Pad): input 0 (data) is required but empty"});
+}
+
+TEST(CheckOperands, VariadicOpsWithAnEmptyInput) {
+  for (const char* op : {"Sum", "Min", "Max", "Mean"}) {
+    SCOPED_TRACE(op);
+    GraphBuilder b;
+    auto x = b.Input("x", {1, 4});
+    b.Output(b.Op(op, {x, "", x}, 1, "v"));
+    ExpectMalformed(b, {absl::StrCat("node 'v' (", op, "): input 1 (data) is required but empty")});
+  }
+}
+
+TEST(CheckOperands, NodeWhoseOnlyOutputIsEmpty) {
+  GraphBuilder b;
+  auto x = b.Input("x", {1, 4});
+  b.Op("Relu", {x}, 1, "r").proto()->set_output(0, "");
+  b.Output(b.Op("Sigmoid", {x}));
+  ExpectMalformed(b, {"node 'r' (Relu): output 0 is required but empty"});
+}
+
+TEST(CheckOperands, TooManyOperands) {
+  GraphBuilder b;
+  auto x = b.Input("x", {1, 4});
+  b.Output(b.Op("Relu", {x, x}, 2, "r"));
+  ExpectMalformed(b, {"node 'r' (Relu): has 2 inputs; at most 1 allowed",
+                      "node 'r' (Relu): has 2 outputs; at most 1 allowed"});
+}
+
+// Optional operands legitimately omitted keep loading: Clip without min, Conv without bias,
+// Pad without constant_value, BatchNormalization and Dropout optional outputs.
+TEST(CheckOperands, OmittedOptionalOperandsLoad) {
+  std::mt19937 rng(2);
+  GraphBuilder b(13);
+  auto x = b.Input("x", {1, 2, 3, 3});
+  auto clip = b.Op("Clip", {x, "", b.Init("hi", {}, {0.5f})});
+  auto conv = b.Op("Conv", {clip, b.Weight("w", {2, 2, 1, 1}, rng), ""});
+  auto pad = b.Op("Pad", {conv, b.InitInts("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1}), ""});
+  auto bn = b.Op("BatchNormalization", {pad, b.Weight("s", {2}, rng), b.Weight("b", {2}, rng),
+                                        b.Weight("m", {2}, rng), b.Init("v", {2}, {1.f, 2.f})});
+  auto drop = b.Op("Dropout", {bn, "", ""}, 2);
+  drop.proto()->set_output(1, "");
+  b.Output(drop);
+  auto session = LoadSession(b);
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ((*session)->outputs()[0].shape, (Shape{1, 2, 5, 5}));
 }
 
 }  // namespace

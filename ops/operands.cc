@@ -1,0 +1,102 @@
+// Operand schema of every op in ops/op_list.inc: the ONNX names of its inputs, which of them may be
+// omitted (given as ""), and how many outputs it may have. CheckOperands applies it to a node
+// before any op code runs (prepare.cc), so infer, the optimizer passes and the session never see
+// an omitted required operand (IR id -1). Input counts that depend on the opset (Pad, Clip,
+// Slice, the Reduce ops...) stay checked by each op's infer.
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ops/op.h"
+
+namespace onnxrun {
+namespace {
+
+struct Operands {
+  // Input names in order; a trailing '?' marks an optional input (may be ""). Unset: one
+  // required input "X".
+  std::vector<std::string_view> inputs = {"X"};
+  bool variadic = false;  // any number of inputs, each required (Sum, Concat...)
+  int max_outputs = 1;    // -1: any number (Split)
+};
+
+const Operands* OperandsOf(const std::string& domain, const std::string& op) {
+  using Table = std::unordered_map<std::string_view, Operands>;
+  static const auto* onnx = new Table{
+      {"Conv", {{"X", "W", "B?"}}},
+      {"BatchNormalization", {{"X", "scale", "B", "input_mean", "input_var"}, false, 5}},
+      {"MaxPool", {{"X"}, false, 2}},
+      {"Clip", {{"input", "min?", "max?"}}},
+      {"Add", {{"A", "B"}}},
+      {"Sub", {{"A", "B"}}},
+      {"Mul", {{"A", "B"}}},
+      {"Div", {{"A", "B"}}},
+      {"Pow", {{"X", "Y"}}},
+      {"Max", {{"data"}, true}},
+      {"Min", {{"data"}, true}},
+      {"Sum", {{"data"}, true}},
+      {"Mean", {{"data"}, true}},
+      {"Concat", {{"inputs"}, true}},
+      {"Gemm", {{"A", "B", "C?"}}},
+      {"MatMul", {{"A", "B"}}},
+      {"Reshape", {{"data", "shape"}}},
+      {"Squeeze", {{"data", "axes?"}}},
+      {"Unsqueeze", {{"data", "axes"}}},
+      {"Dropout", {{"data", "ratio?", "training_mode?"}, false, 2}},
+      {"Constant", {{}}},
+      {"Range", {{"start", "limit", "delta"}}},
+      {"Gather", {{"data", "indices"}}},
+      {"Slice", {{"data", "starts", "ends", "axes?", "steps?"}}},
+      {"Split", {{"input", "split?"}, false, -1}},
+      {"CastLike", {{"input", "target_type"}}},
+      {"PRelu", {{"X", "slope"}}},
+      {"Pad", {{"data", "pads", "constant_value?", "axes?"}}},
+      {"ReduceSum", {{"data", "axes?"}}},
+      {"ReduceMean", {{"data", "axes?"}}},
+      {"ReduceMax", {{"data", "axes?"}}},
+      {"ReduceMin", {{"data", "axes?"}}},
+      {"ReduceProd", {{"data", "axes?"}}},
+      {"ReduceSumSquare", {{"data", "axes?"}}},
+      {"ReduceL1", {{"data", "axes?"}}},
+      {"ReduceL2", {{"data", "axes?"}}},
+      {"ReduceLogSum", {{"data", "axes?"}}},
+      {"ReduceLogSumExp", {{"data", "axes?"}}},
+      {"Expand", {{"input", "shape"}}},
+      {"Tile", {{"input", "repeats"}}},
+      {"Where", {{"condition", "X", "Y"}}},
+      {"InstanceNormalization", {{"input", "scale", "B"}}},
+      {"LayerNormalization", {{"X", "Scale", "B?"}, false, 3}},
+  };
+  static const auto* internal = new Table{
+      {"ChannelScale", {{"X", "scale", "addend?"}}},
+  };
+  static const Operands kOneInput;
+  const Table* table = domain == kInternalDomain ? internal : onnx;
+  auto it = table->find(op);
+  return it != table->end() ? &it->second : &kOneInput;
+}
+
+}  // namespace
+
+void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
+  const Operands& o = *OperandsOf(n.domain, n.op);
+  const auto add = [&](const std::string& why) { errors->push_back(n.Describe() + ": " + why); };
+  if (!o.variadic && n.inputs.size() > o.inputs.size())
+    add(absl::StrCat("has ", n.inputs.size(), " inputs; at most ", o.inputs.size(), " allowed"));
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (n.inputs[i] >= 0) continue;
+    if (!o.variadic && i >= o.inputs.size()) continue;  // already refused by the count
+    const std::string_view name = o.variadic ? o.inputs[0] : o.inputs[i];
+    if (!o.variadic && name.ends_with('?')) continue;
+    add(absl::StrCat("input ", i, " (", std::string(name), ") is required but empty"));
+  }
+  if (o.max_outputs >= 0 && n.outputs.size() > static_cast<size_t>(o.max_outputs))
+    add(absl::StrCat("has ", n.outputs.size(), " outputs; at most ", o.max_outputs, " allowed"));
+  if (n.outputs.empty())
+    add("has no outputs");
+  else if (n.outputs[0] < 0)
+    add("output 0 is required but empty");
+}
+
+}  // namespace onnxrun
