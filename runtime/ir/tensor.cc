@@ -1,12 +1,10 @@
 #include "runtime/ir/tensor.h"
 
+#include "runtime/ir/graph.h"
+
 namespace onnxrun::ir {
 
-static int64_t Product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+static int64_t Product(const std::vector<int64_t>& shape) { return NumElements(shape); }
 
 Tensor::Tensor(std::vector<int64_t> shape) : shape_(std::move(shape)), data_(Product(shape_)) {}
 

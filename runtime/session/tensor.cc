@@ -5,16 +5,15 @@
 #include "loaders/tensor_proto.h"
 #include "onnxrun/onnxrun.h"
 #include "runtime/ir/file.h"
+#include "runtime/ir/graph.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
 
 namespace onnxrun {
 
-static int64_t Product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+// The public Tensor mirrors ir::Tensor (runtime/ir/tensor.h): the element count and the type
+// names are the IR's.
+static int64_t Product(const std::vector<int64_t>& shape) { return ir::NumElements(shape); }
 
 Tensor::Tensor(std::vector<int64_t> shape) : shape_(std::move(shape)), data_(Product(shape_)) {}
 
@@ -31,30 +30,7 @@ Tensor Tensor::Ints(std::vector<int64_t> shape, std::vector<int64_t> data, DataT
 
 int64_t Tensor::num_elements() const { return Product(shape_); }
 
-const char* DataTypeName(DataType type) {
-  switch (type) {
-    case DataType::kFloat32:
-      return "float32";
-    case DataType::kInt64:
-      return "int64";
-    case DataType::kInt32:
-      return "int32";
-    case DataType::kBool:
-      return "bool";
-    case DataType::kFloat64:
-      return "float64";
-    case DataType::kFloat16:
-      return "float16";
-    case DataType::kInt8:
-      return "int8";
-    case DataType::kUint8:
-      return "uint8";
-    case DataType::kString:
-      return "string";
-    default:
-      return "unsupported type";
-  }
-}
+const char* DataTypeName(DataType type) { return ir::DataTypeName(ToIr(type)); }
 
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name) {
   ASSIGN_OR_RETURN(ir::ScopedFd fd, ir::OpenRegularFile(path, "tensor file"));
