@@ -37,17 +37,11 @@ struct Pass {
   PassFn run;
 };
 
-// Declutter.
-absl::StatusOr<int> EliminateIdentity(ir::Graph& g, const PassContext& ctx = {});
-absl::StatusOr<int> EliminateDead(ir::Graph& g, const PassContext& ctx = {});
-absl::StatusOr<int> FusePad(ir::Graph& g, const PassContext& ctx = {});
-absl::StatusOr<int> FuseConvBn(ir::Graph& g, const PassContext& ctx = {});
-// Codegen.
-absl::StatusOr<int> SelectKernels(ir::Graph& g, const PassContext& ctx = {});
-// Fuse.
-absl::StatusOr<int> FuseChannelScale(ir::Graph& g, const PassContext& ctx = {});
-absl::StatusOr<int> FuseActivation(ir::Graph& g, const PassContext& ctx = {});
-absl::StatusOr<int> FusePreactivation(ir::Graph& g, const PassContext& ctx = {});
+// Every pass function, from the ordered list (pass_list.inc).
+#define ONNXRUN_PASS(phase, name, fn) \
+  absl::StatusOr<int> fn(ir::Graph& g, const PassContext& ctx = {});
+#include "runtime/optimize/pass_list.inc"
+#undef ONNXRUN_PASS
 
 // The ordered list (pipeline.cc).
 const std::vector<Pass>& OptimizerPasses();

@@ -1,7 +1,5 @@
-// The optimizer's ordered pass list, in three phases (docs/ARCHITECTURE.md has the table):
-//   declutter  kernel-agnostic rewrites
-//   codegen    select_kernels records each node's implementation
-//   fuse       fusions against the selected kernels' capabilities
+// The optimizer's pipeline: the passes of pass_list.inc in order (docs/ARCHITECTURE.md has the
+// table), each followed by a check of the graph.
 #include "absl/strings/str_cat.h"
 #include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
@@ -10,17 +8,9 @@ namespace onnxrun {
 
 const std::vector<Pass>& OptimizerPasses() {
   static const std::vector<Pass> passes = {
-      // declutter
-      {"eliminate_identity", EliminateIdentity},
-      {"eliminate_dead", EliminateDead},
-      {"fuse_pad", FusePad},
-      {"fuse_conv_bn", FuseConvBn},
-      // codegen
-      {"select_kernels", SelectKernels},
-      // fuse
-      {"fuse_channel_scale", FuseChannelScale},
-      {"fuse_activation", FuseActivation},
-      {"fuse_preactivation", FusePreactivation},
+#define ONNXRUN_PASS(phase, name, fn) {#name, fn},
+#include "runtime/optimize/pass_list.inc"
+#undef ONNXRUN_PASS
   };
   return passes;
 }
