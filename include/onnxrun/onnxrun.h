@@ -15,11 +15,16 @@
 // model, file or input. Tensors crossing the API are float32 in ONNX (NCHW) layout; the runtime
 // keeps NHWC inside and converts only at graph inputs and outputs.
 //
-// Thread safety: Run() may be called from several threads on one Session; the calls are
-// serialized (a Session owns one arena), so each returns exactly what a lone call would. For
-// runs that proceed in parallel today, load one Session per thread.
+// Thread safety: Run() may be called from any number of threads on one Session at once. The
+// session holds what is immutable (graph, packed weights, a plan per input shape) once; each Run
+// takes a run context (arena and kernel bindings) from a pool, so N threads run N contexts in
+// parallel over one copy of the weights, and each returns exactly what a lone call would.
+// Shapes: Run() accepts any input shape the model's declared dimensions allow; the plan for a new
+// shape is made on its first run and cached (SessionOptions::max_cached_shapes).
+// docs/API.md has the whole contract (threads, shapes, ownership, errors).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,7 +54,8 @@ enum class DataType {
 const char* DataTypeName(DataType type);
 
 // A dense tensor in ONNX (row-major, NCHW for images) layout. Float32 values live in `values()`,
-// integer and bool values (widened) in `ints()`.
+// integer and bool values (widened) in `ints()`. A float32 tensor may instead be a view over
+// caller memory (View()): data() points there, values() is empty, nothing is copied or freed.
 class Tensor {
  public:
   Tensor() = default;
@@ -57,13 +63,25 @@ class Tensor {
   Tensor(std::vector<int64_t> shape, std::vector<float> data);
   static Tensor Ints(std::vector<int64_t> shape, std::vector<int64_t> data,
                      DataType type = DataType::kInt64);
+  // A float32 tensor over `data` (num_elements() floats, row-major), owned by the caller and
+  // valid while the view is used. As a Run input it is read in place (zero copy); as a Run output
+  // slot the result is written into it.
+  static Tensor View(float* data, std::vector<int64_t> shape);
+  static Tensor View(const float* data, std::vector<int64_t> shape);  // read-only: inputs only
+
+  Tensor(const Tensor& other);  // a copy of a view is a view of the same memory
+  Tensor& operator=(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
 
   DataType dtype() const { return dtype_; }
   void set_dtype(DataType type) { dtype_ = type; }
   const std::vector<int64_t>& shape() const { return shape_; }
   int64_t num_elements() const;
-  float* data() { return data_.data(); }
-  const float* data() const { return data_.data(); }
+  bool is_view() const { return view_ != nullptr; }
+  // Writable data; null for a read-only view.
+  float* data() { return view_ ? (read_only_ ? nullptr : view_) : data_.data(); }
+  const float* data() const { return view_ ? view_ : data_.data(); }
   std::vector<float>& values() { return data_; }
   const std::vector<float>& values() const { return data_; }
   std::vector<int64_t>& ints() { return ints_; }
@@ -74,6 +92,8 @@ class Tensor {
   std::vector<int64_t> shape_;
   std::vector<float> data_;
   std::vector<int64_t> ints_;
+  float* view_ = nullptr;
+  bool read_only_ = false;
 };
 
 // Reads a serialized onnx.TensorProto file (the ONNX test-data layout's input_K.pb / output_K.pb).
@@ -85,21 +105,58 @@ absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
                              const std::string& name = "");
 
 // Name, element type and shape of a graph input or output. `shape` holds the dimensions the session
-// was prepared for (dynamic dimensions resolved); `model_shape` the model's own declaration, with
-// -1 for a dynamic dimension.
+// was prepared for at load (dynamic dimensions resolved from SessionOptions::input_shapes /
+// batch_size, else 1); `model_shape` the model's own declaration, with -1 for a dynamic
+// dimension, and `dim_names` its symbolic names ("batch", "N"; "" for a fixed or unnamed
+// dimension; same length as model_shape).
 struct TensorInfo {
   std::string name;
   std::string dtype = "float32";
   std::vector<int64_t> shape;
   std::vector<int64_t> model_shape;
+  std::vector<std::string> dim_names;
+};
+
+// What the model file says about itself (ModelProto and GraphProto fields).
+struct ModelMetadata {
+  std::string producer_name;
+  std::string producer_version;
+  std::string domain;
+  int64_t model_version = 0;
+  int64_t ir_version = 0;
+  std::string graph_name;
+  std::string doc_string;                     // the model's doc_string (else the graph's)
+  std::string graph_doc_string;               // the graph's own doc_string
+  std::map<std::string, std::string> custom;  // metadata_props
+};
+
+// A pool of worker threads that several sessions can share (SessionOptions::thread_pool), instead
+// of each session starting its own.
+class ThreadPool {
+ public:
+  // `threads` >= 1; clamped to UsableCpus() like SessionOptions::num_threads.
+  static absl::StatusOr<std::shared_ptr<ThreadPool>> Create(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  int num_threads() const { return threads_; }
+  void* native() const { return pool_; }  // the pthreadpool_t (null for 1 thread)
+
+ private:
+  ThreadPool(void* pool, int threads) : pool_(pool), threads_(threads) {}
+  void* pool_;
+  int threads_;
 };
 
 struct SessionOptions {
   // Worker threads for the thread pool; 1 runs everything on the calling thread. Must be >= 1
   // (InvalidArgument otherwise). A larger count than UsableCpus() is clamped to it, as ONNX
   // Runtime users expect a thread count to be a request, not a failure on a smaller machine; the
-  // count the session runs with is ModelReport::num_threads.
+  // count the session runs with is ModelReport::num_threads. Concurrent Run calls share the
+  // pool: each parallel step takes it in turn (for parallel runs, use 1 thread per run).
   int num_threads = 1;
+  // A pool shared with other sessions; when set, num_threads is ignored.
+  std::shared_ptr<ThreadPool> thread_pool;
   // Run the optimizer's passes (BatchNorm folding, activation fusion, ...). Kernels are selected
   // either way.
   bool optimize = true;
@@ -113,11 +170,19 @@ struct SessionOptions {
   bool concat_in_place = true;
   // Let elementwise ops and reshapes share their input's memory.
   bool in_place = true;
-  // Shapes to prepare the session for, by input name. Dynamic dimensions not given here become 1.
+  // Shapes to prepare the session for at load, by input name (a hint: Run accepts other shapes the
+  // model allows). Dynamic dimensions not given here become 1.
   std::map<std::string, std::vector<int64_t>> input_shapes;
   // Batch size for every input whose first dimension is dynamic (0 = 1). Inputs listed in
   // input_shapes keep their given shape; an input with a fixed first dimension is an error.
   int64_t batch_size = 0;
+  // Input shapes whose plans (shapes, arena size, kernel setup) stay cached at once, least
+  // recently used dropped first (>= 1). A dropped shape is planned again on its next run.
+  int max_cached_shapes = 8;
+  // Keep the model's unpacked weights so that Run accepts every shape the model allows. Only
+  // models with dynamic input dimensions need them; false releases them after packing (less
+  // memory: about the model's float parameters x 4 bytes) and Run accepts the prepared shape only.
+  bool shapes_per_run = true;
   // Time every step of Run() (Session::profile()); costs two clock reads per step.
   bool enable_profiling = false;
   // Graph inputs bound to fixed values at load, so that what they feed folds like a constant
@@ -161,6 +226,9 @@ struct ModelReport {
   int64_t parameters = 0;  // float parameters in initializers
   double gflops = 0.0;     // multiply-adds x2 of Conv/Gemm/MatMul per run
   int num_threads = 1;     // threads the session runs with (SessionOptions::num_threads, clamped)
+  // Bytes of unpacked weights kept so that Run can plan new input shapes (0 when the model's
+  // inputs are fixed or SessionOptions::shapes_per_run is false).
+  int64_t kept_weight_bytes = 0;
   // Where Session::Load spent its time, in milliseconds.
   double parse_ms = 0, prepare_ms = 0, optimize_ms = 0, plan_ms = 0, lower_ms = 0;
 };
@@ -182,8 +250,18 @@ struct ModelInfo {
   std::vector<TensorInfo> outputs;
   int64_t opset = 0;
   std::string producer;
+  ModelMetadata metadata;
 };
 absl::StatusOr<ModelInfo> ReadModelInfo(const std::string& path);
+
+// Per-call options of Session::Run.
+struct RunOptions {
+  // When non-null and it becomes true, the run stops between two steps with CancelledError.
+  const std::atomic<bool>* terminate = nullptr;
+};
+
+// Graph inputs by name. A float32 Tensor (owned or a View) is read in place.
+using NamedInputs = std::vector<std::pair<std::string, const Tensor*>>;
 
 class Session {
  public:
@@ -191,6 +269,10 @@ class Session {
   // op and attribute at fault; a model with unsupported ops lists every unsupported node.
   static absl::StatusOr<std::unique_ptr<Session>> Load(const std::string& path,
                                                        const SessionOptions& options = {});
+  // Same from the bytes of a model file (copied as needed; the caller may free them after the
+  // call). External data is refused: there is no folder to resolve it against.
+  static absl::StatusOr<std::unique_ptr<Session>> LoadFromMemory(
+      const void* data, size_t size, const SessionOptions& options = {});
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -198,15 +280,29 @@ class Session {
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
   const ModelReport& report() const;
+  const ModelMetadata& metadata() const;
   // Per-step times of every Run() so far (empty unless SessionOptions::enable_profiling), plus
   // entries "<input conversion>" and "<output conversion>".
   std::vector<StepProfile> profile() const;
 
-  // Runs the model. Every graph input must be given by name, with exactly the prepared shape.
+  // Runs the model; safe to call from many threads at once. Every graph input must be given by
+  // name, float32, with a shape the model's declared dimensions allow (the declared rank, fixed
+  // dimensions equal; dynamic ones any size the graph accepts); errors name input and dimension.
   // `outputs` receives one tensor per graph output, in graph order: float32, except an integer
   // output that folded to a constant at load (e.g. a Shape), returned with its dtype in ints().
-  absl::Status Run(const std::vector<std::pair<std::string, const Tensor*>>& inputs,
-                   std::vector<Tensor>* outputs);
+  absl::Status Run(const NamedInputs& inputs, std::vector<Tensor>* outputs);
+  // Same for the outputs named in `output_names` (in that order; empty = all, in graph order).
+  // Caller-provided output buffers: when `outputs` already holds one tensor per requested output,
+  // each a writable View (or an owned float32 tensor) of exactly that output's shape, results are
+  // written into them; otherwise `outputs` is replaced by new tensors.
+  absl::Status Run(const NamedInputs& inputs, const std::vector<std::string>& output_names,
+                   std::vector<Tensor>* outputs, const RunOptions& options = {});
+  // The output shapes a run with these input shapes produces (plans the shape if needed).
+  absl::StatusOr<std::vector<std::vector<int64_t>>> OutputShapes(
+      const std::map<std::string, std::vector<int64_t>>& input_shapes);
+  // Stops every Run in progress on this session between two of its steps (CancelledError);
+  // runs started afterwards are not affected.
+  void Cancel();
 
   class Impl;
 

@@ -14,8 +14,10 @@ inline ir::DataType ToIr(DataType t) { return static_cast<ir::DataType>(t); }
 inline DataType FromIr(ir::DataType t) { return static_cast<DataType>(t); }
 
 inline ir::Tensor ToIr(const Tensor& t) {
-  ir::Tensor out = t.dtype() == DataType::kFloat32 ? ir::Tensor(t.shape(), t.values())
-                                                   : ir::Tensor::Ints(t.shape(), t.ints());
+  ir::Tensor out =
+      t.dtype() == DataType::kFloat32
+          ? ir::Tensor(t.shape(), std::vector<float>(t.data(), t.data() + t.num_elements()))
+          : ir::Tensor::Ints(t.shape(), t.ints());
   out.set_dtype(ToIr(t.dtype()));
   if (t.dtype() != DataType::kFloat32) out.values() = t.values();  // float64/float16 converted
   return out;

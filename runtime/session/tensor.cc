@@ -1,5 +1,6 @@
 // Public Tensor type and test-data tensor file I/O.
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "loaders/tensor_proto.h"
@@ -28,6 +29,41 @@ Tensor Tensor::Ints(std::vector<int64_t> shape, std::vector<int64_t> data, DataT
   return t;
 }
 
+Tensor Tensor::View(float* data, std::vector<int64_t> shape) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.view_ = data;
+  return t;
+}
+
+Tensor Tensor::View(const float* data, std::vector<int64_t> shape) {
+  Tensor t = View(const_cast<float*>(data), std::move(shape));
+  t.read_only_ = true;
+  return t;
+}
+
+Tensor::Tensor(const Tensor& other) = default;
+Tensor& Tensor::operator=(const Tensor& other) = default;
+
+// A moved-from view must not keep pointing at the caller's memory.
+Tensor::Tensor(Tensor&& other) noexcept
+    : dtype_(other.dtype_),
+      shape_(std::move(other.shape_)),
+      data_(std::move(other.data_)),
+      ints_(std::move(other.ints_)),
+      view_(std::exchange(other.view_, nullptr)),
+      read_only_(std::exchange(other.read_only_, false)) {}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  dtype_ = other.dtype_;
+  shape_ = std::move(other.shape_);
+  data_ = std::move(other.data_);
+  ints_ = std::move(other.ints_);
+  view_ = std::exchange(other.view_, nullptr);
+  read_only_ = std::exchange(other.read_only_, false);
+  return *this;
+}
+
 int64_t Tensor::num_elements() const { return Product(shape_); }
 
 const char* DataTypeName(DataType type) { return ir::DataTypeName(ToIr(type)); }
@@ -52,7 +88,7 @@ absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
   for (int64_t d : tensor.shape()) proto.add_dims(d);
   if (tensor.dtype() == DataType::kFloat32) {
     proto.set_data_type(onnx::TensorProto::FLOAT);
-    proto.set_raw_data(tensor.values().data(), tensor.values().size() * sizeof(float));
+    proto.set_raw_data(tensor.data(), tensor.num_elements() * sizeof(float));
   } else if (tensor.dtype() == DataType::kInt64) {
     proto.set_data_type(onnx::TensorProto::INT64);
     proto.set_raw_data(tensor.ints().data(), tensor.ints().size() * sizeof(int64_t));
