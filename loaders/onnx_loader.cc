@@ -111,10 +111,24 @@ absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what,
         ", which the runtime does not support"));
   if (!tt.has_shape()) return absl::OkStatus();
   v->shape.clear();
-  for (const auto& d : tt.shape().dim()) v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  for (const auto& d : tt.shape().dim()) {
+    v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    v->dim_names.push_back(d.has_dim_param() ? d.dim_param() : "");
+  }
+  v->declared_shape = v->shape;
   v->shape_known = true;  // may hold -1 for dynamic dims
   return absl::OkStatus();
 }
+
+absl::Status NotAModel(const std::string& path) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", path, "' is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)"));
+}
+
+// The ModelProto -> IR conversion shared by the file and memory loaders. `base_dir` resolves
+// external data ("" refuses it).
+absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
+                                       const std::string& path, const std::string& base_dir);
 
 }  // namespace
 
@@ -128,18 +142,48 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
     google::protobuf::io::CodedInputStream coded(&raw);
     coded.SetTotalBytesLimit(INT_MAX);
     if (!model->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", path, "' is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)"));
+      return NotAModel(path);
   }
+  return ConvertModel(std::move(model), path, ir::DirName(path));
+}
+
+absl::StatusOr<ir::Graph> LoadOnnxModelFromMemory(const void* data, size_t size,
+                                                  const std::string& name) {
+  if (!data && size > 0) return absl::InvalidArgumentError("model bytes: null data");
+  if (size > static_cast<size_t>(INT_MAX))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' is ", size, " bytes; protobuf reads at most 2 GiB"));
+  auto model = std::make_unique<onnx::ModelProto>();
+  google::protobuf::io::CodedInputStream coded(static_cast<const uint8_t*>(data),
+                                               static_cast<int>(size));
+  coded.SetTotalBytesLimit(INT_MAX);
+  if (!model->ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    return NotAModel(name);
+  return ConvertModel(std::move(model), name, "");
+}
+
+namespace {
+
+absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
+                                       const std::string& path, const std::string& base_dir) {
   if (!model->has_graph())
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' has no graph (not an ONNX model?)"));
-  const std::string base_dir = ir::DirName(path);
 
   ir::Graph g;
   g.producer = model->producer_name();
   if (!model->producer_version().empty())
     absl::StrAppend(&g.producer, " ", model->producer_version());
+  ir::ModelMeta& meta = g.meta;
+  meta.producer_name = model->producer_name();
+  meta.producer_version = model->producer_version();
+  meta.domain = model->domain();
+  meta.model_version = model->model_version();
+  meta.ir_version = model->ir_version();
+  meta.graph_name = model->graph().name();
+  meta.graph_doc_string = model->graph().doc_string();
+  meta.doc_string = model->doc_string().empty() ? meta.graph_doc_string : model->doc_string();
+  for (const auto& kv : model->metadata_props()) meta.custom.emplace_back(kv.key(), kv.value());
   for (const auto& imp : model->opset_import()) {
     if (imp.domain().empty() || imp.domain() == "ai.onnx") g.opset = imp.version();
   }
@@ -236,12 +280,20 @@ absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path) {
           absl::StrCat("'", path, "': graph output '", out.name(), "' is never produced"));
     ir::Value declared;
     RETURN_IF_ERROR(SetTypeAndShape(out, "graph output", &declared));
-    g.values[it->second].graph_output = true;
+    ir::Value& v = g.values[it->second];
+    v.graph_output = true;
+    // An output that is also a graph input keeps the input's declaration.
+    if (!v.graph_input) {
+      v.declared_shape = std::move(declared.shape);
+      v.dim_names = std::move(declared.dim_names);
+    }
     g.outputs.push_back(it->second);
   }
   if (g.outputs.empty())
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': the graph has no outputs"));
   return g;
 }
+
+}  // namespace
 
 }  // namespace onnxrun

@@ -14,5 +14,9 @@ inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 17;
 
 absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path);
+// The same from a serialized ModelProto in memory; `name` stands for the file in messages.
+// External data is refused (no folder to resolve it in).
+absl::StatusOr<ir::Graph> LoadOnnxModelFromMemory(const void* data, size_t size,
+                                                  const std::string& name = "<model in memory>");
 
 }  // namespace onnxrun

@@ -87,6 +87,11 @@ absl::Status ReadExternal(const onnx::TensorProto& proto, const std::string& bas
   }
   if (location.empty())
     return absl::InvalidArgumentError(absl::StrCat(what, ": external data has no 'location'"));
+  if (base_dir.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": has external data ('", location,
+                     "'), which a model loaded from memory cannot read (no folder to resolve it "
+                     "in); load it from its file"));
   ASSIGN_OR_RETURN(const std::string path, ir::ResolveInside(base_dir, location, what));
   ASSIGN_OR_RETURN(ir::ScopedFd fd,
                    ir::OpenRegularFile(path, absl::StrCat("external data file of ", what)));

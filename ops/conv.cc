@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/base/casts.h"
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/conv_gemm.h"
 #include "ops/kernels/spatial_nd.h"
@@ -155,9 +156,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConvGemm(const LowerContext& ctx,
   p.lo = n.fusion.lo;
   p.hi = n.fusion.hi;
   auto conv = std::make_shared<kernels::ConvGemm>();
-  const ir::Tensor* bias = ctx.constant(2);
-  conv->Init(p, ctx.constant(1)->data(), bias ? bias->data() : nullptr,
-             ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
+  using Packed = kernels::ConvGemm::PackedWeights;
+  ASSIGN_OR_RETURN(std::shared_ptr<const Packed> packed,
+                   ctx.Packed<Packed>(kernels::ConvGemm::PackKey(p), {1, 2}, [&] {
+                     const ir::Tensor* bias = ctx.constant(2);
+                     return kernels::ConvGemm::Pack(p, ctx.constant(1)->data(),
+                                                    bias ? bias->data() : nullptr);
+                   }));
+  conv->Init(p, std::move(packed), ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
   if (const auto& t = n.fusion.input) {
     if (t->scale.size() != p.in_c || t->bias.size() != p.in_c)
       return absl::InternalError(absl::StrCat(n.Describe(), ": input transform has ",
@@ -209,31 +215,49 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const int64_t m = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
   // ONNX OIHW -> XNNPACK [groups, group_out, kh, kw, group_in] (== O H W I). For 1x1 kernels
   // and depthwise (cg == 1) the two orders coincide: XNNPACK packs straight from the tensor.
-  std::vector<float> packed;
-  const float* weights = w.data();
   const int64_t taps = kh * kw;
-  if (taps > 1 && cg > 1) {
-    packed.resize(w.num_elements());
-    const float* src = w.data();
-    for (int64_t o = 0; o < m; ++o) {
-      const float* so = src + o * cg * taps;
-      float* d = packed.data() + o * cg * taps;
-      for (int64_t i = 0; i < cg; ++i)
-        for (int64_t t = 0; t < taps; ++t) d[t * cg + i] = so[i * taps + t];
+  auto create = [&](xnn_operator_t* op) {
+    std::vector<float> packed;
+    const float* weights = w.data();
+    if (taps > 1 && cg > 1) {
+      packed.resize(w.num_elements());
+      const float* src = w.data();
+      for (int64_t o = 0; o < m; ++o) {
+        const float* so = src + o * cg * taps;
+        float* d = packed.data() + o * cg * taps;
+        for (int64_t i = 0; i < cg; ++i)
+          for (int64_t t = 0; t < taps; ++t) d[t * cg + i] = so[i * taps + t];
+      }
+      weights = packed.data();
     }
-    weights = packed.data();
+    const ir::Tensor* bias = ctx.constant(2);
+    return xnn_create_convolution2d_nhwc_f32(
+        win.pad_begin[0], win.pad_end[1], win.pad_end[0], win.pad_begin[1], kh, kw, win.stride[0],
+        win.stride[1], win.dilation[0], win.dilation[1], group, cg, m / group,
+        ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, weights, bias ? bias->data() : nullptr,
+        n.fusion.lo, n.fusion.hi, 0, op);
+  };
+  const size_t batch = x.shape[0], in_h = x.shape[2], in_w = x.shape[3];
+  const float* in = ctx.in[0].data;
+  float* out = ctx.out[0].data;
+  auto setup = [=](xnn_operator_t op, pthreadpool_t pool) {
+    return xnn_setup_convolution2d_nhwc_f32(op, batch, in_h, in_w, in, out, pool);
+  };
+  // Large weights: one operator per session (see LowerSharedXnn); small ones (depthwise, stems):
+  // an operator per run context, so that contexts never wait for each other on them.
+  if (w.num_elements() >= kSharedXnnWeights) {
+    std::string key = absl::StrCat("xnn_conv:", m, "x", cg, "x", kh, "x", kw, ":g", group, ":io",
+                                   ctx.in[0].pixel_stride, ",", ctx.out[0].pixel_stride, ":c",
+                                   absl::bit_cast<uint32_t>(n.fusion.lo), ",",
+                                   absl::bit_cast<uint32_t>(n.fusion.hi));
+    for (int d = 0; d < 2; ++d)
+      absl::StrAppend(&key, ":", win.pad_begin[d], ",", win.pad_end[d], ",", win.stride[d], ",",
+                      win.dilation[d]);
+    return LowerSharedXnn(ctx, key, {1, 2}, create, setup, "convolution");
   }
-  const ir::Tensor* bias = ctx.constant(2);
   auto k = std::make_unique<XnnKernel>();
-  RETURN_IF_ERROR(Xnn(xnn_create_convolution2d_nhwc_f32(
-                          win.pad_begin[0], win.pad_end[1], win.pad_end[0], win.pad_begin[1], kh,
-                          kw, win.stride[0], win.stride[1], win.dilation[0], win.dilation[1], group,
-                          cg, m / group, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, weights,
-                          bias ? bias->data() : nullptr, n.fusion.lo, n.fusion.hi, 0, k->slot()),
-                      n, "create convolution"));
-  RETURN_IF_ERROR(Xnn(xnn_setup_convolution2d_nhwc_f32(k->op(), x.shape[0], x.shape[2], x.shape[3],
-                                                       ctx.in[0].data, ctx.out[0].data, ctx.pool),
-                      n, "setup convolution"));
+  RETURN_IF_ERROR(Xnn(create(k->slot()), n, "create convolution"));
+  RETURN_IF_ERROR(Xnn(setup(k->op(), ctx.pool), n, "setup convolution"));
   return std::unique_ptr<Kernel>(std::move(k));
 }
 

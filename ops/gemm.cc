@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "absl/base/casts.h"
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/gemm.h"
 #include "ops/kernels/kernels.h"
@@ -89,21 +90,47 @@ absl::Status FoldGemm(const ir::Graph& g, const ir::Node& n, std::vector<ir::Ten
   return absl::OkStatus();
 }
 
-// XNNPACK fully connected: y[rows, n] = x[rows, k] * W + bias, W given as [n, k] (or [k, n] with
-// transpose flag).
+// XNNPACK fully connected: y[rows, n] = x[rows, k] * alpha * W + beta * bias, W the constant
+// input 1 as [n, k] (or [k, n] when w_is_kn), bias the optional constant input 2 ([n] or one
+// value). One operator (one packed copy of W) per session, shared by its run contexts and shapes.
 absl::StatusOr<std::unique_ptr<Kernel>> FullyConnected(const LowerContext& ctx, size_t rows,
-                                                       size_t k, size_t n_out, const float* w,
-                                                       bool w_is_kn, const float* bias) {
+                                                       size_t k, size_t n_out, bool w_is_kn,
+                                                       float alpha = 1.f, float beta = 1.f) {
   const ir::Node& n = *ctx.node;
-  auto kern = std::make_unique<XnnKernel>();
-  RETURN_IF_ERROR(
-      Xnn(xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, bias, n.fusion.lo, n.fusion.hi,
-                                            w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, kern->slot()),
-          n, "create fully connected"));
-  RETURN_IF_ERROR(Xnn(
-      xnn_setup_fully_connected_nc_f32(kern->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool),
-      n, "setup fully connected"));
-  return std::unique_ptr<Kernel>(std::move(kern));
+  const float lo = n.fusion.lo, hi = n.fusion.hi;
+  auto create = [&](xnn_operator_t* op) {
+    const ir::Tensor* b = ctx.constant(1);
+    const ir::Tensor* c = ctx.constant(2);
+    // XNNPACK packs its own copy: scale a temporary only when alpha asks for it (an FC layer's
+    // weights can be 150 MB; a needless copy would raise the load peak by as much).
+    std::vector<float> scaled;
+    const float* w = b->data();
+    if (alpha != 1.f) {
+      scaled = b->values();
+      for (float& v : scaled) v *= alpha;
+      w = scaled.data();
+    }
+    std::vector<float> bias;
+    if (c) {
+      bias = c->values();
+      if (c->num_elements() == 1) bias.assign(n_out, c->values()[0]);
+      for (float& v : bias) v *= beta;
+    }
+    return xnn_create_fully_connected_nc_f32(k, n_out, k, n_out, w, c ? bias.data() : nullptr, lo,
+                                             hi, w_is_kn ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, op);
+  };
+  const std::string key = absl::StrCat(
+      "xnn_fc:", k, "x", n_out, w_is_kn ? ":kn:" : ":nk:", absl::bit_cast<uint32_t>(alpha), ":",
+      absl::bit_cast<uint32_t>(beta), ":", absl::bit_cast<uint32_t>(lo), ":",
+      absl::bit_cast<uint32_t>(hi));
+  const float* x = ctx.in[0].data;
+  float* y = ctx.out[0].data;
+  return LowerSharedXnn(
+      ctx, key, {1, 2}, create,
+      [=](xnn_operator_t op, pthreadpool_t pool) {
+        return xnn_setup_fully_connected_nc_f32(op, rows, x, y, pool);
+      },
+      "fully connected");
 }
 
 // Floats of the generic path's workspace: the transposed copies of A and B it needs.
@@ -123,22 +150,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGemm(const LowerContext& ctx) {
     if (!b || (ctx.has_input(2) && !c))
       return absl::InternalError(
           absl::StrCat(n.Describe(), ": selected fully connected without constant weights"));
-    // XNNPACK packs its own copy: scale a temporary only when alpha asks for it (an FC layer's
-    // weights can be 150 MB; a needless copy would raise the load peak by as much).
-    std::vector<float> scaled;
-    const float* w = b->data();
-    if (alpha != 1.f) {
-      scaled = b->values();
-      for (float& v : scaled) v *= alpha;
-      w = scaled.data();
-    }
-    std::vector<float> bias;
-    if (c) {
-      bias = c->values();
-      if (c->num_elements() == 1) bias.assign(d.n, c->values()[0]);
-      for (float& v : bias) v *= beta;
-    }
-    return FullyConnected(ctx, d.m, d.k, d.n, w, !tb, c ? bias.data() : nullptr);
+    return FullyConnected(ctx, d.m, d.k, d.n, !tb, alpha, beta);
   }
   if (n.impl != ir::Impl::kMatMul)
     return absl::InternalError(absl::StrCat(n.Describe(), ": no Gemm kernel selected"));
@@ -202,7 +214,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMatMul(const LowerContext& ctx) {
       return absl::InternalError(
           absl::StrCat(n.Describe(), ": selected fully connected without 2-D constant weights"));
     const int64_t k = b->shape()[0], n_out = b->shape()[1];
-    return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, b->data(), true, nullptr);
+    return FullyConnected(ctx, ir::NumElements(a.shape) / k, k, n_out, true);
   }
   if (n.impl != ir::Impl::kMatMul)
     return absl::InternalError(absl::StrCat(n.Describe(), ": no MatMul kernel selected"));

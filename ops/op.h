@@ -5,8 +5,12 @@
 
 #include <pthreadpool.h>
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +34,21 @@ struct Placement {
   int64_t pixel_stride = 0;
 };
 
+// Weights kernels packed at lowering, found again by later lowerings of the same weights (more
+// run contexts, other input shapes of one session), so a session packs each weight once. Keyed by
+// the ids of the constants packed from (ir::Tensor::id) and the packing's own parameters; entries
+// are held weakly: packed weights live while a kernel uses them. Thread-safe.
+class PackCache {
+ public:
+  using Packer = std::function<absl::StatusOr<std::shared_ptr<const void>>()>;
+  absl::StatusOr<std::shared_ptr<const void>> GetOrPack(const std::string& key, const Packer& pack);
+  size_t live_entries() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<const void>> entries_;
+};
+
 // Everything a lowering needs. `in[i]`/`out[i]` are null-data for constant or omitted operands.
 struct LowerContext {
   const ir::Graph* graph = nullptr;
@@ -48,6 +67,30 @@ struct LowerContext {
   const ir::Tensor* constant(size_t i) const {
     return has_input(i) ? input(i).constant.get() : nullptr;
   }
+
+  // The session's cache of packed weights (null: every lowering packs its own), and where a
+  // lowering records the ids of the constants it took through it (their unpacked values may then
+  // be released: runtime/exec).
+  PackCache* packs = nullptr;
+  std::vector<uint64_t>* packed_from = nullptr;
+
+  // Weights packed from the constant inputs `from` (absent ones allowed) under `what` (everything
+  // else the packed layout depends on): the cached pack when one exists, else `pack()`'s result,
+  // cached. Error when a constant's values were released and no pack is cached.
+  template <typename T, typename F>
+  absl::StatusOr<std::shared_ptr<const T>> Packed(const std::string& what,
+                                                  std::initializer_list<size_t> from,
+                                                  F pack) const {
+    absl::StatusOr<std::shared_ptr<const void>> p = PackedImpl(
+        what, from, [&pack]() -> absl::StatusOr<std::shared_ptr<const void>> { return pack(); });
+    if (!p.ok()) return p.status();
+    return std::static_pointer_cast<const T>(*std::move(p));
+  }
+
+ private:
+  absl::StatusOr<std::shared_ptr<const void>> PackedImpl(const std::string& what,
+                                                         std::initializer_list<size_t> from,
+                                                         const PackCache::Packer& pack) const;
 };
 
 // Capability bits (see OpDef::caps).

@@ -3,7 +3,10 @@
 
 #include <xnnpack.h>
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ops/op.h"
@@ -46,6 +49,21 @@ class SequenceKernel : public Kernel {
   std::vector<std::unique_ptr<Kernel>> steps_;
   std::vector<std::shared_ptr<const void>> held_;
 };
+
+// An XNNPACK operator holding large packed weights, made once per session through its PackCache
+// and shared by the kernels of every run context and input shape: XNNPACK keeps the pointers and
+// sizes of the last setup inside the operator, so a kernel sets it up again when another kernel
+// used it last, and runs on it take turns. (Operators without weights to speak of are simply made
+// per context.)
+//   create: makes the operator (packing the weights of constant inputs `from`);
+//   setup:  binds it to this kernel's pointers and sizes.
+// `key` holds every create parameter; `what` names the operator in errors.
+// Weights (elements) from which a convolution's XNNPACK operator is shared this way (256 KiB).
+inline constexpr int64_t kSharedXnnWeights = 64 * 1024;
+absl::StatusOr<std::unique_ptr<Kernel>> LowerSharedXnn(
+    const LowerContext& ctx, const std::string& key, std::initializer_list<size_t> from,
+    const std::function<xnn_status(xnn_operator_t*)>& create,
+    std::function<xnn_status(xnn_operator_t, pthreadpool_t)> setup, const char* what);
 
 // A Kernel running a closure (own kernels).
 template <typename F>

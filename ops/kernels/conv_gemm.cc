@@ -246,25 +246,48 @@ size_t ConvGemm::scratch_floats() const {
   return direct_ ? planar_floats_ : slots_ * slot_floats_;
 }
 
-void ConvGemm::Init(const ConvGemmParams& p, const float* weights, const float* bias,
-                    size_t max_threads) {
-  Configure(p, max_threads);
-  const size_t taps = p.kh * p.kw;
-  w_ = Alloc(panels_ * K_ * NR);
-  std::memset(w_.get(), 0, panels_ * K_ * NR * sizeof(float));
+struct ConvGemm::PackedWeights {
+  Buffer w, bias, zeros;
+};
+
+std::string ConvGemm::PackKey(const ConvGemmParams& p) {
+  const bool direct = ResolveMode(p) == ConvGemmMode::kDirect;
+  return "conv_gemm:" + std::to_string(p.out_c) + "x" + std::to_string(p.in_c) + "x" +
+         std::to_string(p.kh) + "x" + std::to_string(p.kw) + (direct ? ":direct" : ":packed");
+}
+
+std::shared_ptr<const ConvGemm::PackedWeights> ConvGemm::Pack(const ConvGemmParams& p,
+                                                              const float* weights,
+                                                              const float* bias) {
+  const bool direct = ResolveMode(p) == ConvGemmMode::kDirect;
+  const size_t taps = p.kh * p.kw, K = taps * p.in_c, panels = (p.out_c + NR - 1) / NR;
+  auto packed = std::make_shared<PackedWeights>();
+  packed->w = Alloc(panels * K * NR);
+  float* w = packed->w.get();
+  std::memset(w, 0, panels * K * NR * sizeof(float));
   for (size_t o = 0; o < p.out_c; ++o) {
-    float* dp = w_.get() + (o / NR) * K_ * NR + (o % NR);
-    const float* so = weights + o * K_;  // [in_c][kh][kw]
+    float* dp = w + (o / NR) * K * NR + (o % NR);
+    const float* so = weights + o * K;  // [in_c][kh][kw]
     for (size_t c = 0; c < p.in_c; ++c)
       for (size_t t = 0; t < taps; ++t)
-        dp[(direct_ ? c * taps + t : t * p.in_c + c) * NR] = so[c * taps + t];
+        dp[(direct ? c * taps + t : t * p.in_c + c) * NR] = so[c * taps + t];
   }
-  bias_ = Alloc(panels_ * NR);
-  std::memset(bias_.get(), 0, panels_ * NR * sizeof(float));
-  if (bias) std::memcpy(bias_.get(), bias, p.out_c * sizeof(float));
+  packed->bias = Alloc(panels * NR);
+  std::memset(packed->bias.get(), 0, panels * NR * sizeof(float));
+  if (bias) std::memcpy(packed->bias.get(), bias, p.out_c * sizeof(float));
   const size_t row = p.kw * p.in_c;  // >= in_c: direct mode reads in_c zeros for a pad column
-  zeros_ = Alloc(row + 16);
-  std::memset(zeros_.get(), 0, (row + 16) * sizeof(float));
+  packed->zeros = Alloc(row + 16);
+  std::memset(packed->zeros.get(), 0, (row + 16) * sizeof(float));
+  return packed;
+}
+
+void ConvGemm::Init(const ConvGemmParams& p, std::shared_ptr<const PackedWeights> packed,
+                    size_t max_threads) {
+  Configure(p, max_threads);
+  packed_ = std::move(packed);
+  w_ = packed_->w.get();
+  bias_ = packed_->bias.get();
+  zeros_ = packed_->zeros.get();
 }
 
 void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
@@ -402,7 +425,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
     oy[m] = (q / p.out_w) % p.out_h;
     b[m] = q / (p.out_w * p.out_h);
   }
-  const float* zeros = zeros_.get();
+  const float* zeros = zeros_;
   if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
       p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w) {
     for (size_t m = 0; m < mr; ++m) rows[m] = a.x + (p0 + m) * a.xs;
@@ -460,8 +483,8 @@ ConvGemm::Panel ConvGemm::PanelOf(size_t n) const {
   pn.cols = std::min(NR, p_.out_c - n * NR);
   pn.m0 = (uint16_t)(pn.cols >= 16 ? 0xFFFF : (1u << pn.cols) - 1);
   pn.m1 = (uint16_t)(pn.cols >= 32 ? 0xFFFF : pn.cols > 16 ? (1u << (pn.cols - 16)) - 1 : 0);
-  pn.w = w_.get() + n * K_ * NR;
-  pn.bias = bias_.get() + n * NR;
+  pn.w = w_ + n * K_ * NR;
+  pn.bias = bias_ + n * NR;
   return pn;
 }
 
@@ -522,7 +545,7 @@ void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar
     for (size_t m = 0; m < cnt; ++m) {
       const size_t col = x0 + m;
       const bool real = col >= left && col < left + cols;
-      rows[m] = real ? src + (col - left) * xs : zeros_.get();
+      rows[m] = real ? src + (col - left) * xs : zeros_;
       pad |= real ? 0u : 1u << m;
     }
     TransposeRows(rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);

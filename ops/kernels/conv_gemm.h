@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace onnxrun::kernels {
@@ -49,10 +50,24 @@ class ConvGemm {
   // The CPU runs the AVX-512 microkernel (cpuinfo; checked once).
   static bool Supported();
 
-  // Packs the weights (ONNX OIHW [out_c, in_c, kh, kw]) and bias ([out_c] or null); keeps its own
-  // copies. `max_threads` = threads of the pool Run will get (one pack slot each).
-  void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
+  // Weights and bias packed into the microkernel's panels. Immutable once made: every ConvGemm of
+  // the same weights and layout may share one (run contexts and input shapes of one session).
+  struct PackedWeights;
+  // Packs the weights (ONNX OIHW [out_c, in_c, kh, kw]) and bias ([out_c] or null) for `p`.
+  static std::shared_ptr<const PackedWeights> Pack(const ConvGemmParams& p,
+                                                   const float* weights_oihw,
+                                                   const float* bias_or_null);
+  // What Pack's layout depends on (channels, kernel size, mode): equal keys, interchangeable packs.
+  static std::string PackKey(const ConvGemmParams& p);
+  // Sets up for `p` over packed weights (made by Pack for a `p` of the same PackKey).
+  // `max_threads` = threads of the pool Run will get (one pack slot each).
+  void Init(const ConvGemmParams& p, std::shared_ptr<const PackedWeights> packed,
             size_t max_threads = 1);
+  // Pack and Init in one (keeps its own copies).
+  void Init(const ConvGemmParams& p, const float* weights_oihw, const float* bias_or_null,
+            size_t max_threads = 1) {
+    Init(p, Pack(p, weights_oihw, bias_or_null), max_threads);
+  }
 
   // Floats of scratch Run needs (packed mode: a pack slot per thread; direct mode: the planar
   // padded copy of one image), without packing weights: == scratch_floats() after Init(p, threads).
@@ -114,7 +129,10 @@ class ConvGemm {
   size_t groups_ = 1;        // panel groups (tasks along N)
   size_t group_panels_ = 1;  // panels per group
   bool span_rows_ = false;   // pack per kernel row (kw * in_c contiguous floats) when possible
-  Buffer w_, bias_, zeros_;
+  std::shared_ptr<const PackedWeights> packed_;
+  const float* w_ = nullptr;  // packed_'s panels, bias and a zero row
+  const float* bias_ = nullptr;
+  const float* zeros_ = nullptr;
   Buffer in_scale_, in_bias_;  // input transform (null: none)
   float in_lo_ = 0, in_hi_ = 0;
   size_t slots_ = 0, slot_floats_ = 0, a_floats_ = 0;  // packed mode's pack slots in the scratch

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -18,14 +19,15 @@ Executor::~Executor() {
 }
 
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const MemoryPlan& plan,
-                                                           pthreadpool_t pool, bool profiling) {
+                                                           pthreadpool_t pool,
+                                                           const ExecutorOptions& options) {
   const int threads = pool ? static_cast<int>(pthreadpool_get_threads_count(pool)) : 1;
   if (threads != plan.threads)
     return absl::InternalError(absl::StrCat("the memory plan sized workspaces for ", plan.threads,
                                             " threads, the pool has ", threads));
   std::unique_ptr<Executor> ex(new Executor());
   ex->pool_ = pool;
-  ex->profiling_ = profiling;
+  ex->profiling_ = options.profiling;
   const size_t bytes = std::max<int64_t>(64, plan.arena.total_bytes);
   ex->arena_ = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   if (!ex->arena_)
@@ -37,16 +39,19 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
     return {reinterpret_cast<float*>(base) + p.element_offset, p.pixel_stride};
   };
 
-  // Remaining readers of each constant, so its memory goes as soon as the last one is lowered.
+  // Readers of each constant not yet lowered, and whether every lowered one took it packed
+  // through the cache: then its values can go as soon as the last reader is lowered.
   std::vector<int> remaining(g.values.size(), 0);
+  std::vector<bool> all_packed(g.values.size(), true);
   for (const ir::Node& n : g.nodes)
     for (int v : n.inputs)
       if (v >= 0 && g.value(v).is_constant()) ++remaining[v];
-  for (int v : g.outputs) remaining[v] += g.value(v).is_constant() ? 1 : 0;
+  std::vector<uint64_t> packed_from;
 
   size_t released = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
+    packed_from.clear();
     if (!plan.node_is_noop[i]) {
       const OpDef* def = FindOp(n.domain, n.op);
       if (!def || !def->lower)
@@ -55,6 +60,8 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       ctx.graph = &g;
       ctx.node = &n;
       ctx.pool = pool;
+      ctx.packs = options.packs;
+      ctx.packed_from = &packed_from;
       if (const int w = plan.workspace[i]; w >= 0) {
         ctx.workspace =
             reinterpret_cast<float*>(reinterpret_cast<char*>(ex->arena_) + plan.arena.offsets[w]);
@@ -68,19 +75,24 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       for (const auto& f : n.fusion.absorbed) op += "+" + f;
       ex->profile_.push_back({n.name, op, 0.0, 0});
     }
-    for (int v : n.inputs)
-      if (v >= 0 && g.value(v).is_constant() && --remaining[v] == 0) {
-        released += g.value(v).constant->num_elements() * sizeof(float);
-        g.value(v).constant.reset();
-      }
-    // XNNPACK's packed copy of a weight never fits the hole its source left: hand freed pages back
-    // to the system as we go, so the weights are not held twice at the peak.
+    for (int v : n.inputs) {
+      if (v < 0 || !g.value(v).is_constant()) continue;
+      std::shared_ptr<ir::Tensor>& c = g.value(v).constant;
+      if (std::find(packed_from.begin(), packed_from.end(), c->id()) == packed_from.end())
+        all_packed[v] = false;
+      if (--remaining[v] > 0 || !all_packed[v] || !options.release_packed) continue;
+      if (c.use_count() != 1 || g.value(v).graph_output || c->released()) continue;
+      released += c->num_elements() * sizeof(float);
+      c->Release();
+    }
+    // A packed copy of a weight never fits the hole its source left: hand freed pages back to the
+    // system as we go, so the weights are not held twice at the peak.
     if (released > (4 << 20)) {
       malloc_trim(0);
       released = 0;
     }
   }
-  malloc_trim(0);
+  if (released > 0) malloc_trim(0);
 
   for (int v : g.inputs) {
     Endpoint e;
@@ -106,12 +118,21 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
   }
   ex->profile_.push_back({"<input conversion>", "NCHW->NHWC", 0.0, 0});
   ex->profile_.push_back({"<output conversion>", "NHWC->NCHW", 0.0, 0});
-  if (!profiling) ex->profile_.clear();
+  if (!options.profiling) ex->profile_.clear();
   return ex;
 }
 
+std::vector<StepTiming> Executor::TakeProfile() {
+  std::vector<StepTiming> taken = profile_;
+  for (StepTiming& t : profile_) {
+    t.total_ms = 0;
+    t.runs = 0;
+  }
+  return taken;
+}
+
 absl::Status Executor::Run(const std::vector<const float*>& inputs,
-                           const std::vector<float*>& outputs) {
+                           const std::vector<float*>& outputs, const StopCheck& stop) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   auto lap = [&](size_t slot) {
@@ -133,13 +154,14 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
   }
   lap(kernels_.size());
   for (size_t k = 0; k < kernels_.size(); ++k) {
+    if (stop.stop()) return absl::CancelledError("the run was cancelled");
     RETURN_IF_ERROR(kernels_[k]->Run(pool_));
     lap(k);
   }
   for (size_t i = 0; i < outputs_.size(); ++i) {
     const Endpoint& e = outputs_[i];
     const size_t count = ir::NumElements(e.shape);
-    if (count == 0) continue;  // an empty output: no data pointers to copy between
+    if (count == 0 || !outputs[i]) continue;  // empty or not wanted
     if (e.constant) {
       if (e.constant->dtype() != ir::DataType::kFloat32) continue;  // returned by the Session
       std::memcpy(outputs[i], e.constant->data(), count * sizeof(float));

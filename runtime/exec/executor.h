@@ -4,6 +4,7 @@
 
 #include <pthreadpool.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,20 +24,47 @@ struct StepTiming {
   int64_t runs = 0;
 };
 
+struct ExecutorOptions {
+  bool profiling = false;
+  // The session's cache of packed weights: kernels of every executor over the same weights share
+  // one packed copy (null: each packs its own).
+  PackCache* packs = nullptr;
+  // Release the values of a constant (ir::Tensor::Release) as soon as every reader took it
+  // packed through `packs` and the graph is its only holder: the session then holds each weight
+  // once, packed. Later executors over the same graph find the packs in the cache.
+  bool release_packed = false;
+};
+
+// Stops a run between two steps: when *terminate is true, or *epoch moved past `start`.
+struct StopCheck {
+  const std::atomic<bool>* terminate = nullptr;
+  const std::atomic<uint64_t>* epoch = nullptr;
+  uint64_t start = 0;
+  bool stop() const {
+    return (terminate && terminate->load(std::memory_order_relaxed)) ||
+           (epoch && epoch->load(std::memory_order_relaxed) != start);
+  }
+};
+
+// One run context: an arena and every kernel bound to it. Executors over one graph run at once,
+// each on its own thread; one executor runs one Run at a time.
 class Executor {
  public:
-  // Lowers every node of `g` (which it may strip of constants as their last reader is lowered,
-  // releasing weight memory once XNNPACK has packed it). `pool` may be null.
+  // Lowers every node of `g`. `pool` may be null.
   static absl::StatusOr<std::unique_ptr<Executor>> Create(ir::Graph& g, const MemoryPlan& plan,
                                                           pthreadpool_t pool,
-                                                          bool profiling = false);
+                                                          const ExecutorOptions& options = {});
   ~Executor();
 
-  // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i.
-  absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
+  // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i (null: not
+  // wanted, skipped). CancelledError when `stop` says so between two steps.
+  absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
+                   const StopCheck& stop = {});
   // Graph output i when it folded to a constant at load (null otherwise).
   const ir::Tensor* constant_output(size_t i) const { return outputs_[i].constant.get(); }
   const std::vector<StepTiming>& profile() const { return profile_; }
+  // The step times accumulated since the last call (then zeroed).
+  std::vector<StepTiming> TakeProfile();
 
  private:
   struct Endpoint {

@@ -40,7 +40,8 @@ absl::Status FoldByRunning(const ir::Graph& g, const ir::Node& n,
   SelectKernel(mini, node, KernelOptions{});
   mini.nodes.push_back(std::move(node));
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mini, MemoryPlanOptions{}));
-  ASSIGN_OR_RETURN(std::unique_ptr<Executor> ex, Executor::Create(mini, plan, nullptr));
+  ASSIGN_OR_RETURN(std::unique_ptr<Executor> ex,
+                   Executor::Create(mini, plan, nullptr, ExecutorOptions{}));
   std::vector<float*> out_ptrs;
   outputs->clear();
   for (int v : mini.outputs) outputs->emplace_back(mini.value(v).shape);

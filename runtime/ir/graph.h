@@ -44,7 +44,18 @@ struct Value {
   int producer = -1;                 // node index, -1 for graph inputs and constants
   bool graph_input = false;
   bool graph_output = false;
+  // Graph inputs and outputs: the model's declaration (-1 for a dynamic dimension) and the
+  // symbolic names of its dimensions ("" for fixed or unnamed ones).
+  Shape declared_shape;
+  std::vector<std::string> dim_names;
   bool is_constant() const { return constant != nullptr; }
+};
+
+// What the model file says about itself (ModelProto / GraphProto fields).
+struct ModelMeta {
+  std::string producer_name, producer_version, domain, graph_name, doc_string, graph_doc_string;
+  int64_t model_version = 0, ir_version = 0;
+  std::vector<std::pair<std::string, std::string>> custom;  // metadata_props, in file order
 };
 
 // Everything the optimizer fused into one node, in the order the node applies it:
@@ -139,6 +150,7 @@ class Graph {
   std::vector<int> outputs;
   int64_t opset = 0;
   std::string producer;
+  ModelMeta meta;
 
   int AddValue(Value v);
   int AddConstant(const std::string& name, Tensor t);

@@ -1,5 +1,7 @@
 #include "runtime/ir/tensor.h"
 
+#include <atomic>
+
 #include "runtime/ir/graph.h"
 
 namespace onnxrun::ir {
@@ -17,6 +19,53 @@ Tensor Tensor::Ints(std::vector<int64_t> shape, std::vector<int64_t> data, DataT
   t.shape_ = std::move(shape);
   t.ints_ = std::move(data);
   return t;
+}
+
+uint64_t Tensor::NextId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+Tensor::Tensor(const Tensor& other)
+    : dtype_(other.dtype_),
+      shape_(other.shape_),
+      data_(other.data_),
+      ints_(other.ints_),
+      released_(other.released_) {}
+
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (this == &other) return *this;
+  dtype_ = other.dtype_;
+  shape_ = other.shape_;
+  data_ = other.data_;
+  ints_ = other.ints_;
+  released_ = other.released_;
+  id_ = NextId();
+  return *this;
+}
+
+Tensor::Tensor(Tensor&& other) noexcept
+    : dtype_(other.dtype_),
+      shape_(std::move(other.shape_)),
+      data_(std::move(other.data_)),
+      ints_(std::move(other.ints_)),
+      id_(std::exchange(other.id_, NextId())),
+      released_(other.released_) {}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  dtype_ = other.dtype_;
+  shape_ = std::move(other.shape_);
+  data_ = std::move(other.data_);
+  ints_ = std::move(other.ints_);
+  id_ = std::exchange(other.id_, NextId());
+  released_ = other.released_;
+  return *this;
+}
+
+void Tensor::Release() {
+  std::vector<float>().swap(data_);
+  std::vector<int64_t>().swap(ints_);
+  released_ = true;
 }
 
 int64_t Tensor::num_elements() const { return Product(shape_); }

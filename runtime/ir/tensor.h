@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace onnxrun::ir {
@@ -33,6 +34,19 @@ class Tensor {
   Tensor(std::vector<int64_t> shape, std::vector<float> data);
   static Tensor Ints(std::vector<int64_t> shape, std::vector<int64_t> data,
                      DataType type = DataType::kInt64);
+  // Every tensor has an id no other tensor has in this process (a copy gets a new one; a moved-to
+  // tensor takes the id, the moved-from one gets a new one), so caches of weights packed from a
+  // constant can key by it (ops/op.h PackCache). Writing through values() keeps the id: code that
+  // changes a constant in place must own it alone (the optimizer copies shared constants).
+  Tensor(const Tensor& other);
+  Tensor& operator=(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
+  uint64_t id() const { return id_; }
+  // Drops the values (dtype, shape and id stay) once every reader holds a packed copy of them;
+  // data() is null afterwards.
+  void Release();
+  bool released() const { return released_; }
 
   DataType dtype() const { return dtype_; }
   void set_dtype(DataType type) { dtype_ = type; }
@@ -50,6 +64,9 @@ class Tensor {
   std::vector<int64_t> shape_;
   std::vector<float> data_;
   std::vector<int64_t> ints_;
+  uint64_t id_ = NextId();
+  bool released_ = false;
+  static uint64_t NextId();
 };
 
 }  // namespace onnxrun::ir

@@ -62,10 +62,12 @@ class ConvBn : public Rule {
     ir::Graph& g = rw.graph();
     const ir::Node& bn = rw.node(bn_);
     const int64_t m = static_cast<int64_t>(affine_.scale.size());
-    // Scale the weights in place when this conv is their only reader, else on a copy.
+    // Scale the weights in place when this conv is their only reader and the graph their only
+    // holder, else on a copy (a session keeps the loaded graph's tensors to plan other shapes).
     const int w_id = rw.node(ci).inputs[1];
     ir::Tensor* nw = g.value(w_id).constant.get();
-    if (rw.Uses(w_id).size() != 1 || g.value(w_id).graph_output) {
+    if (rw.Uses(w_id).size() != 1 || g.value(w_id).graph_output ||
+        g.value(w_id).constant.use_count() != 1) {
       rw.SetInput(ci, 1, rw.AddConstant(g.value(w_id).name, *nw));
       nw = g.value(rw.node(ci).inputs[1]).constant.get();
     }

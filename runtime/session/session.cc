@@ -1,23 +1,20 @@
-// The public Session: load -> infer & fold -> optimize -> plan -> lower, then Run.
+// The public Session: load -> infer & fold -> optimize -> plan -> lower (runtime/session/run.cc
+// has Run, the plan cache and the run contexts).
 #include <sched.h>
 #include <xnnpack.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
-#include "runtime/exec/executor.h"
 #include "runtime/exec/fold_by_running.h"
 #include "runtime/ir/status.h"
-#include "runtime/optimize/pass.h"
-#include "runtime/optimize/prepare.h"
-#include "runtime/plan/memory_plan.h"
 #include "runtime/session/convert.h"
+#include "runtime/session/session_impl.h"
 
 namespace onnxrun {
 
@@ -30,21 +27,28 @@ int UsableCpus() {
   return std::max(1, CPU_COUNT(&set));
 }
 
-class Session::Impl {
- public:
-  ~Impl() {
-    executor.reset();
-    if (pool) pthreadpool_destroy(pool);
-  }
+absl::StatusOr<std::shared_ptr<ThreadPool>> ThreadPool::Create(int threads) {
+  if (threads < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_threads is ", threads, "; expected 1 or more"));
+  // More threads than CPUs only adds contention (LeNet on one CPU: 0.02 ms at 1 thread, 3 s at
+  // 64), so the pool is capped at the CPUs the process may run on, as documented in onnxrun.h.
+  threads = std::min(threads, UsableCpus());
   pthreadpool_t pool = nullptr;
-  std::unique_ptr<Executor> executor;
-  std::vector<TensorInfo> inputs, outputs;
-  ModelReport report;
-  // The executor owns one arena and kernels bound to it: one Run at a time goes through it.
-  // Concurrent Run calls on one session wait for each other (correct, not parallel); run
-  // contexts that let them proceed at once are issue 10's next step.
-  mutable std::mutex run_mutex;
-};
+  if (threads > 1) {
+    pool = pthreadpool_create(threads);
+    if (!pool) return absl::ResourceExhaustedError("cannot create the thread pool");
+  }
+  return std::shared_ptr<ThreadPool>(new ThreadPool(pool, threads));
+}
+
+ThreadPool::~ThreadPool() {
+  if (pool_) pthreadpool_destroy(static_cast<pthreadpool_t>(pool_));
+}
+
+Session::Impl::~Impl() {
+  plans.clear();  // executors (XNNPACK operators) before the pool they were set up for
+}
 
 namespace {
 
@@ -86,151 +90,209 @@ double Gflops(const ir::Graph& g) {
   return flops / 1e9;
 }
 
+ModelMetadata MetadataOf(const ir::ModelMeta& m) {
+  ModelMetadata out{m.producer_name, m.producer_version, m.domain,
+                    m.model_version, m.ir_version,       m.graph_name,
+                    m.doc_string,    m.graph_doc_string, {}};
+  for (const auto& [k, v] : m.custom) out.custom[k] = v;
+  return out;
+}
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point* t0) {
+  const auto t1 = Clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(t1 - *t0).count();
+  *t0 = t1;
+  return ms;
+}
+
+absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loaded,
+                                                   const std::string& name,
+                                                   const SessionOptions& options,
+                                                   Clock::time_point t0);
+
 }  // namespace
+
+ModelInfo ModelInfoOf(const ir::Graph& g) {
+  ModelInfo info;
+  info.opset = g.opset;
+  info.producer = g.producer;
+  info.metadata = MetadataOf(g.meta);
+  auto describe = [&g](int id) {
+    const ir::Value& v = g.value(id);
+    return TensorInfo{v.name, ir::DataTypeName(v.dtype), v.declared_shape, v.declared_shape,
+                      v.dim_names};
+  };
+  for (int id : g.inputs) info.inputs.push_back(describe(id));
+  for (int id : g.outputs) info.outputs.push_back(describe(id));
+  return info;
+}
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 const ModelReport& Session::report() const { return impl_->report; }
+const ModelMetadata& Session::metadata() const { return impl_->metadata; }
 std::vector<StepProfile> Session::profile() const {
-  std::vector<StepProfile> out;
-  std::lock_guard<std::mutex> lock(impl_->run_mutex);
-  for (const StepTiming& t : impl_->executor->profile())
-    out.push_back({t.node, t.op, t.total_ms, t.runs});
-  return out;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->profile;
 }
+void Session::Cancel() { impl_->cancel_epoch.fetch_add(1); }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
+  const auto t0 = Clock::now();
   RETURN_IF_ERROR(InitXnnpack());
-  if (options.num_threads < 1)
+  return LoadGraph(LoadOnnxModel(path), path, options, t0);
+}
+
+absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* data, size_t size,
+                                                                 const SessionOptions& options) {
+  const auto t0 = Clock::now();
+  RETURN_IF_ERROR(InitXnnpack());
+  const std::string name = "<model in memory>";
+  return LoadGraph(LoadOnnxModelFromMemory(data, size, name), name, options, t0);
+}
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loaded,
+                                                   const std::string& name,
+                                                   const SessionOptions& options,
+                                                   Clock::time_point t0) {
+  if (!loaded.ok()) return loaded.status();
+  ir::Graph g = *std::move(loaded);
+  auto impl = std::make_unique<Session::Impl>();
+  impl->name = name;
+  impl->options = options;
+  if (options.max_cached_shapes < 1)
     return absl::InvalidArgumentError(
-        absl::StrCat("num_threads is ", options.num_threads, "; expected 1 or more"));
-  // More threads than CPUs only adds contention (LeNet on one CPU: 0.02 ms at 1 thread, 3 s at
-  // 64), so the pool is capped at the CPUs the process may run on, as documented in onnxrun.h.
-  const int threads = std::min(options.num_threads, UsableCpus());
-  OptimizeOptions opt;
-  ASSIGN_OR_RETURN(opt.kernels.conv, ConvKernelOf(options));
-  using Clock = std::chrono::steady_clock;
-  auto t0 = Clock::now();
-  auto lap = [&t0]() {
-    const auto t1 = Clock::now();
-    const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-    t0 = t1;
-    return ms;
-  };
-  ASSIGN_OR_RETURN(ir::Graph g, LoadOnnxModel(path));
-  auto impl = std::make_unique<Impl>();
+        absl::StrCat("max_cached_shapes is ", options.max_cached_shapes, "; expected 1 or more"));
+  if (options.thread_pool) {
+    impl->pool = options.thread_pool;
+  } else {
+    ASSIGN_OR_RETURN(impl->pool, ThreadPool::Create(options.num_threads));
+  }
+  impl->threads = impl->pool->num_threads();
+  ASSIGN_OR_RETURN(impl->optimize.kernels.conv, ConvKernelOf(options));
+  impl->prepare.fold_by_running = FoldByRunning;
+  impl->prepare.batch_size = options.batch_size;
+  for (const auto& [input, t] : options.bound_inputs) impl->prepare.bound_inputs[input] = ToIr(t);
+
   ModelReport& rep = impl->report;
-  rep.parse_ms = lap();
+  rep.parse_ms = MsSince(&t0);
   rep.opset = g.opset;
   rep.producer = g.producer;
   rep.ops_before = g.OpHistogram();
+  rep.num_threads = impl->threads;
+  impl->metadata = MetadataOf(g.meta);
+  int64_t weight_bytes = 0;
   for (const auto& v : g.values)
-    if (v.is_constant() && v.dtype == ir::DataType::kFloat32)
+    if (v.is_constant() && v.dtype == ir::DataType::kFloat32) {
       rep.parameters += v.constant->num_elements();
-  std::map<std::string, ir::Shape> declared;
-  for (int id : g.inputs) declared[g.value(id).name] = g.value(id).shape;
+      weight_bytes += v.constant->num_elements() * int64_t(sizeof(float));
+    }
+  // Run plans other shapes from the graph as loaded; a model whose inputs are all fixed has one.
+  bool dynamic = false;
+  for (int id : g.inputs) {
+    const ir::Value& v = g.value(id);
+    if (!v.shape_known || std::count(v.shape.begin(), v.shape.end(), -1) > 0) dynamic = true;
+  }
+  if (dynamic && options.shapes_per_run) {
+    impl->source = std::make_unique<ir::Graph>(g);  // shares the constants' memory with `g`
+    rep.kept_weight_bytes = weight_bytes;
+  }
+  const ModelInfo declared = ModelInfoOf(g);
 
-  PrepareOptions prep{options.input_shapes, {}, options.batch_size, FoldByRunning};
-  for (const auto& [name, t] : options.bound_inputs) prep.bound_inputs[name] = ToIr(t);
+  PrepareOptions prep = impl->prepare;
+  prep.input_shapes = options.input_shapes;
+  absl::StatusOr<std::shared_ptr<ShapePlan>> plan = impl->MakePlan(std::move(g), prep, &rep);
+  if (!plan.ok())
+    return absl::Status(plan.status().code(),
+                        absl::StrCat("model '", name, "': ", plan.status().message()));
+  rep.gflops = Gflops((*plan)->graph);
+  const ir::Graph& pg = (*plan)->graph;
+  for (int id : pg.inputs) {  // bound inputs are no longer inputs
+    const ir::Value& v = pg.value(id);
+    TensorInfo info;
+    info.name = v.name;
+    for (const TensorInfo& d : declared.inputs)
+      if (d.name == v.name) info = d;
+    info.dtype = ir::DataTypeName(v.dtype);
+    info.shape = v.shape;
+    impl->inputs.push_back(std::move(info));
+  }
+  for (size_t i = 0; i < pg.outputs.size(); ++i) {
+    TensorInfo info = declared.outputs[i];
+    const ir::Value& v = pg.value(pg.outputs[i]);
+    info.dtype = ir::DataTypeName(v.dtype);
+    info.shape = v.shape;
+    if (info.model_shape.empty() && !v.shape.empty()) {  // the file declares no shape: unknown
+      info.model_shape.assign(v.shape.size(), -1);
+      info.dim_names.assign(v.shape.size(), "");
+    }
+    impl->outputs.push_back(std::move(info));
+  }
+  // The first run context now, so that load errors surface here and the first run is warm.
+  const auto lower_t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<Executor>> ctx = impl->Acquire(**plan);
+  if (!ctx.ok())
+    return absl::Status(ctx.status().code(),
+                        absl::StrCat("model '", name, "': ", ctx.status().message()));
+  impl->Release(**plan, *std::move(ctx));
+  impl->plans.push_front(*plan);
+  auto lower_start = lower_t0;
+  rep.lower_ms = MsSince(&lower_start);
+  return Session::Impl::Wrap(std::move(impl));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
+                                                                   const PrepareOptions& prep,
+                                                                   ModelReport* rep) {
+  auto t0 = Clock::now();
+  auto plan = std::make_shared<ShapePlan>();
   int folded = 0;
-  absl::Status s = InferAndFold(g, prep, &folded);
-  if (!s.ok()) return absl::Status(s.code(), absl::StrCat("model '", path, "': ", s.message()));
-  rep.passes.push_back({"fold_constants", folded});
-  rep.prepare_ms = lap();
+  RETURN_IF_ERROR(InferAndFold(g, prep, &folded));
+  if (rep) {
+    rep->passes.push_back({"fold_constants", folded});
+    rep->prepare_ms = MsSince(&t0);
+  }
   if (options.optimize) {
     std::vector<PassCount> counts;
     std::vector<RewriteTrace> trace;
-    RETURN_IF_ERROR(Optimize(g, opt, &counts, &trace));
-    for (const PassCount& c : counts) rep.passes.push_back({c.pass, c.rewrites});
-    for (RewriteTrace& t : trace)
-      rep.rewrites.push_back({std::move(t.pass), std::move(t.node), std::move(t.what)});
-  } else {
-    RETURN_IF_ERROR(SelectKernelsOnly(g, opt));
-  }
-  rep.optimize_ms = lap();
-  rep.ops_after = g.OpHistogram();
-  rep.gflops = Gflops(g);
-
-  for (int id : g.inputs) {
-    const auto& v = g.value(id);
-    impl->inputs.push_back({v.name, ir::DataTypeName(v.dtype), v.shape, declared[v.name]});
-  }
-  for (int id : g.outputs) {
-    const auto& v = g.value(id);
-    impl->outputs.push_back({v.name, ir::DataTypeName(v.dtype), v.shape, v.shape});
-  }
-
-  MemoryPlanOptions mopt{options.in_place, options.concat_in_place, threads};
-  ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(g, mopt));
-  const MemoryStats& m = plan.report;
-  rep.memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,   m.workspace_bytes,
-                m.concats_in_place, m.concats_copied, m.bytes_copied_per_run};
-  rep.plan_ms = lap();
-  rep.num_threads = threads;
-  if (threads > 1) {
-    impl->pool = pthreadpool_create(threads);
-    if (!impl->pool) return absl::ResourceExhaustedError("cannot create the thread pool");
-  }
-  absl::StatusOr<std::unique_ptr<Executor>> ex =
-      Executor::Create(g, plan, impl->pool, options.enable_profiling);
-  if (!ex.ok())
-    return absl::Status(ex.status().code(),
-                        absl::StrCat("model '", path, "': ", ex.status().message()));
-  impl->executor = std::move(*ex);
-  rep.lower_ms = lap();
-  return std::unique_ptr<Session>(new Session(std::move(impl)));
-}
-
-absl::Status Session::Run(const std::vector<std::pair<std::string, const Tensor*>>& inputs,
-                          std::vector<Tensor>* outputs) {
-  if (!outputs) return absl::InvalidArgumentError("Run: outputs must not be null");
-  std::vector<const float*> in(impl_->inputs.size(), nullptr);
-  std::vector<bool> given(impl_->inputs.size(), false);
-  for (const auto& [name, t] : inputs) {
-    size_t k = 0;
-    while (k < impl_->inputs.size() && impl_->inputs[k].name != name) ++k;
-    if (k == impl_->inputs.size())
-      return absl::InvalidArgumentError(
-          absl::StrCat("Run: the model has no input named '", name, "'"));
-    if (given[k])
-      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
-    given[k] = true;
-    if (!t) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is null"));
-    if (t->dtype() != DataType::kFloat32)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Run: input '", name, "' is ", DataTypeName(t->dtype()), ", expected float32"));
-    if (t->shape() != impl_->inputs[k].shape)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Run: input '", name, "' has shape ", ir::ShapeString(t->shape()),
-          " but the session was prepared for ", ir::ShapeString(impl_->inputs[k].shape),
-          " (load with SessionOptions::input_shapes to change it)"));
-    if (static_cast<int64_t>(t->values().size()) != t->num_elements())
-      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' holds ",
-                                                     t->values().size(), " values for its shape"));
-    static const float kNoData = 0.f;  // an empty tensor has no data pointer but is given
-    in[k] = t->num_elements() == 0 ? &kNoData : t->data();
-  }
-  for (size_t k = 0; k < in.size(); ++k)
-    if (!given[k])
-      return absl::InvalidArgumentError(
-          absl::StrCat("Run: input '", impl_->inputs[k].name, "' is missing"));
-  outputs->clear();
-  std::vector<float*> out;
-  for (size_t i = 0; i < impl_->outputs.size(); ++i) {
-    const ir::Tensor* c = impl_->executor->constant_output(i);
-    if (c && c->dtype() != ir::DataType::kFloat32) {
-      outputs->push_back(FromIr(*c));  // an integer output folded at load
-      out.push_back(nullptr);
-    } else {
-      outputs->emplace_back(impl_->outputs[i].shape);
-      out.push_back(outputs->back().data());
+    RETURN_IF_ERROR(Optimize(g, optimize, &counts, &trace));
+    if (rep) {
+      for (const PassCount& c : counts) rep->passes.push_back({c.pass, c.rewrites});
+      for (RewriteTrace& t : trace)
+        rep->rewrites.push_back({std::move(t.pass), std::move(t.node), std::move(t.what)});
     }
+  } else {
+    RETURN_IF_ERROR(SelectKernelsOnly(g, optimize));
   }
-  std::lock_guard<std::mutex> lock(impl_->run_mutex);
-  return impl_->executor->Run(in, out);
+  if (rep) {
+    rep->optimize_ms = MsSince(&t0);
+    rep->ops_after = g.OpHistogram();
+  }
+  MemoryPlanOptions mopt{options.in_place, options.concat_in_place, threads};
+  ASSIGN_OR_RETURN(plan->memory, PlanMemory(g, mopt));
+  if (rep) {
+    const MemoryStats& m = plan->memory.report;
+    rep->memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,   m.workspace_bytes,
+                   m.concats_in_place, m.concats_copied, m.bytes_copied_per_run};
+    rep->plan_ms = MsSince(&t0);
+  }
+  for (int id : g.inputs) plan->input_shapes.push_back(g.value(id).shape);
+  for (int id : g.outputs) {
+    const ir::Value& v = g.value(id);
+    plan->output_shapes.push_back(v.shape);
+    plan->int_outputs.push_back(
+        v.is_constant() && v.constant->dtype() != ir::DataType::kFloat32 ? v.constant : nullptr);
+  }
+  plan->graph = std::move(g);
+  return plan;
 }
 
 }  // namespace onnxrun

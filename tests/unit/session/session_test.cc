@@ -53,7 +53,11 @@ TEST(SessionErrors, RunRejectsBadInputs) {
   EXPECT_TRUE(RunWith(session, {{"x", &x}, {"y", &y}}).ok());
   EXPECT_TRUE(RunWith(session, {{"y", &y}, {"x", &x}}).ok());  // any order
   EXPECT_ERROR(RunWith(session, {{"x", &wrong_shape}, {"y", &y}}), kInvalidArgument,
-               "input 'x' has shape [1,3,8,9] but the session was prepared for [1,3,8,8]");
+               "input 'x' has shape [1,3,8,9]; dimension 3 must be 8 (the model declares "
+               "[-1,3,8,8])");
+  const Tensor wrong_rank = RandomTensor({3, 8, 8}, rng);
+  EXPECT_ERROR(RunWith(session, {{"x", &wrong_rank}, {"y", &y}}), kInvalidArgument,
+               "input 'x' has shape [3,8,8], rank 3; the model declares rank 4");
   EXPECT_ERROR(RunWith(session, {{"x", &x}, {"z", &y}}), kInvalidArgument, "no input named 'z'");
   EXPECT_ERROR(RunWith(session, {{"x", &x}}), kInvalidArgument, "input 'y' is missing");
   EXPECT_ERROR(RunWith(session, {{"x", &x}, {"y", &y}, {"x", &x}}), kInvalidArgument,

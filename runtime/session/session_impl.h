@@ -1,0 +1,80 @@
+// The Session's inside: what is immutable after load (options, the loaded graph kept to plan new
+// shapes, packed weights in a PackCache), a bounded cache of plans (one per input shape), and per
+// plan a pool of run contexts (executors) that concurrent Run calls take and give back.
+#pragma once
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "onnxrun/onnxrun.h"
+#include "ops/op.h"
+#include "runtime/exec/executor.h"
+#include "runtime/ir/graph.h"
+#include "runtime/optimize/pass.h"
+#include "runtime/optimize/prepare.h"
+#include "runtime/plan/memory_plan.h"
+
+namespace onnxrun {
+
+// Everything a run of one set of input shapes needs but its arena: the graph prepared and
+// optimized for those shapes, its memory plan, and the run contexts made so far.
+struct ShapePlan {
+  std::vector<ir::Shape> input_shapes;  // the key, in graph input order
+  ir::Graph graph;
+  MemoryPlan memory;
+  std::vector<ir::Shape> output_shapes;
+  // Per graph output: the value it folded to at load when that is not float32 (returned as is).
+  std::vector<std::shared_ptr<ir::Tensor>> int_outputs;
+
+  std::mutex mu;  // guards idle and lowering (which may release the graph's packed constants)
+  std::vector<std::unique_ptr<Executor>> idle;
+  int contexts = 0;  // made so far
+};
+
+// The declared interface and metadata of a loaded graph (ReadModelInfo, Session::inputs()).
+ModelInfo ModelInfoOf(const ir::Graph& g);
+
+class Session::Impl {
+ public:
+  ~Impl();
+  // The Session owning `impl` (Session's constructor is private to the public API).
+  static std::unique_ptr<Session> Wrap(std::unique_ptr<Impl> impl) {
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+  }
+
+  // A plan for these input shapes (graph input order): cached, or made from the kept graph.
+  absl::StatusOr<std::shared_ptr<ShapePlan>> GetPlan(const std::vector<ir::Shape>& shapes);
+  // Prepares and optimizes `g` for `prep`'s shapes and plans its memory; fills `report` (the
+  // optimizer's passes and rewrites, memory figures) when given.
+  absl::StatusOr<std::shared_ptr<ShapePlan>> MakePlan(ir::Graph g, const PrepareOptions& prep,
+                                                      ModelReport* report);
+  // A run context of `plan`: an idle one, else a new one (lowered now).
+  absl::StatusOr<std::unique_ptr<Executor>> Acquire(ShapePlan& plan);
+  void Release(ShapePlan& plan, std::unique_ptr<Executor> context);
+
+  std::string name;  // the model's path, for messages
+  SessionOptions options;
+  OptimizeOptions optimize;
+  PrepareOptions prepare;  // bound inputs, fold by running (shapes are per plan)
+  std::shared_ptr<ThreadPool> pool;
+  int threads = 1;
+  // The graph as loaded, kept while Run may plan new shapes (null: the prepared shape only).
+  std::unique_ptr<ir::Graph> source;
+
+  std::vector<TensorInfo> inputs, outputs;
+  ModelReport report;
+  ModelMetadata metadata;
+  PackCache packs;
+  std::atomic<uint64_t> cancel_epoch{0};
+
+  mutable std::mutex mu;                        // plans and profile
+  std::list<std::shared_ptr<ShapePlan>> plans;  // most recently used first
+  std::mutex build_mu;                          // one new plan at a time
+  std::vector<StepProfile> profile;
+};
+
+}  // namespace onnxrun
