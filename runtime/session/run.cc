@@ -36,6 +36,9 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::GetPlan(
   PrepareOptions prep = prepare;
   for (size_t i = 0; i < shapes.size(); ++i) prep.input_shapes[inputs[i].name] = shapes[i];
   ASSIGN_OR_RETURN(std::shared_ptr<ShapePlan> plan, MakePlan(*source, prep, nullptr));
+  // Its first run context now: lowering errors surface here, and the first run is a plain run.
+  ASSIGN_OR_RETURN(std::unique_ptr<Executor> context, Acquire(*plan));
+  Release(*plan, std::move(context));
   std::lock_guard<std::mutex> lock(mu);
   plans.push_front(plan);
   // Runs still holding an evicted plan finish on it; its contexts go with the last of them.

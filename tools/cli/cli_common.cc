@@ -159,7 +159,7 @@ const char* Synopsis(const std::string& command) {
   }
   if (command == "bench") {
     return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
-           "[--shape NAME=D1xD2x...]... [--profile] [--json]";
+           "[--shape NAME=D1xD2x...]... [--concurrent C] [--profile] [--json]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
@@ -178,7 +178,9 @@ std::string HelpText() {
       "      model.onnx is searched for subdirectories that have one. Defaults: --atol 1e-4,\n"
       "      --rtol 1e-3, --timeout 60 (seconds per case), --jobs 1.\n  ",
       Synopsis("bench"),
-      "\n      Time load, first run and K runs (default 50, after 5 warmups) on random input.\n  ",
+      "\n      Time load, first run and K runs (default 50, after 5 warmups) on random input;\n"
+      "      --concurrent C runs K runs on each of C threads sharing the one session\n"
+      "      (runs_per_s: the throughput of all of them).\n  ",
       Synopsis("info"),
       "\n      Inputs, outputs, opset, producer, parameters, GFLOPs and op histogram;\n"
       "      --optimized adds the optimizer's passes (--verbose: every rewrite), --memory the\n"

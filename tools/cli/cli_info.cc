@@ -21,8 +21,10 @@ std::string Tensors(const std::vector<TensorInfo>& infos) {
     const TensorInfo& t = infos[i];
     absl::StrAppend(&out, i ? "," : "", "{\"name\":", JsonString(t.name),
                     ",\"dtype\":", JsonString(t.dtype),
-                    ",\"model_shape\":", JsonIntArray(t.model_shape),
-                    ",\"shape\":", JsonIntArray(t.shape), "}");
+                    ",\"model_shape\":", JsonIntArray(t.model_shape), ",\"dim_names\":[");
+    for (size_t d = 0; d < t.dim_names.size(); ++d)
+      absl::StrAppend(&out, d ? "," : "", JsonString(t.dim_names[d]));
+    absl::StrAppend(&out, "],\"shape\":", JsonIntArray(t.shape), "}");
   }
   return out + "]";
 }
@@ -59,11 +61,36 @@ void OpsTable(std::ostream& out, const std::map<std::string, int>& ops) {
   Table(out, rows);
 }
 
+// The declared shape with symbolic names for named dynamic dimensions: [batch,3,224,224].
+std::string DeclaredShape(const TensorInfo& t) {
+  std::string out = "[";
+  for (size_t d = 0; d < t.model_shape.size(); ++d) {
+    const bool named = d < t.dim_names.size() && !t.dim_names[d].empty() && t.model_shape[d] < 0;
+    absl::StrAppend(&out, d ? "," : "", named ? t.dim_names[d] : absl::StrCat(t.model_shape[d]));
+  }
+  return out + "]";
+}
+
+std::string Metadata(const ModelMetadata& md) {
+  std::string out =
+      absl::StrCat("{\"producer_name\":", JsonString(md.producer_name),
+                   ",\"producer_version\":", JsonString(md.producer_version),
+                   ",\"domain\":", JsonString(md.domain), ",\"model_version\":", md.model_version,
+                   ",\"ir_version\":", md.ir_version, ",\"graph_name\":", JsonString(md.graph_name),
+                   ",\"doc_string\":", JsonString(md.doc_string), ",\"custom\":{");
+  bool first = true;
+  for (const auto& [k, v] : md.custom) {
+    absl::StrAppend(&out, first ? "" : ",", JsonString(k), ":", JsonString(v));
+    first = false;
+  }
+  return out + "}}";
+}
+
 void TensorTable(std::ostream& out, const std::vector<TensorInfo>& infos) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const TensorInfo& t : infos) {
-    rows.emplace_back(t.name, absl::StrCat(t.dtype, "  model ", ShapeString(t.model_shape),
-                                           "  prepared ", ShapeString(t.shape)));
+    rows.emplace_back(t.name, absl::StrCat(t.dtype, "  model ", DeclaredShape(t), "  prepared ",
+                                           ShapeString(t.shape)));
   }
   Table(out, rows);
 }
@@ -114,6 +141,8 @@ int RunInfo(const std::vector<std::string>& args) {
     out << "{\"model\":" << JsonString(model) << ",\"producer\":" << JsonString(r.producer)
         << ",\"opset\":" << r.opset << ",\"parameters\":" << r.parameters
         << ",\"gflops\":" << JsonNumber(r.gflops, 4)
+        << ",\"metadata\":" << Metadata((*session)->metadata())
+        << ",\"kept_weight_bytes\":" << r.kept_weight_bytes
         << ",\"inputs\":" << Tensors((*session)->inputs())
         << ",\"outputs\":" << Tensors((*session)->outputs())
         << ",\"ops_before\":" << Histogram(r.ops_before)
@@ -141,7 +170,12 @@ int RunInfo(const std::vector<std::string>& args) {
         << "producer    " << (r.producer.empty() ? "-" : r.producer) << "\n"
         << "opset       " << r.opset << "\n"
         << "parameters  " << r.parameters << "\n"
-        << absl::StrFormat("gflops      %.4f\n", r.gflops) << "inputs\n";
+        << absl::StrFormat("gflops      %.4f\n", r.gflops);
+    const ModelMetadata& md = (*session)->metadata();
+    if (!md.graph_name.empty()) out << "graph       " << md.graph_name << "\n";
+    if (!md.doc_string.empty()) out << "doc         " << md.doc_string << "\n";
+    for (const auto& [k, v] : md.custom) out << "metadata    " << k << " = " << v << "\n";
+    out << "inputs\n";
     TensorTable(out, (*session)->inputs());
     out << "outputs\n";
     TensorTable(out, (*session)->outputs());
@@ -168,6 +202,7 @@ int RunInfo(const std::vector<std::string>& args) {
                   {"arena/lower_bound",
                    m.lower_bound_bytes > 0 ? absl::StrFormat("%.3f", ratio) : std::string("n/a")},
                   {"workspace_bytes", Bytes(m.workspace_bytes)},
+                  {"kept_weight_bytes", Bytes(r.kept_weight_bytes)},
                   {"concats_in_place", absl::StrCat(m.concats_in_place)},
                   {"concats_copied", absl::StrCat(m.concats_copied)},
                   {"bytes_copied_per_run", Bytes(m.bytes_copied_per_run)}});
