@@ -61,6 +61,7 @@ int RunBench(const std::vector<std::string>& args) {
                                  {"warmup", true},
                                  {"batch", true},
                                  {"shape", true},
+                                 {"fixed-shape", false},
                                  {"json", false},
                                  {"concurrent", true},
                                  {"profile", false}});
@@ -89,6 +90,7 @@ int RunBench(const std::vector<std::string>& args) {
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("bench", std::string(shapes.status().message()));
   options.input_shapes = *shapes;
+  options.shapes_per_run = !parsed->Has("fixed-shape");
 
   double start = NowMs();
   auto session = Session::Load(model, options);

@@ -159,11 +159,11 @@ const char* Synopsis(const std::string& command) {
   }
   if (command == "bench") {
     return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
-           "[--shape NAME=D1xD2x...]... [--concurrent C] [--profile] [--json]";
+           "[--shape NAME=D1xD2x...]... [--fixed-shape] [--concurrent C] [--profile] [--json]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
-           "[--batch B] [--shape NAME=D1xD2x...]...";
+           "[--batch B] [--shape NAME=D1xD2x...]... [--fixed-shape]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -189,6 +189,8 @@ std::string HelpText() {
       "      shape instead of defaulting its dynamic dimensions to 1; it must agree with the\n"
       "      model's fixed dimensions. --batch sets the first dimension of the other inputs only.\n"
       "      classify resizes and crops the image to the given HxW.\n"
+      "  --fixed-shape (bench, info) loads for the prepared shape only: the unpacked weights a\n"
+      "      session keeps to plan other shapes of a model with dynamic inputs are released.\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

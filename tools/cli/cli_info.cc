@@ -108,7 +108,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"json", false},
                                  {"threads", true},
                                  {"batch", true},
-                                 {"shape", true}});
+                                 {"shape", true},
+                                 {"fixed-shape", false}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -127,6 +128,7 @@ int RunInfo(const std::vector<std::string>& args) {
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("info", std::string(shapes.status().message()));
   options.input_shapes = *shapes;
+  options.shapes_per_run = !parsed->Has("fixed-shape");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
   NoteDefaultedDims(model, (*session)->inputs(), *batch > 0, *shapes);
