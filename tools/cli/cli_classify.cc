@@ -1,4 +1,5 @@
-// onnxrun [classify] MODEL IMAGE: top-K classes of one image.
+// onnxrun [classify] MODEL IMAGE|DIR...: top-K classes of one image, or of many
+// (cli_classify_batch.cc).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "onnxrun/image.h"
 #include "onnxrun/onnxrun.h"
+#include "tools/cli/classify.h"
 #include "tools/cli/cli_common.h"
 
 #ifndef ONNXRUN_LABELS_FILE
@@ -76,21 +78,70 @@ std::vector<float> Softmax(const std::vector<float>& logits) {
 
 }  // namespace
 
+std::string ClassifyModel::Label(int64_t i) const {
+  return labels.empty() ? absl::StrCat("class_", i) : labels[i];
+}
+
+absl::StatusOr<Ranked> RankScores(const ClassifyModel& m, const float* scores) {
+  std::vector<float> s(scores, scores + m.classes);
+  for (float v : s)
+    if (!std::isfinite(v))
+      return absl::InvalidArgumentError(
+          absl::StrCat(m.path, ": output '", m.output, "' contains NaN or Inf"));
+  const std::vector<float> probs = IsDistribution(s) ? s : Softmax(s);
+  const int64_t k = std::min<int64_t>(m.top, m.classes);
+  std::vector<int64_t> order(m.classes);
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
+    return probs[a] != probs[b] ? probs[a] > probs[b] : a < b;
+  });
+  Ranked r;
+  for (int64_t i = 0; i < k; ++i) {
+    r.index.push_back(order[i]);
+    r.probability.push_back(probs[order[i]]);
+  }
+  return r;
+}
+
 int RunClassify(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"top", true},
                                  {"threads", true},
                                  {"preprocess", true},
                                  {"labels", true},
                                  {"shape", true},
+                                 {"batch", true},
+                                 {"jobs", true},
+                                 {"format", true},
                                  {"json", false}});
   if (!parsed.ok()) return UsageError("classify", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("classify");
-  if (parsed->positional.size() != 2) {
-    return UsageError("classify", absl::StrCat("expected MODEL and IMAGE, got ",
+  if (parsed->positional.size() < 2) {
+    return UsageError("classify", absl::StrCat("expected MODEL and IMAGE|DIR..., got ",
                                                parsed->positional.size(), " argument(s)"));
   }
   const std::string model = parsed->positional[0];
   const std::string image_path = parsed->positional[1];
+  // One image file and none of the many-images flags: the one-image output (rank lines or one
+  // JSON object). Anything else: one line per image (cli_classify_batch.cc).
+  std::error_code fs_error;
+  const bool many = parsed->positional.size() > 2 || parsed->Has("batch") || parsed->Has("jobs") ||
+                    parsed->Has("format") || std::filesystem::is_directory(image_path, fs_error);
+  BatchOptions batch_options;
+  {
+    auto b = parsed->GetInt("batch", 1, 1, 4096);
+    auto j = parsed->GetInt("jobs", std::min(4, UsableCpus()), 1, 256);
+    if (!b.ok()) return UsageError("classify", std::string(b.status().message()));
+    if (!j.ok()) return UsageError("classify", std::string(j.status().message()));
+    batch_options.batch = *b;
+    batch_options.jobs = static_cast<int>(*j);
+    batch_options.format = parsed->Has("format") ? parsed->Get("format")
+                           : parsed->Has("json") ? "jsonl"
+                                                 : "text";
+    if (batch_options.format != "text" && batch_options.format != "jsonl" &&
+        batch_options.format != "csv")
+      return UsageError("classify",
+                        "--format expects text, jsonl or csv, got '" + batch_options.format + "'");
+  }
   auto top = parsed->GetInt("top", 5, 1);
   if (!top.ok()) return UsageError("classify", std::string(top.status().message()));
   auto threads = parsed->GetThreads();
@@ -134,7 +185,8 @@ int RunClassify(const std::vector<std::string>& args) {
     return Fail(absl::StrCat(model, ": input '", input.name, "' has shape ", ShapeString(dims),
                              "; classify needs [N,C,H,W]"));
   }
-  if (dims[0] != 1 && dims[0] != -1) {
+  const int64_t fixed_batch = shape_given ? 0 : std::max<int64_t>(0, dims[0]);
+  if (dims[0] != 1 && dims[0] != -1 && !(many && fixed_batch > 1)) {
     return Fail(absl::StrCat(model, ": ", shape_given ? "--shape for " : "", "input '", input.name,
                              "' has batch ", dims[0], "; classify needs batch 1",
                              shape_given ? "" : " or a dynamic batch"));
@@ -161,37 +213,26 @@ int RunClassify(const std::vector<std::string>& args) {
     if (!planned.ok()) return Fail(Where(model, planned.status()));
   }
 
-  auto image = DecodeImage(image_path);
-  if (!image.ok()) return Fail(Where(image_path, image.status()));
-  auto tensor = ImageToTensor(*image, height, width, channels, preset);
-  if (!tensor.ok()) return Fail(Where(image_path, tensor.status()));
-
-  std::vector<Tensor> outputs;
-  double start = NowMs();
-  absl::Status run = (*session)->Run({{input.name, &*tensor}}, &outputs);
-  double latency_ms = NowMs() - start;
-  if (!run.ok()) return Fail("inference failed: " + Where(model, run));
-  if (outputs.empty()) return Fail(model + ": the model produced no output");
-
-  // The first output, flattened to [classes]: at most one dimension may differ from 1.
-  const Tensor& out = outputs[0];
+  // The scores output: the first, [N, K] (or [N, K, 1, 1]) for N images.
+  if (fixed_batch > 1) dims[0] = fixed_batch;
+  auto out_shapes = (*session)->OutputShapes({{input.name, dims}});
+  if (!out_shapes.ok()) return Fail(Where(model, out_shapes.status()));
   const std::string out_name = (*session)->outputs().empty() ? "0" : (*session)->outputs()[0].name;
+  const std::vector<int64_t> out_shape =
+      out_shapes->empty() ? std::vector<int64_t>{} : out_shapes->front();
   int non_unit = 0;
-  for (int64_t d : out.shape()) non_unit += d != 1;
-  if (non_unit > 1 || out.values().empty() ||
-      static_cast<int64_t>(out.values().size()) != out.num_elements()) {
-    return Fail(absl::StrCat(model, ": output '", out_name, "' has shape ",
-                             ShapeString(out.shape()), " (", DataTypeName(out.dtype()),
+  int64_t classes = 1;
+  for (size_t d = 1; d < out_shape.size(); ++d) {
+    non_unit += out_shape[d] != 1;
+    classes *= out_shape[d];
+  }
+  if (out_shape.empty() || out_shape[0] != dims[0] || non_unit > 1 || classes < 1 ||
+      (*session)->outputs()[0].dtype != "float32") {
+    return Fail(absl::StrCat(model, ": output '", out_name, "' has shape ", ShapeString(out_shape),
+                             " (", (*session)->outputs()[0].dtype,
                              "); classify needs float scores of shape [1,K]"));
   }
-  const std::vector<float>& scores = out.values();
-  for (float v : scores) {
-    if (!std::isfinite(v)) {
-      return Fail(absl::StrCat(model, ": output '", out_name, "' contains NaN or Inf"));
-    }
-  }
-  const std::vector<float> probs = IsDistribution(scores) ? scores : Softmax(scores);
-  const int64_t classes = static_cast<int64_t>(probs.size());
+  dims[0] = 1;
 
   std::vector<std::string> labels;
   if (parsed->Has("labels")) {
@@ -213,31 +254,61 @@ int RunClassify(const std::vector<std::string>& args) {
                    "printing class_N (--labels FILE sets them)\n";
     }
   }
+  ClassifyModel cm;
+  cm.path = model;
+  cm.session = session->get();
+  cm.input = input.name;
+  cm.channels = channels;
+  cm.height = height;
+  cm.width = width;
+  cm.fixed_batch = fixed_batch;
+  cm.preset = preset;
+  cm.output = out_name;
+  cm.classes = classes;
+  cm.labels = std::move(labels);
+  cm.top = *top;
+  if (many) {
+    if (fixed_batch > 1 && batch_options.batch != fixed_batch && parsed->Has("batch"))
+      return Fail(absl::StrCat(model, ": input '", input.name, "' has a fixed batch of ",
+                               fixed_batch, "; --batch ", batch_options.batch, " cannot be used"));
+    if (fixed_batch == 1 && batch_options.batch > 1)
+      return Fail(absl::StrCat(model, ": input '", input.name, "' has a fixed batch of 1; --batch ",
+                               batch_options.batch, " needs a model with a dynamic batch"));
+    if (fixed_batch > 1) batch_options.batch = fixed_batch;
+    return ClassifyImages(
+        cm, ExpandImageArgs({parsed->positional.begin() + 1, parsed->positional.end()}),
+        batch_options);
+  }
 
-  const int64_t k = std::min<int64_t>(*top, classes);
-  std::vector<int64_t> order(classes);
-  std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
-    return probs[a] != probs[b] ? probs[a] > probs[b] : a < b;
-  });
-  auto label_of = [&](int64_t i) { return labels.empty() ? absl::StrCat("class_", i) : labels[i]; };
+  auto image = DecodeImage(image_path);
+  if (!image.ok()) return Fail(Where(image_path, image.status()));
+  auto tensor = ImageToTensor(*image, height, width, channels, preset);
+  if (!tensor.ok()) return Fail(Where(image_path, tensor.status()));
 
+  std::vector<Tensor> outputs;
+  double start = NowMs();
+  absl::Status run = (*session)->Run({{input.name, &*tensor}}, &outputs);
+  double latency_ms = NowMs() - start;
+  if (!run.ok()) return Fail("inference failed: " + Where(model, run));
+  if (outputs.empty() || outputs[0].num_elements() != classes)
+    return Fail(model + ": the model produced no scores");
+  auto ranked = RankScores(cm, outputs[0].data());
+  if (!ranked.ok()) return Fail(std::string(ranked.status().message()));
+  const size_t k = ranked->index.size();
   std::ostringstream text;
   if (json) {
     text << "{\"model\":" << JsonString(model) << ",\"image\":" << JsonString(image_path)
          << ",\"input_shape\":" << JsonIntArray(dims) << ",\"top\":[";
-    for (int64_t r = 0; r < k; ++r) {
-      int64_t i = order[r];
-      text << (r ? "," : "") << "{\"rank\":" << r + 1 << ",\"index\":" << i
-           << ",\"label\":" << JsonString(label_of(i))
-           << ",\"probability\":" << JsonNumber(probs[i], 6) << "}";
+    for (size_t r = 0; r < k; ++r) {
+      text << (r ? "," : "") << "{\"rank\":" << r + 1 << ",\"index\":" << ranked->index[r]
+           << ",\"label\":" << JsonString(cm.Label(ranked->index[r]))
+           << ",\"probability\":" << JsonNumber(ranked->probability[r], 6) << "}";
     }
     text << "],\"latency_ms\":" << JsonNumber(latency_ms, 3) << "}\n";
   } else {
-    for (int64_t r = 0; r < k; ++r) {
-      int64_t i = order[r];
-      text << absl::StrFormat("%d  %d  %s  %.4f\n", r + 1, i, label_of(i), probs[i]);
-    }
+    for (size_t r = 0; r < k; ++r)
+      text << absl::StrFormat("%d  %d  %s  %.4f\n", r + 1, ranked->index[r],
+                              cm.Label(ranked->index[r]), ranked->probability[r]);
   }
   std::cout << text.str() << std::flush;
   return kExitOk;
