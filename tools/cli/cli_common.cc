@@ -150,8 +150,9 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
 
 const char* Synopsis(const std::string& command) {
   if (command == "classify") {
-    return "onnxrun [classify] MODEL IMAGE [--top K] [--threads N] "
-           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json]";
+    return "onnxrun [classify] MODEL IMAGE|DIR... [--top K] [--threads N] "
+           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json] "
+           "[--batch N] [--jobs J] [--format text|jsonl|csv]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "
@@ -172,7 +173,11 @@ std::string HelpText() {
       "onnxrun ", "- ONNX inference for CNN image classifiers\n\n", "usage:\n  ",
       Synopsis("classify"),
       "\n      Classify an image; prints rank, class index, label and probability of the top K\n"
-      "      (default 5). Preset defaults to torchvision (3 channels) or gray (1 channel).\n  ",
+      "      (default 5). Preset defaults to torchvision (3 channels) or gray (1 channel).\n"
+      "      Several images or a DIR (walked for .jpg/.jpeg/.png), or --batch/--jobs/--format:\n"
+      "      one line per image in input order; the model is loaded once, images are decoded on\n"
+      "      J threads (default min(4, CPUs)) and N at a time run as one batch (default 1); a\n"
+      "      failing image is reported on its line and the rest go on (exit 1 at the end).\n  ",
       Synopsis("test"),
       "\n      Run ONNX test-data directories (model.onnx + test_data_set_N/); a DIR without\n"
       "      model.onnx is searched for subdirectories that have one. Defaults: --atol 1e-4,\n"
