@@ -149,6 +149,9 @@ const OpDef* FindOp(const std::string& domain, const std::string& op);
 void CheckOperands(const ir::Node& n, std::vector<std::string>* errors);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
+// Floating-point operations of one run of `n` (multiply-adds x 2 of Conv, Gemm and MatMul; 0 for
+// other ops and for operands that are omitted or not yet inferred).
+double NodeFlops(const ir::Graph& g, const ir::Node& n);
 // Runs the op's OpDef::select on `n` (nothing for ops with one implementation).
 void SelectKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options);
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -37,6 +38,20 @@ const OpDef* FindOp(const std::string& domain, const std::string& op) {
   if (!table) return nullptr;
   auto it = table->find(op);
   return it == table->end() ? nullptr : it->second;
+}
+
+double NodeFlops(const ir::Graph& g, const ir::Node& n) {
+  // Prepare refused omitted required operands; the checks keep this count safe on its own.
+  if (n.outputs.empty() || n.outputs[0] < 0 || n.inputs.empty() || n.inputs[0] < 0) return 0;
+  const auto& out = g.value(n.outputs[0]).shape;
+  if (n.op == "Conv" && n.inputs.size() > 1 && n.inputs[1] >= 0) {
+    const auto& w = g.value(n.inputs[1]).shape;  // [M, C/group, k...] for 1-D to 3-D convs
+    if (w.empty()) return 0;
+    return 2.0 * ir::NumElements(out) * (ir::NumElements(w) / std::max<int64_t>(1, w[0]));
+  }
+  if ((n.op == "Gemm" || n.op == "MatMul") && !g.value(n.inputs[0]).shape.empty())
+    return 2.0 * ir::NumElements(out) * g.value(n.inputs[0]).shape.back();
+  return 0;
 }
 
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n) {

@@ -239,6 +239,7 @@ struct StepProfile {
   std::string op;  // e.g. "Conv+Relu"
   double total_ms = 0;
   int64_t runs = 0;
+  double flops = 0;  // floating-point operations per run (Conv, Gemm, MatMul; 0 for the others)
 };
 
 // What a model file declares, read without preparing it (no shape inference, no kernels): the
@@ -313,6 +314,10 @@ class Session {
 
 // Library version string, e.g. "0.1.0".
 const char* Version();
+
+// The single-core float32 FMA throughput of this CPU in GFLOP/s, measured once (~15 ms): the roof
+// `onnxrun bench --profile` compares each step's GFLOP/s with.
+double FmaPeakGflops();
 
 // The CPUs this process may run on (sched_getaffinity: taskset, cgroup cpusets), at least 1. The
 // limit for SessionOptions::num_threads and the CLI's --threads.

@@ -11,4 +11,8 @@ namespace onnxrun::kernels {
 // True when the CPU has AVX-512F.
 bool HasAvx512();
 
+// The single-core float32 FMA throughput of this CPU in GFLOP/s (AVX-512, else AVX2+FMA; 0 without
+// FMA), measured once (~15 ms) with independent FMA chains: the roof kernels are compared with.
+double MeasureFmaPeakGflops();
+
 }  // namespace onnxrun::kernels

@@ -73,7 +73,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
       ex->kernels_.push_back(std::move(k));
       std::string op = n.op;
       for (const auto& f : n.fusion.absorbed) op += "+" + f;
-      ex->profile_.push_back({n.name, op, 0.0, 0});
+      ex->profile_.push_back({n.name, op, 0.0, 0, NodeFlops(g, n)});
     }
     for (int v : n.inputs) {
       if (v < 0 || !g.value(v).is_constant()) continue;

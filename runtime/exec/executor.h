@@ -22,6 +22,7 @@ struct StepTiming {
   std::string op;
   double total_ms = 0;
   int64_t runs = 0;
+  double flops = 0;  // per run (NodeFlops)
 };
 
 struct ExecutorOptions {

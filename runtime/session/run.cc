@@ -72,7 +72,7 @@ void Session::Impl::Release(ShapePlan& plan, std::unique_ptr<Executor> context) 
       auto it = std::find_if(profile.begin(), profile.end(), [&](const StepProfile& p) {
         return p.node == t.node && p.op == t.op;
       });
-      if (it == profile.end()) it = profile.insert(profile.end(), {t.node, t.op, 0.0, 0});
+      if (it == profile.end()) it = profile.insert(profile.end(), {t.node, t.op, 0.0, 0, t.flops});
       it->total_ms += t.total_ms;
       it->runs += t.runs;
     }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
+#include "ops/kernels/cpu.h"
 #include "runtime/exec/fold_by_running.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
@@ -19,6 +20,8 @@
 namespace onnxrun {
 
 const char* Version() { return "0.1.0"; }
+
+double FmaPeakGflops() { return kernels::MeasureFmaPeakGflops(); }
 
 int UsableCpus() {
   cpu_set_t set;
@@ -76,17 +79,7 @@ absl::StatusOr<ConvKernel> ConvKernelOf(const SessionOptions& options) {
 
 double Gflops(const ir::Graph& g) {
   double flops = 0;
-  for (const ir::Node& n : g.nodes) {
-    // Prepare refused omitted required operands; the checks keep this count safe on its own.
-    if (n.outputs.empty() || n.outputs[0] < 0 || n.inputs.empty() || n.inputs[0] < 0) continue;
-    const auto& out = g.value(n.outputs[0]).shape;
-    if (n.op == "Conv" && n.inputs.size() > 1 && n.inputs[1] >= 0) {
-      const auto& w = g.value(n.inputs[1]).shape;  // [M, C/group, k...] for 1-D to 3-D convs
-      flops += 2.0 * ir::NumElements(out) * (ir::NumElements(w) / std::max<int64_t>(1, w[0]));
-    } else if ((n.op == "Gemm" || n.op == "MatMul") && !g.value(n.inputs[0]).shape.empty()) {
-      flops += 2.0 * ir::NumElements(out) * g.value(n.inputs[0]).shape.back();
-    }
-  }
+  for (const ir::Node& n : g.nodes) flops += NodeFlops(g, n);
   return flops / 1e9;
 }
 

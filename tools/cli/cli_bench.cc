@@ -25,8 +25,9 @@ double Percentile(const std::vector<double>& v, double p) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-// Per-op-kind totals and the slowest steps, per run.
-std::string ProfileTable(const std::vector<StepProfile>& steps) {
+// Per-op-kind totals, then every step (slowest first) with its share of the run and, for Conv /
+// Gemm / MatMul steps, its GFLOP/s and that as a share of the FMA peak of the threads it ran on.
+std::string ProfileTable(const std::vector<StepProfile>& steps, int threads) {
   std::map<std::string, std::pair<double, int>> by_op;
   double total = 0;
   for (const auto& s : steps) {
@@ -39,17 +40,26 @@ std::string ProfileTable(const std::vector<StepProfile>& steps) {
   for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
   std::sort(ops.rbegin(), ops.rend());
   if (total <= 0) total = 1e-9;  // no steps timed: avoid 0/0 in the percentages
-  std::string out = absl::StrFormat("profile (ms per run, %.3f total)\n", total);
+  const double peak = FmaPeakGflops() * threads;
+  std::string out = absl::StrFormat(
+      "profile (ms per run, %.3f total; FMA peak %.0f GFLOP/s = %d thread(s) x %.0f measured)\n",
+      total, peak, threads, FmaPeakGflops());
   for (const auto& [ms, op] : ops)
     out += absl::StrFormat("  %-36s %9.3f  %5.1f%%  x%d\n", op, ms, 100 * ms / total,
                            by_op[op].second);
   std::vector<StepProfile> sorted = steps;
   std::sort(sorted.begin(), sorted.end(),
             [](const StepProfile& a, const StepProfile& b) { return a.total_ms > b.total_ms; });
-  out += "slowest steps\n";
-  for (size_t i = 0; i < sorted.size() && i < 10; ++i)
-    out += absl::StrFormat("  %-48s %-24s %9.3f\n", sorted[i].node, sorted[i].op,
-                           sorted[i].total_ms / std::max<int64_t>(sorted[i].runs, 1));
+  out += absl::StrFormat("steps  %-44s %-22s %9s %6s %8s %6s\n", "node", "op", "ms", "%", "GFLOP/s",
+                         "%peak");
+  for (const StepProfile& s : sorted) {
+    const double ms = s.total_ms / std::max<int64_t>(s.runs, 1);
+    const double gflops = s.flops > 0 && ms > 0 ? s.flops / (ms * 1e6) : 0;
+    out += absl::StrFormat("  %-49s %-22s %9.3f %5.1f%%", s.node, s.op, ms, 100 * ms / total);
+    out += gflops > 0
+               ? absl::StrFormat(" %8.1f %5.1f%%\n", gflops, peak > 0 ? 100 * gflops / peak : 0.0)
+               : std::string("\n");
+  }
   return out;
 }
 
@@ -177,11 +187,13 @@ int RunBench(const std::vector<std::string>& args) {
       std::vector<StepProfile> steps = (*session)->profile();
       std::sort(steps.begin(), steps.end(),
                 [](const StepProfile& a, const StepProfile& b) { return a.total_ms > b.total_ms; });
-      out << ",\"profile\":[";
+      out << ",\"fma_peak_gflops_per_thread\":" << JsonNumber(FmaPeakGflops(), 1)
+          << ",\"profile\":[";
       for (size_t i = 0; i < steps.size(); ++i) {
         out << (i ? "," : "") << "{\"node\":" << JsonString(steps[i].node)
             << ",\"op\":" << JsonString(steps[i].op) << ",\"ms_per_run\":"
-            << JsonNumber(steps[i].total_ms / std::max<int64_t>(steps[i].runs, 1), 4) << "}";
+            << JsonNumber(steps[i].total_ms / std::max<int64_t>(steps[i].runs, 1), 4)
+            << ",\"gflop\":" << JsonNumber(steps[i].flops / 1e9, 4) << "}";
       }
       out << "]";
     }
@@ -194,7 +206,8 @@ int RunBench(const std::vector<std::string>& args) {
         "runs_per_s    %.2f\n",
         model, *threads, *batch, *iters, *warmup, load_ms, *first, p50, p90, min, peak_rss_mb,
         arena_bytes, *concurrent, runs_per_s);
-    if (options.enable_profiling) out << ProfileTable((*session)->profile());
+    if (options.enable_profiling)
+      out << ProfileTable((*session)->profile(), (*session)->report().num_threads);
   }
   std::cout << out.str() << std::flush;
   return kExitOk;
