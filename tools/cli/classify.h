@@ -18,6 +18,7 @@ struct ClassifyModel {
   std::string input;  // the image input's name
   int64_t channels = 3, height = 224, width = 224;
   int64_t fixed_batch = 0;  // the model's fixed batch size, 0 when dynamic
+  bool nhwc = false;        // the input is [N,H,W,C] (channels/height/width above are its sizes)
   Preprocess preset = Preprocess::kTorchvision;
   std::string output;  // the scores output's name
   int64_t classes = 0;
@@ -26,6 +27,9 @@ struct ClassifyModel {
 
   std::string Label(int64_t i) const;
 };
+
+// The image preprocessed into one model input, [1,C,H,W] or [1,H,W,C] for an NHWC model.
+absl::StatusOr<Tensor> ImageToModelInput(const ClassifyModel& m, const Image& image);
 
 struct Ranked {
   std::vector<int64_t> index;  // best first

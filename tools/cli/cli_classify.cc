@@ -82,6 +82,17 @@ std::string ClassifyModel::Label(int64_t i) const {
   return labels.empty() ? absl::StrCat("class_", i) : labels[i];
 }
 
+absl::StatusOr<Tensor> ImageToModelInput(const ClassifyModel& m, const Image& image) {
+  absl::StatusOr<Tensor> nchw = ImageToTensor(image, m.height, m.width, m.channels, m.preset);
+  if (!nchw.ok() || !m.nhwc) return nchw;
+  Tensor nhwc({1, m.height, m.width, m.channels});
+  const int64_t plane = m.height * m.width;
+  for (int64_t c = 0; c < m.channels; ++c)
+    for (int64_t p = 0; p < plane; ++p)
+      nhwc.data()[p * m.channels + c] = nchw->data()[c * plane + p];
+  return nhwc;
+}
+
 absl::StatusOr<Ranked> RankScores(const ClassifyModel& m, const float* scores) {
   std::vector<float> s(scores, scores + m.classes);
   for (float v : s)
@@ -191,6 +202,13 @@ int RunClassify(const std::vector<std::string>& args) {
                              "' has batch ", dims[0], "; classify needs batch 1",
                              shape_given ? "" : " or a dynamic batch"));
   }
+  // NHWC models (Keras via tf2onnx): [N,H,W,C] with 1 or 3 channels last and no channel count in
+  // the second dimension. `dims` is NCHW below; the model's own layout only for the session.
+  const bool nhwc = (dims[3] == 1 || dims[3] == 3) && dims[1] != 1 && dims[1] != 3;
+  if (nhwc) dims = {dims[0], dims[3], dims[1], dims[2]};
+  auto model_dims = [nhwc](std::vector<int64_t> d) {
+    return nhwc ? std::vector<int64_t>{d[0], d[2], d[3], d[1]} : d;
+  };
   const bool dynamic = dims[1] < 0 || dims[2] < 0 || dims[3] < 0;
   if (dims[1] < 0) dims[1] = (preset_given && preset == Preprocess::kGray) ? 1 : 3;
   for (int d : {2, 3}) {
@@ -207,15 +225,15 @@ int RunClassify(const std::vector<std::string>& args) {
     return Fail(absl::StrCat("--preprocess ", parsed->Get("preprocess"), " does not fit ", model,
                              ": input '", input.name, "' has ", channels, " channel(s)"));
   }
-  if (!shape_given && dynamic && dims != (*session)->inputs()[0].shape) {
+  if (!shape_given && dynamic && model_dims(dims) != (*session)->inputs()[0].shape) {
     // Plan the image's shape now (no reload), so that the timed run below is a plain run.
-    auto planned = (*session)->OutputShapes({{input.name, dims}});
+    auto planned = (*session)->OutputShapes({{input.name, model_dims(dims)}});
     if (!planned.ok()) return Fail(Where(model, planned.status()));
   }
 
   // The scores output: the first, [N, K] (or [N, K, 1, 1]) for N images.
   if (fixed_batch > 1) dims[0] = fixed_batch;
-  auto out_shapes = (*session)->OutputShapes({{input.name, dims}});
+  auto out_shapes = (*session)->OutputShapes({{input.name, model_dims(dims)}});
   if (!out_shapes.ok()) return Fail(Where(model, out_shapes.status()));
   const std::string out_name = (*session)->outputs().empty() ? "0" : (*session)->outputs()[0].name;
   const std::vector<int64_t> out_shape =
@@ -262,6 +280,7 @@ int RunClassify(const std::vector<std::string>& args) {
   cm.height = height;
   cm.width = width;
   cm.fixed_batch = fixed_batch;
+  cm.nhwc = nhwc;
   cm.preset = preset;
   cm.output = out_name;
   cm.classes = classes;
@@ -282,7 +301,7 @@ int RunClassify(const std::vector<std::string>& args) {
 
   auto image = DecodeImage(image_path);
   if (!image.ok()) return Fail(Where(image_path, image.status()));
-  auto tensor = ImageToTensor(*image, height, width, channels, preset);
+  auto tensor = ImageToModelInput(cm, *image);
   if (!tensor.ok()) return Fail(Where(image_path, tensor.status()));
 
   std::vector<Tensor> outputs;
@@ -298,7 +317,7 @@ int RunClassify(const std::vector<std::string>& args) {
   std::ostringstream text;
   if (json) {
     text << "{\"model\":" << JsonString(model) << ",\"image\":" << JsonString(image_path)
-         << ",\"input_shape\":" << JsonIntArray(dims) << ",\"top\":[";
+         << ",\"input_shape\":" << JsonIntArray(model_dims(dims)) << ",\"top\":[";
     for (size_t r = 0; r < k; ++r) {
       text << (r ? "," : "") << "{\"rank\":" << r + 1 << ",\"index\":" << ranked->index[r]
            << ",\"label\":" << JsonString(cm.Label(ranked->index[r]))

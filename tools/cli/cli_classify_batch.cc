@@ -98,7 +98,7 @@ class DecodePool {
       if (!image.ok()) {
         d.error = std::string(image.status().message());
       } else {
-        auto t = ImageToTensor(*image, m_.height, m_.width, m_.channels, m_.preset);
+        auto t = ImageToModelInput(m_, *image);
         if (t.ok()) {
           d.tensor = std::move(*t);
         } else {
@@ -199,7 +199,8 @@ int ClassifyImages(const ClassifyModel& m, const std::vector<std::string>& image
     std::vector<std::string> errors(group.size());
     if (good > 0) {
       const int64_t rows = m.fixed_batch > 1 ? m.fixed_batch : good;  // pad a fixed batch
-      Tensor stacked({rows, m.channels, m.height, m.width});
+      Tensor stacked(m.nhwc ? std::vector<int64_t>{rows, m.height, m.width, m.channels}
+                            : std::vector<int64_t>{rows, m.channels, m.height, m.width});
       int64_t row = 0;
       for (auto& [index, d] : group)
         if (d.tensor)

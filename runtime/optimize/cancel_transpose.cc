@@ -1,0 +1,228 @@
+// Removes layout noise: the Transposes that exporters such as tf2onnx (with its optimizers off)
+// put around every layout-sensitive op of an NHWC model. Anchored at a Transpose T(perm p):
+//   * T(q) after T(p): one Transpose of the composed permutation, none when it is the identity;
+//   * an elementwise op with one run-time input after T (Relu, Clip with constant bounds, ...):
+//     the op moves before T (op(T(x)) == T(op(x))), so that T meets the next Transpose;
+//   * a binary elementwise op whose run-time inputs are T(a) and T(b) of one permutation, or T(a)
+//     and a constant (which is permuted to match): the op moves before one Transpose (numpy
+//     broadcasting commutes with a permutation of every operand: SE blocks' [N,C,1,1] scales).
+// Guards: the moved Transposes have no other reader and are no graph output; the op's other
+// inputs are constants. Afterwards pairs cancel, and the ops land next to the convs they fuse into.
+#include <numeric>
+
+#include "ops/kernels/transpose.h"
+#include "ops/op.h"
+#include "runtime/optimize/pass.h"
+
+namespace onnxrun {
+namespace {
+
+using Perm = std::vector<int64_t>;
+
+// The permutation of Transpose node `n` (ONNX default: reversed dims), or empty.
+Perm PermOf(const Rewriter& rw, const ir::Node& n) {
+  if (n.op != "Transpose" || !n.domain.empty() || n.inputs.empty() || n.inputs[0] < 0) return {};
+  const size_t rank = rw.value(n.inputs[0]).shape.size();
+  Perm def(rank);
+  for (size_t i = 0; i < rank; ++i) def[i] = static_cast<int64_t>(rank - 1 - i);
+  auto p = n.Ints("perm", def);
+  return p.ok() && p->size() == rank ? *p : Perm{};
+}
+
+bool IsIdentity(const Perm& p) {
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+// Ops computing each output element from the same element of their inputs, with no layout-
+// dependent attribute; binary ones broadcast numpy-style.
+bool IsUnaryElementwise(const std::string& op) {
+  static const char* kOps[] = {"Relu",       "LeakyRelu", "Sigmoid",  "Tanh",        "Elu",
+                               "Selu",       "Softplus",  "Softsign", "HardSigmoid", "HardSwish",
+                               "Abs",        "Neg",       "Exp",      "Log",         "Sqrt",
+                               "Reciprocal", "Erf",       "Clip",     "Floor",       "Ceil",
+                               "Round",      "Sin",       "Cos",      "Mish",        "Gelu"};
+  for (const char* o : kOps)
+    if (op == o) return true;
+  return false;
+}
+bool IsBinaryElementwise(const std::string& op) {
+  return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min" ||
+         op == "Pow";
+}
+
+class CancelTranspose : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    const ir::Node& t = rw.node(i);
+    perm_ = PermOf(rw, t);
+    if (perm_.empty()) return false;
+    kind_ = Kind::kNone;
+    const int x = t.inputs[0];
+    // T(q) after T(p).
+    if (const int p = rw.value(x).producer; p >= 0 && !PermOf(rw, rw.node(p)).empty()) {
+      kind_ = Kind::kCompose;
+      return !(rw.value(t.outputs[0]).graph_output && IsIdentity(Composed(rw, i)));
+    }
+    // The sole reader of T: an elementwise op to move before it.
+    const int out = t.outputs[0];
+    const int c = rw.SoleConsumer(out);
+    if (c < 0 || rw.value(out).graph_output) return false;
+    const ir::Node& op = rw.node(c);
+    if (!op.domain.empty() || op.outputs.size() != 1 || rw.value(op.outputs[0]).graph_output ||
+        rw.value(op.outputs[0]).dtype != ir::DataType::kFloat32)
+      return false;
+    consumer_ = c;
+    if (IsUnaryElementwise(op.op)) {
+      if (op.inputs[0] != out) return false;
+      for (size_t k = 1; k < op.inputs.size(); ++k)  // Clip's bounds
+        if (op.inputs[k] >= 0 && !rw.value(op.inputs[k]).is_constant()) return false;
+      kind_ = Kind::kUnary;
+      return true;
+    }
+    if (!IsBinaryElementwise(op.op) || op.inputs.size() != 2 || !op.attrs.empty()) return false;
+    const int other = op.inputs[0] == out ? op.inputs[1] : op.inputs[0];
+    if (other == out) return false;
+    const ir::Value& ov = rw.value(other);
+    // Broadcasting commutes with a permutation applied to every operand of the same rank.
+    const size_t rank = perm_.size();
+    if (rw.value(op.outputs[0]).shape.size() != rank) return false;
+    if (ov.is_constant()) {
+      if (ov.constant->dtype() != ir::DataType::kFloat32 || ov.shape.size() > rank) return false;
+      kind_ = Kind::kBinaryConstant;
+      return true;
+    }
+    // T(a) and T(b): the other input is a Transpose of the same permutation read only here.
+    if (ov.producer < 0 || PermOf(rw, rw.node(ov.producer)) != perm_ ||
+        rw.SoleConsumer(other) != c || ov.graph_output)
+      return false;
+    if (rw.value(rw.node(ov.producer).inputs[0]).shape.size() != rank) return false;
+    other_t_ = ov.producer;
+    kind_ = Kind::kBinaryPair;
+    return true;
+  }
+
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
+    switch (kind_) {
+      case Kind::kCompose:
+        return Compose(rw, i);
+      case Kind::kUnary:
+        return Swap(rw, i, consumer_);
+      case Kind::kBinaryConstant:
+        return BinaryConstant(rw, i);
+      case Kind::kBinaryPair:
+        return BinaryPair(rw, i);
+      default:
+        return absl::InternalError("cancel_transpose: no match to apply");
+    }
+  }
+
+ private:
+  enum class Kind { kNone, kCompose, kUnary, kBinaryConstant, kBinaryPair };
+
+  // The permutation of T(q) o T(p): output dim k reads input dim p[q[k]].
+  Perm Composed(const Rewriter& rw, int i) const {
+    const Perm q = PermOf(rw, rw.node(i));
+    const Perm p = PermOf(rw, rw.node(rw.value(rw.node(i).inputs[0]).producer));
+    Perm r(q.size());
+    for (size_t k = 0; k < q.size(); ++k) r[k] = p[q[k]];
+    return r;
+  }
+
+  absl::StatusOr<std::string> Compose(Rewriter& rw, int i) {
+    const Perm r = Composed(rw, i);
+    const int first = rw.value(rw.node(i).inputs[0]).producer;
+    const int x = rw.node(first).inputs[0];
+    if (IsIdentity(r)) {
+      rw.ReplaceUses(rw.node(i).outputs[0], x);
+      rw.Remove(i);
+      return std::string("cancels the Transpose before it");
+    }
+    ir::Attribute a;
+    a.kind = ir::Attribute::Kind::kInts;
+    a.ints = r;
+    rw.SetAttr(i, "perm", a);
+    rw.SetInput(i, 0, x);
+    return std::string("merged with the Transpose before it");
+  }
+
+  // Node t (Transpose, x -> m) and node c (op, m -> y) exchange what they compute: t runs the op
+  // on x into m, c transposes m into y. Positions stay (t precedes c), so the order holds.
+  absl::StatusOr<std::string> Swap(Rewriter& rw, int t, int c) {
+    ir::Node& tn = rw.node(t);
+    ir::Node& cn = rw.node(c);
+    const int x = tn.inputs[0], m = tn.outputs[0];
+    std::vector<int> op_inputs = cn.inputs;
+    for (int& v : op_inputs)
+      if (v == m) v = x;
+    std::swap(tn.op, cn.op);
+    std::swap(tn.domain, cn.domain);
+    std::swap(tn.attrs, cn.attrs);
+    std::swap(tn.name, cn.name);
+    std::swap(tn.fusion, cn.fusion);
+    tn.impl = cn.impl = ir::Impl::kUnselected;
+    rw.SetInputs(t, op_inputs);
+    rw.SetInputs(c, {m});
+    return absl::StrCat(rw.node(t).op, " moved before the Transpose");
+  }
+
+  absl::StatusOr<std::string> BinaryConstant(Rewriter& rw, int i) {
+    ir::Node& op = rw.node(consumer_);
+    const int m = rw.node(i).outputs[0];
+    const size_t k = op.inputs[0] == m ? 1 : 0;
+    const ir::Tensor& c = *rw.value(op.inputs[k]).constant;
+    // The constant, padded to the full rank, with its dims permuted back: c'[perm[d]] = c[d].
+    const size_t rank = perm_.size();
+    std::vector<size_t> dims(rank, 1);
+    for (size_t d = 0; d < c.shape().size(); ++d)
+      dims[rank - c.shape().size() + d] = static_cast<size_t>(c.shape()[d]);
+    std::vector<size_t> inverse(rank);
+    for (size_t d = 0; d < rank; ++d) inverse[perm_[d]] = d;
+    ir::Shape shape(rank);
+    for (size_t d = 0; d < rank; ++d) shape[d] = static_cast<int64_t>(dims[inverse[d]]);
+    ir::Tensor permuted(shape);
+    kernels::Transpose(c.data(), permuted.data(), sizeof(float), rank, dims.data(), inverse.data());
+    const int cv = rw.AddConstant(rw.value(op.inputs[k]).name + ".perm", std::move(permuted));
+    rw.SetInput(consumer_, k, cv);
+    return Swap(rw, i, consumer_);
+  }
+
+  absl::StatusOr<std::string> BinaryPair(Rewriter& rw, int i) {
+    // The later of the two Transposes becomes the op on (a, b); the op becomes the Transpose.
+    const int later = std::max(i, other_t_), earlier = std::min(i, other_t_);
+    ir::Node& op = rw.node(consumer_);
+    const int m_later = rw.node(later).outputs[0], m_earlier = rw.node(earlier).outputs[0];
+    std::vector<int> op_inputs = op.inputs;
+    for (int& v : op_inputs) {
+      if (v == m_later) v = rw.node(later).inputs[0];
+      if (v == m_earlier) v = rw.node(earlier).inputs[0];
+    }
+    rw.SetInputs(consumer_, op_inputs);
+    ir::Node& ln = rw.node(later);
+    ir::Node& cn = rw.node(consumer_);
+    std::swap(ln.op, cn.op);
+    std::swap(ln.domain, cn.domain);
+    std::swap(ln.attrs, cn.attrs);
+    std::swap(ln.name, cn.name);
+    std::swap(ln.fusion, cn.fusion);
+    ln.impl = cn.impl = ir::Impl::kUnselected;
+    rw.SetInputs(later, op_inputs);
+    rw.SetInputs(consumer_, {m_later});
+    rw.Remove(earlier);
+    return absl::StrCat(rw.node(later).op, " of two Transposes moved before one");
+  }
+
+  Perm perm_;
+  Kind kind_ = Kind::kNone;
+  int consumer_ = -1, other_t_ = -1;
+};
+
+}  // namespace
+
+absl::StatusOr<int> CancelTransposes(ir::Graph& g, const PassContext& ctx) {
+  CancelTranspose rule;
+  return RunRule(g, "cancel_transpose", rule, ctx.trace, ctx.options.driver);
+}
+
+}  // namespace onnxrun
