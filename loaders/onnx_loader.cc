@@ -105,10 +105,9 @@ absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what,
   v->dtype = FromOnnxType(tt.elem_type());
   if (tt.elem_type() != onnx::TensorProto::UNDEFINED &&
       (v->dtype == ir::DataType::kOther || v->dtype == ir::DataType::kString))
-    return absl::UnimplementedError(absl::StrCat(
-        what, " '", info.name(), "' has element type ",
-        onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
-        ", which the runtime does not support"));
+    return absl::UnimplementedError(absl::StrCat(what, " '", info.name(), "' has element type ",
+                                                 ir::OnnxTypeName(tt.elem_type()),
+                                                 ", which the runtime does not support"));
   if (!tt.has_shape()) return absl::OkStatus();
   v->shape.clear();
   for (const auto& d : tt.shape().dim()) {

@@ -34,14 +34,6 @@ enum OnnxType : int64_t {
   kBF16 = 16,
 };
 
-const char* OnnxTypeName(int64_t t) {
-  static const char* kNames[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
-                                 "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
-                                 "FLOAT16",    "DOUBLE",  "UINT32", "UINT64", "COMPLEX64",
-                                 "COMPLEX128", "BFLOAT16"};
-  return t >= 0 && t <= 16 ? kNames[t] : "an unknown type";
-}
-
 // The runtime's DataType for an ONNX target type, or kOther when it has none.
 ir::DataType TargetType(int64_t to) {
   switch (to) {
@@ -136,7 +128,7 @@ absl::StatusOr<int64_t> TargetOf(const ir::Graph& g, const ir::Node& n) {
 absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, int64_t to) {
   const ir::DataType dt = TargetType(to);
   if (dt == ir::DataType::kOther)
-    return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
+    return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
   const int64_t count = x.num_elements();
   const bool from_float = IsFloat(x);
   if (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16 ||
@@ -159,7 +151,7 @@ absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, in
         continue;
       }
       if (!std::isfinite(f) || std::fabs(f) >= 9.2e18f)
-        return Unsupported(n, absl::StrCat("casting ", f, " to ", OnnxTypeName(to),
+        return Unsupported(n, absl::StrCat("casting ", f, " to ", ir::OnnxTypeName(to),
                                            " is out of range (undefined in ONNX)"));
       v[i] = WrapInt(static_cast<int64_t>(std::trunc(f)), to);
     } else {
@@ -179,10 +171,10 @@ absl::Status InferCast(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
   const ir::DataType dt = TargetType(to);
   if (dt == ir::DataType::kOther)
-    return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
+    return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
   if (!x.is_constant() && !(x.dtype == ir::DataType::kFloat32 && dt == ir::DataType::kFloat32))
     return Unsupported(
-        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", OnnxTypeName(to),
+        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", ir::OnnxTypeName(to),
                         " at run time (only float32 is computed at run time)"));
   SetOutput(g, n, 0, dt, x.shape);
   return absl::OkStatus();
