@@ -10,16 +10,20 @@ come from ONNX Runtime. Each case is DIR/<name>/model.onnx + test_data_set_0/inp
 node script adds output_N.pb. With --models, CI architectures exported at opset 13 by
 models/export.py are re-written at opsets 18-21 (`arch_<name>_op<N>`): the opset import bumped and
 every op whose signature changed since 13 rewritten (Reduce* other than ReduceSum take 'axes' as
-an input from 18), the weights and test input kept.
+an input from 18), the weights and test input kept; and float16 conversions of some of them
+(`fp16_<name>`, `fp16_<name>_io32`, see fp16_cases).
 """
 import argparse
 import os
 import shutil
 
+import sys
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 IR_OF_OPSET = {18: 8, 19: 9, 20: 9, 21: 10}
 F = TensorProto.FLOAT
 rng = np.random.default_rng(20261201)
@@ -246,6 +250,40 @@ def arch_cases(out, models_dir):
     return done
 
 
+# float16 conversions of CI architectures (models/fp16_convert.py): float16 I/O, and float16
+# inside with float32 I/O through Cast nodes.
+FP16_ARCHS = ["resnet18_op13", "mobilenet_v2_op13"]
+
+
+def fp16_cases(out, models_dir):
+    """onnxrun computes float16 models in float32 on the widened half weights, so the reference is
+    ONNX Runtime on `reference.onnx`: the float32 model with every weight rounded to half (inputs
+    are half values already). ONNX Runtime's own float16 arithmetic would differ by ~1e-2."""
+    import fp16_convert
+    done = 0
+    for name in FP16_ARCHS:
+        src = os.path.join(models_dir, name)
+        if not os.path.exists(os.path.join(src, "model.onnx")):
+            continue
+        x = TensorProto()
+        with open(os.path.join(src, "test_data_set_0", "input_0.pb"), "rb") as f:
+            x.ParseFromString(f.read())
+        xh = numpy_helper.from_array(
+            numpy_helper.to_array(x).astype(np.float16).astype(np.float32), x.name)
+        reference = onnx.load(os.path.join(src, "model.onnx"))
+        for init in reference.graph.initializer:
+            if init.data_type == TensorProto.FLOAT:
+                a = numpy_helper.to_array(init).astype(np.float16).astype(np.float32)
+                init.CopyFrom(numpy_helper.from_array(a, init.name))
+        for keep_io in (False, True):
+            model = fp16_convert.convert(onnx.load(os.path.join(src, "model.onnx")), keep_io)
+            case = f"fp16_{name[:-len('_op13')]}{'_io32' if keep_io else ''}"
+            save(out, case, model, [(x.name, xh)])
+            onnx.save(reference, os.path.join(out, case, "reference.onnx"))
+            done += 1
+    return done
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
@@ -255,9 +293,10 @@ def main():
     for make in (reduce_cases, split_cases, pad_cases, pool_cases, activation_cases,
                  type_extended_cases, small_cnn_cases):
         make(args.out)
-    archs = arch_cases(args.out, args.models) if args.models else 0
+    archs = arch_cases(args.out, args.models) + fp16_cases(args.out, args.models) \
+        if args.models else 0
     count = sum(1 for d in os.listdir(args.out) if os.path.isdir(os.path.join(args.out, d)))
-    print(f"opset_cases: {count} cases in {args.out} ({archs} architectures)")
+    print(f"opset_cases: {count} cases in {args.out} ({archs} from architectures)")
 
 
 if __name__ == "__main__":

@@ -90,11 +90,13 @@ function writeTensor(file, name, t) {
   fs.writeFileSync(file, Buffer.concat([Buffer.from(bytes), raw]));
 }
 
-// Runs each case's model on its input_K.pb files and writes the outputs as output_K.pb.
+// Runs each case's model (or its reference.onnx when there is one: the float32 model a float16
+// case is computed as) on its input_K.pb files and writes the outputs as output_K.pb.
 async function writeReferences(ort, dirs) {
   for (const dir of dirs) {
-    const sess = await ort.InferenceSession.create(path.join(dir, 'model.onnx'),
-                                                   {graphOptimizationLevel: 'disabled'});
+    const ref = path.join(dir, 'reference.onnx');
+    const model = fs.existsSync(ref) ? ref : path.join(dir, 'model.onnx');
+    const sess = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'disabled'});
     const sets = fs.readdirSync(dir).filter((d) => /^test_data_set_\d+$/.test(d)).sort();
     for (const s of sets) {
       const feeds = {};
