@@ -156,6 +156,24 @@ def activation_cases(out):
                 numpy_helper.from_array(rand(4), "b")])
 
 
+def group_norm_cases(out):
+    """GroupNormalization: scale and bias per group at 18-20, per channel from 21."""
+    x = rand(2, 6, 4, 5) * 2 + 1
+    for opset, groups in [(18, 3), (18, 6), (20, 1), (21, 3), (21, 2)]:
+        affine = 6 if opset >= 21 else groups
+        write_case(out, f"groupnorm_g{groups}_op{opset}", opset,
+                   [node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=groups,
+                         epsilon=1e-3)], [("x", x)], [("y", F)],
+                   [numpy_helper.from_array(rand(affine), "s"),
+                    numpy_helper.from_array(rand(affine), "b")])
+    write_case(out, "conv_groupnorm_relu_op21", 21,
+               [node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+                node("GroupNormalization", ["c", "s", "b"], ["g"], num_groups=4),
+                node("Relu", ["g"], ["y"])], [("x", rand(1, 3, 7, 7))], [("y", F)],
+               [numpy_helper.from_array(rand(8, 3, 3, 3), "w"),
+                numpy_helper.from_array(rand(8), "s"), numpy_helper.from_array(rand(8), "b")])
+
+
 def type_extended_cases(out):
     """Ops whose opset 19-21 versions only added element types: shape arithmetic at 19 and 21."""
     for opset in (19, 21):
@@ -291,7 +309,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for make in (reduce_cases, split_cases, pad_cases, pool_cases, activation_cases,
-                 type_extended_cases, small_cnn_cases):
+                 group_norm_cases, type_extended_cases, small_cnn_cases):
         make(args.out)
     archs = arch_cases(args.out, args.models) + fp16_cases(args.out, args.models) \
         if args.models else 0

@@ -66,6 +66,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Tile", {{"input", "repeats"}}},
       {"Where", {{"condition", "X", "Y"}}},
       {"InstanceNormalization", {{"input", "scale", "B"}}},
+      {"GroupNormalization", {{"X", "scale", "bias"}}},
       {"LayerNormalization", {{"X", "Scale", "B?"}, false, 3}},
   };
   static const auto* internal = new Table{

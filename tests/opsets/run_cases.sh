@@ -22,4 +22,4 @@ if echo "$result" | grep -q "^SKIP"; then
   exit 1
 fi
 count=$(echo "$result" | grep -c "^PASS")
-[ "$count" -ge 61 ] || { echo "FAIL: only $count cases passed, expected >= 61"; exit 1; }
+[ "$count" -ge 67 ] || { echo "FAIL: only $count cases passed, expected >= 67"; exit 1; }
