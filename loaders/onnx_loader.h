@@ -9,8 +9,8 @@
 
 namespace onnxrun {
 
-// Lowest and highest default-domain opset the runtime accepts (docs/MODELS.md, "Opsets": what
-// each op's versions 18-21 changed and what of it is refused).
+// Lowest and highest default-domain opset the runtime accepts (docs/OPSETS.md: what each op's
+// versions 18-21 changed and what of it is refused).
 inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 21;
 
