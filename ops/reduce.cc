@@ -47,6 +47,9 @@ absl::StatusOr<ReducePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
   const bool axes_input = g.opset >= 18 || (n.op == "ReduceSum" && g.opset >= 13);
   if (axes_input) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 2));
+    if (n.Has("axes"))  // never read silently as "reduce everything"
+      return Invalid(n, absl::StrCat("attribute 'axes' is given, but from opset ",
+                                     n.op == "ReduceSum" ? 13 : 18, " the axes are an input"));
     if (n.input(1) >= 0) {
       ASSIGN_OR_RETURN(axes, ConstInts(g, n, 1, "'axes' input"));
     }

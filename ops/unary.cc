@@ -114,11 +114,13 @@ absl::StatusOr<P> CeluParams(const ir::Graph&, const ir::Node& n) {
 
 // Gelu (opset 20): attribute 'approximate' is "none" (the erf form) or "tanh"; alpha 1 for tanh.
 absl::StatusOr<P> GeluParams(const ir::Graph&, const ir::Node& n) {
-  ASSIGN_OR_RETURN(std::string approximate, n.String("approximate", "none"));
-  if (approximate != "none" && approximate != "tanh")
-    return Invalid(n, absl::StrCat("attribute 'approximate' is '", approximate,
+  const absl::StatusOr<std::string> approximate = n.String("approximate", "none");
+  if (!approximate.ok()) return approximate.status();
+  if (*approximate == "tanh") return P{1.f, 0.f};
+  if (*approximate != "none")
+    return Invalid(n, absl::StrCat("attribute 'approximate' is '", *approximate,
                                    "'; expected 'none' or 'tanh'"));
-  return P{approximate == "tanh" ? 1.f : 0.f, 0.f};
+  return P{0.f, 0.f};
 }
 
 // The scalar formulas: Elementwise<formula, cost per element (8: a libm call)>; a formula with a

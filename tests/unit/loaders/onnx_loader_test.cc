@@ -99,6 +99,13 @@ TEST(OnnxLoader, ReduceAxesAreAnInputFromOpset18) {
       b.Output(b.Op("ReduceMax", {x, b.InitInts("axes", {1}, {1})}).Int("keepdims", 0));
     EXPECT_EQ(OutputShape(b), (ir::Shape{2, 4}));
   }
+  GraphBuilder b(18);  // the opset-17 form at 18 is an error, not "reduce every axis"
+  b.Output(b.Op("ReduceMax", {b.Input("x", {2, 3})}, 1, "max").Ints("axes", {1}));
+  auto g = PrepareGraph(b);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << g.status();
+  EXPECT_TRUE(absl::StrContains(g.status().message(), "from opset 18 the axes are an input"))
+      << g.status();
 }
 
 }  // namespace
