@@ -120,6 +120,17 @@ def pad_cases(out):
                    [node("Pad", ["x", "p", "v", "a"], ["y"], mode=mode)], [("x", x)], [("y", F)],
                    [ints("p", [1, 2, 2, 1]), numpy_helper.from_array(np.float32(0.5), "v"),
                     ints("a", [2, -1])])
+    for name, shape, axes in [("crop_pad_all", [1, 3, 3, 8], None), ("crop_hw", [2, 3], [2, 3]),
+                              ("pad_odd", [7, 10], [-2, -1]), ("crop_odd_c", [1], [1])]:
+        attrs = {"axes": axes} if axes else {}
+        write_case(out, f"centercroppad_{name}_op18", 18,
+                   [node("CenterCropPad", ["x", "s"], ["y"], **attrs)], [("x", x)], [("y", F)],
+                   [ints("s", shape)])
+    write_case(out, "conv_centercroppad_op21", 21,
+               [node("Conv", ["x", "w"], ["c"]),
+                node("CenterCropPad", ["c", "s"], ["y"], axes=[2, 3])],
+               [("x", rand(1, 2, 9, 8))], [("y", F)],
+               [numpy_helper.from_array(rand(4, 2, 1, 1), "w"), ints("s", [6, 11])])
     write_case(out, "pad_wrap_crop_op19", 19, [node("Pad", ["x", "p"], ["y"], mode="wrap")],
                [("x", x)], [("y", F)], [ints("p", [0, 1, -1, 3, 0, 0, 2, -2])])
     # (ONNX Runtime 1.30 wraps pads longer than the axis wrongly: kept within the axis here.)

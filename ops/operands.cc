@@ -52,6 +52,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"CastLike", {{"input", "target_type"}}},
       {"PRelu", {{"X", "slope"}}},
       {"Pad", {{"data", "pads", "constant_value?", "axes?"}}},
+      {"CenterCropPad", {{"input_data", "shape"}}},
       {"ReduceSum", {{"data", "axes?"}}},
       {"ReduceMean", {{"data", "axes?"}}},
       {"ReduceMax", {{"data", "axes?"}}},

@@ -1,8 +1,9 @@
 // Pad: constant, reflect, edge and (opset 19) wrap padding (negative pads crop), on any rank. Pads
 // come from attributes before opset 11 ('paddings' in opset 1, 'pads' after) and from a constant
 // input from opset 11 on; from opset 18 an optional constant 'axes' input names the padded axes
-// (the others get 0). An NHWC image is padded in its physical layout (pads reordered); other
-// tensors in ONNX order. Constant data (shape arithmetic) folds, integers included.
+// (the others get 0). CenterCropPad (opset 18) is a constant Pad centering each axis on a given
+// size. An NHWC image is padded in its physical layout (pads reordered); other tensors in ONNX
+// order. Constant data (shape arithmetic) folds, integers included.
 #include "ops/pad.h"
 
 #include <algorithm>
@@ -104,8 +105,43 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
   return p;
 }
 
+// CenterCropPad (opset 18): each axis in 'axes' (default all) cropped or zero-padded to the
+// constant 'shape' input, centered (the smaller half first, as ONNX's reference): a constant Pad
+// with negative pads where it crops.
+absl::StatusOr<PadParams> ParseCenterCropPad(const ir::Graph& g, const ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 2));
+  const auto& x = g.value(n.inputs[0]);
+  const int64_t rank = x.shape.size();
+  ASSIGN_OR_RETURN(std::vector<int64_t> shape, ConstInts(g, n, 1, "'shape' input"));
+  std::vector<int64_t> axes(rank);
+  for (int64_t i = 0; i < rank; ++i) axes[i] = i;
+  if (n.Has("axes")) {
+    ASSIGN_OR_RETURN(axes, n.Ints("axes"));
+  }
+  if (shape.size() != axes.size())
+    return Invalid(
+        n, absl::StrCat("'shape' input has ", shape.size(), " values for ", axes.size(), " axes"));
+  if (rank > static_cast<int64_t>(kernels::kMaxRank)) return Unsupported(n, "rank above 6");
+  PadParams p;
+  p.pads.assign(2 * rank, 0);
+  std::vector<bool> seen(rank, false);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    ASSIGN_OR_RETURN(int64_t a, Axis(n, axes[k], rank, "attribute 'axes'"));
+    if (seen[a]) return Invalid(n, absl::StrCat("attribute 'axes' names axis ", a, " twice"));
+    seen[a] = true;
+    if (shape[k] < 0) return Invalid(n, absl::StrCat("'shape' input has ", shape[k]));
+    const int64_t diff = shape[k] - x.shape[a];  // > 0 pads, < 0 crops
+    const int64_t begin = diff >= 0 ? diff / 2 : -((-diff) / 2);
+    p.pads[a] = begin;
+    p.pads[rank + a] = diff - begin;
+  }
+  for (int64_t i = 0; i < rank; ++i) p.out.push_back(x.shape[i] + p.pads[i] + p.pads[rank + i]);
+  return p;
+}
+
 absl::Status InferPad(ir::Graph& g, ir::Node& n) {
-  ASSIGN_OR_RETURN(PadParams p, ParsePad(g, n));
+  ASSIGN_OR_RETURN(PadParams p,
+                   n.op == "CenterCropPad" ? ParseCenterCropPad(g, n) : ParsePad(g, n));
   const auto& x = g.value(n.inputs[0]);
   if (!x.is_constant()) RETURN_IF_ERROR(RequireFloat(g, n, 0));
   SetOutput(g, n, 0, x.dtype, p.out);
@@ -152,5 +188,6 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPad(const LowerContext& ctx) {
 }  // namespace
 
 extern const OpDef kPadOp = {"Pad", InferPad, FoldPad, LowerPad, nullptr};
+extern const OpDef kCenterCropPadOp = {"CenterCropPad", InferPad, FoldPad, LowerPad, nullptr};
 
 }  // namespace onnxrun
