@@ -241,7 +241,9 @@ def small_cnn_cases(out):
 
 # CI architectures (exported at opset 13) re-written at a newer opset.
 ARCHS = {"resnet18_op13": 18, "mobilenet_v2_op13": 19, "squeezenet1_1_op13": 20,
-         "googlenet_op13": 21, "se_resnet50_op13": 18, "densenet121_op13": 21}
+         "googlenet_op13": 21, "se_resnet50_op13": 18, "densenet121_op13": 21,
+         "inception_v3_op13": 19, "lenet5_op13": 20, "densenet_plain_op13": 18,
+         "resnet50_op13": 20}
 
 
 def upgrade_from_13(model, opset):
