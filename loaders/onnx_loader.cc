@@ -105,10 +105,9 @@ absl::Status SetTypeAndShape(const onnx::ValueInfoProto& info, const char* what,
   v->dtype = FromOnnxType(tt.elem_type());
   if (tt.elem_type() != onnx::TensorProto::UNDEFINED &&
       (v->dtype == ir::DataType::kOther || v->dtype == ir::DataType::kString))
-    return absl::UnimplementedError(absl::StrCat(
-        what, " '", info.name(), "' has element type ",
-        onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
-        ", which the runtime does not support"));
+    return absl::UnimplementedError(absl::StrCat(what, " '", info.name(), "' has element type ",
+                                                 ir::OnnxTypeName(tt.elem_type()),
+                                                 ", which the runtime does not support"));
   if (!tt.has_shape()) return absl::OkStatus();
   v->shape.clear();
   for (const auto& d : tt.shape().dim()) {
@@ -218,6 +217,9 @@ absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
           absl::StrCat("'", path, "': initializer '", name, "' is defined twice"));
     ASSIGN_OR_RETURN(ir::Tensor t, TensorFromProto(&init, base_dir,
                                                    absl::StrCat("initializer '", name, "'"), true));
+    // Float16 weights (widened to float32 values) are float32 to the runtime: it computes float16
+    // as float32 holding half values (runtime/optimize/prepare.cc relabels the rest).
+    if (t.dtype() == ir::DataType::kFloat16) t.set_dtype(ir::DataType::kFloat32);
     int id = g.AddConstant(name, std::move(t));
     by_name[name] = id;
   }

@@ -9,9 +9,10 @@
 
 namespace onnxrun {
 
-// Lowest and highest default-domain opset the runtime accepts.
+// Lowest and highest default-domain opset the runtime accepts (docs/OPSETS.md: what each op's
+// versions 18-21 changed and what of it is refused).
 inline constexpr int64_t kMinOpset = 1;
-inline constexpr int64_t kMaxOpset = 17;
+inline constexpr int64_t kMaxOpset = 21;
 
 absl::StatusOr<ir::Graph> LoadOnnxModel(const std::string& path);
 // The same from a serialized ModelProto in memory; `name` stands for the file in messages.

@@ -155,10 +155,8 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
   const int32_t type = proto->data_type();
   const ir::DataType dtype = FromOnnxType(type);
   if (dtype == ir::DataType::kString || dtype == ir::DataType::kOther)
-    return absl::UnimplementedError(absl::StrCat(
-        what, ": element type ",
-        onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type)),
-        " is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat(what, ": element type ", ir::OnnxTypeName(type), " is not supported"));
   const int64_t esize = ElementSize(type);
   // The byte size must not wrap: a wrapped size could match a small raw_data and let the copy
   // below read count * esize bytes past it.

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Cross-checks exported models against ONNX Runtime (onnxruntime-node, CPU): for every
 // DIR/test_data_set_N, runs DIR/model.onnx on input_0.pb and compares with output_0.pb.
-// Verification aid for models/export.py only; onnxrun never depends on ONNX Runtime.
+// With --write, makes the reference instead: runs every input_K.pb (float32 or int64, fed by
+// the tensor's name) and writes each graph output as output_K.pb (models/opset_cases.py).
+// Verification and reference aid only; onnxrun never depends on ONNX Runtime.
 //
 //   node models/ort_check.js [--ort-dir DIR] [--rtol R] [--atol A] MODEL_DIR...
+//   node models/ort_check.js --write [--ort-dir DIR] CASE_DIR...
 //
 // onnxruntime-node is looked up in --ort-dir, $ONNXRUN_ORT_DIR, <repo>/build/ort (see
 // tools/bench/setup_ort.sh), then NODE_PATH. Tolerance as `onnxrun test`: |got - ref| <= atol + rtol *
@@ -57,24 +60,73 @@ function readTensor(file) {
     else if (wire === 1) i += 8;
     else throw new Error(`${file}: unsupported wire type ${wire}`);
   }
-  if (t.type !== 1) throw new Error(`${file}: data_type ${t.type}, expected FLOAT`);
+  if (t.type === 7 && t.raw) {  // INT64 (raw_data only: what numpy_helper writes)
+    const data = new BigInt64Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.length));
+    return {name: t.name, dims: t.dims, data, type: 'int64'};
+  }
+  if (t.type !== 1) throw new Error(`${file}: data_type ${t.type}, expected FLOAT (or raw INT64)`);
   const data = t.raw ? new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.length))
                      : Float32Array.from(t.floats);
-  return {name: t.name, dims: t.dims, data};
+  return {name: t.name, dims: t.dims, data, type: 'float32'};
+}
+
+// TensorProto with dims (1), data_type (2), name (8), raw_data (9).
+const ONNX_TYPE = {float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11};
+function writeTensor(file, name, t) {
+  const bytes = [];
+  const varint = (v) => {
+    v = BigInt(v);
+    do { let c = Number(v & 0x7fn); v >>= 7n; if (v) c |= 0x80; bytes.push(c); } while (v);
+  };
+  const type = ONNX_TYPE[t.type];
+  if (!type) throw new Error(`${file}: cannot write ${t.type} tensors`);
+  for (const d of t.dims) { varint(1 << 3); varint(d); }
+  varint(2 << 3); varint(type);
+  const nameBytes = Buffer.from(name);
+  varint((8 << 3) | 2); varint(nameBytes.length); bytes.push(...nameBytes);
+  const data = t.type === 'bool' ? Uint8Array.from(t.data, (v) => (v ? 1 : 0)) : t.data;
+  const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  varint((9 << 3) | 2); varint(raw.length);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(bytes), raw]));
+}
+
+// Runs each case's model (or its reference.onnx when there is one: the float32 model a float16
+// case is computed as) on its input_K.pb files and writes the outputs as output_K.pb.
+async function writeReferences(ort, dirs) {
+  for (const dir of dirs) {
+    const ref = path.join(dir, 'reference.onnx');
+    const model = fs.existsSync(ref) ? ref : path.join(dir, 'model.onnx');
+    const sess = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'disabled'});
+    const sets = fs.readdirSync(dir).filter((d) => /^test_data_set_\d+$/.test(d)).sort();
+    for (const s of sets) {
+      const feeds = {};
+      const files = fs.readdirSync(path.join(dir, s)).filter((f) => /^input_\d+\.pb$/.test(f));
+      for (const f of files) {
+        const x = readTensor(path.join(dir, s, f));
+        feeds[x.name] = new ort.Tensor(x.type, x.data, x.dims);
+      }
+      const out = await sess.run(feeds);
+      sess.outputNames.forEach((name, k) =>
+        writeTensor(path.join(dir, s, `output_${k}.pb`), name, out[name]));
+    }
+  }
+  console.log(`ort_check: wrote the references of ${dirs.length} cases`);
 }
 
 async function main() {
   const args = process.argv.slice(2);
-  let ortDir = null, rtol = 1e-3, atol = 1e-4;
+  let ortDir = null, rtol = 1e-3, atol = 1e-4, write = false;
   const dirs = [];
   for (let k = 0; k < args.length; k++) {
     if (args[k] === '--ort-dir') ortDir = args[++k];
+    else if (args[k] === '--write') write = true;
     else if (args[k] === '--rtol') rtol = Number(args[++k]);
     else if (args[k] === '--atol') atol = Number(args[++k]);
     else dirs.push(args[k]);
   }
   if (!dirs.length) { console.error('usage: node models/ort_check.js [--ort-dir DIR] MODEL_DIR...'); process.exit(2); }
   const ort = loadOrt(ortDir);
+  if (write) return writeReferences(ort, dirs);
   let bad = 0;
   for (const dir of dirs) {
     const sess = await ort.InferenceSession.create(path.join(dir, 'model.onnx'),

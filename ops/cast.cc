@@ -1,12 +1,15 @@
-// Cast and CastLike. A float32 -> float32 cast at run time is an alias; every other cast folds at
-// load (shape arithmetic, bound test inputs): floats truncate toward zero into integers, integers
-// wrap to the target width, float16 targets round to half precision.
+// Cast and CastLike. At run time a float32 -> float32 cast is an alias and a float32 -> FLOAT16
+// cast rounds to half precision (the runtime's float16 tensors are float32 holding half values);
+// every other cast folds at load (shape arithmetic, bound test inputs): floats truncate toward zero
+// into integers, integers wrap to the target width, float16 targets round to half precision.
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/unary.h"
 #include "ops/op.h"
 #include "ops/tensor_util.h"
+#include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
 namespace onnxrun {
@@ -34,14 +37,6 @@ enum OnnxType : int64_t {
   kBF16 = 16,
 };
 
-const char* OnnxTypeName(int64_t t) {
-  static const char* kNames[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
-                                 "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
-                                 "FLOAT16",    "DOUBLE",  "UINT32", "UINT64", "COMPLEX64",
-                                 "COMPLEX128", "BFLOAT16"};
-  return t >= 0 && t <= 16 ? kNames[t] : "an unknown type";
-}
-
 // The runtime's DataType for an ONNX target type, or kOther when it has none.
 ir::DataType TargetType(int64_t to) {
   switch (to) {
@@ -67,20 +62,6 @@ ir::DataType TargetType(int64_t to) {
     default:
       return ir::DataType::kOther;
   }
-}
-
-float RoundToHalf(float f) {
-  if (!std::isfinite(f)) return f;
-  const float a = std::fabs(f);
-  if (a >= 65520.f) return std::copysign(INFINITY, f);  // rounds past the largest half, 65504
-  if (a < 6.103515625e-05f) {                           // subnormal halves: steps of 2^-24
-    const float step = 5.9604644775390625e-08f;
-    return std::nearbyint(f / step) * step;
-  }
-  int e;
-  std::frexp(a, &e);                           // a = m * 2^e, m in [0.5, 1)
-  const float step = std::ldexp(1.f, e - 11);  // 10 explicit mantissa bits
-  return std::nearbyint(f / step) * step;      // ties to even under the default rounding mode
 }
 
 int64_t WrapInt(int64_t v, int64_t to) {
@@ -136,7 +117,7 @@ absl::StatusOr<int64_t> TargetOf(const ir::Graph& g, const ir::Node& n) {
 absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, int64_t to) {
   const ir::DataType dt = TargetType(to);
   if (dt == ir::DataType::kOther)
-    return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
+    return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
   const int64_t count = x.num_elements();
   const bool from_float = IsFloat(x);
   if (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16 ||
@@ -144,7 +125,7 @@ absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, in
     std::vector<float> v(count);
     for (int64_t i = 0; i < count; ++i) {
       v[i] = from_float ? x.values()[i] : static_cast<float>(x.ints()[i]);
-      if (dt == ir::DataType::kFloat16) v[i] = RoundToHalf(v[i]);
+      if (dt == ir::DataType::kFloat16) v[i] = kernels::RoundToHalf(v[i]);
     }
     ir::Tensor y(x.shape(), std::move(v));
     y.set_dtype(dt);
@@ -159,7 +140,7 @@ absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, in
         continue;
       }
       if (!std::isfinite(f) || std::fabs(f) >= 9.2e18f)
-        return Unsupported(n, absl::StrCat("casting ", f, " to ", OnnxTypeName(to),
+        return Unsupported(n, absl::StrCat("casting ", f, " to ", ir::OnnxTypeName(to),
                                            " is out of range (undefined in ONNX)"));
       v[i] = WrapInt(static_cast<int64_t>(std::trunc(f)), to);
     } else {
@@ -179,13 +160,36 @@ absl::Status InferCast(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
   const ir::DataType dt = TargetType(to);
   if (dt == ir::DataType::kOther)
-    return Unsupported(n, absl::StrCat("cast to ", OnnxTypeName(to), " is not supported"));
-  if (!x.is_constant() && !(x.dtype == ir::DataType::kFloat32 && dt == ir::DataType::kFloat32))
+    return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
+  const bool float_to_float = x.dtype == ir::DataType::kFloat32 &&
+                              (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16);
+  if (!x.is_constant() && !float_to_float)
     return Unsupported(
-        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", OnnxTypeName(to),
-                        " at run time (only float32 is computed at run time)"));
-  SetOutput(g, n, 0, dt, x.shape);
+        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", ir::OnnxTypeName(to),
+                        " at run time (only float32 and float16 are computed at run time)"));
+  // At run time float16 is float32 holding half values (runtime/optimize/prepare.cc): the cast
+  // rounds to half precision.
+  SetOutput(g, n, 0, x.is_constant() ? dt : ir::DataType::kFloat32, x.shape);
   return absl::OkStatus();
+}
+
+// Cast to FLOAT16 at run time (to = 10; CastLike's target is float32 by then): rounds every value.
+bool RoundsToHalf(const ir::Graph& g, const ir::Node& n) {
+  return n.op == "Cast" && !g.value(n.inputs[0]).is_constant() &&
+         n.Int("to", kF32).value_or(kF32) == kF16;
+}
+
+float HalfOf(float v, const kernels::UnaryParams&) { return kernels::RoundToHalf(v); }
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerCast(const LowerContext& ctx) {
+  if (!RoundsToHalf(*ctx.graph, *ctx.node))
+    return absl::InternalError(ctx.node->Describe() + ": a float32 cast is an alias, not a step");
+  const float* x = ctx.in[0].data;
+  float* y = ctx.out[0].data;
+  const size_t count = ir::NumElements(ctx.input(0).shape);
+  return MakeFnKernel([=](pthreadpool_t pool) {
+    kernels::Elementwise<HalfOf>(x, count, y, count, 1, count, {}, pool);
+  });
 }
 
 absl::Status FoldCast(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
@@ -195,16 +199,17 @@ absl::Status FoldCast(const ir::Graph& g, const ir::Node& n, std::vector<ir::Ten
   return absl::OkStatus();
 }
 
-// Only float32 -> float32 reaches run time: the output is the input. CastLike reads only the
-// type of its second input, so it folds as soon as its data is constant.
+// At run time a float32 -> float32 cast is an alias (the output is the input), one to FLOAT16 a
+// rounding step. CastLike reads only the type of its second input, so it folds as soon as its
+// data is constant.
 uint32_t CastCaps(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "CastLike" && g.value(n.inputs[0]).is_constant()) return kCapFoldsFromShape;
-  return kCapAlias;
+  return RoundsToHalf(g, n) ? kCapInPlace : kCapAlias;
 }
 
 }  // namespace
 
-extern const OpDef kCastOp = {"Cast", InferCast, FoldCast, nullptr, CastCaps};
+extern const OpDef kCastOp = {"Cast", InferCast, FoldCast, LowerCast, CastCaps};
 extern const OpDef kCastLikeOp = {"CastLike", InferCast, FoldCast, nullptr, CastCaps};
 
 }  // namespace onnxrun

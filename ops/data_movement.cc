@@ -1,5 +1,7 @@
 // Gather, Slice, Transpose, Split, DepthToSpace, SpaceToDepth: element moves in ONNX (row-major)
 // order. They fold when their data is constant and run through the row-major adapter otherwise.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tensor.h"
@@ -122,10 +124,18 @@ absl::StatusOr<Plan> PlanSplit(const ir::Graph& g, const ir::Node& n) {
     ASSIGN_OR_RETURN(split, n.Ints("split"));
   }
   const int64_t parts = n.outputs.size();
-  if (split.empty()) {
+  if (split.empty() && g.opset >= 18 && n.Has("num_outputs")) {
+    // Opset 18: chunks of ceil(dim / num_outputs), the last one smaller when it does not divide.
     ASSIGN_OR_RETURN(int64_t num, n.Int("num_outputs", parts));
-    if (xs[axis] % num != 0) return Invalid(n, "axis is not divisible by the number of outputs");
-    split.assign(num, xs[axis] / num);
+    if (num < 1 || num != parts)
+      return Invalid(n,
+                     absl::StrCat("attribute 'num_outputs' is ", num, " for ", parts, " outputs"));
+    const int64_t chunk = (xs[axis] + num - 1) / num;
+    for (int64_t i = 0; i < num; ++i)
+      split.push_back(std::max<int64_t>(0, std::min(chunk, xs[axis] - i * chunk)));
+  } else if (split.empty()) {
+    if (xs[axis] % parts != 0) return Invalid(n, "axis is not divisible by the number of outputs");
+    split.assign(parts, xs[axis] / parts);
   }
   int64_t total = 0;
   for (int64_t s : split) total += s;

@@ -52,6 +52,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"CastLike", {{"input", "target_type"}}},
       {"PRelu", {{"X", "slope"}}},
       {"Pad", {{"data", "pads", "constant_value?", "axes?"}}},
+      {"CenterCropPad", {{"input_data", "shape"}}},
       {"ReduceSum", {{"data", "axes?"}}},
       {"ReduceMean", {{"data", "axes?"}}},
       {"ReduceMax", {{"data", "axes?"}}},
@@ -66,6 +67,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Tile", {{"input", "repeats"}}},
       {"Where", {{"condition", "X", "Y"}}},
       {"InstanceNormalization", {{"input", "scale", "B"}}},
+      {"GroupNormalization", {{"X", "scale", "bias"}}},
       {"LayerNormalization", {{"X", "Scale", "B?"}, false, 3}},
   };
   static const auto* internal = new Table{

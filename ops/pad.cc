@@ -1,8 +1,12 @@
-// Pad: constant, reflect and edge padding (negative pads crop), on any rank. Pads come from
-// attributes before opset 11 ('paddings' in opset 1, 'pads' after) and from a constant input from
-// opset 11 on. An NHWC image is padded in its physical layout (pads reordered); other tensors in
-// ONNX order. Constant data (shape arithmetic) folds, integers included.
+// Pad: constant, reflect, edge and (opset 19) wrap padding (negative pads crop), on any rank. Pads
+// come from attributes before opset 11 ('paddings' in opset 1, 'pads' after) and from a constant
+// input from opset 11 on; from opset 18 an optional constant 'axes' input names the padded axes
+// (the others get 0). CenterCropPad (opset 18) is a constant Pad centering each axis on a given
+// size. An NHWC image is padded in its physical layout (pads reordered); other tensors in ONNX
+// order. Constant data (shape arithmetic) folds, integers included.
 #include "ops/pad.h"
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
@@ -16,6 +20,26 @@ namespace {
 
 using namespace op_util;
 
+// Opset 18's 'axes': pads holds begins then ends for those axes only; spread it over every axis.
+absl::StatusOr<std::vector<int64_t>> PadsOverAxes(const ir::Node& n,
+                                                  const std::vector<int64_t>& pads,
+                                                  const std::vector<int64_t>& axes, int64_t rank) {
+  const size_t k = axes.size();
+  if (pads.size() != 2 * k)
+    return Invalid(
+        n, absl::StrCat("pads has ", pads.size(), " values for ", k, " axes, expected ", 2 * k));
+  std::vector<int64_t> full(2 * rank, 0);
+  std::vector<bool> seen(rank, false);
+  for (size_t i = 0; i < k; ++i) {
+    ASSIGN_OR_RETURN(int64_t a, Axis(n, axes[i], rank, "'axes' input"));
+    if (seen[a]) return Invalid(n, absl::StrCat("'axes' input names axis ", a, " twice"));
+    seen[a] = true;
+    full[a] = pads[i];
+    full[rank + a] = pads[k + i];
+  }
+  return full;
+}
+
 absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   const int64_t rank = x.shape.size();
@@ -27,9 +51,12 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
     p.mode = kernels::PadMode::kReflect;
   else if (mode == "edge")
     p.mode = kernels::PadMode::kEdge;
+  else if (mode == "wrap" && g.opset >= 19)
+    p.mode = kernels::PadMode::kWrap;
   else
-    return Unsupported(
-        n, absl::StrCat("mode '", mode, "' is not supported (constant, reflect, edge are)"));
+    return Unsupported(n,
+                       absl::StrCat("mode '", mode, "' is not supported (constant, reflect, edge",
+                                    g.opset >= 19 ? ", wrap" : "", " are)"));
   if (g.opset < 11) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 1));
     const char* attr = g.opset < 2 && n.Has("paddings") ? "paddings" : "pads";
@@ -38,8 +65,12 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
     ASSIGN_OR_RETURN(p.value, n.Float("value", 0.f));
     p.int_value = static_cast<int64_t>(p.value);
   } else {
-    RETURN_IF_ERROR(RequireInputs(n, 2, 3));
+    RETURN_IF_ERROR(RequireInputs(n, 2, g.opset >= 18 ? 4 : 3));
     ASSIGN_OR_RETURN(p.pads, ConstInts(g, n, 1, "'pads' input"));
+    if (n.inputs.size() > 3 && n.input(3) >= 0) {
+      ASSIGN_OR_RETURN(std::vector<int64_t> axes, ConstInts(g, n, 3, "'axes' input"));
+      ASSIGN_OR_RETURN(p.pads, PadsOverAxes(n, p.pads, axes, rank));
+    }
     if (n.input(2) >= 0) {
       const auto& v = g.value(n.inputs[2]);
       if (!v.is_constant())
@@ -65,15 +96,52 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
     if (d < 0)
       return Invalid(n, absl::StrCat("pads ", ir::ShapeString(p.pads), " crop axis ", i,
                                      " of size ", x.shape[i], " below zero"));
-    if (p.mode != kernels::PadMode::kConstant && x.shape[i] == 0 && d > 0)
-      return Invalid(n, absl::StrCat("cannot ", mode, "-pad the empty axis ", i));
+    const int64_t kept =
+        x.shape[i] + std::min<int64_t>(0, p.pads[i]) + std::min<int64_t>(0, p.pads[rank + i]);
+    if (p.mode != kernels::PadMode::kConstant && (x.shape[i] == 0 || kept <= 0) && d > 0)
+      return Invalid(n, absl::StrCat("cannot ", mode, "-pad the empty (or cropped away) axis ", i));
     p.out.push_back(d);
   }
   return p;
 }
 
+// CenterCropPad (opset 18): each axis in 'axes' (default all) cropped or zero-padded to the
+// constant 'shape' input, centered (the smaller half first, as ONNX's reference): a constant Pad
+// with negative pads where it crops.
+absl::StatusOr<PadParams> ParseCenterCropPad(const ir::Graph& g, const ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 2));
+  const auto& x = g.value(n.inputs[0]);
+  const int64_t rank = x.shape.size();
+  ASSIGN_OR_RETURN(std::vector<int64_t> shape, ConstInts(g, n, 1, "'shape' input"));
+  std::vector<int64_t> axes(rank);
+  for (int64_t i = 0; i < rank; ++i) axes[i] = i;
+  if (n.Has("axes")) {
+    ASSIGN_OR_RETURN(axes, n.Ints("axes"));
+  }
+  if (shape.size() != axes.size())
+    return Invalid(
+        n, absl::StrCat("'shape' input has ", shape.size(), " values for ", axes.size(), " axes"));
+  if (rank > static_cast<int64_t>(kernels::kMaxRank)) return Unsupported(n, "rank above 6");
+  PadParams p;
+  p.pads.assign(2 * rank, 0);
+  std::vector<bool> seen(rank, false);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    ASSIGN_OR_RETURN(int64_t a, Axis(n, axes[k], rank, "attribute 'axes'"));
+    if (seen[a]) return Invalid(n, absl::StrCat("attribute 'axes' names axis ", a, " twice"));
+    seen[a] = true;
+    if (shape[k] < 0) return Invalid(n, absl::StrCat("'shape' input has ", shape[k]));
+    const int64_t diff = shape[k] - x.shape[a];  // > 0 pads, < 0 crops
+    const int64_t begin = diff >= 0 ? diff / 2 : -((-diff) / 2);
+    p.pads[a] = begin;
+    p.pads[rank + a] = diff - begin;
+  }
+  for (int64_t i = 0; i < rank; ++i) p.out.push_back(x.shape[i] + p.pads[i] + p.pads[rank + i]);
+  return p;
+}
+
 absl::Status InferPad(ir::Graph& g, ir::Node& n) {
-  ASSIGN_OR_RETURN(PadParams p, ParsePad(g, n));
+  ASSIGN_OR_RETURN(PadParams p,
+                   n.op == "CenterCropPad" ? ParseCenterCropPad(g, n) : ParsePad(g, n));
   const auto& x = g.value(n.inputs[0]);
   if (!x.is_constant()) RETURN_IF_ERROR(RequireFloat(g, n, 0));
   SetOutput(g, n, 0, x.dtype, p.out);
@@ -120,5 +188,6 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPad(const LowerContext& ctx) {
 }  // namespace
 
 extern const OpDef kPadOp = {"Pad", InferPad, FoldPad, LowerPad, nullptr};
+extern const OpDef kCenterCropPadOp = {"CenterCropPad", InferPad, FoldPad, LowerPad, nullptr};
 
 }  // namespace onnxrun

@@ -1,8 +1,8 @@
 // ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceSumSquare, ReduceL1, ReduceL2,
 // ReduceLogSum, ReduceLogSumExp over row-major data (NHWC images are converted by the row-major
-// adapter). Axes come from the attribute, or from a constant input for ReduceSum from opset 13;
-// keepdims and noop_with_empty_axes per the spec. Constant data folds, integers included (summed
-// in double, exact for shape arithmetic).
+// adapter). Axes come from the attribute, or from a constant input (ReduceSum from opset 13, the
+// others from opset 18); keepdims and noop_with_empty_axes per the spec. Constant data folds,
+// integers included (summed in double, exact for shape arithmetic).
 #include "ops/kernels/reduce.h"
 
 #include <cmath>
@@ -44,9 +44,12 @@ absl::StatusOr<ReducePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
   const ir::Shape& xs = g.value(n.inputs[0]).shape;
   const int64_t rank = xs.size();
   std::vector<int64_t> axes;
-  const bool axes_input = n.op == "ReduceSum" && g.opset >= 13;  // others: opset 18
+  const bool axes_input = g.opset >= 18 || (n.op == "ReduceSum" && g.opset >= 13);
   if (axes_input) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 2));
+    if (n.Has("axes"))  // never read silently as "reduce everything"
+      return Invalid(n, absl::StrCat("attribute 'axes' is given, but from opset ",
+                                     n.op == "ReduceSum" ? 13 : 18, " the axes are an input"));
     if (n.input(1) >= 0) {
       ASSIGN_OR_RETURN(axes, ConstInts(g, n, 1, "'axes' input"));
     }

@@ -1,7 +1,7 @@
 // Elementwise float ops: activations (Relu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu,
-// Elu, ...) and math (Exp, Log, Sin, ...). One table, kUnaryOps: an op is its entry there (kernel,
-// attributes, fusion, XNNPACK operator) plus its line in ops/op_list.inc. Rank-4 inputs may be
-// channel slices (strided in and out); all may run in place.
+// Elu, Mish, Gelu, ...) and math (Exp, Log, Sin, ...). One table, kUnaryOps: an op is its entry
+// there (kernel, attributes, fusion, XNNPACK operator) plus its line in ops/op_list.inc. Rank-4
+// inputs may be channel slices (strided in and out); all may run in place.
 #include "ops/kernels/unary.h"
 
 #include <cmath>
@@ -112,6 +112,17 @@ absl::StatusOr<P> CeluParams(const ir::Graph&, const ir::Node& n) {
   return p;
 }
 
+// Gelu (opset 20): attribute 'approximate' is "none" (the erf form) or "tanh"; alpha 1 for tanh.
+absl::StatusOr<P> GeluParams(const ir::Graph&, const ir::Node& n) {
+  const absl::StatusOr<std::string> approximate = n.String("approximate", "none");
+  if (!approximate.ok()) return approximate.status();
+  if (*approximate == "tanh") return P{1.f, 0.f};
+  if (*approximate != "none")
+    return Invalid(n, absl::StrCat("attribute 'approximate' is '", *approximate,
+                                   "'; expected 'none' or 'tanh'"));
+  return P{0.f, 0.f};
+}
+
 // The scalar formulas: Elementwise<formula, cost per element (8: a libm call)>; a formula with a
 // bare `>` goes in parentheses.
 constexpr UnarySpec kUnaryOps[] =
@@ -209,6 +220,24 @@ constexpr UnarySpec kUnaryOps[] =
          {},
          nullptr,
          CeluParams},
+        // Mish (opset 18): x * tanh(softplus(x)), softplus written not to overflow.
+        {"Mish", Elementwise<[](float v, const P&) {
+           return v * std::tanh(std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v))));
+         },
+                             8>},
+        {"Gelu",
+         Elementwise<
+             [](float v, const P& p) {
+               if (p.alpha == 0.f) return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f));
+               const float inner = 0.79788456080286536f * (v + 0.044715f * v * v * v);
+               return 0.5f * v * (1.f + std::tanh(inner));
+             },
+             8>,
+         Fuse::kNone,
+         {},
+         {},
+         nullptr,
+         GeluParams},
 };
 
 const UnarySpec* SpecOf(const std::string& op) {

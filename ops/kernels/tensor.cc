@@ -167,11 +167,19 @@ void Split(const void* x, void* const* outputs, const size_t* axis_dims, size_t 
 
 namespace {
 // Input index for output coordinate o along an axis, or -1 for the constant.
-inline int64_t PadSource(int64_t o, int64_t pad_begin, int64_t dim, PadMode mode) {
+inline int64_t PadSource(int64_t o, int64_t pad_begin, int64_t pad_end, int64_t dim, PadMode mode) {
   int64_t i = o - pad_begin;
+  if (mode == PadMode::kWrap) {
+    // Crop first, then wrap around what is left, [a, b) (as ONNX Runtime does).
+    const int64_t a = std::max<int64_t>(0, -pad_begin), b = dim - std::max<int64_t>(0, -pad_end);
+    if (i >= a && i < b) return i;
+    const int64_t r = (i - a) % (b - a);
+    return a + (r < 0 ? r + (b - a) : r);
+  }
   if (i >= 0 && i < dim) return i;
   switch (mode) {
     case PadMode::kConstant:
+    case PadMode::kWrap:
       return -1;
     case PadMode::kEdge:
       return i < 0 ? 0 : dim - 1;
@@ -196,6 +204,9 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
     od[i] = int64_t(shape[i]) + pads[i] + pads[rank + i];
     if (od[i] < 0) return false;
     if (mode != PadMode::kConstant && shape[i] == 0 && od[i] > 0) return false;
+    const int64_t kept =
+        int64_t(shape[i]) + std::min<int64_t>(0, pads[i]) + std::min<int64_t>(0, pads[rank + i]);
+    if (mode == PadMode::kWrap && kept <= 0 && od[i] > 0) return false;  // nothing to wrap
     total *= size_t(od[i]);
   }
   const char* xs = static_cast<const char*>(x);
@@ -209,7 +220,8 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
   }
   size_t xstride[kMaxRank];
   for (size_t i = rank, st = 1; i-- > 0;) xstride[i] = st, st *= shape[i];
-  const int64_t n = od[rank - 1], dim = int64_t(shape[rank - 1]), pb = pads[rank - 1];
+  const int64_t n = od[rank - 1], dim = int64_t(shape[rank - 1]), pb = pads[rank - 1],
+                pe = pads[2 * rank - 1];
   // Output columns [lo, hi) copy input columns [lo - pb, hi - pb) directly.
   const int64_t lo = std::clamp<int64_t>(pb, 0, n), hi = std::clamp<int64_t>(pb + dim, lo, n);
   const size_t rows = total / size_t(n);
@@ -220,7 +232,7 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
     for (size_t i = rank - 1; i-- > 0;) {
       const int64_t o = int64_t(t % size_t(od[i]));
       t /= size_t(od[i]);
-      const int64_t s = PadSource(o, pads[i], int64_t(shape[i]), mode);
+      const int64_t s = PadSource(o, pads[i], pads[rank + i], int64_t(shape[i]), mode);
       if (s < 0)
         constant_row = true;
       else
@@ -233,7 +245,7 @@ bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* sh
     const char* s = xs + base * elem_size;
     auto edge = [&](int64_t j0, int64_t j1) {
       for (int64_t j = j0; j < j1; ++j) {
-        const int64_t src = PadSource(j, pb, dim, mode);
+        const int64_t src = PadSource(j, pb, pe, dim, mode);
         std::memcpy(d + j * elem_size, src < 0 ? v : s + src * elem_size, elem_size);
       }
     };

@@ -41,13 +41,14 @@ void Concat(const void* const* inputs, const size_t* axis_dims, size_t num_input
 void Split(const void* x, void* const* outputs, const size_t* axis_dims, size_t num_outputs,
            size_t elem_size, size_t outer, size_t inner);
 
-enum class PadMode { kConstant, kReflect, kEdge };
+enum class PadMode { kConstant, kReflect, kEdge, kWrap };
 // pads: 2*rank values, all begins then all ends (ONNX order); negative pads
 // crop. Output dim i = shape[i] + pads[i] + pads[rank+i]. `value` points to one
 // element used in kConstant mode (nullptr = zero bytes). Reflect mirrors
 // without repeating the edge (numpy 'reflect', repeated for large pads); reflect
-// of a size-1 axis repeats the element. Returns false on a negative output dim,
-// or reflect/edge padding of an empty axis.
+// of a size-1 axis repeats the element. Wrap repeats the axis periodically
+// (numpy 'wrap'). Returns false on a negative output dim, or non-constant
+// padding of an empty axis.
 bool Pad(const void* x, void* y, size_t elem_size, size_t rank, const size_t* shape,
          const int64_t* pads, PadMode mode, const void* value);
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "ops/kernels/cpu.h"
 
@@ -148,6 +150,19 @@ void Sigmoid(const float* x, size_t x_stride, float* y, size_t y_stride, size_t 
 void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,
           const UnaryParams& params, pthreadpool_t pool) {
   Elementwise<ClipScalar>(x, x_stride, y, y_stride, rows, channels, params, pool);
+}
+
+float RoundToHalf(float x) {
+  const float a = std::fabs(x);
+  if (!(a < 65520.f)) return a >= 65520.f ? std::copysign(INFINITY, x) : x;  // overflow, NaN
+  if (a < 6.103515625e-05f) return std::nearbyint(x * 16777216.f) * (1.f / 16777216.f);
+  // A normal half: round the 23-bit mantissa to 10 bits, ties to even (a carry bumps the exponent).
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0xFFFu + ((u >> 13) & 1u);
+  u &= ~0x1FFFu;
+  std::memcpy(&x, &u, 4);
+  return x;
 }
 
 }  // namespace onnxrun::kernels

@@ -71,6 +71,11 @@ void Sigmoid(const float* x, size_t x_stride, float* y, size_t y_stride, size_t 
 void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,
           const UnaryParams& params, pthreadpool_t pool = nullptr);
 
+// The float16 value nearest to x (ties to even; +-inf from 65520 on, subnormal halves in steps of
+// 2^-24; NaN stays NaN), as a float: float16 tensors are float32 holding such values inside the
+// runtime (a Cast to FLOAT16 rounds with this).
+float RoundToHalf(float x);
+
 namespace detail {
 // tanh(x) = x * P(x^2) / Q(x^2) evaluated in double on |x| <= 9 (+-1 beyond, x for |x| < 2^-13),
 // sigmoid(x) = 0.5 + 0.5 * tanh(x / 2): n contiguous floats, in-place allowed. `avx512` selects the

@@ -70,6 +70,17 @@ void Tensor::Release() {
 
 int64_t Tensor::num_elements() const { return Product(shape_); }
 
+std::string OnnxTypeName(int64_t code) {
+  static const char* kNames[] = {
+      "UNDEFINED",      "FLOAT",      "UINT8",          "INT8",       "UINT16",   "INT16",
+      "INT32",          "INT64",      "STRING",         "BOOL",       "FLOAT16",  "DOUBLE",
+      "UINT32",         "UINT64",     "COMPLEX64",      "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN",
+      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",      "INT4",     "FLOAT4E2M1"};
+  constexpr int64_t kCount = sizeof(kNames) / sizeof(kNames[0]);
+  if (code >= 0 && code < kCount) return kNames[code];
+  return "an unknown type (" + std::to_string(code) + ")";
+}
+
 const char* DataTypeName(DataType type) {
   switch (type) {
     case DataType::kFloat32:

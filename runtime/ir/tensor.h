@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,9 @@ enum class DataType {
   kOther
 };
 const char* DataTypeName(DataType type);
+// The name of an ONNX TensorProto.DataType code (FLOAT, FLOAT16, ..., FLOAT8E4M3FN, INT4 of IR 9
+// and 10, FLOAT4E2M1), or "an unknown type (N)".
+std::string OnnxTypeName(int64_t code);
 
 // Dense, row-major (ONNX layout). Float32 values live in `values()`, integer and bool values
 // (widened) in `ints()`.

@@ -12,7 +12,8 @@ class Identity : public Rule {
     const ir::Node& n = rw.node(i);
     const bool is_view = n.op == "Identity" || n.op == "Dropout" ||
                          (n.op == "Cast" && rw.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
-                          rw.value(n.outputs[0]).dtype == ir::DataType::kFloat32);
+                          rw.value(n.outputs[0]).dtype == ir::DataType::kFloat32 &&
+                          n.Int("to", 1).value_or(0) == 1);  // not to FLOAT16: that one rounds
     if (!is_view) return false;
     if (n.outputs.size() > 1 && n.outputs[1] >= 0) return false;  // Dropout mask in use
     const ir::Value& in = rw.value(n.inputs[0]);

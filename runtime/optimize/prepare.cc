@@ -71,6 +71,15 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
   return absl::OkStatus();
 }
 
+// The runtime computes float16 as float32 holding half values (initializers are widened at load,
+// a Cast to FLOAT16 rounds): a graph input declared float16 takes float32 tensors, and float16
+// constants (initializers, bound inputs, folded values) are float32 from here on.
+void Float16AsFloat32(ir::Value& v) {
+  if (v.dtype != ir::DataType::kFloat16) return;
+  v.dtype = ir::DataType::kFloat32;
+  if (v.constant) v.constant->set_dtype(ir::DataType::kFloat32);
+}
+
 bool InputsKnown(const ir::Graph& g, const ir::Node& n) {
   for (int v : n.inputs)
     if (v >= 0 && !g.value(v).shape_known) return false;
@@ -94,7 +103,9 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
     return absl::InvalidArgumentError(absl::StrCat(malformed.size(), " malformed node operand",
                                                    malformed.size() == 1 ? "" : "s", ":\n  ",
                                                    absl::StrJoin(malformed, "\n  ")));
+  for (ir::Value& v : g.values) Float16AsFloat32(v);
   RETURN_IF_ERROR(BindInputs(g, options));
+  for (ir::Value& v : g.values) Float16AsFloat32(v);  // bound float16 inputs
   // Optional outputs nobody reads (Dropout's mask, BatchNormalization's statistics) are dropped.
   const auto consumers = g.Consumers();
   for (ir::Node& n : g.nodes)
@@ -149,6 +160,7 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
         v.shape_known = true;
         v.constant = std::make_shared<ir::Tensor>(std::move(outs[i]));
         v.producer = -1;
+        Float16AsFloat32(v);
       }
       n.removed = true;
       ++folds;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The real pretrained SqueezeNet 1.1 (../shared/models, Caffe preprocessing) must give the top-1
 # classes that ONNX Runtime gives on the same preprocessing (../shared/models/README.md).
-# Usage: check_squeezenet.sh ONNXRUN SHARED_DIR
+# Usage: check_squeezenet.sh ONNXRUN SHARED_DIR [MODEL]   (MODEL: a conversion of it, e.g. float16)
 set -u
 onnxrun=$1
 shared=$2
-model=$shared/models/squeezenet1.1/model.onnx
+model=${3:-$shared/models/squeezenet1.1/model.onnx}
 if [ ! -f "$model" ]; then
   echo "SKIP: $model not found (../shared is not beside the checkout)"
   exit 77

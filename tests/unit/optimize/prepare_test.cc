@@ -162,5 +162,33 @@ TEST(CheckOperands, OmittedOptionalOperandsLoad) {
   EXPECT_EQ((*session)->outputs()[0].shape, (Shape{1, 2, 5, 5}));
 }
 
+// Float16 is computed as float32: a float16 graph input takes float32 tensors, float16 weights
+// are float32 constants, a Cast to FLOAT16 at run time stays (it rounds) and a Cast back to FLOAT
+// is an alias.
+TEST(Float16AsFloat32, InputsWeightsAndCasts) {
+  GraphBuilder b(13);
+  auto x = b.Input("x", {1, 4});
+  b.model().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::FLOAT16);
+  auto* w = b.model().mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT16);
+  w->add_dims(4);
+  for (int i = 0; i < 4; ++i) w->add_int32_data(0x3C00);  // 1.0 in half
+  auto half = b.Op("Cast", {b.Op("Add", {x, "w"})}, 1, "to_half").Int("to", 10);
+  b.Output(b.Op("Cast", {half}, 1, "to_float").Int("to", 1));
+  auto g = PrepareGraph(b);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->value(g->inputs[0]).dtype, ir::DataType::kFloat32);
+  for (const ir::Value& v : g->values) EXPECT_NE(v.dtype, ir::DataType::kFloat16) << v.name;
+  auto s = Session::Load(b.Save());
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::vector<Tensor> out;
+  const Tensor in({1, 4}, {0.f, 1.f + 1.f / 4096, 2049.f, 1e-3f});
+  ASSERT_TRUE((*s)->Run({{"x", &in}}, &out).ok());
+  // 1 + 1 + 2^-12 rounds to 2; 2050 is a half; 1.001 rounds to 1 + 2^-10.
+  EXPECT_EQ(out[0].values(), (std::vector<float>{1.f, 2.f, 2050.f, 1.f + 1.f / 1024}));
+}
+
 }  // namespace
 }  // namespace onnxrun::test

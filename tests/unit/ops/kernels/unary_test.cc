@@ -205,5 +205,38 @@ TEST(KernelsTanhSigmoid, TailsOffsetsInPlace) {
   }
 }
 
+// RoundToHalf against the definition: the nearest of the two halves around x (a frexp-based
+// step per binade), ties to even, over random floats of every magnitude half covers.
+TEST(RoundToHalf, NearestHalfTiesToEven) {
+  EXPECT_EQ(RoundToHalf(1.f + std::ldexp(1.f, -11)), 1.f);  // tie, 1.0 is even
+  EXPECT_EQ(RoundToHalf(1.f + 3 * std::ldexp(1.f, -11)), 1.f + std::ldexp(1.f, -9));
+  EXPECT_EQ(RoundToHalf(65504.f), 65504.f);
+  EXPECT_EQ(RoundToHalf(65519.f), 65504.f);
+  EXPECT_EQ(RoundToHalf(65520.f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(RoundToHalf(-1e9f), -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(RoundToHalf(1e-8f), 0.f);
+  EXPECT_EQ(RoundToHalf(3e-8f), std::ldexp(1.f, -24));  // the smallest subnormal half
+  EXPECT_TRUE(std::isnan(RoundToHalf(std::numeric_limits<float>::quiet_NaN())));
+  std::mt19937 rng(16);
+  std::uniform_real_distribution<float> mantissa(-1.f, 1.f);
+  std::uniform_int_distribution<int> exponent(-26, 16);
+  for (int i = 0; i < 100000; ++i) {
+    const float x = std::ldexp(mantissa(rng), exponent(rng));
+    const float a = std::fabs(x);
+    float want;
+    if (a >= 65520.f) {
+      want = std::copysign(std::numeric_limits<float>::infinity(), x);
+    } else if (a < std::ldexp(1.f, -14)) {
+      want = std::nearbyint(std::ldexp(x, 24)) * std::ldexp(1.f, -24);
+    } else {
+      int e;
+      std::frexp(a, &e);
+      const float step = std::ldexp(1.f, e - 11);
+      want = std::nearbyint(x / step) * step;
+    }
+    ASSERT_EQ(RoundToHalf(x), want) << x;
+  }
+}
+
 }  // namespace
 }  // namespace onnxrun::kernels
