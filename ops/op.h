@@ -72,6 +72,8 @@ enum OpCap : uint32_t {
 enum class ConvKernel { kAuto, kXnnpack, kPacked, kDirect };
 struct KernelOptions {
   ConvKernel conv = ConvKernel::kAuto;
+  // Winograd convolution where the cost model prefers it (3x3 stride-1 dense convs; kAuto only).
+  bool winograd = true;
 };
 
 struct OpDef {
