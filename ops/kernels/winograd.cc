@@ -12,6 +12,10 @@
 
 #include "ops/kernels/cpu.h"
 
+// gcc 12 flags _mm512_undefined_ps() inside the masked-load intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace onnxrun::kernels {
 
 namespace {
@@ -20,6 +24,9 @@ constexpr size_t MR = Winograd::kMR, NR = Winograd::kNR;
 // Bytes of V and M a task aims to keep in L2 (1 MB per core here): the block's transformed input
 // is reused for every panel, its M rows for the output transform.
 constexpr size_t kBlockBytes = 768 * 1024;
+// Bytes of one transform point's V and M rows of a block (what its GEMMs reuse across panels).
+// Blocks grow to this when the weights (streamed once per block) outweigh the block's V and M.
+constexpr size_t kSliceBytes = 256 * 1024;
 constexpr size_t kMaxSlots = 64;
 
 struct AlignedFree {
@@ -151,12 +158,39 @@ bool Winograd::Applies(const ConvGemmParams& p) {
 bool Winograd::Supported() { return HasAvx512(); }
 
 int Winograd::TileOf(const ConvGemmParams& p) {
-  (void)p;
-  return 4;
+  return EstimatedSeconds(p, 2) < EstimatedSeconds(p, 4) ? 2 : 4;
 }
 
-double Winograd::EstimatedSeconds(const ConvGemmParams& p, int tile) { return 0; }
-double Winograd::GemmSeconds(const ConvGemmParams& p) { return 0; }
+// The cost model (fitted to 41 real conv shapes at 1 thread, tools/bench/conv_bench.cc):
+//   Winograd = GEMM FLOPs / (160 GFLOP/s x row use) + transform bytes / 30 GB/s
+//              + blocks x transformed weight bytes / weight bandwidth
+//   ConvGemm = FLOPs / 230 GFLOP/s (x2 for K < 64) + weight bytes / weight bandwidth.
+// Weights are read once per run from L2 (<= 1 MB, ~200 GB/s), L3 (<= 16 MB, ~60 GB/s) or DRAM
+// (~25 GB/s); F(4x4) weights are 4x the direct kernel's, F(2x2) 1.8x, which is what loses on
+// small images with wide channels (7x7 at 512 -> 512).
+namespace {
+double WeightSeconds(double bytes) {
+  return bytes / (bytes > 16e6 ? 25e9 : bytes > 1e6 ? 60e9 : 200e9);
+}
+}  // namespace
+
+double Winograd::EstimatedSeconds(const ConvGemmParams& p, int tile) {
+  if (tile != 2 && tile != 4) tile = TileOf(p);
+  const Plan pl = MakePlan(p, 1, tile);
+  const double a2 = (tile + 2) * (tile + 2);
+  const double use = std::min(1.0, 0.5 + 0.5 * (double)pl.group_tiles / MR);
+  const double flops = 2.0 * a2 * (double)pl.tiles * (double)pl.c16 * (double)(pl.panels * NR);
+  const double transform_bytes = 4.0 * a2 * (double)pl.tiles * (double)(pl.c16 + pl.panels * NR);
+  const double weight_bytes = 4.0 * a2 * (double)pl.c16 * (double)(pl.panels * NR);
+  return flops / (160e9 * use) + transform_bytes / 30e9 +
+         (double)pl.blocks * WeightSeconds(weight_bytes);
+}
+
+double Winograd::GemmSeconds(const ConvGemmParams& p) {
+  const double k = (double)(p.kh * p.kw * p.in_c);
+  const double flops = 2.0 * (double)(p.n * p.out_h * p.out_w * p.out_c) * k;
+  return flops / 230e9 * (k < 64 ? 2.0 : 1.0) + WeightSeconds(4.0 * k * (double)p.out_c);
+}
 
 Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, int tile) {
   Plan pl;
@@ -169,24 +203,26 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   pl.panels = (p.out_c + NR - 1) / NR;
   pl.group_panels = pl.panels;
   const size_t threads = std::max<size_t>(1, std::min(max_threads, kMaxSlots));
-  // T: V (a^2 x T x c16) and M (a^2 x T x group columns) within the block budget, whole tile
-  // groups of 14.
-  auto tiles_for = [&](size_t gp) {
-    const size_t t = kBlockBytes / (a2 * sizeof(float) * (pl.c16 + gp * NR)) / MR * MR;
-    return std::min(pl.tiles, std::max(MR, t));
-  };
-  pl.block_tiles = tiles_for(pl.group_panels);
+  // T: V (a^2 x T x c16) and M (a^2 x T x group columns) within the block budget; larger (one
+  // point's rows within kSliceBytes) when the weights outweigh that; then evened out.
+  const size_t row_bytes = sizeof(float) * (pl.c16 + pl.group_panels * NR);
+  size_t t = kBlockBytes / (a2 * row_bytes);
+  if (a2 * pl.c16 * pl.panels * NR * sizeof(float) > t * a2 * row_bytes)
+    t = std::max(t, kSliceBytes / row_bytes);
+  t = std::min(pl.tiles, std::max(MR, t / MR * MR));
   auto blocks_of = [&](size_t t) { return (pl.tiles + t - 1) / t; };
   // Enough tasks for the threads: smaller blocks first (down to one tile group), then panel groups.
-  while (threads > 1 && blocks_of(pl.block_tiles) < 3 * threads && pl.block_tiles > MR)
-    pl.block_tiles = std::max(MR, pl.block_tiles - MR);
-  pl.blocks = blocks_of(pl.block_tiles);
+  while (threads > 1 && blocks_of(t) < 3 * threads && t > MR) t = std::max(MR, t - MR);
+  pl.blocks = blocks_of(t);
+  pl.block_tiles = (pl.tiles + pl.blocks - 1) / pl.blocks;
+  const size_t groups = (pl.block_tiles + MR - 1) / MR;
+  pl.group_tiles = (pl.block_tiles + groups - 1) / groups;
   if (threads > 1 && pl.blocks < 2 * threads) {
     const size_t g = std::min(pl.panels, (2 * threads + pl.blocks - 1) / pl.blocks);
     pl.group_panels = (pl.panels + g - 1) / g;
   }
   pl.groups = (pl.panels + pl.group_panels - 1) / pl.group_panels;
-  const size_t tg = (pl.block_tiles + MR - 1) / MR;
+  const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
   pl.v_floats = a2 * tg * MR * pl.c16;
   pl.m_floats = a2 * pl.block_tiles * pl.group_panels * NR;
   pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
@@ -329,7 +365,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   const int m = pl.m, a = m + 2;
   const size_t a2 = (size_t)a * a;
   const size_t t0 = block * pl.block_tiles, nt = std::min(pl.block_tiles, pl.tiles - t0);
-  const size_t T = pl.block_tiles, TG = (T + MR - 1) / MR, CB = pl.c16 / 16;
+  const size_t T = pl.block_tiles, GT = pl.group_tiles, TG = (T + GT - 1) / GT, CB = pl.c16 / 16;
   const size_t per_image = pl.tiles_h * pl.tiles_w;
   const Preact* pre = pre_.get();
   // Input transform: V[xi][tile group][cb][14][16].
@@ -339,7 +375,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
     const ptrdiff_t iy0 = (ptrdiff_t)((r / pl.tiles_w) * m) - (ptrdiff_t)p.pad_top;
     const ptrdiff_t ix0 = (ptrdiff_t)((r % pl.tiles_w) * m) - (ptrdiff_t)p.pad_left;
     const float* img = ra.x + b * p.in_h * p.in_w * ra.xs;
-    float* vt = v + ((i / MR) * CB * MR + i % MR) * 16;
+    float* vt = v + ((i / GT) * CB * MR + i % GT) * 16;
     for (size_t cb = 0; cb < CB; ++cb) {
       const size_t c0 = cb * 16, cnt = std::min<size_t>(16, p.in_c - std::min(p.in_c, c0));
       const __mmask16 lm = (__mmask16)((1u << cnt) - 1);
@@ -361,10 +397,10 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   for (size_t xi = 0; xi < a2; ++xi)
     for (size_t pn = p0; pn < p1; ++pn) {
       const float* wp = u + (xi * pl.panels + pn) * pl.c16 * NR;
-      for (size_t g = 0; g * MR < nt; ++g) {
-        const size_t mr = std::min(MR, nt - g * MR);
+      for (size_t g = 0; g * GT < nt; ++g) {
+        const size_t mr = std::min(GT, nt - g * GT);
         kMicro[mr - 1](CB, v + xi * v_xi + g * CB * MR * 16, wp,
-                       mbuf + (xi * T + g * MR) * gc + (pn - p0) * NR, gc);
+                       mbuf + (xi * T + g * GT) * gc + (pn - p0) * NR, gc);
       }
     }
   // Output transform, bias, clamp, store.

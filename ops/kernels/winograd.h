@@ -73,7 +73,8 @@ class Winograd {
     size_t tiles_h = 0, tiles_w = 0, tiles = 0;
     size_t c16 = 0;                      // in_c rounded up to 16
     size_t panels = 0;                   // ceil(out_c / 32)
-    size_t block_tiles = 0, blocks = 0;  // T tiles per task (multiple of 14 unless all tiles)
+    size_t block_tiles = 0, blocks = 0;  // T tiles per task
+    size_t group_tiles = 0;              // tiles per microkernel call (<= 14), evened out
     size_t group_panels = 0, groups = 0;
     size_t v_floats = 0, m_floats = 0, slot_floats = 0, slots = 0;
   };

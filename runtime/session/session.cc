@@ -65,9 +65,10 @@ absl::StatusOr<ConvKernel> ConvKernelOf(const SessionOptions& options) {
   if (v == "xnnpack") return ConvKernel::kXnnpack;
   if (v == "packed") return ConvKernel::kPacked;
   if (v == "direct") return ConvKernel::kDirect;
-  return absl::InvalidArgumentError(absl::StrCat(env && *env ? "ONNXRUN_CONV" : "conv_kernel",
-                                                 " is '", v,
-                                                 "'; expected auto, xnnpack, packed or direct"));
+  if (v == "nowinograd") return ConvKernel::kNoWinograd;
+  return absl::InvalidArgumentError(
+      absl::StrCat(env && *env ? "ONNXRUN_CONV" : "conv_kernel", " is '", v,
+                   "'; expected auto, xnnpack, packed, direct or nowinograd"));
 }
 
 double Gflops(const ir::Graph& g) {
@@ -112,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   const int threads = std::min(options.num_threads, UsableCpus());
   OptimizeOptions opt;
   ASSIGN_OR_RETURN(opt.kernels.conv, ConvKernelOf(options));
+  opt.kernels.winograd = options.winograd;
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   auto lap = [&t0]() {

@@ -151,19 +151,20 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
 const char* Synopsis(const std::string& command) {
   if (command == "classify") {
     return "onnxrun [classify] MODEL IMAGE [--top K] [--threads N] "
-           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json]";
+           "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json] "
+           "[--no-winograd]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "
-           "[--verbose]";
+           "[--verbose] [--no-winograd]";
   }
   if (command == "bench") {
     return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
-           "[--shape NAME=D1xD2x...]... [--profile] [--json]";
+           "[--shape NAME=D1xD2x...]... [--profile] [--json] [--no-winograd]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
-           "[--batch B] [--shape NAME=D1xD2x...]...";
+           "[--batch B] [--shape NAME=D1xD2x...]... [--no-winograd]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -187,6 +188,8 @@ std::string HelpText() {
       "      shape instead of defaulting its dynamic dimensions to 1; it must agree with the\n"
       "      model's fixed dimensions. --batch sets the first dimension of the other inputs only.\n"
       "      classify resizes and crops the image to the given HxW.\n"
+      "  --no-winograd runs 3x3 convolutions on the direct kernels only "
+      "(SessionOptions::winograd).\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

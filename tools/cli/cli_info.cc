@@ -81,7 +81,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"json", false},
                                  {"threads", true},
                                  {"batch", true},
-                                 {"shape", true}});
+                                 {"shape", true},
+                                 {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -100,6 +101,7 @@ int RunInfo(const std::vector<std::string>& args) {
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("info", std::string(shapes.status().message()));
   options.input_shapes = *shapes;
+  options.winograd = !parsed->Has("no-winograd");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
   NoteDefaultedDims(model, (*session)->inputs(), *batch > 0, *shapes);
