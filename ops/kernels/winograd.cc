@@ -29,6 +29,13 @@ constexpr size_t kBlockBytes = 768 * 1024;
 constexpr size_t kSliceBytes = 256 * 1024;
 constexpr size_t kMaxSlots = 64;
 
+// A stride of `floats` rounded up to an odd number of cache lines: the 36 (or 16) transform points
+// of a tile are that far apart, and a power-of-two multiple would put them all in one L1 set.
+size_t OddLines(size_t floats) {
+  const size_t lines = (floats + 15) / 16;
+  return (lines | 1) * 16;
+}
+
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
 };
@@ -223,8 +230,8 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   }
   pl.groups = (pl.panels + pl.group_panels - 1) / pl.group_panels;
   const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
-  pl.v_floats = a2 * tg * MR * pl.c16;
-  pl.m_floats = a2 * pl.block_tiles * pl.group_panels * NR;
+  pl.v_floats = a2 * OddLines(tg * MR * pl.c16);
+  pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
   pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
   pl.slots = std::min(threads, pl.blocks * pl.groups);
   return pl;
@@ -369,7 +376,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   const size_t per_image = pl.tiles_h * pl.tiles_w;
   const Preact* pre = pre_.get();
   // Input transform: V[xi][tile group][cb][14][16].
-  const size_t v_xi = TG * CB * MR * 16;
+  const size_t v_xi = OddLines(TG * CB * MR * 16);
   for (size_t i = 0; i < nt; ++i) {
     const size_t t = t0 + i, b = t / per_image, r = t % per_image;
     const ptrdiff_t iy0 = (ptrdiff_t)((r / pl.tiles_w) * m) - (ptrdiff_t)p.pad_top;
@@ -392,7 +399,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   }
   // Tile GEMMs: M[xi][tile][group columns].
   const size_t p0 = group * pl.group_panels, p1 = std::min(pl.panels, p0 + pl.group_panels);
-  const size_t gc = (p1 - p0) * NR;
+  const size_t gc = (p1 - p0) * NR, m_xi = OddLines(T * gc);
   const float* u = w_->u.get();
   for (size_t xi = 0; xi < a2; ++xi)
     for (size_t pn = p0; pn < p1; ++pn) {
@@ -400,7 +407,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       for (size_t g = 0; g * GT < nt; ++g) {
         const size_t mr = std::min(GT, nt - g * GT);
         kMicro[mr - 1](CB, v + xi * v_xi + g * CB * MR * 16, wp,
-                       mbuf + (xi * T + g * GT) * gc + (pn - p0) * NR, gc);
+                       mbuf + xi * m_xi + g * GT * gc + (pn - p0) * NR, gc);
       }
     }
   // Output transform, bias, clamp, store.
@@ -416,10 +423,10 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       const __mmask16 cm = (__mmask16)((1u << cnt) - 1);
       const float* s = mbuf + i * gc + (c - p0 * NR);
       if (m == 4)
-        OutputTile<4>(s, T * gc, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
+        OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
                       rows, cols_px, cm);
       else
-        OutputTile<2>(s, T * gc, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
+        OutputTile<2>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
                       rows, cols_px, cm);
     }
   }
