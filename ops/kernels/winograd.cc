@@ -423,11 +423,11 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       const __mmask16 cm = (__mmask16)((1u << cnt) - 1);
       const float* s = mbuf + i * gc + (c - p0 * NR);
       if (m == 4)
-        OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
-                      rows, cols_px, cm);
+        OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
+                      cols_px, cm);
       else
-        OutputTile<2>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys,
-                      rows, cols_px, cm);
+        OutputTile<2>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
+                      cols_px, cm);
     }
   }
   ra.busy[slot].store(false, std::memory_order_release);
