@@ -134,6 +134,25 @@ constexpr std::array<MicroFn, MR> MakeMicros(std::integer_sequence<int, I...>) {
 }
 constexpr std::array<MicroFn, MR> kMicro = MakeMicros(std::make_integer_sequence<int, MR>{});
 
+// U = G g G^T for input channel c of outputs [o0, o0 + n) (n <= 32), in double, the 32 outputs
+// side by side (vectorized over them): point xi of output o0 + j goes to dst[xi * xi_stride + j].
+ONNXRUN_AVX512 void TransformWeights(const double (*G)[3], int a, const float* w_oihw, size_t in_c,
+                                     size_t c, size_t o0, size_t n, float* dst, size_t xi_stride) {
+  double g[9][NR] = {}, t[6][3][NR];
+  for (size_t j = 0; j < n; ++j)
+    for (int e = 0; e < 9; ++e) g[e][j] = w_oihw[((o0 + j) * in_c + c) * 9 + e];
+  for (int i = 0; i < a; ++i)
+    for (int k = 0; k < 3; ++k)
+      for (size_t j = 0; j < NR; ++j)
+        t[i][k][j] = G[i][0] * g[k][j] + G[i][1] * g[3 + k][j] + G[i][2] * g[6 + k][j];
+  for (int i = 0; i < a; ++i)
+    for (int k = 0; k < a; ++k) {
+      float* d = dst + (size_t)(i * a + k) * xi_stride;
+      for (size_t j = 0; j < NR; ++j)
+        d[j] = (float)(t[i][0][j] * G[k][0] + t[i][1][j] * G[k][1] + t[i][2][j] * G[k][2]);
+    }
+}
+
 }  // namespace
 
 struct Winograd::Weights {
@@ -255,22 +274,10 @@ void Winograd::Init(const ConvGemmParams& p, const float* w_oihw, const float* b
   const size_t a2 = (size_t)a * a, cols = pl.panels * NR;
   w->u = Alloc(a2 * cols * pl.c16);
   std::memset(w->u.get(), 0, a2 * cols * pl.c16 * sizeof(float));
-  for (size_t o = 0; o < p.out_c; ++o) {
-    const size_t panel = o / NR, j = o % NR;
-    for (size_t c = 0; c < p.in_c; ++c) {
-      const float* g = w_oihw + (o * p.in_c + c) * 9;
-      double t[6][3];  // G g
-      for (int i = 0; i < a; ++i)
-        for (int k = 0; k < 3; ++k)
-          t[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
-      for (int i = 0; i < a; ++i)
-        for (int k = 0; k < a; ++k) {
-          const double u = t[i][0] * G[k][0] + t[i][1] * G[k][1] + t[i][2] * G[k][2];
-          const size_t xi = (size_t)(i * a + k);
-          w->u[((xi * pl.panels + panel) * pl.c16 + c) * NR + j] = (float)u;
-        }
-    }
-  }
+  for (size_t panel = 0; panel < pl.panels; ++panel)
+    for (size_t c = 0; c < p.in_c; ++c)
+      TransformWeights(G, a, w_oihw, p.in_c, c, panel * NR, std::min(NR, p.out_c - panel * NR),
+                       w->u.get() + (panel * pl.c16 + c) * NR, pl.panels * pl.c16 * NR);
   w->bias = Alloc(cols);
   std::memset(w->bias.get(), 0, cols * sizeof(float));
   if (bias) std::memcpy(w->bias.get(), bias, p.out_c * sizeof(float));
