@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ops/kernels/aligned.h"
 #include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the masked-load intrinsics.
@@ -36,14 +37,8 @@ size_t OddLines(size_t floats) {
   return (lines | 1) * 16;
 }
 
-struct AlignedFree {
-  void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], AlignedFree>;
-Buffer Alloc(size_t floats) {
-  const size_t bytes = (std::max<size_t>(floats, 16) * sizeof(float) + 63) / 64 * 64;
-  return Buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
-}
+using Buffer = AlignedFloats;
+Buffer Alloc(size_t floats) { return AllocAligned(floats); }
 
 // Weight transform G (a x 3) for F(m x m, 3 x 3).
 constexpr double kG4[6][3] = {{1.0 / 4, 0, 0},

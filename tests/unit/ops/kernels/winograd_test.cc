@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/support/nhwc_conv_reference.h"
+
 namespace onnxrun::kernels {
 namespace {
 
@@ -53,23 +55,14 @@ double MaxRelError(const Case& t, int tile, pthreadpool_t pool, std::mt19937& g)
   std::vector<float> y(t.n * oh * ow * ys, sentinel);
   conv.Run(x.data(), xs, y.data(), ys, pool);
   double worst = 0;
+  const test::NhwcConvGeometry geo{t.h, t.w, t.c, 3, 3, 1, 1, 1, 1, t.pad, t.pad, xs};
   for (size_t bi = 0; bi < t.n; ++bi)
     for (size_t oy = 0; oy < oh; ++oy)
       for (size_t ox = 0; ox < ow; ++ox) {
         const float* yp = &y[((bi * oh + oy) * ow + ox) * ys];
         for (size_t o = 0; o < t.m; ++o) {
-          double acc = t.bias ? b[o] : 0.0, mag = std::fabs(acc);
-          for (size_t c = 0; c < t.c; ++c)
-            for (size_t ky = 0; ky < 3; ++ky)
-              for (size_t kx = 0; kx < 3; ++kx) {
-                const ptrdiff_t iy = (ptrdiff_t)(oy + ky) - (ptrdiff_t)t.pad;
-                const ptrdiff_t ix = (ptrdiff_t)(ox + kx) - (ptrdiff_t)t.pad;
-                if (iy < 0 || ix < 0 || iy >= (ptrdiff_t)t.h || ix >= (ptrdiff_t)t.w) continue;
-                const double prod =
-                    in(((bi * t.h + iy) * t.w + ix) * xs, c) * w[((o * t.c + c) * 3 + ky) * 3 + kx];
-                acc += prod;
-                mag += std::fabs(prod);
-              }
+          const auto [acc, mag] =
+              test::NhwcConvAt(geo, in, w.data(), t.bias ? b[o] : 0.0, bi, oy, ox, o);
           const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
           worst = std::max(worst, std::fabs(yp[o] - want) / std::max(1.0, mag));
         }
