@@ -224,6 +224,7 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   pl.c16 = (p.in_c + 15) / 16 * 16;
   pl.panels = (p.out_c + NR - 1) / NR;
   pl.group_panels = pl.panels;
+  if (pl.tiles == 0 || pl.panels == 0) return pl;  // empty batch: Run does nothing
   const size_t threads = std::max<size_t>(1, std::min(max_threads, kMaxSlots));
   // T: V (a^2 x T x c16) and M (a^2 x T x group columns) within the block budget; larger (one
   // point's rows within kSliceBytes) when the weights outweigh that; then evened out.

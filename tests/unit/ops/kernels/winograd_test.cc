@@ -117,6 +117,18 @@ TEST_P(WinogradTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Tiles, WinogradTest, ::testing::Values(2, 4));
 
+TEST(WinogradEmpty, BatchZeroRunsNothing) {
+  if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
+  ConvGemmParams p;
+  p.n = 0, p.in_h = p.in_w = p.out_h = p.out_w = 8, p.in_c = p.out_c = 16, p.kh = p.kw = 3;
+  p.pad_top = p.pad_left = 1;
+  std::vector<float> w(16 * 16 * 9, 1.f);
+  Winograd conv;
+  conv.Init(p, w.data(), nullptr, 2);
+  EXPECT_EQ(conv.scratch_floats(), 0u);
+  conv.Run(nullptr, 16, nullptr, 16, nullptr);  // reads and writes nothing
+}
+
 TEST(WinogradApplies, OnlyDense3x3Stride1) {
   ConvGemmParams p;
   p.in_h = p.in_w = p.out_h = p.out_w = 8, p.in_c = p.out_c = 16, p.kh = p.kw = 3;
