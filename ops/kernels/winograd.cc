@@ -230,19 +230,27 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   // point's rows within kSliceBytes) when the weights outweigh that; then evened out.
   const size_t row_bytes = sizeof(float) * (pl.c16 + pl.group_panels * NR);
   size_t t = kBlockBytes / (a2 * row_bytes);
-  if (a2 * pl.c16 * pl.panels * NR * sizeof(float) > t * a2 * row_bytes)
-    t = std::max(t, kSliceBytes / row_bytes);
+  const bool weight_bound = a2 * pl.c16 * pl.panels * NR * sizeof(float) > t * a2 * row_bytes;
+  if (weight_bound) t = std::max(t, kSliceBytes / row_bytes);
   t = std::min(pl.tiles, std::max(MR, t / MR * MR));
   auto blocks_of = [&](size_t t) { return (pl.tiles + t - 1) / t; };
   // Enough tasks for the threads: smaller blocks first (down to one tile group), then panel groups.
-  while (threads > 1 && blocks_of(t) < 3 * threads && t > MR) t = std::max(MR, t - MR);
+  // Weight-bound convs split the panels first: each task then streams its own share of the
+  // weights once, where smaller blocks would stream all of them once per block.
+  if (threads > 1 && weight_bound && pl.panels >= 2 * threads)
+    pl.group_panels = (pl.panels + 3 * threads - 1) / (3 * threads);
+  while (threads > 1 &&
+         blocks_of(t) * ((pl.panels + pl.group_panels - 1) / pl.group_panels) < 3 * threads &&
+         t > MR)
+    t = std::max(MR, t - MR);
   pl.blocks = blocks_of(t);
   pl.block_tiles = (pl.tiles + pl.blocks - 1) / pl.blocks;
   const size_t groups = (pl.block_tiles + MR - 1) / MR;
   pl.group_tiles = (pl.block_tiles + groups - 1) / groups;
-  if (threads > 1 && pl.blocks < 2 * threads) {
+  if (threads > 1 &&
+      pl.blocks * ((pl.panels + pl.group_panels - 1) / pl.group_panels) < 2 * threads) {
     const size_t g = std::min(pl.panels, (2 * threads + pl.blocks - 1) / pl.blocks);
-    pl.group_panels = (pl.panels + g - 1) / g;
+    pl.group_panels = std::min(pl.group_panels, (pl.panels + g - 1) / g);
   }
   pl.groups = (pl.panels + pl.group_panels - 1) / pl.group_panels;
   const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;

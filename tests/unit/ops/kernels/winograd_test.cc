@@ -99,6 +99,7 @@ TEST_P(WinogradTest, MatchesReference) {
       {1, 11, 9, 35, 19, 1, 3, 0, 0.f, inf, true},         // pre-activation + ReLU
       {3, 6, 7, 16, 32, 1, 0, 0, -inf, inf, true, false},  // pre-activation, no bias, batch 3
       {1, 30, 29, 64, 96, 1},                              // several blocks and tile groups
+      {1, 6, 7, 256, 250, 1, 3, 5},  // weight-bound: panel groups per task at 2 threads
   };
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool2(pthreadpool_create(2),
                                                                      &pthreadpool_destroy);
