@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/conv_gemm.h"
 #include "ops/kernels/spatial_nd.h"
+#include "ops/kernels/winograd.h"
 #include "ops/row_major.h"
 #include "ops/spatial.h"
 #include "ops/xnn_kernel.h"
@@ -129,7 +130,9 @@ absl::StatusOr<kernels::ConvGemmParams> GemmParamsOf(const ir::Graph& g, const i
 // (kernels::ConvGemm), in the mode it resolves for the shape; it owns its packed weights. Narrow
 // convolutions (< 64 outputs, k > 1) that cannot take its packing-free direct mode (stride 2) pay
 // as much for im2col packing as for the arithmetic with a single 32-wide panel: XNNPACK's
-// packing-free kernel wins on them unless the image is large.
+// packing-free kernel wins on them unless the image is large. 3x3 stride-1 convolutions take the
+// own Winograd kernel where its cost model (kernels::Winograd::EstimatedSeconds, fitted to the
+// real convs) puts it ahead of the GEMM (KernelOptions::winograd, ConvKernel::kAuto only).
 void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options) {
   n.impl = ir::Impl::kConvNd;
   if (!Is2dConstant(g, n)) return;
@@ -142,6 +145,13 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
   if (ir::ParamsAs<ConvParams>(n)->group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
       options.conv == ConvKernel::kXnnpack || !kernels::ConvGemm::Supported())
     return;
+  // Winograd pads input channels to 16: below 8 most of its work would be padding (RGB stems).
+  if (options.winograd && options.conv == ConvKernel::kAuto && kernels::Winograd::Applies(p) &&
+      p.in_c >= 8 && kernels::Winograd::Supported() &&
+      kernels::Winograd::EstimatedSeconds(p) < kernels::Winograd::GemmSeconds(p)) {
+    n.impl = ir::Impl::kConvWinograd;
+    return;
+  }
   const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);
   const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
   if (narrow && mode != kernels::ConvGemmMode::kDirect && p.n * p.out_h * p.out_w < 56 * 56) return;
@@ -149,19 +159,22 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
                                                   : ir::Impl::kConvGemmPacked;
 }
 
-absl::StatusOr<std::unique_ptr<Kernel>> LowerConvGemm(const LowerContext& ctx,
-                                                      const kernels::ConvGemmParams& params) {
+// The own kernels (kernels::ConvGemm, kernels::Winograd): weights prepared once, the input
+// transform and the clamp fused, scratch in the workspace.
+template <class OwnConv>
+absl::StatusOr<std::unique_ptr<Kernel>> LowerOwnConv(const LowerContext& ctx,
+                                                     const kernels::ConvGemmParams& params) {
   const ir::Node& n = *ctx.node;
   kernels::ConvGemmParams p = params;
   p.lo = n.fusion.lo;
   p.hi = n.fusion.hi;
-  auto conv = std::make_shared<kernels::ConvGemm>();
-  using Packed = kernels::ConvGemm::PackedWeights;
+  auto conv = std::make_shared<OwnConv>();
+  using Packed = typename OwnConv::PackedWeights;
   ASSIGN_OR_RETURN(std::shared_ptr<const Packed> packed,
-                   ctx.Packed<Packed>(kernels::ConvGemm::PackKey(p), {1, 2}, [&] {
+                   ctx.template Packed<Packed>(OwnConv::PackKey(p), {1, 2}, [&] {
                      const ir::Tensor* bias = ctx.constant(2);
-                     return kernels::ConvGemm::Pack(p, ctx.constant(1)->data(),
-                                                    bias ? bias->data() : nullptr);
+                     return OwnConv::Pack(p, ctx.constant(1)->data(),
+                                          bias ? bias->data() : nullptr);
                    }));
   conv->Init(p, std::move(packed), ctx.pool ? pthreadpool_get_threads_count(ctx.pool) : 1);
   if (const auto& t = n.fusion.input) {
@@ -199,7 +212,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
       if (!Is2dConstant(*ctx.graph, n) || ir::ParamsAs<ConvParams>(n)->group != 1 ||
           !kernels::ConvGemm::Supported())
         return Inconsistent(n, "does not apply to this convolution");
-      return LowerConvGemm(ctx, p);
+      return LowerOwnConv<kernels::ConvGemm>(ctx, p);
+    }
+    case ir::Impl::kConvWinograd: {
+      ASSIGN_OR_RETURN(kernels::ConvGemmParams p, GemmParamsOf(*ctx.graph, n));
+      if (!Is2dConstant(*ctx.graph, n) || ir::ParamsAs<ConvParams>(n)->group != 1 ||
+          !kernels::Winograd::Applies(p) || !kernels::Winograd::Supported())
+        return Inconsistent(n, "does not apply to this convolution");
+      return LowerOwnConv<kernels::Winograd>(ctx, p);
     }
     case ir::Impl::kXnnConv:
       if (!Is2dConstant(*ctx.graph, n)) return Inconsistent(n, "needs a constant 2-D convolution");
@@ -265,15 +285,21 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
 // N-d kernel's row-major copies (XNNPACK keeps its own).
 int64_t ConvWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
   if (n.impl == ir::Impl::kConvNd) return RowMajorWorkspace(g, n, threads);
+  if (n.impl == ir::Impl::kConvWinograd) {
+    auto p = GemmParamsOf(g, n);
+    return p.ok() ? kernels::Winograd::ScratchFloats(*p, threads) * sizeof(float) : 0;
+  }
   if (n.impl != ir::Impl::kConvGemmPacked && n.impl != ir::Impl::kConvGemmDirect) return 0;
   auto p = GemmParamsOf(g, n);
   return p.ok() ? kernels::ConvGemm::ScratchFloats(*p, threads) * sizeof(float) : 0;
 }
 
 // The own kernel applies an input transform while packing: always in direct mode, in packed mode
-// where the packing reads the input as it is (1x1, stride 1, no padding).
+// where the packing reads the input as it is (1x1, stride 1, no padding); Winograd in its input
+// transform.
 uint32_t ConvCaps(const ir::Graph& g, const ir::Node& n) {
   uint32_t caps = kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
+  if (n.impl == ir::Impl::kConvWinograd) caps |= kCapInputTransform;
   if (n.impl == ir::Impl::kConvGemmPacked || n.impl == ir::Impl::kConvGemmDirect) {
     auto p = GemmParamsOf(g, n);
     if (p.ok() && kernels::ConvGemm::TakesInputTransform(*p)) caps |= kCapInputTransform;

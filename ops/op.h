@@ -111,10 +111,12 @@ enum OpCap : uint32_t {
 
 // Which 2-D convolution kernel select_kernels may choose (SessionOptions::conv_kernel): kAuto
 // decides by shape; the others force XNNPACK, or the own kernel's packed or direct mode where
-// that kernel applies (A/B measurement).
-enum class ConvKernel { kAuto, kXnnpack, kPacked, kDirect };
+// that kernel applies (A/B measurement); kNoWinograd decides as kAuto without Winograd.
+enum class ConvKernel { kAuto, kXnnpack, kPacked, kDirect, kNoWinograd };
 struct KernelOptions {
   ConvKernel conv = ConvKernel::kAuto;
+  // Winograd convolution where the cost model prefers it (3x3 stride-1 dense convs; kAuto only).
+  bool winograd = true;
 };
 
 struct OpDef {

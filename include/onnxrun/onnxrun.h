@@ -162,10 +162,15 @@ struct SessionOptions {
   bool optimize = true;
   // Which kernel runs 2-D convolutions with constant weights: "auto" chooses by shape between
   // XNNPACK and the runtime's own AVX-512 conv GEMM (in its packed or direct mode); "xnnpack"
-  // forces XNNPACK; "packed" / "direct" force the own kernel's mode where that kernel is chosen.
+  // forces XNNPACK; "packed" / "direct" force the own kernel's mode where that kernel is chosen;
+  // "nowinograd" is "auto" without the Winograd kernel.
   // The environment variable ONNXRUN_CONV, when set, overrides this (A/B measurements without a
   // rebuild). Other values fail the load.
   std::string conv_kernel = "auto";
+  // Let "auto" run 3x3 stride-1 convolutions as Winograd F(4x4,3x3) / F(2x2,3x3) where its cost
+  // model expects a gain (fewer multiplications; results differ from the direct sum by ~1e-6
+  // relative). false: bitwise the results of the direct kernels.
+  bool winograd = true;
   // Let producers write straight into their channel slice of a Concat's buffer.
   bool concat_in_place = true;
   // Let elementwise ops and reshapes share their input's memory.

@@ -223,13 +223,6 @@ struct ConvGemm::RunArgs {
   std::atomic<bool>* busy = nullptr;  // [slots_]: a task holds the slot
 };
 
-void ConvGemm::AlignedFree::operator()(float* p) const { std::free(p); }
-
-ConvGemm::Buffer ConvGemm::Alloc(size_t floats) {
-  const size_t bytes = ((std::max<size_t>(floats, 16) * sizeof(float)) + 63) / 64 * 64;
-  return Buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
-}
-
 ConvGemm::ConvGemm() = default;
 ConvGemm::~ConvGemm() = default;
 

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/kernels/aligned.h"
+
 namespace onnxrun::kernels {
 
 // How the A operand is read. kPacked: im2col-packed tiles (any geometry). kDirect (stride_w 1
@@ -102,11 +104,8 @@ class ConvGemm {
   void PackPlanarRow(const float* x, size_t xs, size_t py, float* planar) const;
 
  private:
-  struct AlignedFree {
-    void operator()(float* p) const;
-  };
-  using Buffer = std::unique_ptr<float[], AlignedFree>;
-  static Buffer Alloc(size_t floats);
+  using Buffer = AlignedFloats;
+  static Buffer Alloc(size_t floats) { return AllocAligned(floats); }
 
   // Geometry, mode and task shape (everything but the packed weights).
   void Configure(const ConvGemmParams& p, size_t max_threads);

@@ -160,6 +160,8 @@ const char* ImplName(Impl impl) {
       return "conv_gemm.packed";
     case Impl::kConvGemmDirect:
       return "conv_gemm.direct";
+    case Impl::kConvWinograd:
+      return "conv_winograd";
     case Impl::kConvNd:
       return "conv_nd";
     case Impl::kFullyConnected:

@@ -72,9 +72,10 @@ absl::StatusOr<ConvKernel> ConvKernelOf(const SessionOptions& options) {
   if (v == "xnnpack") return ConvKernel::kXnnpack;
   if (v == "packed") return ConvKernel::kPacked;
   if (v == "direct") return ConvKernel::kDirect;
-  return absl::InvalidArgumentError(absl::StrCat(env && *env ? "ONNXRUN_CONV" : "conv_kernel",
-                                                 " is '", v,
-                                                 "'; expected auto, xnnpack, packed or direct"));
+  if (v == "nowinograd") return ConvKernel::kNoWinograd;
+  return absl::InvalidArgumentError(
+      absl::StrCat(env && *env ? "ONNXRUN_CONV" : "conv_kernel", " is '", v,
+                   "'; expected auto, xnnpack, packed, direct or nowinograd"));
 }
 
 double Gflops(const ir::Graph& g) {
@@ -169,6 +170,7 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
   }
   impl->threads = impl->pool->num_threads();
   ASSIGN_OR_RETURN(impl->optimize.kernels.conv, ConvKernelOf(options));
+  impl->optimize.kernels.winograd = options.winograd;
   impl->prepare.fold_by_running = FoldByRunning;
   impl->prepare.batch_size = options.batch_size;
   for (const auto& [input, t] : options.bound_inputs) impl->prepare.bound_inputs[input] = ToIr(t);

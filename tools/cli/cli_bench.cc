@@ -74,7 +74,8 @@ int RunBench(const std::vector<std::string>& args) {
                                  {"fixed-shape", false},
                                  {"json", false},
                                  {"concurrent", true},
-                                 {"profile", false}});
+                                 {"profile", false},
+                                 {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("bench");
   if (parsed->positional.size() != 1) {
@@ -96,6 +97,7 @@ int RunBench(const std::vector<std::string>& args) {
   options.num_threads = static_cast<int>(*threads);
   if (*batch != 1) options.batch_size = *batch;
   options.enable_profiling = parsed->Has("profile");
+  options.winograd = !parsed->Has("no-winograd");
 
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("bench", std::string(shapes.status().message()));

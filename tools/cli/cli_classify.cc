@@ -123,7 +123,8 @@ int RunClassify(const std::vector<std::string>& args) {
                                  {"batch", true},
                                  {"jobs", true},
                                  {"format", true},
-                                 {"json", false}});
+                                 {"json", false},
+                                 {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("classify", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("classify");
   if (parsed->positional.size() < 2) {
@@ -174,6 +175,7 @@ int RunClassify(const std::vector<std::string>& args) {
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
   options.input_shapes = *shapes;
+  options.winograd = !parsed->Has("no-winograd");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
 

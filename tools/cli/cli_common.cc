@@ -152,19 +152,20 @@ const char* Synopsis(const std::string& command) {
   if (command == "classify") {
     return "onnxrun [classify] MODEL IMAGE|DIR... [--top K] [--threads N] "
            "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json] "
-           "[--batch N] [--jobs J] [--format text|jsonl|csv]";
+           "[--batch N] [--jobs J] [--format text|jsonl|csv] [--no-winograd]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "
-           "[--verbose]";
+           "[--verbose] [--no-winograd]";
   }
   if (command == "bench") {
     return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
-           "[--shape NAME=D1xD2x...]... [--fixed-shape] [--concurrent C] [--profile] [--json]";
+           "[--shape NAME=D1xD2x...]... [--fixed-shape] [--concurrent C] [--profile] [--json] "
+           "[--no-winograd]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
-           "[--batch B] [--shape NAME=D1xD2x...]... [--fixed-shape]";
+           "[--batch B] [--shape NAME=D1xD2x...]... [--fixed-shape] [--no-winograd]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -196,6 +197,8 @@ std::string HelpText() {
       "      classify resizes and crops the image to the given HxW.\n"
       "  --fixed-shape (bench, info) loads for the prepared shape only: the unpacked weights a\n"
       "      session keeps to plan other shapes of a model with dynamic inputs are released.\n"
+      "  --no-winograd runs 3x3 convolutions on the direct kernels only "
+      "(SessionOptions::winograd).\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

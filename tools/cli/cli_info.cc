@@ -109,7 +109,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"threads", true},
                                  {"batch", true},
                                  {"shape", true},
-                                 {"fixed-shape", false}});
+                                 {"fixed-shape", false},
+                                 {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -129,6 +130,7 @@ int RunInfo(const std::vector<std::string>& args) {
   if (!shapes.ok()) return UsageError("info", std::string(shapes.status().message()));
   options.input_shapes = *shapes;
   options.shapes_per_run = !parsed->Has("fixed-shape");
+  options.winograd = !parsed->Has("no-winograd");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
   NoteDefaultedDims(model, (*session)->inputs(), *batch > 0, *shapes);

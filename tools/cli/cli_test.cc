@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 struct TestOptions {
   double atol = 1e-4, rtol = 1e-3, timeout_s = 60;
   int threads = 1, jobs = 1;
+  bool winograd = true;
   bool verbose = false;
 };
 struct Case {
@@ -196,6 +197,7 @@ class CaseRunner {
   Plan MakePlan(const DataSet& set, bool bind_small_floats) const {
     Plan p;
     p.options.num_threads = o_.threads;
+    p.options.winograd = o_.winograd;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
       const Tensor& t = set.inputs[k];
       const std::string& name = set.input_names[k];
@@ -314,7 +316,8 @@ int RunTest(const std::vector<std::string>& args) {
                                  {"threads", true},
                                  {"timeout", true},
                                  {"jobs", true},
-                                 {"verbose", false}});
+                                 {"verbose", false},
+                                 {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("test", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("test");
   if (parsed->positional.empty()) return UsageError("test", "expected at least one DIR");
@@ -330,6 +333,7 @@ int RunTest(const std::vector<std::string>& args) {
   }
   o.atol = *atol, o.rtol = *rtol, o.timeout_s = *timeout;
   o.threads = static_cast<int>(*threads), o.jobs = static_cast<int>(*jobs);
+  o.winograd = !parsed->Has("no-winograd");
   o.verbose = parsed->Has("verbose");
 
   std::vector<Case> cases;

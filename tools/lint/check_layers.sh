@@ -21,7 +21,7 @@ declare -A ALLOWED=(
   [runtime/session]="onnxrun/ runtime/ir/ ops/ loaders/onnx_loader.h loaders/tensor_proto.h runtime/optimize/ runtime/plan/ runtime/exec/ runtime/session/"
   [loaders/image]="onnxrun/ runtime/ir/status.h runtime/ir/file.h loaders/image/"
   [tools/cli]="onnxrun/ tools/cli/"
-  [tools/bench]="onnxrun/ tools/bench/"
+  [tools/bench]="onnxrun/ ops/kernels/ tools/bench/"
 )
 # Prefixes that name one of our folders (anything else, e.g. "absl/", is a system include).
 OURS="onnxrun/ runtime/ ops/ loaders/ tools/"

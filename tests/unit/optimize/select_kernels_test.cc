@@ -7,6 +7,7 @@
 #include <random>
 
 #include "ops/kernels/conv_gemm.h"
+#include "ops/kernels/winograd.h"
 #include "runtime/exec/executor.h"
 #include "runtime/optimize/pass.h"
 #include "runtime/plan/memory_plan.h"
@@ -35,11 +36,13 @@ GraphBuilder ConvModel(const ConvCase& c, std::mt19937& rng) {
   return b;
 }
 
-ir::Graph Selected(const GraphBuilder& b, ConvKernel conv = ConvKernel::kAuto) {
+ir::Graph Selected(const GraphBuilder& b, ConvKernel conv = ConvKernel::kAuto,
+                   bool winograd = true) {
   auto g = PrepareGraph(b);
   EXPECT_TRUE(g.ok()) << g.status();
   PassContext ctx;
   ctx.options.kernels.conv = conv;
+  ctx.options.kernels.winograd = winograd;
   EXPECT_TRUE(SelectKernels(*g, ctx).ok());
   return std::move(*g);
 }
@@ -73,11 +76,16 @@ TEST(SelectKernels, ConvByShape) {
   }
 }
 
-TEST(SelectKernels, DenseThreeByThreeTakesTheOwnKernelInSomeMode) {
+TEST(SelectKernels, DenseThreeByThreeTakesWinogradOrTheOwnKernelWithoutIt) {
   std::mt19937 rng(2);
   ConvCase c{"3x3 64->64 at 56", {1, 64, 56, 56}, {64, 64, 3, 3}};
-  ir::Graph g = Selected(ConvModel(c, rng));
-  const ir::Impl impl = g.nodes[0].impl;
+  const GraphBuilder b = ConvModel(c, rng);
+  EXPECT_EQ(Selected(b).nodes[0].impl,
+            kernels::Winograd::Supported() ? ir::Impl::kConvWinograd : ir::Impl::kXnnConv);
+  // Winograd off (the option, or ONNXRUN_CONV=nowinograd): the GEMM, as before it existed.
+  EXPECT_EQ(Selected(b, ConvKernel::kNoWinograd).nodes[0].impl,
+            Selected(b, ConvKernel::kAuto, false).nodes[0].impl);
+  const ir::Impl impl = Selected(b, ConvKernel::kAuto, false).nodes[0].impl;
   if (kernels::ConvGemm::Supported())
     EXPECT_TRUE(impl == ir::Impl::kConvGemmDirect || impl == ir::Impl::kConvGemmPacked)
         << ir::ImplName(impl);
@@ -97,7 +105,7 @@ TEST(SelectKernels, ConvKernelOptionSteersTheChoice) {
   const Feeds feeds = {{"x", RandomTensor(c.x, rng)}};
   auto want = RunModel(b, {}, feeds);
   ASSERT_TRUE(want.ok()) << want.status();
-  for (const char* kernel : {"xnnpack", "packed", "direct"}) {
+  for (const char* kernel : {"xnnpack", "packed", "direct", "auto", "nowinograd"}) {
     SessionOptions o;
     o.conv_kernel = kernel;
     auto got = RunModel(b, o, feeds);

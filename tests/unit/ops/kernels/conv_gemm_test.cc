@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/support/nhwc_conv_reference.h"
+
 namespace onnxrun::kernels {
 namespace {
 
@@ -75,23 +77,15 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   std::fill(b.begin(), b.end(), 0.f);
   conv.Run(x.data(), xs, y.data(), ys, pool);
   size_t bad = 0;
+  const test::NhwcConvGeometry geo{t.h,  t.w,  t.c,  t.kh, t.kw, t.sh,
+                                   t.sw, t.dh, t.dw, t.pt, t.pl, xs};
   for (size_t bi = 0; bi < t.n; ++bi)
     for (size_t oy = 0; oy < oh; ++oy)
       for (size_t ox = 0; ox < ow; ++ox) {
         const float* yp = &y[((bi * oh + oy) * ow + ox) * ys];
         for (size_t o = 0; o < t.m; ++o) {
-          double acc = t.bias ? b_ref[o] : 0.0, mag = std::fabs(acc);
-          for (size_t c = 0; c < t.c; ++c)
-            for (size_t ky = 0; ky < t.kh; ++ky)
-              for (size_t kx = 0; kx < t.kw; ++kx) {
-                const ptrdiff_t iy = (ptrdiff_t)(oy * t.sh + ky * t.dh) - (ptrdiff_t)t.pt;
-                const ptrdiff_t ix = (ptrdiff_t)(ox * t.sw + kx * t.dw) - (ptrdiff_t)t.pl;
-                if (iy < 0 || ix < 0 || iy >= (ptrdiff_t)t.h || ix >= (ptrdiff_t)t.w) continue;
-                const double prod = in(((bi * t.h + iy) * t.w + ix) * xs, c) *
-                                    w_ref[((o * t.c + c) * t.kh + ky) * t.kw + kx];
-                acc += prod;
-                mag += std::fabs(prod);
-              }
+          const auto [acc, mag] =
+              test::NhwcConvAt(geo, in, w_ref.data(), t.bias ? b_ref[o] : 0.0, bi, oy, ox, o);
           const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
           const double tol = 1e-4 * std::max(1.0, mag);
           if (std::fabs(yp[o] - want) > tol && ++bad <= 5)
