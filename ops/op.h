@@ -119,6 +119,13 @@ absl::Status Invalid(const ir::Node& n, const std::string& why);
 absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max);
 absl::Status RequireFloat(const ir::Graph& g, const ir::Node& n, size_t input);
 void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, ir::DataType t, ir::Shape s);
+// a * b and a + b of sizes read from the model (runtime/ir/checked.h), or an error naming the
+// node and `what` when the result does not fit in int64.
+absl::StatusOr<int64_t> SizeMul(const ir::Node& n, int64_t a, int64_t b, const char* what);
+absl::StatusOr<int64_t> SizeAdd(const ir::Node& n, int64_t a, int64_t b, const char* what);
+// A float attribute or input converted to an integer (Pad's value for integer data), saturated
+// to the int64 range with NaN as 0 (a plain cast is undefined behaviour out of range).
+int64_t SaturatingInt(float v);
 // Numpy-style broadcast of two shapes; error names the node.
 absl::StatusOr<ir::Shape> Broadcast(const ir::Node& n, const ir::Shape& a, const ir::Shape& b);
 // Normalizes a possibly negative axis against rank; error names node and attribute.

@@ -65,6 +65,9 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
         if (d < 0) d = 1;  // dynamic dimensions default to 1
     }
     v.shape_known = true;
+    RETURN_IF_ERROR(
+        ir::CheckedTensorBytes(v.shape, v.dtype, g.limits, absl::StrCat("input '", v.name, "'"))
+            .status());
     runtime_inputs.push_back(id);
   }
   g.inputs = runtime_inputs;
@@ -119,6 +122,14 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
       continue;
     }
     RETURN_IF_ERROR(s);
+    // Every size computed from here on (folds, planner, kernels) is of a checked shape.
+    for (int out : n.outputs) {
+      if (out < 0 || !g.value(out).shape_known) continue;
+      const ir::Value& v = g.value(out);
+      RETURN_IF_ERROR(ir::CheckedTensorBytes(v.shape, v.dtype, g.limits,
+                                             absl::StrCat(n.Describe(), ": output '", v.name, "'"))
+                          .status());
+    }
     const uint32_t caps = def->caps ? def->caps(g, n) : 0;
     const bool all_float = [&] {
       for (int v : n.inputs)
