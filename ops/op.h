@@ -104,6 +104,10 @@ const OpDef* FindOp(const std::string& domain, const std::string& op);
 // Appends one error per operand of `n` that its op's schema (ops/operands.cc) refuses: a required
 // input or output 0 omitted (""), more inputs or outputs than the op has. Unknown ops: one "X".
 void CheckOperands(const ir::Node& n, std::vector<std::string>* errors);
+// Appends one error per attribute of `n` that its op's schema (ops/attributes.cc) refuses: an
+// attribute the op does not have, a value of the wrong type (naming the expected and actual
+// type), a flag other than 0/1 (keepdims...), auto_pad together with non-zero pads.
+void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 // Runs the op's OpDef::select on `n` (nothing for ops with one implementation).

@@ -90,13 +90,21 @@ bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
 
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
   // Operands first: no op code (infer, passes, session) ever reads an omitted required operand.
-  std::vector<std::string> malformed;
-  for (const ir::Node& n : g.nodes)
-    if (FindOp(n.domain, n.op)) CheckOperands(n, &malformed);
+  // Then attributes: no op code reads an attribute of the wrong type or an unknown one.
+  std::vector<std::string> malformed, bad_attributes;
+  for (const ir::Node& n : g.nodes) {
+    if (!FindOp(n.domain, n.op)) continue;
+    CheckOperands(n, &malformed);
+    CheckAttributes(n, &bad_attributes);
+  }
   if (!malformed.empty())
     return absl::InvalidArgumentError(absl::StrCat(malformed.size(), " malformed node operand",
                                                    malformed.size() == 1 ? "" : "s", ":\n  ",
                                                    absl::StrJoin(malformed, "\n  ")));
+  if (!bad_attributes.empty())
+    return absl::InvalidArgumentError(absl::StrCat(bad_attributes.size(), " invalid attribute",
+                                                   bad_attributes.size() == 1 ? "" : "s", ":\n  ",
+                                                   absl::StrJoin(bad_attributes, "\n  ")));
   RETURN_IF_ERROR(BindInputs(g, options));
   // Optional outputs nobody reads (Dropout's mask, BatchNormalization's statistics) are dropped.
   const auto consumers = g.Consumers();

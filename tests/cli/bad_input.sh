@@ -151,6 +151,10 @@ save("split_unused/model", [N("Split", ["x"], ["y", "z"], axis=1), N("Relu", ["y
 xv = np.arange(64, dtype=np.float32).reshape(1, 4, 4, 4) - 30
 onnx.save_tensor(numpy_helper.from_array(xv, "x"), f"{d}/split_unused/test_data_set_0/input_0.pb")
 onnx.save_tensor(numpy_helper.from_array(np.maximum(xv[:, :2], 0), "r"), f"{d}/split_unused/test_data_set_0/output_0.pb")
+# The optimizer's own domain is not for models.
+g = helper.make_graph([N("ChannelScale", ["x", "s"], ["y"], name="cs", domain="onnxrun")], "bad", [x], [y], [floats("s", [1, 1, 1, 1])])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("onnxrun", 1)]), f"{d}/internal.onnx")
+save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
 expect tile-overflow "node 't' (Tile): tiled size 4 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/tile_ovf.onnx" "$img"
@@ -166,6 +170,8 @@ expect range-empty "node 'rg' (Range): input 'start' must be a scalar, not shape
 expect depthtospace-wrap "node 'd' (DepthToSpace): blocksize^2 4294967296 x 4294967296 overflows int64" -- "$onnxrun" "$tmp/d2s_wrap.onnx" "$img"
 expect concat-overflow "node 'cc' (Concat): concatenated size 4611686018427387904 + 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/concat_ovf.onnx" "$img"
 expect pool-overflow "node 'mp' (MaxPool)" -- "$onnxrun" "$tmp/pool_ovf.onnx" "$img"
+expect internal-domain "node 'cs' (onnxrun.ChannelScale): the domain 'onnxrun' is internal to the runtime" -- "$onnxrun" "$tmp/internal.onnx" "$img"
+expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
 if "$onnxrun" test "$tmp/split_unused" >"$tmp/out" 2>"$tmp/err"; then
   echo "PASS split-unused-output: $(tail -1 "$tmp/out")"
 else
