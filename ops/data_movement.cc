@@ -47,6 +47,7 @@ absl::StatusOr<Plan> PlanGather(const ir::Graph& g, const ir::Node& n) {
 }
 
 absl::StatusOr<Plan> PlanSlice(const ir::Graph& g, const ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 5));
   const ir::Shape& xs = g.value(n.inputs[0]).shape;
   std::vector<int64_t> starts, ends, axes, steps;
   if (g.opset < 10) {

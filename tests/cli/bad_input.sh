@@ -154,6 +154,9 @@ onnx.save_tensor(numpy_helper.from_array(np.maximum(xv[:, :2], 0), "r"), f"{d}/s
 # The optimizer's own domain is not for models.
 g = helper.make_graph([N("ChannelScale", ["x", "s"], ["y"], name="cs", domain="onnxrun")], "bad", [x], [y], [floats("s", [1, 1, 1, 1])])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("onnxrun", 1)]), f"{d}/internal.onnx")
+# Required inputs missing altogether (not ""): read as inputs[0] / inputs[1] before (fuzzing).
+save("slice_noinputs", [N("Relu", ["x"], ["r"]), N("Slice", [], ["y"], name="sl")])
+save("conv_one_input", [N("Conv", ["x"], ["y"], name="cv")])
 save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
@@ -171,6 +174,8 @@ expect depthtospace-wrap "node 'd' (DepthToSpace): blocksize^2 4294967296 x 4294
 expect concat-overflow "node 'cc' (Concat): concatenated size 4611686018427387904 + 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/concat_ovf.onnx" "$img"
 expect pool-overflow "node 'mp' (MaxPool)" -- "$onnxrun" "$tmp/pool_ovf.onnx" "$img"
 expect internal-domain "node 'cs' (onnxrun.ChannelScale): the domain 'onnxrun' is internal to the runtime" -- "$onnxrun" "$tmp/internal.onnx" "$img"
+expect missing-input "node 'sl' (Slice): input 0 (data) is required but missing" -- "$onnxrun" "$tmp/slice_noinputs.onnx" "$img"
+expect missing-weights "node 'cv' (Conv): input 1 (W) is required but missing" -- "$onnxrun" "$tmp/conv_one_input.onnx" "$img"
 expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
 if "$onnxrun" test "$tmp/split_unused" >"$tmp/out" 2>"$tmp/err"; then
   echo "PASS split-unused-output: $(tail -1 "$tmp/out")"

@@ -319,7 +319,8 @@ void MutateModel(onnx::ModelProto& m, std::mt19937_64& rng) {
     }
     case 7:  // the opset
       if (m.opset_import_size() > 0) m.mutable_opset_import(0)->set_version(rng() % 22);
-      if (rng() % 8 == 0) m.mutable_opset_import(0)->set_domain(rng() % 2 ? "onnxrun" : "ai.x");
+      if (m.opset_import_size() > 0 && rng() % 8 == 0)
+        m.mutable_opset_import(0)->set_domain(rng() % 2 ? "onnxrun" : "ai.x");
       return;
     case 8: {  // a node duplicated or removed
       if (g.node_size() == 0) return;
