@@ -1,5 +1,6 @@
 // The public Session: load -> infer & fold -> optimize -> plan -> lower, then Run.
 #include <sched.h>
+#include <unistd.h>
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -86,6 +87,14 @@ double Gflops(const ir::Graph& g) {
   return flops / 1e9;
 }
 
+// SessionOptions::max_arena_bytes, or its default: half the physical memory, at most 16 GiB.
+int64_t ArenaLimit(const SessionOptions& options) {
+  if (options.max_arena_bytes > 0) return options.max_arena_bytes;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const int64_t half = pages > 0 && page > 0 ? int64_t{pages} * page / 2 : int64_t{16} << 30;
+  return std::min(half, int64_t{16} << 30);
+}
+
 }  // namespace
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -120,7 +129,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
     t0 = t1;
     return ms;
   };
+  if (options.max_tensor_bytes < 1 || options.max_arena_bytes < 0)
+    return absl::InvalidArgumentError("max_tensor_bytes must be >= 1 and max_arena_bytes >= 0");
   ASSIGN_OR_RETURN(ir::Graph g, LoadOnnxModel(path));
+  g.limits.max_tensor_bytes = options.max_tensor_bytes;
   auto impl = std::make_unique<Impl>();
   ModelReport& rep = impl->report;
   rep.parse_ms = lap();
@@ -169,6 +181,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   rep.memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,   m.workspace_bytes,
                 m.concats_in_place, m.concats_copied, m.bytes_copied_per_run};
   rep.plan_ms = lap();
+  const int64_t arena_limit = ArenaLimit(options);
+  if (m.arena_bytes > arena_limit)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model '", path, "': the arena needs ", m.arena_bytes, " bytes, over the limit of ",
+        arena_limit, " bytes (SessionOptions::max_arena_bytes)"));
   rep.num_threads = threads;
   if (threads > 1) {
     impl->pool = pthreadpool_create(threads);

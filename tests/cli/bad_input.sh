@@ -157,6 +157,10 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helpe
 # Required inputs missing altogether (not ""): read as inputs[0] / inputs[1] before (fuzzing).
 save("slice_noinputs", [N("Relu", ["x"], ["r"]), N("Slice", [], ["y"], name="sl")])
 save("conv_one_input", [N("Conv", ["x"], ["y"], name="cv")])
+# A fully convolutional model whose input size the caller chooses (--shape).
+w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+save("fcn", [N("Conv", ["x", "w"], ["c"]), N("GlobalAveragePool", ["c"], ["y"])], [w],
+     inputs=[helper.make_tensor_value_info("x", F, [1, 3, "H", "W"])])
 save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
@@ -177,6 +181,12 @@ expect internal-domain "node 'cs' (onnxrun.ChannelScale): the domain 'onnxrun' i
 expect missing-input "node 'sl' (Slice): input 0 (data) is required but missing" -- "$onnxrun" "$tmp/slice_noinputs.onnx" "$img"
 expect missing-weights "node 'cv' (Conv): input 1 (W) is required but missing" -- "$onnxrun" "$tmp/conv_one_input.onnx" "$img"
 expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
+# Limits: a 1x3x20000x20000 input (4.8 GB) is refused before anything is allocated; limits
+# are overridable (--max-tensor-mb, --max-arena-mb; SessionOptions::max_tensor_bytes, max_arena_bytes).
+expect input-limit "input 'x': shape .1,3,20000,20000. is 1200000000 elements (4800000000 bytes), over the limit of 4294967296 bytes per tensor" -- "$onnxrun" info "$tmp/fcn.onnx" --shape x=1x3x20000x20000
+expect tensor-limit-flag "over the limit of 1048576 bytes per tensor" -- "$onnxrun" info "$tmp/fcn.onnx" --shape x=1x3x300x300 --max-tensor-mb 1
+expect arena-limit-flag "the arena needs .* bytes, over the limit of 1048576 bytes (SessionOptions::max_arena_bytes)" -- "$onnxrun" "$model" "$img" --max-arena-mb 1
+expect bad-limit-flag "--max-arena-mb" -- "$onnxrun" "$model" "$img" --max-arena-mb 0
 if "$onnxrun" test "$tmp/split_unused" >"$tmp/out" 2>"$tmp/err"; then
   echo "PASS split-unused-output: $(tail -1 "$tmp/out")"
 else

@@ -363,6 +363,9 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = onnxrun::fuzz::WriteInput(data, size);
   onnxrun::SessionOptions options;
+  // Within libFuzzer's 2 GiB: a larger model is refused by the limits (what they are for).
+  options.max_tensor_bytes = 64 << 20;
+  options.max_arena_bytes = 256 << 20;
   auto session = onnxrun::Session::Load(path, options);
   if (session.ok()) RunOnce(**session);
   return 0;

@@ -79,6 +79,8 @@ std::vector<float> Softmax(const std::vector<float>& logits) {
 int RunClassify(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"top", true},
                                  {"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"preprocess", true},
                                  {"labels", true},
                                  {"shape", true},
@@ -111,6 +113,8 @@ int RunClassify(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  if (absl::Status s = parsed->GetLimits(&options); !s.ok())
+    return UsageError("classify", std::string(s.message()));
   options.input_shapes = *shapes;
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));

@@ -24,6 +24,7 @@ struct TestOptions {
   double atol = 1e-4, rtol = 1e-3, timeout_s = 60;
   int threads = 1, jobs = 1;
   bool verbose = false;
+  SessionOptions limits;  // max_tensor_bytes / max_arena_bytes (--max-tensor-mb, --max-arena-mb)
 };
 struct Case {
   std::string dir, name;
@@ -196,6 +197,8 @@ class CaseRunner {
   Plan MakePlan(const DataSet& set, bool bind_small_floats) const {
     Plan p;
     p.options.num_threads = o_.threads;
+    p.options.max_tensor_bytes = o_.limits.max_tensor_bytes;
+    p.options.max_arena_bytes = o_.limits.max_arena_bytes;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
       const Tensor& t = set.inputs[k];
       const std::string& name = set.input_names[k];
@@ -312,6 +315,8 @@ int RunTest(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"atol", true},
                                  {"rtol", true},
                                  {"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"timeout", true},
                                  {"jobs", true},
                                  {"verbose", false}});
@@ -331,6 +336,8 @@ int RunTest(const std::vector<std::string>& args) {
   o.atol = *atol, o.rtol = *rtol, o.timeout_s = *timeout;
   o.threads = static_cast<int>(*threads), o.jobs = static_cast<int>(*jobs);
   o.verbose = parsed->Has("verbose");
+  if (absl::Status s = parsed->GetLimits(&o.limits); !s.ok())
+    return UsageError("test", std::string(s.message()));
 
   std::vector<Case> cases;
   for (const std::string& dir : parsed->positional) {
