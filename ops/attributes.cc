@@ -182,6 +182,8 @@ bool IsFlag(const std::string& name) {
 }  // namespace
 
 void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors) {
+  const auto auto_pad = n.attrs.find("auto_pad");
+  const auto pads = n.attrs.find("pads");
   if (n.domain == kInternalDomain) return;  // created by the optimizer, not read from a model
   const std::string_view* schema = SchemaOf(n.op);
   if (!schema) return;
@@ -212,9 +214,23 @@ void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors) {
     if (IsFlag(name) && a.kind == Kind::kInt && a.i != 0 && a.i != 1)
       add(absl::StrCat("attribute '", name, "' is ", a.i, "; it must be 0 or 1"));
   }
+  // A pooling window made only of padding has no input to average (it gave -inf) or to take the
+  // max of; ONNX Runtime refuses such pads too. (Pads that fuse_pad merges in later are exempt.)
+  auto kernel = n.attrs.find("kernel_shape");
+  if ((n.op == "AveragePool" || n.op == "MaxPool") && kernel != n.attrs.end() &&
+      pads != n.attrs.end() && kernel->second.kind == Kind::kInts &&
+      pads->second.kind == Kind::kInts &&
+      pads->second.ints.size() == 2 * kernel->second.ints.size()) {
+    const auto& k = kernel->second.ints;
+    const auto& p = pads->second.ints;
+    for (size_t i = 0; i < k.size(); ++i)
+      if (p[i] >= k[i] || p[i + k.size()] >= k[i]) {
+        add(absl::StrCat("pads ", p[i], " and ", p[i + k.size()], " of spatial axis ", i,
+                         " must be smaller than the kernel size ", k[i]));
+        break;
+      }
+  }
   // Explicit pads contradict an automatic padding (ONNX: pads only with auto_pad NOTSET).
-  auto auto_pad = n.attrs.find("auto_pad");
-  auto pads = n.attrs.find("pads");
   if (auto_pad != n.attrs.end() && auto_pad->second.kind == Kind::kString &&
       auto_pad->second.s != "NOTSET" && pads != n.attrs.end() && pads->second.kind == Kind::kInts) {
     bool nonzero = false;

@@ -275,15 +275,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
   if (spec.fuse == Fuse::kClamp) {
-    lo = std::max(lo, p.alpha);
-    hi = std::min(hi, p.beta);
-    st = xnn_create_clamp_nc_f32(v.channels, v.xs, v.ys, lo, hi, 0, k->slot());
-    if (st == xnn_status_success)
-      st = xnn_setup_clamp_nc_f32(k->op(), v.rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-    if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
-    lo = -kInf;
-    hi = kInf;  // own kernel below applies Clip's bounds itself
-  } else if (!n.fusion.has_clamp() && spec.xnn) {
+    // Not XNNPACK's clamp, which maps NaN to the lower bound (Relu(NaN) = 0; ONNX Runtime keeps
+    // NaN); the same results otherwise, bit for bit.
+    const kernels::UnaryParams bounds{std::max(lo, p.alpha), std::min(hi, p.beta)};
+    const float* in = ctx.in[0].data;
+    float* out = ctx.out[0].data;
+    return MakeFnKernel([=](pthreadpool_t pool) {
+      kernels::ClampKeepNaN(in, v.xs, out, v.ys, v.rows, v.channels, bounds, pool);
+    });
+  }
+  if (!n.fusion.has_clamp() && spec.xnn) {
     st = spec.xnn(v, p, ctx.in[0].data, ctx.out[0].data, ctx.pool, k.get());
   }
   if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));

@@ -161,6 +161,9 @@ save("conv_one_input", [N("Conv", ["x"], ["y"], name="cv")])
 w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
 save("fcn", [N("Conv", ["x", "w"], ["c"]), N("GlobalAveragePool", ["c"], ["y"])], [w],
      inputs=[helper.make_tensor_value_info("x", F, [1, 3, "H", "W"])])
+x7 = helper.make_tensor_value_info("x", F, [1, 1, 1, 1, 1, 2, 2])
+save("pow_rank7", [N("Pow", ["x", "e"], ["y"], name="pw")], [floats("e", [2.0])], inputs=[x7])
+save("avgpool_pads", [N("AveragePool", ["x"], ["y"], name="ap", kernel_shape=[2, 2], pads=[2, 2, 2, 2])])
 save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
@@ -180,6 +183,8 @@ expect pool-overflow "node 'mp' (MaxPool)" -- "$onnxrun" "$tmp/pool_ovf.onnx" "$
 expect internal-domain "node 'cs' (onnxrun.ChannelScale): the domain 'onnxrun' is internal to the runtime" -- "$onnxrun" "$tmp/internal.onnx" "$img"
 expect missing-input "node 'sl' (Slice): input 0 (data) is required but missing" -- "$onnxrun" "$tmp/slice_noinputs.onnx" "$img"
 expect missing-weights "node 'cv' (Conv): input 1 (W) is required but missing" -- "$onnxrun" "$tmp/conv_one_input.onnx" "$img"
+expect pow-rank7 "node 'pw' (Pow): output rank 7 is above 6" -- "$onnxrun" "$tmp/pow_rank7.onnx" "$img"
+expect avgpool-pads "node 'ap' (AveragePool): pads 2 and 2 of spatial axis 0 must be smaller than the kernel size 2" -- "$onnxrun" "$tmp/avgpool_pads.onnx" "$img"
 expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
 # Limits: a 1x3x20000x20000 input (4.8 GB) is refused before anything is allocated; limits
 # are overridable (--max-tensor-mb, --max-arena-mb; SessionOptions::max_tensor_bytes, max_arena_bytes).
