@@ -1,5 +1,6 @@
 // onnxrun test DIR...: run ONNX test-data directories, one forked child per case.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -63,8 +64,10 @@ std::vector<std::string> Numbered(const std::string& dir, const std::string& pre
         n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     std::string digits = n.substr(prefix.size(), n.size() - prefix.size() - suffix.size());
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    found.emplace_back(std::stol(digits), n);
+    long index = 0;  // no std::stol: it throws on a number beyond long ("input_99...9.pb")
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec != std::errc() || end != digits.data() + digits.size()) continue;
+    found.emplace_back(index, n);
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> names;
