@@ -164,6 +164,10 @@ save("fcn", [N("Conv", ["x", "w"], ["c"]), N("GlobalAveragePool", ["c"], ["y"])]
 x7 = helper.make_tensor_value_info("x", F, [1, 1, 1, 1, 1, 2, 2])
 save("pow_rank7", [N("Pow", ["x", "e"], ["y"], name="pw")], [floats("e", [2.0])], inputs=[x7])
 save("avgpool_pads", [N("AveragePool", ["x"], ["y"], name="ap", kernel_shape=[2, 2], pads=[2, 2, 2, 2])])
+# Clip before opset 11 has one input: a second (run-time) one left a constant input 0 unfolded.
+x2 = helper.make_tensor_value_info("x2", F, [3])
+save("clip_two_inputs", [N("Clip", ["c", "x2"], ["y"], name="cl")], [floats("c", [1, 2, 3])], opset=6, inputs=[x2])
+save("clip_f64_bounds", [N("Clip", ["x", "lo"], ["y"], name="cl")], [numpy_helper.from_array(np.array(-1.0), "lo")])
 save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
@@ -185,6 +189,9 @@ expect missing-input "node 'sl' (Slice): input 0 (data) is required but missing"
 expect missing-weights "node 'cv' (Conv): input 1 (W) is required but missing" -- "$onnxrun" "$tmp/conv_one_input.onnx" "$img"
 expect pow-rank7 "node 'pw' (Pow): output rank 7 is above 6" -- "$onnxrun" "$tmp/pow_rank7.onnx" "$img"
 expect avgpool-pads "node 'ap' (AveragePool): pads 2 and 2 of spatial axis 0 must be smaller than the kernel size 2" -- "$onnxrun" "$tmp/avgpool_pads.onnx" "$img"
+expect clip-opset6-inputs "node 'cl' (Clip): " -- "$onnxrun" info "$tmp/clip_two_inputs.onnx"
+"$onnxrun" info "$tmp/clip_f64_bounds.onnx" >"$tmp/out" 2>"$tmp/err"
+if [ $? -ge 128 ]; then echo "FAIL clip-float64-bounds: crashed"; fail=1; else echo "PASS clip-float64-bounds: $(head -c 200 "$tmp/err")"; fi
 expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
 # Limits: a 1x3x20000x20000 input (4.8 GB) is refused before anything is allocated; limits
 # are overridable (--max-tensor-mb, --max-arena-mb; SessionOptions::max_tensor_bytes, max_arena_bytes).
