@@ -8,6 +8,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "loaders/tensor_proto.h"
 #include "onnx/onnx_pb.h"
+#include "ops/op.h"
 #include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
 
@@ -241,6 +242,10 @@ absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
     n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
     n.name = np.name().empty() ? absl::StrCat(n.op, "_", index) : np.name();
     ++index;
+    if (n.domain == kInternalDomain)
+      return absl::InvalidArgumentError(
+          absl::StrCat("node '", n.name, "' (", n.domain, ".", n.op, "): the domain '",
+                       kInternalDomain, "' is internal to the runtime; a model cannot use it"));
     for (const auto& in : np.input()) {
       if (in.empty()) {
         n.inputs.push_back(-1);

@@ -97,6 +97,11 @@ absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
   }
   if (t != ir::DataType::kFloat32 && t != ir::DataType::kInt64 && t != ir::DataType::kInt32)
     return Unsupported(n, absl::StrCat("element type ", ir::DataTypeName(t), " is not supported"));
+  // The broadcasting kernels (own and XNNPACK's) stop at rank 6; Pow at rank 7 returned the
+  // arena's contents before.
+  if (shape.size() > kernels::kMaxRank)
+    return Unsupported(n,
+                       absl::StrCat("output rank ", shape.size(), " is above ", kernels::kMaxRank));
   SetOutput(g, n, 0, t, shape);
   return absl::OkStatus();
 }
@@ -210,12 +215,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
       case kernels::BinaryOp::kDiv:
         st = xnn_create_divide_nd_f32(lo, hi, 0, k->slot());
         break;
-      case kernels::BinaryOp::kMax:
-        if (!n.fusion.has_clamp()) st = xnn_create_maximum_nd_f32(0, k->slot());
-        break;
-      case kernels::BinaryOp::kMin:
-        if (!n.fusion.has_clamp()) st = xnn_create_minimum_nd_f32(0, k->slot());
-        break;
+      // Max and Min run the own kernel: XNNPACK's drops a NaN (max(NaN, 0) = 0; ONNX Runtime
+      // returns NaN).
       default:
         break;
     }
@@ -224,9 +225,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
       auto setup = kind == kernels::BinaryOp::kAdd   ? xnn_setup_add_nd_f32
                    : kind == kernels::BinaryOp::kSub ? xnn_setup_subtract_nd_f32
                    : kind == kernels::BinaryOp::kMul ? xnn_setup_multiply_nd_f32
-                   : kind == kernels::BinaryOp::kDiv ? xnn_setup_divide_nd_f32
-                   : kind == kernels::BinaryOp::kMax ? xnn_setup_maximum_nd_f32
-                                                     : xnn_setup_minimum_nd_f32;
+                                                     : xnn_setup_divide_nd_f32;
       RETURN_IF_ERROR(Xnn(
           setup(k->op(), da.size(), da.data(), db.size(), db.data(), a.data, b.data, out, ctx.pool),
           n, "setup binary"));

@@ -45,7 +45,7 @@ absl::Status InferConcat(ir::Graph& g, ir::Node& n) {
         return Invalid(n, absl::StrCat("input '", x.name, "' has shape ", ir::ShapeString(x.shape),
                                        ", incompatible with ", ir::ShapeString(first.shape),
                                        " outside axis ", axis));
-    out[axis] += x.shape[axis];
+    ASSIGN_OR_RETURN(out[axis], SizeAdd(n, out[axis], x.shape[axis], "concatenated size"));
   }
   SetOutput(g, n, 0, first.dtype, out);
   return absl::OkStatus();

@@ -49,6 +49,7 @@ absl::StatusOr<Plan> PlanGather(const ir::Graph& g, const ir::Node& n) {
 }
 
 absl::StatusOr<Plan> PlanSlice(const ir::Graph& g, const ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 5));
   const ir::Shape& xs = g.value(n.inputs[0]).shape;
   std::vector<int64_t> starts, ends, axes, steps;
   if (g.opset < 10) {
@@ -124,6 +125,7 @@ absl::StatusOr<Plan> PlanSplit(const ir::Graph& g, const ir::Node& n) {
     ASSIGN_OR_RETURN(split, n.Ints("split"));
   }
   const int64_t parts = n.outputs.size();
+  if (parts < 1) return Invalid(n, "splits into 0 outputs");
   if (split.empty() && g.opset >= 18 && n.Has("num_outputs")) {
     // Opset 18: chunks of ceil(dim / num_outputs), the last one smaller when it does not divide.
     ASSIGN_OR_RETURN(int64_t num, n.Int("num_outputs", parts));
@@ -138,7 +140,10 @@ absl::StatusOr<Plan> PlanSplit(const ir::Graph& g, const ir::Node& n) {
     split.assign(parts, xs[axis] / parts);
   }
   int64_t total = 0;
-  for (int64_t s : split) total += s;
+  for (int64_t s : split) {
+    if (s < 0) return Invalid(n, absl::StrCat("split size ", s, " is negative"));
+    ASSIGN_OR_RETURN(total, SizeAdd(n, total, s, "split sizes"));
+  }
   if (total != xs[axis] || static_cast<int64_t>(split.size()) != parts)
     return Invalid(n, absl::StrCat("split sizes do not add up to axis size ", xs[axis], " over ",
                                    parts, " outputs"));
@@ -167,14 +172,15 @@ absl::StatusOr<Plan> PlanDepthSpace(const ir::Graph& g, const ir::Node& n) {
   ASSIGN_OR_RETURN(int64_t b, n.Int("blocksize", 1));
   if (b < 1) return Invalid(n, "attribute 'blocksize' must be positive");
   const int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  // blocksize^2 checked: 2^32 squared wraps to 0 (a division by zero below).
+  ASSIGN_OR_RETURN(const int64_t bb, SizeMul(n, b, b, "blocksize^2"));
   std::vector<size_t> dims, perm;
   ir::Shape out;
   if (n.op == "DepthToSpace") {
     ASSIGN_OR_RETURN(std::string mode, n.String("mode", "DCR"));
-    if (C % (b * b) != 0)
-      return Invalid(n,
-                     absl::StrCat("channels ", C, " are not divisible by blocksize^2 = ", b * b));
-    const size_t c = C / (b * b);
+    if (C % bb != 0)
+      return Invalid(n, absl::StrCat("channels ", C, " are not divisible by blocksize^2 = ", bb));
+    const size_t c = C / bb;
     if (mode == "DCR") {
       dims = {size_t(N), size_t(b), size_t(b), c, size_t(H), size_t(W)};
       perm = {0, 3, 4, 1, 5, 2};
@@ -184,14 +190,17 @@ absl::StatusOr<Plan> PlanDepthSpace(const ir::Graph& g, const ir::Node& n) {
     } else {
       return Invalid(n, absl::StrCat("attribute 'mode' is '", mode, "'; expected DCR or CRD"));
     }
-    out = {N, int64_t(c), H * b, W * b};
+    ASSIGN_OR_RETURN(const int64_t oh, SizeMul(n, H, b, "output height"));
+    ASSIGN_OR_RETURN(const int64_t ow, SizeMul(n, W, b, "output width"));
+    out = {N, int64_t(c), oh, ow};
   } else {
     if (H % b != 0 || W % b != 0)
       return Invalid(
           n, absl::StrCat("spatial size ", H, "x", W, " is not divisible by blocksize ", b));
     dims = {size_t(N), size_t(C), size_t(H / b), size_t(b), size_t(W / b), size_t(b)};
     perm = {0, 3, 5, 1, 2, 4};
-    out = {N, C * b * b, H / b, W / b};
+    ASSIGN_OR_RETURN(const int64_t oc, SizeMul(n, C, bb, "output channels"));
+    out = {N, oc, H / b, W / b};
   }
   return Plan{{out}, [=](const void* x, const std::vector<void*>& y, size_t es) {
                 kernels::Transpose(x, y[0], es, dims.size(), dims.data(), perm.data());

@@ -44,7 +44,8 @@ absl::StatusOr<MovePlan> PlanTile(const ir::Graph& g, const ir::Node& n) {
   MovePlan p;
   for (size_t i = 0; i < xs.size(); ++i) {
     if (repeats[i] < 0) return Invalid(n, "'repeats' must not be negative");
-    p.out.push_back(xs[i] * repeats[i]);
+    ASSIGN_OR_RETURN(const int64_t d, SizeMul(n, xs[i], repeats[i], "tiled size"));
+    p.out.push_back(d);
   }
   p.tile = repeats;
   return p;

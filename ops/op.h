@@ -149,6 +149,10 @@ const OpDef* FindOp(const std::string& domain, const std::string& op);
 // Appends one error per operand of `n` that its op's schema (ops/operands.cc) refuses: a required
 // input or output 0 omitted (""), more inputs or outputs than the op has. Unknown ops: one "X".
 void CheckOperands(const ir::Node& n, std::vector<std::string>* errors);
+// Appends one error per attribute of `n` that its op's schema (ops/attributes.cc) refuses: an
+// attribute the op does not have, a value of the wrong type (naming the expected and actual
+// type), a flag other than 0/1 (keepdims...), auto_pad together with non-zero pads.
+void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 // Floating-point operations of one run of `n` (multiply-adds x 2 of Conv, Gemm and MatMul; 0 for
@@ -167,6 +171,13 @@ absl::Status Invalid(const ir::Node& n, const std::string& why);
 absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max);
 absl::Status RequireFloat(const ir::Graph& g, const ir::Node& n, size_t input);
 void SetOutput(ir::Graph& g, const ir::Node& n, size_t i, ir::DataType t, ir::Shape s);
+// a * b and a + b of sizes read from the model (runtime/ir/checked.h), or an error naming the
+// node and `what` when the result does not fit in int64.
+absl::StatusOr<int64_t> SizeMul(const ir::Node& n, int64_t a, int64_t b, const char* what);
+absl::StatusOr<int64_t> SizeAdd(const ir::Node& n, int64_t a, int64_t b, const char* what);
+// A float attribute or input converted to an integer (Pad's value for integer data), saturated
+// to the int64 range with NaN as 0 (a plain cast is undefined behaviour out of range).
+int64_t SaturatingInt(float v);
 // Numpy-style broadcast of two shapes; error names the node.
 absl::StatusOr<ir::Shape> Broadcast(const ir::Node& n, const ir::Shape& a, const ir::Shape& b);
 // Normalizes a possibly negative axis against rank; error names node and attribute.

@@ -1,7 +1,11 @@
 #include <xnnpack.h>
 
+#include <cmath>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
+#include "runtime/ir/checked.h"
 
 namespace onnxrun::op_util {
 
@@ -18,6 +22,25 @@ absl::Status RequireWorkspace(const LowerContext& ctx, int64_t bytes) {
 
 absl::Status Invalid(const ir::Node& n, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": ", why));
+}
+
+absl::StatusOr<int64_t> SizeMul(const ir::Node& n, int64_t a, int64_t b, const char* what) {
+  const auto r = ir::CheckedMul(a, b);
+  if (!r) return Invalid(n, absl::StrCat(what, " ", a, " x ", b, " overflows int64"));
+  return *r;
+}
+
+absl::StatusOr<int64_t> SizeAdd(const ir::Node& n, int64_t a, int64_t b, const char* what) {
+  const auto r = ir::CheckedAdd(a, b);
+  if (!r) return Invalid(n, absl::StrCat(what, " ", a, " + ", b, " overflows int64"));
+  return *r;
+}
+
+int64_t SaturatingInt(float v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9.2233720368547758e18f) return std::numeric_limits<int64_t>::max();
+  if (v <= -9.2233720368547758e18f) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
 }
 
 absl::Status RequireInputs(const ir::Node& n, size_t min, size_t max) {

@@ -3,6 +3,7 @@
 // before any op code runs (prepare.cc), so infer, the optimizer passes and the session never see
 // an omitted required operand (IR id -1). Input counts that depend on the opset (Pad, Clip,
 // Slice, the Reduce ops...) stay checked by each op's infer.
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -93,6 +94,19 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
     if (!o.variadic && name.ends_with('?')) continue;
     add(absl::StrCat("input ", i, " (", std::string(name), ") is required but empty"));
   }
+  // Required inputs must be present, not only non-empty. Ops whose inputs were attributes in
+  // older opsets (Reshape's shape, Pad's pads, Slice, Squeeze, the Reduce axes...) need input 0
+  // here and the rest from their infer (op_util::RequireInputs, by opset).
+  static const auto* opset_dependent = new std::unordered_map<std::string_view, bool>{
+      {"Reshape", true},   {"Pad", true},   {"Clip", true},    {"Slice", true}, {"Squeeze", true},
+      {"Unsqueeze", true}, {"Split", true}, {"Dropout", true}, {"Tile", true}};
+  size_t required = 0;
+  for (std::string_view name : o.inputs) required += !name.ends_with('?');
+  if (o.variadic || opset_dependent->count(n.op) || n.op.rfind("Reduce", 0) == 0)
+    required = std::min<size_t>(required, 1);
+  if (n.inputs.size() < required)
+    add(absl::StrCat("input ", n.inputs.size(), " (", std::string(o.inputs[n.inputs.size()]),
+                     ") is required but missing"));
   if (o.max_outputs >= 0 && n.outputs.size() > static_cast<size_t>(o.max_outputs))
     add(absl::StrCat("has ", n.outputs.size(), " outputs; at most ", o.max_outputs, " allowed"));
   if (n.outputs.empty())

@@ -63,7 +63,7 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
     if (!n.Has(attr)) return Invalid(n, absl::StrCat("attribute '", attr, "' is required"));
     ASSIGN_OR_RETURN(p.pads, n.Ints(attr));
     ASSIGN_OR_RETURN(p.value, n.Float("value", 0.f));
-    p.int_value = static_cast<int64_t>(p.value);
+    p.int_value = SaturatingInt(p.value);
   } else {
     RETURN_IF_ERROR(RequireInputs(n, 2, g.opset >= 18 ? 4 : 3));
     ASSIGN_OR_RETURN(p.pads, ConstInts(g, n, 1, "'pads' input"));
@@ -80,7 +80,7 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
         return Invalid(n, absl::StrCat("'constant_value' input '", v.name, "' must be a scalar"));
       if (IsFloat(*v.constant)) {
         p.value = v.constant->values()[0];
-        p.int_value = static_cast<int64_t>(p.value);
+        p.int_value = SaturatingInt(p.value);
       } else {
         p.int_value = v.constant->ints()[0];
         p.value = static_cast<float>(p.int_value);
@@ -92,7 +92,8 @@ absl::StatusOr<PadParams> ParsePad(const ir::Graph& g, const ir::Node& n) {
                                    ", expected ", 2 * rank));
   if (rank > static_cast<int64_t>(kernels::kMaxRank)) return Unsupported(n, "rank above 6");
   for (int64_t i = 0; i < rank; ++i) {
-    const int64_t d = x.shape[i] + p.pads[i] + p.pads[rank + i];
+    ASSIGN_OR_RETURN(const int64_t begin, SizeAdd(n, x.shape[i], p.pads[i], "padded size"));
+    ASSIGN_OR_RETURN(const int64_t d, SizeAdd(n, begin, p.pads[rank + i], "padded size"));
     if (d < 0)
       return Invalid(n, absl::StrCat("pads ", ir::ShapeString(p.pads), " crop axis ", i,
                                      " of size ", x.shape[i], " below zero"));

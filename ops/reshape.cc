@@ -31,9 +31,12 @@ absl::StatusOr<ir::Shape> ViewShape(const ir::Graph& g, const ir::Node& n) {
       return Invalid(n,
                      absl::StrCat("attribute 'axis' ", axis, " is out of range for rank ", rank));
     if (axis < 0) axis += rank;
-    int64_t outer = 1;
+    // Products of the two halves (not count / outer: a batch of 0 keeps the inner size, as in
+    // ONNX Runtime; the input shape is checked, so no partial product overflows).
+    int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < axis; ++i) outer *= in[i];
-    return ir::Shape{outer, outer == 0 ? 0 : count / outer};
+    for (int64_t i = axis; i < rank; ++i) inner *= in[i];
+    return ir::Shape{outer, inner};
   }
   if (n.op == "Reshape") {
     std::vector<int64_t> target;
@@ -60,7 +63,7 @@ absl::StatusOr<ir::Shape> ViewShape(const ir::Graph& g, const ir::Node& n) {
       }
       if (d < 0) return Invalid(n, absl::StrCat("shape entry ", i, " is ", d));
       out[i] = d;
-      known *= d;
+      ASSIGN_OR_RETURN(known, SizeMul(n, known, d, "shape product"));
     }
     if (infer_at >= 0) {
       if (known == 0 || count % known != 0)

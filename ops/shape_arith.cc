@@ -1,6 +1,7 @@
 // Ops that only exist to compute shapes and constants at load: Shape, Size, Constant,
 // ConstantOfShape, Range. They always fold; none runs at run time.
 #include <cmath>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
@@ -46,36 +47,73 @@ absl::StatusOr<ir::Tensor> Compute(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "Constant") return ConstantValue(n);
   if (n.op == "ConstantOfShape") {
     ASSIGN_OR_RETURN(std::vector<int64_t> shape, ConstInts(g, n, 0, "'input' shape"));
-    for (int64_t d : shape)
-      if (d < 0) return Invalid(n, "shape has a negative dimension");
     ir::Tensor fill({1}, {0.f});
     if (n.Has("value")) {
       if (!n.attrs.at("value").tensor) return Invalid(n, "attribute 'value' must be a tensor");
       fill = *n.attrs.at("value").tensor;
+      if (fill.num_elements() != 1)
+        return Invalid(
+            n, absl::StrCat("attribute 'value' must hold one element, not ", fill.num_elements()));
     }
+    // Checked before the allocation: the shape comes from the model.
+    RETURN_IF_ERROR(ir::CheckedTensorBytes(shape, fill.dtype(), g.limits,
+                                           absl::StrCat(n.Describe(), ": output"))
+                        .status());
     const int64_t count = ir::NumElements(shape);
-    if (IsFloat(fill)) return ir::Tensor(shape, std::vector<float>(count, fill.values().at(0)));
-    return ir::Tensor::Ints(shape, std::vector<int64_t>(count, fill.ints().at(0)), fill.dtype());
+    if (IsFloat(fill)) return ir::Tensor(shape, std::vector<float>(count, fill.values()[0]));
+    return ir::Tensor::Ints(shape, std::vector<int64_t>(count, fill.ints()[0]), fill.dtype());
   }
   if (n.op == "Range") {
     const ir::Tensor* t[3];
+    static const char* const kNames[3] = {"start", "limit", "delta"};
     for (int i = 0; i < 3; ++i) {
       const auto& v = g.value(n.inputs[i]);
       if (!v.is_constant()) return Unsupported(n, "inputs computed at run time");
       t[i] = v.constant.get();
+      if (t[i]->num_elements() != 1)
+        return Invalid(n, absl::StrCat("input '", kNames[i], "' must be a scalar, not shape ",
+                                       ir::ShapeString(t[i]->shape())));
+      if (t[i]->dtype() != t[0]->dtype())
+        return Invalid(n,
+                       absl::StrCat("input '", kNames[i], "' is ", ir::DataTypeName(t[i]->dtype()),
+                                    " but 'start' is ", ir::DataTypeName(t[0]->dtype())));
     }
+    const ir::Limits& limits = g.limits;
+    const std::string what = absl::StrCat(n.Describe(), ": output");
     if (IsFloat(*t[0])) {
       const float start = t[0]->values()[0], limit = t[1]->values()[0], delta = t[2]->values()[0];
       if (delta == 0) return Invalid(n, "delta is 0");
-      const int64_t count = std::max<int64_t>(0, std::ceil((limit - start) / delta));
+      if (!std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))
+        return Invalid(n, absl::StrCat("start ", start, ", limit ", limit, " and delta ", delta,
+                                       " must be finite"));
+      // In double, as ONNX Runtime: the float quotient would round a large count.
+      const double steps =
+          std::ceil((static_cast<double>(limit) - start) / static_cast<double>(delta));
+      if (steps > static_cast<double>(limits.max_tensor_bytes))
+        return absl::ResourceExhaustedError(absl::StrCat(
+            what, " has ", steps, " elements, over the limit of ", limits.max_tensor_bytes,
+            " bytes per tensor (SessionOptions::max_tensor_bytes)"));
+      const int64_t count = steps > 0 ? static_cast<int64_t>(steps) : 0;
+      RETURN_IF_ERROR(ir::CheckedTensorBytes({count}, t[0]->dtype(), limits, what).status());
       std::vector<float> v(count);
       for (int64_t i = 0; i < count; ++i) v[i] = start + i * delta;
       return ir::Tensor({count}, std::move(v));
     }
     const int64_t start = t[0]->ints()[0], limit = t[1]->ints()[0], delta = t[2]->ints()[0];
     if (delta == 0) return Invalid(n, "delta is 0");
-    const int64_t count =
-        std::max<int64_t>(0, (limit - start + delta + (delta > 0 ? -1 : 1)) / delta);
+    // count = max(0, ceil((limit - start) / delta)), without overflow: every element lies
+    // between start and limit, so start + i * delta cannot overflow either.
+    int64_t span;
+    if (__builtin_sub_overflow(limit, start, &span))
+      return Invalid(n, absl::StrCat("limit ", limit, " - start ", start, " overflows int64"));
+    int64_t count = 0;
+    if ((span > 0 && delta > 0) || (span < 0 && delta < 0)) {
+      // Same signs: span / delta > 0; it overflows only for INT64_MIN / -1.
+      if (span == INT64_MIN && delta == -1)
+        return Invalid(n, absl::StrCat("Range from ", start, " to ", limit, " overflows int64"));
+      count = span / delta + (span % delta != 0 ? 1 : 0);
+    }
+    RETURN_IF_ERROR(ir::CheckedTensorBytes({count}, t[0]->dtype(), limits, what).status());
     std::vector<int64_t> v(count);
     for (int64_t i = 0; i < count; ++i) v[i] = start + i * delta;
     return ir::Tensor::Ints({count}, std::move(v), t[0]->dtype());

@@ -8,14 +8,19 @@ namespace onnxrun {
 using op_util::Invalid;
 using op_util::Unsupported;
 
+// The window arithmetic is done in 128 bits: kernel, stride, dilation and pads come from the
+// model as any int64, and (k - 1) * d + in + pads cannot overflow there. A result beyond int64 is
+// returned as -1 (refused by the caller).
+using Wide = __int128;
+
 static int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe,
                        bool ceil_mode) {
-  const int64_t eff = (k - 1) * d + 1;
-  const int64_t span = in + pb + pe - eff;
+  const Wide eff = Wide{k - 1} * d + 1;
+  const Wide span = Wide{in} + pb + pe - eff;
   if (span < 0) return 0;
-  int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
-  if (ceil_mode && (out - 1) * s >= in + pb) --out;
-  return out;
+  Wide out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  if (ceil_mode && (out - 1) * s >= Wide{in} + pb) --out;
+  return out > INT64_MAX ? -1 : static_cast<int64_t>(out);
 }
 
 absl::StatusOr<kernels::Window> ResolveWindow(const ir::Node& n, const ir::Shape& in,
@@ -72,9 +77,13 @@ absl::StatusOr<kernels::Window> ResolveWindow(const ir::Node& n, const ir::Shape
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     // Output ceil(in / stride); the extra padding goes at the end (UPPER) or the beginning (LOWER).
     for (size_t i = 0; i < rank; ++i) {
-      const int64_t out = (in[i] + strides[i] - 1) / strides[i];
-      const int64_t total =
-          std::max<int64_t>(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      const Wide out = (Wide{in[i]} + strides[i] - 1) / strides[i];
+      const Wide wide_total =
+          (out - 1) * strides[i] + Wide{kernel[i] - 1} * dilations[i] + 1 - in[i];
+      if (wide_total > INT64_MAX)
+        return Invalid(
+            n, absl::StrCat("the ", ir::ShapeString(kernel), " window's padding overflows int64"));
+      const int64_t total = wide_total < 0 ? 0 : static_cast<int64_t>(wide_total);
       pad_begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       pad_end[i] = total - pad_begin[i];
     }
@@ -88,7 +97,10 @@ absl::StatusOr<kernels::Window> ResolveWindow(const ir::Node& n, const ir::Shape
   for (size_t i = 0; i < rank; ++i) {
     const int64_t out = OutSize(in[i], kernel[i], strides[i], dilations[i], pad_begin[i],
                                 pad_end[i], win.ceil_mode);
-    if (out <= 0)
+    if (out < 0)
+      return Invalid(n, absl::StrCat("the ", ir::ShapeString(kernel), " window over the ",
+                                     ir::ShapeString(in), " input gives more than 2^63 outputs"));
+    if (out == 0)
       return Invalid(n, absl::StrCat("the ", ir::ShapeString(kernel), " window does not fit the ",
                                      ir::ShapeString(in), " input with its padding"));
     win.in[i] = in[i];

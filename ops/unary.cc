@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -97,9 +98,9 @@ absl::StatusOr<P> ClipBounds(const ir::Graph& g, const ir::Node& n) {
                                          "' is computed at run time; it must be constant"));
     if (v.constant->num_elements() != 1)
       return Invalid(n, absl::StrCat("input '", v.name, "' must be a scalar"));
-    const float b = v.constant->dtype() == ir::DataType::kFloat32
-                        ? v.constant->values()[0]
-                        : static_cast<float>(v.constant->ints()[0]);
+    // float16/float64 bounds are read into values() like float32 (ints() is empty for them).
+    const float b =
+        IsFloat(*v.constant) ? v.constant->values()[0] : static_cast<float>(v.constant->ints()[0]);
     (i == 1 ? p.alpha : p.beta) = b;
   }
   return p;
@@ -267,7 +268,10 @@ bool IntFold(const ir::Graph& g, const ir::Node& n) {
 }
 
 absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
-  RETURN_IF_ERROR(RequireInputs(n, 1, SpecOf(n.op)->max_inputs));
+  // Clip's bounds are inputs only from opset 11 (an extra run-time input left a constant input 0
+  // unfolded, and its kernel read the constant's null placement; model fuzzer).
+  RETURN_IF_ERROR(
+      RequireInputs(n, 1, n.op == "Clip" && g.opset < 11 ? 1 : SpecOf(n.op)->max_inputs));
   if (IntFold(g, n)) {
     const auto& x = g.value(n.inputs[0]);
     SetOutput(g, n, 0, x.dtype, x.shape);
@@ -304,15 +308,16 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   auto k = std::make_unique<XnnKernel>();
   xnn_status st = xnn_status_unsupported_parameter;
   if (spec.fuse == Fuse::kClamp) {
-    lo = std::max(lo, p.alpha);
-    hi = std::min(hi, p.beta);
-    st = xnn_create_clamp_nc_f32(v.channels, v.xs, v.ys, lo, hi, 0, k->slot());
-    if (st == xnn_status_success)
-      st = xnn_setup_clamp_nc_f32(k->op(), v.rows, ctx.in[0].data, ctx.out[0].data, ctx.pool);
-    if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));
-    lo = -kInf;
-    hi = kInf;  // own kernel below applies Clip's bounds itself
-  } else if (!n.fusion.has_clamp() && spec.xnn) {
+    // Not XNNPACK's clamp, which maps NaN to the lower bound (Relu(NaN) = 0; ONNX Runtime keeps
+    // NaN); the same results otherwise, bit for bit.
+    const kernels::UnaryParams bounds{std::max(lo, p.alpha), std::min(hi, p.beta)};
+    const float* in = ctx.in[0].data;
+    float* out = ctx.out[0].data;
+    return MakeFnKernel([=](pthreadpool_t pool) {
+      kernels::ClampKeepNaN(in, v.xs, out, v.ys, v.rows, v.channels, bounds, pool);
+    });
+  }
+  if (!n.fusion.has_clamp() && spec.xnn) {
     st = spec.xnn(v, p, ctx.in[0].data, ctx.out[0].data, ctx.pool, k.get());
   }
   if (st == xnn_status_success) return std::unique_ptr<Kernel>(std::move(k));

@@ -190,6 +190,13 @@ struct SessionOptions {
   bool shapes_per_run = true;
   // Time every step of Run() (Session::profile()); costs two clock reads per step.
   bool enable_profiling = false;
+  // Resource limits (docs/ROBUSTNESS.md). A model or input shape beyond them fails the load with
+  // ResourceExhausted naming the tensor (or the arena) and the limit, before it is allocated.
+  // Bytes of any one tensor: an input, an intermediate, a folded constant.
+  int64_t max_tensor_bytes = int64_t{4} << 30;
+  // Bytes of the arena that holds every intermediate tensor of a run; 0: half the physical memory,
+  // at most 16 GiB.
+  int64_t max_arena_bytes = 0;
   // Graph inputs bound to fixed values at load, so that what they feed folds like a constant
   // (used for non-float inputs such as a Reshape's shape). Bound inputs are not passed to Run().
   std::map<std::string, Tensor> bound_inputs;

@@ -114,10 +114,11 @@ bool BroadcastBinary(BinaryOp op, const float* a, size_t a_rank, const size_t* a
       Run(p, a, b, y, [](float u, float v) { return u / v; });
       break;
     case BinaryOp::kMax:
-      Run(p, a, b, y, [](float u, float v) { return std::max(u, v); });
+      // NaN from either side propagates, as in ONNX Runtime (std::max drops a NaN in v).
+      Run(p, a, b, y, [](float u, float v) { return v != v ? v : std::max(u, v); });
       break;
     case BinaryOp::kMin:
-      Run(p, a, b, y, [](float u, float v) { return std::min(u, v); });
+      Run(p, a, b, y, [](float u, float v) { return v != v ? v : std::min(u, v); });
       break;
     case BinaryOp::kPow: {
       size_t b_numel = 1;

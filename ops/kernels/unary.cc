@@ -110,6 +110,11 @@ ONNXRUN_AVX512 void TanhAvx512(const float* x, float* y, size_t n) {
 }
 
 float ClipScalar(float v, const UnaryParams& p) { return std::min(std::max(v, p.alpha), p.beta); }
+float ClampKeepNaNScalar(float v, const UnaryParams& p) {
+  if (v != v) return v;
+  const float m = v > p.alpha ? v : p.alpha;
+  return m < p.beta ? m : p.beta;
+}
 
 }  // namespace
 
@@ -145,6 +150,11 @@ void Sigmoid(const float* x, size_t x_stride, float* y, size_t y_stride, size_t 
   detail::MapRows(
       x, x_stride, y, y_stride, rows, channels, pool, 2,
       [=](const float* xr, float* yr, size_t n) { detail::SigmoidF32(avx512, xr, yr, n); });
+}
+
+void ClampKeepNaN(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
+                  size_t channels, const UnaryParams& params, pthreadpool_t pool) {
+  Elementwise<ClampKeepNaNScalar>(x, x_stride, y, y_stride, rows, channels, params, pool);
 }
 
 void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,

@@ -67,6 +67,11 @@ void Tanh(const float* x, size_t x_stride, float* y, size_t y_stride, size_t row
           const UnaryParams& params, pthreadpool_t pool = nullptr);
 void Sigmoid(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
              size_t channels, const UnaryParams& params, pthreadpool_t pool = nullptr);
+// Clamp to [alpha, beta] as XNNPACK's clamp computes it (x86 maxps(x, alpha) then minps(., beta):
+// a bound equal to x wins, so Relu(-0) = +0), except that NaN stays NaN as in ONNX Runtime
+// (XNNPACK's clamp turns it into alpha: Relu(NaN) = 0).
+void ClampKeepNaN(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows,
+                  size_t channels, const UnaryParams& params, pthreadpool_t pool = nullptr);
 // min(max(x, alpha), beta).
 void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t rows, size_t channels,
           const UnaryParams& params, pthreadpool_t pool = nullptr);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/ir/checked.h"
 
 namespace onnxrun::ir {
 
@@ -15,6 +16,35 @@ int64_t NumElements(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
+}
+
+absl::StatusOr<int64_t> CheckedTensorBytes(const Shape& shape, DataType dtype, const Limits& limits,
+                                           const std::string& what) {
+  int64_t nonzero = 1;
+  bool empty = false;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " has a negative dimension: shape ", ShapeString(shape)));
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    const auto next = CheckedMul(nonzero, d);
+    if (!next)
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": shape ", ShapeString(shape), " overflows int64 elements"));
+    nonzero = *next;
+  }
+  const bool is_float =
+      dtype == DataType::kFloat32 || dtype == DataType::kFloat64 || dtype == DataType::kFloat16;
+  const auto bytes = CheckedByteSize(empty ? 0 : nonzero, is_float ? 4 : 8);
+  if (!bytes || *bytes > limits.max_tensor_bytes)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        what, ": shape ", ShapeString(shape), " is ", empty ? 0 : nonzero, " elements (",
+        bytes ? absl::StrCat(*bytes) : "over 2^63", " bytes), over the limit of ",
+        limits.max_tensor_bytes, " bytes per tensor (SessionOptions::max_tensor_bytes)"));
+  return *bytes;
 }
 
 std::string Node::Describe() const { return absl::StrCat("node '", name, "' (", op, ")"); }

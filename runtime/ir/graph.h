@@ -143,8 +143,23 @@ const T* ParamsAs(const Node& n) {
   return dynamic_cast<const T*>(n.params.get());
 }
 
+// Resource limits of one load (SessionOptions::max_tensor_bytes; docs/ROBUSTNESS.md). Every
+// value's shape is checked against them as soon as it is inferred (CheckValueSize), and ops that
+// allocate while inferring (ConstantOfShape, Range) check before allocating.
+struct Limits {
+  int64_t max_tensor_bytes = int64_t{4} << 30;
+};
+
+// The bytes a value of `dtype` and `shape` takes in memory (float types as float32, integer and
+// bool types widened to int64), or an error naming `what` when a dimension is negative, the
+// product of the non-zero dimensions overflows int64 (so every partial product of the shape is
+// safe to compute) or the size exceeds `limits.max_tensor_bytes`.
+absl::StatusOr<int64_t> CheckedTensorBytes(const Shape& shape, DataType dtype, const Limits& limits,
+                                           const std::string& what);
+
 class Graph {
  public:
+  Limits limits;
   std::vector<Value> values;
   std::vector<Node> nodes;
   std::vector<int> inputs;  // runtime graph inputs (not initializers)

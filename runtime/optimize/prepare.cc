@@ -65,6 +65,9 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
         if (d < 0) d = 1;  // dynamic dimensions default to 1
     }
     v.shape_known = true;
+    RETURN_IF_ERROR(
+        ir::CheckedTensorBytes(v.shape, v.dtype, g.limits, absl::StrCat("input '", v.name, "'"))
+            .status());
     runtime_inputs.push_back(id);
   }
   g.inputs = runtime_inputs;
@@ -96,14 +99,22 @@ bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
 
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
   // Operands first: no op code (infer, passes, session) ever reads an omitted required operand.
-  std::vector<std::string> malformed;
-  for (const ir::Node& n : g.nodes)
-    if (FindOp(n.domain, n.op)) CheckOperands(n, &malformed);
+  // Then attributes: no op code reads an attribute of the wrong type or an unknown one.
+  std::vector<std::string> malformed, bad_attributes;
+  for (const ir::Node& n : g.nodes) {
+    if (!FindOp(n.domain, n.op)) continue;
+    CheckOperands(n, &malformed);
+    CheckAttributes(n, &bad_attributes);
+  }
   if (!malformed.empty())
     return absl::InvalidArgumentError(absl::StrCat(malformed.size(), " malformed node operand",
                                                    malformed.size() == 1 ? "" : "s", ":\n  ",
                                                    absl::StrJoin(malformed, "\n  ")));
   for (ir::Value& v : g.values) Float16AsFloat32(v);
+  if (!bad_attributes.empty())
+    return absl::InvalidArgumentError(absl::StrCat(bad_attributes.size(), " invalid attribute",
+                                                   bad_attributes.size() == 1 ? "" : "s", ":\n  ",
+                                                   absl::StrJoin(bad_attributes, "\n  ")));
   RETURN_IF_ERROR(BindInputs(g, options));
   for (ir::Value& v : g.values) Float16AsFloat32(v);  // bound float16 inputs
   // Optional outputs nobody reads (Dropout's mask, BatchNormalization's statistics) are dropped.
@@ -130,6 +141,14 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
       continue;
     }
     RETURN_IF_ERROR(s);
+    // Every size computed from here on (folds, planner, kernels) is of a checked shape.
+    for (int out : n.outputs) {
+      if (out < 0 || !g.value(out).shape_known) continue;
+      const ir::Value& v = g.value(out);
+      RETURN_IF_ERROR(ir::CheckedTensorBytes(v.shape, v.dtype, g.limits,
+                                             absl::StrCat(n.Describe(), ": output '", v.name, "'"))
+                          .status());
+    }
     const uint32_t caps = def->caps ? def->caps(g, n) : 0;
     const bool all_float = [&] {
       for (int v : n.inputs)

@@ -1,6 +1,7 @@
 // The public Session: load -> infer & fold -> optimize -> plan -> lower (runtime/session/run.cc
 // has Run, the plan cache and the run contexts).
 #include <sched.h>
+#include <unistd.h>
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -105,6 +106,14 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
                                                    const SessionOptions& options,
                                                    Clock::time_point t0);
 
+// SessionOptions::max_arena_bytes, or its default: half the physical memory, at most 16 GiB.
+int64_t ArenaLimit(const SessionOptions& options) {
+  if (options.max_arena_bytes > 0) return options.max_arena_bytes;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const int64_t half = pages > 0 && page > 0 ? int64_t{pages} * page / 2 : int64_t{16} << 30;
+  return std::min(half, int64_t{16} << 30);
+}
+
 }  // namespace
 
 ModelInfo ModelInfoOf(const ir::Graph& g) {
@@ -171,6 +180,9 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
   impl->threads = impl->pool->num_threads();
   ASSIGN_OR_RETURN(impl->optimize.kernels.conv, ConvKernelOf(options));
   impl->optimize.kernels.winograd = options.winograd;
+  if (options.max_tensor_bytes < 1 || options.max_arena_bytes < 0)
+    return absl::InvalidArgumentError("max_tensor_bytes must be >= 1 and max_arena_bytes >= 0");
+  g.limits.max_tensor_bytes = options.max_tensor_bytes;
   impl->prepare.fold_by_running = FoldByRunning;
   impl->prepare.batch_size = options.batch_size;
   for (const auto& [input, t] : options.bound_inputs) impl->prepare.bound_inputs[input] = ToIr(t);
@@ -273,6 +285,11 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
   }
   MemoryPlanOptions mopt{options.in_place, options.concat_in_place, threads};
   ASSIGN_OR_RETURN(plan->memory, PlanMemory(g, mopt));
+  const int64_t arena_limit = ArenaLimit(options);
+  if (plan->memory.report.arena_bytes > arena_limit)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the arena needs ", plan->memory.report.arena_bytes, " bytes, over the limit of ",
+        arena_limit, " bytes (SessionOptions::max_arena_bytes)"));
   if (rep) {
     const MemoryStats& m = plan->memory.report;
     rep->memory = {m.arena_bytes,      m.naive_bytes,    m.lower_bound_bytes,   m.workspace_bytes,

@@ -74,6 +74,10 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path, std::string* name
   if (!proto.ParseFromFileDescriptor(fd.get()))
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not a serialized onnx.TensorProto"));
+  // An empty file parses as an empty TensorProto: refused, not read as a tensor of no type.
+  if (proto.data_type() == onnx::TensorProto::UNDEFINED)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "' has no element type (an empty file or not an onnx.TensorProto)"));
   if (name) *name = proto.name();
   // External data of a tensor file lies beside it, as a model's lies beside the model.
   ASSIGN_OR_RETURN(ir::Tensor t, TensorFromProto(&proto, ir::DirName(path),

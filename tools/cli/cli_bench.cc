@@ -67,6 +67,8 @@ std::string ProfileTable(const std::vector<StepProfile>& steps, int threads) {
 
 int RunBench(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"iters", true},
                                  {"warmup", true},
                                  {"batch", true},
@@ -95,6 +97,8 @@ int RunBench(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  if (absl::Status s = parsed->GetLimits(&options); !s.ok())
+    return UsageError("bench", std::string(s.message()));
   if (*batch != 1) options.batch_size = *batch;
   options.enable_profiling = parsed->Has("profile");
   options.winograd = !parsed->Has("no-winograd");

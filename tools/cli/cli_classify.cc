@@ -117,6 +117,8 @@ absl::StatusOr<Ranked> RankScores(const ClassifyModel& m, const float* scores) {
 int RunClassify(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"top", true},
                                  {"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"preprocess", true},
                                  {"labels", true},
                                  {"shape", true},
@@ -174,6 +176,8 @@ int RunClassify(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  if (absl::Status s = parsed->GetLimits(&options); !s.ok())
+    return UsageError("classify", std::string(s.message()));
   options.input_shapes = *shapes;
   options.winograd = !parsed->Has("no-winograd");
   auto session = Session::Load(model, options);

@@ -54,6 +54,21 @@ absl::StatusOr<int64_t> ParsedArgs::GetThreads() const {
   return cpus;
 }
 
+absl::Status ParsedArgs::GetLimits(SessionOptions* options) const {
+  constexpr int64_t kMiB = 1 << 20;
+  if (Has("max-tensor-mb")) {
+    absl::StatusOr<int64_t> mb = GetInt("max-tensor-mb", 0, 1, INT64_MAX / kMiB);
+    if (!mb.ok()) return mb.status();
+    options->max_tensor_bytes = *mb * kMiB;
+  }
+  if (Has("max-arena-mb")) {
+    absl::StatusOr<int64_t> mb = GetInt("max-arena-mb", 0, 1, INT64_MAX / kMiB);
+    if (!mb.ok()) return mb.status();
+    options->max_arena_bytes = *mb * kMiB;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<std::string, std::vector<int64_t>>> ParsedArgs::GetShapes() const {
   std::map<std::string, std::vector<int64_t>> shapes;
   auto it = all_values.find("shape");
@@ -199,6 +214,10 @@ std::string HelpText() {
       "      session keeps to plan other shapes of a model with dynamic inputs are released.\n"
       "  --no-winograd runs 3x3 convolutions on the direct kernels only "
       "(SessionOptions::winograd).\n"
+      "  --max-tensor-mb N, --max-arena-mb N (every command) refuse a model whose tensors or\n"
+      "      arena would exceed N MiB (defaults: 4096 per tensor; half the memory, at most 16 "
+      "GiB,\n"
+      "      for the arena).\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

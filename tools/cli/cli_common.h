@@ -42,6 +42,9 @@ struct ParsedArgs {
   // --threads (default 1, >= 1). More than the CPUs the process may use (onnxrun::UsableCpus(),
   // the limit Session::Load applies too) is clamped to them with a note on stderr.
   absl::StatusOr<int64_t> GetThreads() const;
+  // --max-tensor-mb / --max-arena-mb (MiB) into SessionOptions::max_tensor_bytes / max_arena_bytes
+  // (unchanged when not given); a usage error names the option.
+  absl::Status GetLimits(SessionOptions* options) const;
   // Every --shape NAME=D1xD2x... (repeatable) as SessionOptions::input_shapes. A usage error names
   // the value and what is wrong: no '=', an empty name, a name given twice, a dimension that is
   // not an integer in [1, 2^31), or more than 2^31 elements in all.

@@ -107,6 +107,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"memory", false},
                                  {"json", false},
                                  {"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"batch", true},
                                  {"shape", true},
                                  {"fixed-shape", false},
@@ -123,6 +125,8 @@ int RunInfo(const std::vector<std::string>& args) {
 
   SessionOptions options;
   options.num_threads = static_cast<int>(*threads);
+  if (absl::Status s = parsed->GetLimits(&options); !s.ok())
+    return UsageError("info", std::string(s.message()));
   auto batch = parsed->GetInt("batch", 0, 0, 1000000);
   if (!batch.ok()) return UsageError("info", std::string(batch.status().message()));
   options.batch_size = *batch;

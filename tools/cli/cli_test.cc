@@ -1,5 +1,6 @@
 // onnxrun test DIR...: run ONNX test-data directories, one forked child per case.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -25,6 +26,7 @@ struct TestOptions {
   int threads = 1, jobs = 1;
   bool winograd = true;
   bool verbose = false;
+  SessionOptions limits;  // max_tensor_bytes / max_arena_bytes (--max-tensor-mb, --max-arena-mb)
 };
 struct Case {
   std::string dir, name;
@@ -63,8 +65,10 @@ std::vector<std::string> Numbered(const std::string& dir, const std::string& pre
         n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     std::string digits = n.substr(prefix.size(), n.size() - prefix.size() - suffix.size());
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    found.emplace_back(std::stol(digits), n);
+    long index = 0;  // no std::stol: it throws on a number beyond long ("input_99...9.pb")
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec != std::errc() || end != digits.data() + digits.size()) continue;
+    found.emplace_back(index, n);
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> names;
@@ -198,6 +202,8 @@ class CaseRunner {
     Plan p;
     p.options.num_threads = o_.threads;
     p.options.winograd = o_.winograd;
+    p.options.max_tensor_bytes = o_.limits.max_tensor_bytes;
+    p.options.max_arena_bytes = o_.limits.max_arena_bytes;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
       const Tensor& t = set.inputs[k];
       const std::string& name = set.input_names[k];
@@ -314,6 +320,8 @@ int RunTest(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"atol", true},
                                  {"rtol", true},
                                  {"threads", true},
+                                 {"max-tensor-mb", true},
+                                 {"max-arena-mb", true},
                                  {"timeout", true},
                                  {"jobs", true},
                                  {"verbose", false},
@@ -335,6 +343,8 @@ int RunTest(const std::vector<std::string>& args) {
   o.threads = static_cast<int>(*threads), o.jobs = static_cast<int>(*jobs);
   o.winograd = !parsed->Has("no-winograd");
   o.verbose = parsed->Has("verbose");
+  if (absl::Status s = parsed->GetLimits(&o.limits); !s.ok())
+    return UsageError("test", std::string(s.message()));
 
   std::vector<Case> cases;
   for (const std::string& dir : parsed->positional) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +18,53 @@ namespace onnxrun::test {
 namespace {
 
 using Shape = std::vector<int64_t>;
+
+// NaN and infinities as ONNX Runtime 1.30 computes them (checked with onnxruntime-node on the same
+// inputs): NaN stays NaN (XNNPACK's clamp and maximum/minimum turned it into the bound or the
+// other operand). Each op runs alone (no producer to fuse into), optimized or not.
+void ExpectNanCases(const std::string& op, const std::vector<float>& want,
+                    const std::function<std::string(GraphBuilder&, const std::string&)>& build) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = INFINITY;
+  const Tensor x({1, 6}, {nan, inf, -inf, -0.f, 1.5f, -2.f});
+  for (const bool optimize : {true, false}) {
+    SCOPED_TRACE(absl::StrCat(op, optimize ? " optimized" : " unoptimized"));
+    GraphBuilder b(13);
+    b.Output(build(b, b.Input("x", {1, 6})));
+    SessionOptions options;
+    options.optimize = optimize;
+    auto out = RunModel(b, options, {{"x", x}});
+    ASSERT_TRUE(out.ok()) << out.status();
+    ASSERT_EQ(out->at(0).values().size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      const float got = out->at(0).values()[i];
+      if (std::isnan(want[i]))
+        EXPECT_TRUE(std::isnan(got)) << "element " << i << ": " << got;
+      else if (std::isinf(want[i]))
+        EXPECT_EQ(got, want[i]) << "element " << i;
+      else
+        EXPECT_NEAR(got, want[i], 1e-6f) << "element " << i;
+    }
+  }
+}
+
+TEST(OpsActivation, NanAndInfinitiesAsOnnxRuntime) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = INFINITY;
+  ExpectNanCases("Relu", {nan, inf, 0, 0, 1.5f, 0},
+                 [](GraphBuilder& b, const std::string& x) { return b.Op("Relu", {x}); });
+  ExpectNanCases("Clip", {nan, 6, 0, 0, 1.5f, 0}, [](GraphBuilder& b, const std::string& x) {
+    return b.Op("Clip", {x, b.Init("lo", {}, {0.f}), b.Init("hi", {}, {6.f})});
+  });
+  ExpectNanCases("Tanh", {nan, 1, -1, 0, std::tanh(1.5f), std::tanh(-2.f)},
+                 [](GraphBuilder& b, const std::string& x) { return b.Op("Tanh", {x}); });
+  ExpectNanCases("Sigmoid", {nan, 1, 0, 0.5f, 1 / (1 + std::exp(-1.5f)), 1 / (1 + std::exp(2.f))},
+                 [](GraphBuilder& b, const std::string& x) { return b.Op("Sigmoid", {x}); });
+  ExpectNanCases("Max", {nan, inf, 0, 0, 1.5f, 0}, [](GraphBuilder& b, const std::string& x) {
+    return b.Op("Max", {x, b.Init("zero", {1, 6}, std::vector<float>(6, 0.f))});
+  });
+  ExpectNanCases("Min", {nan, 0, -inf, 0, 0, -2}, [](GraphBuilder& b, const std::string& x) {
+    return b.Op("Min", {b.Init("zero", {1, 6}, std::vector<float>(6, 0.f)), x});
+  });
+}
 
 TEST(OpsActivation, ReluAndClipForms) {
   std::mt19937 rng(13);

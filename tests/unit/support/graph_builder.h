@@ -263,6 +263,15 @@ inline absl::StatusOr<ir::Graph> PrepareGraph(const GraphBuilder& b,
   if (!s.ok()) return s;
   return std::move(*g);
 }
+// A model both PrepareGraph and LoadSession refuse with InvalidArgument, the message holding every
+// `wanted` text (the checks before any op code runs: operands, attributes).
+inline void ExpectLoadRefused(const GraphBuilder& b, const std::vector<std::string>& wanted) {
+  for (const bool session : {false, true}) {
+    const absl::Status s = session ? LoadSession(b).status() : PrepareGraph(b).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    for (const auto& w : wanted) EXPECT_NE(s.message().find(w), absl::string_view::npos) << s;
+  }
+}
 // Prepared + (optionally) optimized + planned: what the executor sees.
 inline absl::StatusOr<MemoryPlan> PlanGraph(ir::Graph& g, bool optimize,
                                             MemoryPlanOptions options) {
