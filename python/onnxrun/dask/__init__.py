@@ -48,6 +48,19 @@ def cache_info():
     return {"pid": os.getpid(), "sessions": len(_sessions), "loads": _loads}
 
 
+def _load_here(model, threads):
+    session(model, threads)
+    return cache_info()
+
+
+def preload(model, threads=1, client=None):
+    """Loads the session on every worker of `client` (default: the current one) now, so that the
+    first partitions do not pay for it; returns each worker's cache_info()."""
+    import distributed
+    client = client if client is not None else distributed.get_client()
+    return client.run(_load_here, os.path.abspath(os.fspath(model)), int(threads))
+
+
 def list_images(source):
     """Image paths from a directory (walked recursively, JPEG/PNG by extension, sorted), a text
     file with one path per line, or '-' (the same on stdin)."""

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def make_images(src_dir, out_dir, count):
@@ -69,7 +69,7 @@ def main():
         for workers in (1, 2):
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, Client(cluster) as client:
-                client.run(od.session, model, 1)  # one load per worker, not timed
+                od.preload(model, 1, client)  # one load per worker, not timed
                 t = time.perf_counter()
                 frame = od.classify(paths, model, top=5,
                                     partition_size=a.partition_size).compute()

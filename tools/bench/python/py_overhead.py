@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def percentile(times, p):  # nearest rank, as `onnxrun bench`
@@ -79,10 +79,10 @@ def main():
                 pin + ["node", os.path.join(REPO, "tools/bench/ort_bench.js"), a.model,
                        "--ort-dir", a.ort_dir] + common)
         rows.append(row)
-        print(f"round {r + 1}: " + "  ".join(f"{k} p50 {v:.3f} ms" for k, v in row.items()),
+        print(f"round {r + 1}: " + "  ".join(f"{k} p50 {v:.4f} ms" for k, v in row.items()),
               flush=True)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-    print("median: " + "  ".join(f"{k} {v:.3f} ms" for k, v in med.items()))
+    print("median: " + "  ".join(f"{k} {v:.4f} ms" for k, v in med.items()))
     print(f"python / bench = {med['python'] / med['bench']:.4f}")
     if "ort_node" in med:
         print(f"python / ort_node = {med['python'] / med['ort_node']:.4f}")
