@@ -63,7 +63,7 @@ py::array PySession::CheckInput(const TensorInfo& info, const py::handle& value)
                          "tensor(float)), got " + std::string(py::str(value.get_type())));
   }
   py::array array = py::reinterpret_borrow<py::array>(value);
-  if (!array.dtype().is(py::dtype::of<float>())) {
+  if (!py::isinstance<py::array_t<float>>(array)) {  // dtype equivalent to native float32
     RaiseInvalidArgument("input '" + info.name + "': expected tensor(float) (numpy float32), got " +
                          std::string(py::str(array.dtype())) + "; convert it with " +
                          ".astype(numpy.float32)");

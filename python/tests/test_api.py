@@ -153,3 +153,13 @@ def test_terminate_stops_the_run(sess):
         sess.run(None, {"input": image()}, options)
     options.terminate = False
     assert sess.run(None, {"input": image()}, options)[0].shape == (1, 1000)
+
+
+def test_equivalent_float32_dtypes(sess):
+    x = image(seed=4)
+    want = sess.run(None, {"input": x})[0]
+    # A float32 array whose dtype object is not numpy's canonical one is still float32.
+    other = np.frombuffer(x.tobytes(), dtype=np.dtype("<f4")).reshape(x.shape)
+    np.testing.assert_array_equal(sess.run(None, {"input": other})[0], want)
+    with pytest.raises(onnxrun.InvalidArgument, match="expected tensor"):
+        sess.run(None, {"input": x.astype(">f4")})

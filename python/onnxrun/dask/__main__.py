@@ -30,18 +30,20 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     paths = od.list_images(a.list)
-    if a.scheduler:
-        client = Client(a.scheduler)
-    else:
+    cluster = None
+    if not a.scheduler:
         cluster = LocalCluster(n_workers=a.workers, threads_per_worker=a.threads_per_worker,
                                processes=True, dashboard_address=None)
-        client = Client(cluster)
-    with client:
-        start = time.perf_counter()
-        df = od.classify(paths, a.model, top=a.top, preset=a.preset, size=a.size,
-                         threads=a.session_threads, partition_size=a.partition_size)
-        frame = df.compute()
-        seconds = time.perf_counter() - start
+    try:
+        with Client(a.scheduler or cluster):
+            start = time.perf_counter()
+            df = od.classify(paths, a.model, top=a.top, preset=a.preset, size=a.size,
+                             threads=a.session_threads, partition_size=a.partition_size)
+            frame = df.compute()
+            seconds = time.perf_counter() - start
+    finally:
+        if cluster is not None:
+            cluster.close()
     frame.to_csv(a.output if a.output else sys.stdout, index=False)
     failed = int(frame["error"].notna().sum())
     print(f"onnxrun.dask: {len(frame)} images ({failed} failed) in {seconds:.2f} s, "
