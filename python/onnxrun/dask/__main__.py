@@ -15,7 +15,8 @@ import onnxrun.dask as od
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python3 -m onnxrun.dask", description=__doc__.split("\n")[2])
+    p = argparse.ArgumentParser(prog="python3 -m onnxrun.dask", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model")
     p.add_argument("list", help="file with one image path per line, a directory, or -")
     p.add_argument("--scheduler", help="address of a running scheduler, e.g. tcp://host:8786")
