@@ -83,7 +83,9 @@ def main():
               flush=True)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     print("median: " + "  ".join(f"{k} {v:.4f} ms" for k, v in med.items()))
-    print(f"python / bench = {med['python'] / med['bench']:.4f}")
+    print(f"python / bench = {med['python'] / med['bench']:.4f} (of the medians), "
+          f"{statistics.median(r['python'] / r['bench'] for r in rows):.4f} (median of the "
+          f"rounds' ratios), absolute {1000 * (med['python'] - med['bench']):.1f} us")
     if "ort_node" in med:
         print(f"python / ort_node = {med['python'] / med['ort_node']:.4f}")
 
