@@ -44,17 +44,17 @@ def expected(model, paths):
     return onnxrun.InferenceSession(model, options).classify(paths, top=TOP)
 
 
-def check_frame(frame, want):
-    assert list(frame["path"]) == [w["path"] for w in want]
+def check_frame(frame, want, rel=1e-6):
+    assert list(frame["image"]) == [w["path"] for w in want]
     for (_, row), w in zip(frame.iterrows(), want):
         if w["error"] is not None:
             assert row["error"] == w["error"]
             continue
         assert pd.isna(row["error"])
-        assert [row[f"index_{r}"] for r in range(1, TOP + 1)] == w["indices"]
-        assert [row[f"label_{r}"] for r in range(1, TOP + 1)] == w["labels"]
-        assert [row[f"probability_{r}"] for r in range(1, TOP + 1)] == pytest.approx(
-            w["probabilities"], rel=1e-6)
+        assert [row[f"index{r}"] for r in range(1, TOP + 1)] == w["indices"]
+        assert [row[f"label{r}"] for r in range(1, TOP + 1)] == w["labels"]
+        assert [row[f"probability{r}"] for r in range(1, TOP + 1)] == pytest.approx(
+            w["probabilities"], rel=rel)
 
 
 def test_dask_classify_equals_one_session(client, model, images):
@@ -91,3 +91,26 @@ def test_entry_point(model, images, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "6 images (0 failed)" in run.stderr
     check_frame(pd.read_csv(out), expected(model, images[:6]))
+
+
+def test_dask_equals_cli(client, model, images, tmp_path):
+    """The CLI's batch classification (`onnxrun MODEL IMAGE... --format csv`) and onnxrun.dask give
+    the same columns, classes and labels, probabilities to the CLI's 6 decimals."""
+    cli = os.environ.get("ONNXRUN_CLI", "")
+    if not os.path.isfile(cli):
+        pytest.skip("ONNXRUN_CLI not set (ctest sets it)")
+    run = subprocess.run([cli, model, *images, "--format", "csv", "--top", str(TOP)],
+                         capture_output=True, text=True, check=False, timeout=600)
+    assert run.returncode == 1, run.stderr  # the broken image fails, the rest go on
+    (tmp_path / "cli.csv").write_text(run.stdout)
+    by_cli = pd.read_csv(tmp_path / "cli.csv")
+    by_dask = od.classify(images, model, top=TOP, partition_size=5).compute().reset_index(
+        drop=True)
+    assert list(by_cli.columns) == list(by_dask.columns)
+    ok = by_cli["error"].isna().to_numpy()
+    assert list(ok) == list(by_dask["error"].isna()) and ok.sum() == len(images) - 1
+    for col in by_cli.columns:
+        if col.startswith(("index", "label")) or col == "image":
+            assert list(by_cli[col][ok]) == list(by_dask[col][ok]), col
+        elif col.startswith("probability"):
+            assert list(by_cli[col][ok]) == pytest.approx(list(by_dask[col][ok]), abs=6e-7), col

@@ -78,11 +78,14 @@ def list_images(source):
 
 
 def columns(top):
-    cols = {"path": "object", "error": "object"}
+    """The result columns and dtypes: those of the CLI's `--format csv` (image, index1, label1,
+    probability1, ..., error), so that both outputs compare column by column."""
+    cols = {"image": "object"}
     for r in range(1, top + 1):
-        cols[f"index_{r}"] = "int64"
-        cols[f"label_{r}"] = "object"
-        cols[f"probability_{r}"] = "float64"
+        cols[f"index{r}"] = "int64"
+        cols[f"label{r}"] = "object"
+        cols[f"probability{r}"] = "float64"
+    cols["error"] = "object"
     return cols
 
 
@@ -90,19 +93,19 @@ def _frame(results, top):
     cols = columns(top)
     rows = []
     for res in results:
-        row = {"path": res["path"], "error": res["error"]}
+        row = {"image": res["path"], "error": res["error"]}
         for r in range(top):
             have = r < len(res["indices"])
-            row[f"index_{r + 1}"] = res["indices"][r] if have else -1
-            row[f"label_{r + 1}"] = res["labels"][r] if have else ""
-            row[f"probability_{r + 1}"] = res["probabilities"][r] if have else np.nan
+            row[f"index{r + 1}"] = res["indices"][r] if have else -1
+            row[f"label{r + 1}"] = res["labels"][r] if have else ""
+            row[f"probability{r + 1}"] = res["probabilities"][r] if have else np.nan
         rows.append(row)
     return pd.DataFrame(rows, columns=list(cols)).astype(cols)
 
 
 def classify_partition(paths, model, top=5, preset=None, size=None, threads=1):
     """One partition: the cached session classifies `paths`; a pandas DataFrame with one row per
-    image (path, error, index_r, label_r, probability_r for r = 1..top)."""
+    image (image, index_r, label_r, probability_r for r = 1..top, error)."""
     paths = list(paths)
     results = session(model, threads).classify(paths, top=top, preset=preset, size=size) \
         if paths else []

@@ -2,7 +2,8 @@
 
 Classifies the images of LIST (a text file with one path per line, a directory, or '-' for
 stdin) on a Dask cluster: the scheduler at ADDR, else a LocalCluster of N single-threaded worker
-processes. Writes CSV (path, error, index_r, label_r, probability_r) to --output or stdout and a
+processes. Writes CSV (the CLI's columns: image, index_r, label_r, probability_r, error) to --output
+or stdout and a
 summary line (images, seconds, images/s) to stderr.
 """
 import argparse

@@ -78,8 +78,8 @@ def main():
                 seconds = time.perf_counter() - t
                 own = time.process_time() - own0
                 cpu = sum(client.run(time.process_time).values()) - cpu0  # workers' CPU time
-            same = (list(frame["index_1"]) == [w["indices"][0] for w in want] and
-                    all(list(frame.iloc[i][[f"index_{k}" for k in range(1, 6)]]) ==
+            same = (list(frame["index1"]) == [w["indices"][0] for w in want] and
+                    all(list(frame.iloc[i][[f"index{k}" for k in range(1, 6)]]) ==
                         want[i]["indices"] for i in range(len(want))))
             rates[workers].append(len(paths) / seconds)
             print(f"round {r + 1} workers {workers}: {seconds:.2f} s, "
