@@ -64,6 +64,17 @@ def main():
     want = onnxrun.InferenceSession(model, options).classify(paths, top=5)
     print(f"one in-process session: {len(paths) / (time.perf_counter() - t):.1f} images/s",
           flush=True)
+    cli = os.path.join(REPO, "build", "onnxrun")
+    if os.path.isfile(cli):  # the CLI's batch classification of the same images
+        import io
+        import subprocess
+        import pandas as pd
+        out = subprocess.run([cli, model, *paths, "--format", "csv", "--top", "5"],
+                             capture_output=True, text=True, check=True).stdout
+        by_cli = pd.read_csv(io.StringIO(out))
+        same_cli = all(list(by_cli.iloc[i][[f"index{k}" for k in range(1, 6)]]) ==
+                       want[i]["indices"] for i in range(len(want)))
+        print(f"CLI batch top-5 equal to one session: {same_cli}", flush=True)
     rates = {1: [], 2: []}
     for r in range(a.rounds):
         for workers in (1, 2):
