@@ -22,9 +22,10 @@ declare -A ALLOWED=(
   [loaders/image]="onnxrun/ runtime/ir/status.h runtime/ir/file.h loaders/image/"
   [tools/cli]="onnxrun/ tools/cli/"
   [tools/bench]="onnxrun/ ops/kernels/ tools/bench/"
+  [python]="onnxrun/ python/"
 )
 # Prefixes that name one of our folders (anything else, e.g. "absl/", is a system include).
-OURS="onnxrun/ runtime/ ops/ loaders/ tools/"
+OURS="onnxrun/ runtime/ ops/ loaders/ tools/ python/"
 
 floor_of() {
   local f="$1" best=""
@@ -52,7 +53,7 @@ while IFS= read -r file; do
     fi
   done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" |
            sed -E 's/^([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1:\2/')
-done < <(find include runtime ops loaders tools -type f \( -name '*.h' -o -name '*.cc' -o -name '*.inc' \) 2>/dev/null | sort)
+done < <(find include runtime ops loaders tools python -type f \( -name '*.h' -o -name '*.cc' -o -name '*.inc' \) 2>/dev/null | sort)
 
 if [ $bad -gt 0 ]; then
   echo "check_layers: $bad upward include(s) in $checked files"

@@ -1,0 +1,1 @@
+"""onnxruntime.capi's names that scripts import (the exception types)."""
