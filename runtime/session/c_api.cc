@@ -200,15 +200,17 @@ absl::Status Run(onnxrun_session* session, const onnxrun_run_options* run_option
   // Caller outputs go in as writable views of their memory (all or none: the C++ API writes
   // into the given tensors only when every requested output has one).
   bool all_caller = n_outputs > 0;
-  for (onnxrun_tensor* t : caller) all_caller = all_caller && t != nullptr;
+  for (size_t i = 0; i < n_outputs; ++i) {
+    const onnxrun_tensor* t = caller[i];
+    all_caller = all_caller && t != nullptr;
+    if (t && (t->tensor.dtype() != onnxrun::DataType::kFloat32 || !caller[i]->tensor.data()))
+      return absl::InvalidArgumentError(
+          absl::StrCat("output '", (*names)[i], "': the given tensor is not writable float32"));
+  }
   std::vector<Tensor> results;
   if (all_caller)
-    for (onnxrun_tensor* t : caller) {
-      if (t->tensor.dtype() != onnxrun::DataType::kFloat32 || t->tensor.data() == nullptr)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "output '", (*names)[results.size()], "': the given tensor is not writable float32"));
+    for (onnxrun_tensor* t : caller)
       results.push_back(Tensor::View(t->tensor.data(), t->tensor.shape()));
-    }
   absl::Status status = session->session->Run(*named, *names, &results, options);
   if (!status.ok()) return status;
   if (results.size() != n_outputs)
