@@ -250,9 +250,9 @@ ONNXRUN_C_EXPORT onnxrun_status* onnxrun_session_infer_output_shape(
 /* Runs the model: every graph input named once in `input_names`, float32, with a shape the
  * model's declared dims allow (any order). `output_names` selects `n_outputs` outputs by name, in
  * that order; NULL selects all of them in graph order (then `n_outputs` must equal
- * onnxrun_session_output_count). On success outputs[i] receives a new tensor the caller frees
- * (whatever the slot held is overwritten, not freed); on failure every outputs[i] is set to NULL.
- * Safe to call from many threads on one session at once. */
+ * onnxrun_session_output_count). At least one output is requested. On success outputs[i] receives a
+ * new tensor the caller frees (whatever the slot held is overwritten, not freed); on failure every
+ * outputs[i] is set to NULL. Safe to call from many threads on one session at once. */
 ONNXRUN_C_EXPORT onnxrun_status* onnxrun_session_run(
     onnxrun_session* session, size_t n_inputs, const char* const* input_names,
     const onnxrun_tensor* const* inputs, size_t n_outputs, const char* const* output_names,

@@ -164,6 +164,8 @@ absl::StatusOr<onnxrun::NamedInputs> Inputs(size_t n, const char* const* names,
 absl::StatusOr<std::vector<std::string>> OutputNames(const onnxrun::Session& s, size_t n,
                                                      const char* const* names) {
   std::vector<std::string> out;
+  // (The C++ API reads no names as "all outputs"; here that is NULL names with the full count.)
+  if (n == 0) return absl::InvalidArgumentError("onnxrun_session_run: n_outputs is 0");
   if (names == nullptr) {
     if (n != s.outputs().size())
       return absl::InvalidArgumentError(

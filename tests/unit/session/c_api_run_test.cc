@@ -65,6 +65,8 @@ TEST_F(CApiRun, AllOutputsEqualTheCppApi) {
   // NULL names = all outputs, so the count must be the model's.
   EXPECT_TRUE(Fails(Run(1, nullptr, &out), ONNXRUN_INVALID_ARGUMENT, "the model has 2"));
   EXPECT_EQ(out[0], nullptr);  // failure leaves the slots NULL
+  const char* names[] = {"logits:0"};
+  EXPECT_TRUE(Fails(Run(0, names, &out), ONNXRUN_INVALID_ARGUMENT, "n_outputs is 0"));
 }
 
 TEST_F(CApiRun, OutputSelectionByName) {
