@@ -116,6 +116,17 @@ const int64_t* Dims(const std::vector<int64_t>* dims, size_t* rank) {
   if (rank) *rank = dims ? dims->size() : 0;
   return dims && !dims->empty() ? dims->data() : nullptr;
 }
+// The getters of one input or output (`info` null: index out of range or no session).
+const char* NameOf(const onnxrun::TensorInfo* info) { return info ? info->name.c_str() : nullptr; }
+onnxrun_element_type TypeOf(const onnxrun::TensorInfo* info) {
+  return info ? TypeOf(info->dtype) : ONNXRUN_TYPE_OTHER;
+}
+const int64_t* DeclaredShape(const onnxrun::TensorInfo* info, size_t* rank) {
+  return Dims(info ? &info->model_shape : nullptr, rank);
+}
+const int64_t* PreparedShape(const onnxrun::TensorInfo* info, size_t* rank) {
+  return Dims(info ? &info->shape : nullptr, rank);
+}
 const char* DimName(const onnxrun::TensorInfo* info, size_t dim) {
   if (!info || dim >= info->model_shape.size()) return nullptr;
   return dim < info->dim_names.size() ? info->dim_names[dim].c_str() : "";
@@ -421,17 +432,14 @@ size_t onnxrun_session_input_count(const onnxrun_session* session) {
   return session ? session->session->inputs().size() : 0;
 }
 const char* onnxrun_session_input_name(const onnxrun_session* session, size_t index) {
-  const onnxrun::TensorInfo* info = InputAt(session, index);
-  return info ? info->name.c_str() : nullptr;
+  return NameOf(InputAt(session, index));
 }
 onnxrun_element_type onnxrun_session_input_type(const onnxrun_session* session, size_t index) {
-  const onnxrun::TensorInfo* info = InputAt(session, index);
-  return info ? TypeOf(info->dtype) : ONNXRUN_TYPE_OTHER;
+  return TypeOf(InputAt(session, index));
 }
 const int64_t* onnxrun_session_input_shape(const onnxrun_session* session, size_t index,
                                            size_t* rank) {
-  const onnxrun::TensorInfo* info = InputAt(session, index);
-  return Dims(info ? &info->model_shape : nullptr, rank);
+  return DeclaredShape(InputAt(session, index), rank);
 }
 const char* onnxrun_session_input_dim_name(const onnxrun_session* session, size_t index,
                                            size_t dim) {
@@ -439,24 +447,20 @@ const char* onnxrun_session_input_dim_name(const onnxrun_session* session, size_
 }
 const int64_t* onnxrun_session_input_prepared_shape(const onnxrun_session* session, size_t index,
                                                     size_t* rank) {
-  const onnxrun::TensorInfo* info = InputAt(session, index);
-  return Dims(info ? &info->shape : nullptr, rank);
+  return PreparedShape(InputAt(session, index), rank);
 }
 size_t onnxrun_session_output_count(const onnxrun_session* session) {
   return session ? session->session->outputs().size() : 0;
 }
 const char* onnxrun_session_output_name(const onnxrun_session* session, size_t index) {
-  const onnxrun::TensorInfo* info = OutputAt(session, index);
-  return info ? info->name.c_str() : nullptr;
+  return NameOf(OutputAt(session, index));
 }
 onnxrun_element_type onnxrun_session_output_type(const onnxrun_session* session, size_t index) {
-  const onnxrun::TensorInfo* info = OutputAt(session, index);
-  return info ? TypeOf(info->dtype) : ONNXRUN_TYPE_OTHER;
+  return TypeOf(OutputAt(session, index));
 }
 const int64_t* onnxrun_session_output_shape(const onnxrun_session* session, size_t index,
                                             size_t* rank) {
-  const onnxrun::TensorInfo* info = OutputAt(session, index);
-  return Dims(info ? &info->model_shape : nullptr, rank);
+  return DeclaredShape(OutputAt(session, index), rank);
 }
 const char* onnxrun_session_output_dim_name(const onnxrun_session* session, size_t index,
                                             size_t dim) {
@@ -464,8 +468,7 @@ const char* onnxrun_session_output_dim_name(const onnxrun_session* session, size
 }
 const int64_t* onnxrun_session_output_prepared_shape(const onnxrun_session* session, size_t index,
                                                      size_t* rank) {
-  const onnxrun::TensorInfo* info = OutputAt(session, index);
-  return Dims(info ? &info->shape : nullptr, rank);
+  return PreparedShape(OutputAt(session, index), rank);
 }
 
 #define ONNXRUN_C_METADATA(fn, expr)                                      \

@@ -53,17 +53,14 @@ inline ::testing::AssertionResult Fails(onnxrun_status* status, onnxrun_status_c
   return ::testing::AssertionSuccess();
 }
 
-// x [N,3,8,8] -> Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm(5) -> "logits:0";
-// y [N,2] -> Relu -> "aux:0"; with metadata.
+// x [N,3,8,8] -> Conv(4, bias) -> Sigmoid -> GlobalAveragePool -> Flatten -> MatMul [4,5]
+// -> "logits:0"; y [N,2] -> Abs -> "aux:0"; with producer, doc string and metadata_props.
 inline GraphBuilder CTwoInputModel(std::mt19937& rng) {
   GraphBuilder b;
-  auto conv = b.Op("Conv", {b.Input("x", {-1, 3, 8, 8}), b.Weight("w", {4, 3, 3, 3}, rng),
-                            b.Weight("b", {4}, rng)})
-                  .Ints("pads", {1, 1, 1, 1});
-  auto flat = b.Op("Flatten", {b.Op("GlobalAveragePool", {b.Op("Relu", {conv})})});
-  b.Output(b.Op("Gemm", {flat, b.Weight("fc", {5, 4}, rng), b.Weight("fcb", {5}, rng)}, 1, "logits")
-               .Int("transB", 1));
-  b.Output(b.Op("Relu", {b.Input("y", {-1, 2})}, 1, "aux"));
+  auto features = Conv(b, rng, b.Input("x", {-1, 3, 8, 8}), 3, 4, 3, /*bias=*/true);
+  auto pooled = b.Op("GlobalAveragePool", {b.Op("Sigmoid", {features})});
+  b.Output(b.Op("MatMul", {b.Op("Flatten", {pooled}), b.Weight("fc", {4, 5}, rng)}, 1, "logits"));
+  b.Output(b.Op("Abs", {b.Input("y", {-1, 2})}, 1, "aux"));
   onnx::ModelProto& m = b.model();
   m.set_doc_string("a two-input test model");
   m.set_producer_version("1.2");
