@@ -10,6 +10,8 @@
 #   MODELS_DIR                 exported models (default build/models: run `make models` first)
 #   SANITIZE_BUILD_ROOT        where the two build trees go (default build-sanitize)
 #   JOBS                       build parallelism (default 2)
+# Both builds define ONNXRUN_NO_IFUNC (ops/kernels/cpu.h): the loader runs ifunc resolvers before
+# the sanitizer runtime is up, and an instrumented resolver crashes the program at startup.
 # Sessions run with 1 intra-op thread: XNNPACK and pthreadpool are Debian's uninstrumented
 # libraries, whose synchronization ThreadSanitizer cannot see, so a worker pool would report races
 # that are not there. The 4 application threads on one session are what is checked.
@@ -33,7 +35,7 @@ command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache 
 status=0
 for kind in "${kinds[@]}"; do
   case $kind in
-    tsan) flags=(-DCMAKE_CXX_FLAGS="-fsanitize=thread -g -fno-omit-frame-pointer"
+    tsan) flags=(-DCMAKE_CXX_FLAGS="-fsanitize=thread -g -fno-omit-frame-pointer -DONNXRUN_NO_IFUNC"
                  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread) ;;
     asan) flags=(-DONNXRUN_SANITIZE=ON -DCMAKE_CXX_FLAGS="-g -fno-omit-frame-pointer") ;;
     *) echo "sanitize: unknown kind '$kind' (tsan, asan)" >&2; exit 2 ;;
