@@ -12,13 +12,18 @@
  * argument is an error status (ONNXRUN_INVALID_ARGUMENT), never a crash; the getters that return
  * no status return NULL / 0 for a NULL handle or an index out of range. No call throws, aborts or
  * prints.
+ *
  * Ownership: a handle made by a *_create or *_load call belongs to the caller, who frees it with
  * the matching *_free (each accepts NULL). Strings and arrays returned by getters belong to the
- * handle they came from and stay valid until it is freed. Input data passed in is copied unless the
- * call says it is a view. Threads: onnxrun_session_run* may be called on one session from any
- * number of threads at once; other calls on one handle are not synchronized unless their comment
- * says so. Stability: within a major version the API and ABI only grow (new functions, new enum
- * values); nothing is removed or changed (docs/API.md). */
+ * handle they came from and stay valid until it is freed. Data passed in is copied unless the call
+ * says it makes a view.
+ *
+ * Threads: onnxrun_session_run* may be called on one session from any number of threads at once,
+ * and so may the session's getters, onnxrun_session_cancel and onnxrun_run_options_set_terminate.
+ * Calls that change or free a handle must not overlap other calls on it.
+ *
+ * Stability: within a major version the API only grows (new functions, new enum values); nothing
+ * is removed or changed. docs/API.md says what that means for static and shared linking. */
 #ifndef ONNXRUN_ONNXRUN_C_H_
 #define ONNXRUN_ONNXRUN_C_H_
 
