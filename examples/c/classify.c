@@ -22,9 +22,10 @@ int main(int argc, char** argv) {
   if ((status = onnxrun_session_load(argv[1], NULL, &session))) return fail(status);
   status = onnxrun_tensor_read_file(argv[2], &input);
   if (!status) {
-    const char* name = onnxrun_session_input_name(session, 0);
+    const char* in_name = onnxrun_session_input_name(session, 0);
+    const char* out_name = onnxrun_session_output_name(session, 0); /* the first output only */
     const onnxrun_tensor* inputs[1] = {input};
-    status = onnxrun_session_run(session, 1, &name, inputs, 1, NULL, &output);
+    status = onnxrun_session_run(session, 1, &in_name, inputs, 1, &out_name, &output);
   }
   if (!status) {
     const float* scores = onnxrun_tensor_const_data(output);
