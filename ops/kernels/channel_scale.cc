@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "ops/kernels/cpu.h"
 #include "ops/kernels/kernels.h"
 
 namespace onnxrun::kernels {
@@ -15,10 +16,10 @@ namespace {
 // Compiled without contraction so x * s + r rounds twice, like the Mul and Add it replaces.
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
-__attribute__((target_clones("avx512f", "avx2", "default"))) void ChannelScaleRows(
-    const float* x, size_t x_stride, const float* s, size_t s_stride, const float* r,
-    size_t r_stride, float* y, size_t y_stride, size_t pixels, size_t channels, float lo, float hi,
-    size_t b, size_t e) {
+ONNXRUN_CLONES("avx512f", "avx2", "default")
+void ChannelScaleRows(const float* x, size_t x_stride, const float* s, size_t s_stride,
+                      const float* r, size_t r_stride, float* y, size_t y_stride, size_t pixels,
+                      size_t channels, float lo, float hi, size_t b, size_t e) {
   for (size_t q = b; q < e; ++q) {
     const float* xp = x + q * x_stride;
     const float* sp = s + q / pixels * s_stride;

@@ -5,6 +5,14 @@
 
 #define ONNXRUN_AVX512 __attribute__((target("avx512f")))
 #define ONNXRUN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
+// Function multiversioning: one clone per target, picked once at load by an ifunc resolver.
+// Sanitizer builds define ONNXRUN_NO_IFUNC (default clone only): the sanitizers instrument the
+// resolver, which the dynamic loader runs before their runtime is set up (a crash at startup).
+#ifdef ONNXRUN_NO_IFUNC
+#define ONNXRUN_CLONES(...)
+#else
+#define ONNXRUN_CLONES(...) __attribute__((target_clones(__VA_ARGS__)))
+#endif
 
 namespace onnxrun::kernels {
 

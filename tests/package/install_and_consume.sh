@@ -3,11 +3,13 @@
 #   1. `cmake --install` into a temporary prefix; the installed CLI classifies with its labels;
 #   2. examples/cpp configured with find_package(onnxrun) (CMAKE_PREFIX_PATH) builds and classifies;
 #   3. a consumer built with `c++ ... $(pkg-config --cflags --libs onnxrun)` loads the model;
+#      examples/c built with plain `cc classify.c $(pkg-config --cflags --libs onnxrun)` (static
+#      libraries: onnxrun.pc lists -lstdc++ -lm for a C link) classifies a test input;
 #   4. a parent project add_subdirectory()s the source tree: no tests, no forced build type, the
 #      CLI inside the subproject's binary dir; one layer library builds through its include view.
-# Usage: install_and_consume.sh CMAKE SOURCE_DIR BUILD_DIR MODEL_DIR IMAGE
+# Usage: install_and_consume.sh CMAKE SOURCE_DIR BUILD_DIR MODEL_DIR IMAGE [PYTHON]
 set -euo pipefail
-CMAKE=$1 SRC=$2 BUILD=$3 MODEL=$4/model.onnx IMAGE=$5
+CMAKE=$1 SRC=$2 BUILD=$3 MODEL_DIR=$4 MODEL=$4/model.onnx IMAGE=$5 PYTHON=${6:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -16,7 +18,7 @@ command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 echo "== install into $tmp/prefix"
 "$CMAKE" --install "$BUILD" --prefix "$tmp/prefix" > "$tmp/install.log"
-for f in include/onnxrun/onnxrun.h include/onnxrun/image.h lib/libonnxrun.a lib/libonnxrun_image.a \
+for f in include/onnxrun/onnxrun.h include/onnxrun/onnxrun_c.h include/onnxrun/image.h lib/libonnxrun.a lib/libonnxrun_image.a \
          bin/onnxrun share/onnxrun/imagenet_classes.txt lib/cmake/onnxrun/onnxrunConfig.cmake \
          lib/cmake/onnxrun/onnxrunConfigVersion.cmake lib/pkgconfig/onnxrun.pc; do
   [ -e "$tmp/prefix/$f" ] || fail "not installed: $f"
@@ -61,6 +63,12 @@ c++ -std=c++20 "$tmp/consumer.cc" -o "$tmp/consumer" $(pkg-config --cflags --lib
 c++ -std=c++20 "$SRC/examples/cpp/classify.cc" -o "$tmp/classify_pc" \
   $(pkg-config --cflags --libs onnxrun-image)
 [ "$("$tmp/classify_pc" "$MODEL" "$IMAGE")" = "$top" ] || fail "pkg-config example differs"
+
+echo "== examples/c with cc and pkg-config"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -pedantic -Werror "$SRC/examples/c/classify.c" -o "$tmp/classify_c" \
+  $(pkg-config --cflags --libs onnxrun) || fail "examples/c did not build with cc + pkg-config"
+"$SRC/tests/c_api/check_c_example.sh" "$tmp/classify_c" "$MODEL_DIR" "$PYTHON" || fail "examples/c"
 
 echo "== subproject: add_subdirectory(onnxrun)"
 mkdir -p "$tmp/parent"

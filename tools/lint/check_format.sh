@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Every C++ source git tracks is formatted by the checked-in .clang-format (Google, 100 columns).
-#   tools/lint/check_format.sh [FILE...]   (no files: every tracked .cc/.h/.inc)
+# Every C and C++ source git tracks is formatted by the checked-in .clang-format (Google, 100 columns).
+#   tools/lint/check_format.sh [FILE...]   (no files: every tracked .c/.cc/.h/.inc)
 # Fix with: clang-format -i FILE...
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v clang-format > /dev/null || { echo "check_format: clang-format is not installed"; exit 2; }
 if [ $# -eq 0 ]; then
-  mapfile -t files < <(git ls-files '*.cc' '*.h' '*.inc' 2> /dev/null || find include runtime ops loaders tools tests -name '*.cc' -o -name '*.h' -o -name '*.inc')
+  mapfile -t files < <(git ls-files '*.c' '*.cc' '*.h' '*.inc' 2> /dev/null || find include runtime ops loaders tools tests examples -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name '*.inc')
 else
   files=("$@")
 fi
