@@ -23,6 +23,10 @@ for f in include/onnxrun/onnxrun.h include/onnxrun/onnxrun_c.h include/onnxrun/i
          lib/cmake/onnxrun/onnxrunConfigVersion.cmake lib/pkgconfig/onnxrun.pc; do
   [ -e "$tmp/prefix/$f" ] || fail "not installed: $f"
 done
+# The shared library unless the build left it out (-DONNXRUN_BUILD_SHARED=OFF).
+if [ -e "$BUILD/libonnxrun.so" ]; then
+  [ -e "$tmp/prefix/lib/libonnxrun.so" ] || fail "not installed: lib/libonnxrun.so"
+fi
 cli=$("$tmp/prefix/bin/onnxrun" "$MODEL" "$IMAGE" --top 5 2> "$tmp/cli.err")
 echo "$cli"
 [ "$(echo "$cli" | wc -l)" -eq 5 ] || fail "installed CLI: expected 5 lines"
