@@ -71,8 +71,15 @@ int Die(const std::string& what) {
 }
 
 int Shapes(const std::string& model) {
+  // A model with dynamic height and width is prepared at 224x224 (what an app would hint).
+  SessionOptions options;
+  auto info = onnxrun::ReadModelInfo(model);
+  if (!info.ok()) return Die(std::string(info.status().message()));
+  const std::vector<int64_t>& declared = info->inputs[0].model_shape;
+  if (declared.size() == 4 && declared[2] < 0 && declared[3] < 0)
+    options.input_shapes[info->inputs[0].name] = {1, declared[1] > 0 ? declared[1] : 3, 224, 224};
   const auto t0 = Clock::now();
-  auto session = Session::Load(model);
+  auto session = Session::Load(model, options);
   const double load_ms = Ms(t0, Clock::now());
   if (!session.ok()) return Die(std::string(session.status().message()));
   const onnxrun::TensorInfo in = (*session)->inputs()[0];
