@@ -149,6 +149,21 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
                                              absl::StrCat(n.Describe(), ": output '", v.name, "'"))
                           .status());
     }
+    // An Identity of a constant (PyTorch exports with dynamic image sizes route every weight
+    // through one) is that constant: the same tensor, so that a session's plans for other shapes
+    // find the weights packed from it (ir::Tensor::id keys the PackCache) instead of a fresh copy.
+    if (n.op == "Identity" && n.domain.empty() && n.inputs.size() == 1 && n.outputs.size() == 1 &&
+        n.inputs[0] >= 0 && n.outputs[0] >= 0 && g.value(n.inputs[0]).is_constant()) {
+      ir::Value& v = g.value(n.outputs[0]);
+      v.constant = g.value(n.inputs[0]).constant;
+      v.dtype = v.constant->dtype();
+      v.shape = v.constant->shape();
+      v.shape_known = true;
+      v.producer = -1;
+      n.removed = true;
+      ++folds;
+      continue;
+    }
     const uint32_t caps = def->caps ? def->caps(g, n) : 0;
     const bool all_float = [&] {
       for (int v : n.inputs)

@@ -68,6 +68,27 @@ TEST(FoldConstants, FloatSubgraphFeedingConvWeights) {
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}}, 0);
 }
 
+// PyTorch's exports with dynamic image sizes pass every weight through an Identity: its output is
+// the initializer's own tensor (same id), so plans of other shapes find the packed weights.
+TEST(FoldConstants, IdentityOfAWeightIsTheWeight) {
+  std::mt19937 rng(21);
+  GraphBuilder b;
+  auto w = b.Op("Identity", {b.Weight("w", {4, 3, 3, 3}, rng)});
+  b.Output(b.Op("Conv", {b.Input("x", kImage), w}, 1, "conv").Ints("pads", {1, 1, 1, 1}));
+  int folded = 0;
+  auto g = PrepareGraph(b, {}, &folded);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(folded, 1);
+  EXPECT_EQ(g->OpHistogram(), (Histogram{{"Conv", 1}}));
+  int init = -1;
+  for (size_t v = 0; v < g->values.size(); ++v)
+    if (g->values[v].name == "w") init = static_cast<int>(v);
+  ASSERT_GE(init, 0);
+  EXPECT_EQ(g->value(g->nodes[NodeIndex(*g, "conv")].inputs[1]).constant.get(),
+            g->value(init).constant.get());
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor(kImage, rng)}}, 0);
+}
+
 }  // namespace
 }  // namespace onnxrun::test
 
