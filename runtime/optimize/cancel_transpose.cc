@@ -52,6 +52,16 @@ bool IsBinaryElementwise(const std::string& op) {
          op == "Pow";
 }
 
+// Nodes a and b exchange what they compute (op, attributes, name, fusions); their operands stay.
+void ExchangeComputations(ir::Node& a, ir::Node& b) {
+  std::swap(a.op, b.op);
+  std::swap(a.domain, b.domain);
+  std::swap(a.attrs, b.attrs);
+  std::swap(a.name, b.name);
+  std::swap(a.fusion, b.fusion);
+  a.impl = b.impl = ir::Impl::kUnselected;
+}
+
 class CancelTranspose : public Rule {
  public:
   bool Match(const Rewriter& rw, int i) override {
@@ -156,12 +166,7 @@ class CancelTranspose : public Rule {
     std::vector<int> op_inputs = cn.inputs;
     for (int& v : op_inputs)
       if (v == m) v = x;
-    std::swap(tn.op, cn.op);
-    std::swap(tn.domain, cn.domain);
-    std::swap(tn.attrs, cn.attrs);
-    std::swap(tn.name, cn.name);
-    std::swap(tn.fusion, cn.fusion);
-    tn.impl = cn.impl = ir::Impl::kUnselected;
+    ExchangeComputations(tn, cn);
     rw.SetInputs(t, op_inputs);
     rw.SetInputs(c, {m});
     return absl::StrCat(rw.node(t).op, " moved before the Transpose");
@@ -201,12 +206,7 @@ class CancelTranspose : public Rule {
     rw.SetInputs(consumer_, op_inputs);
     ir::Node& ln = rw.node(later);
     ir::Node& cn = rw.node(consumer_);
-    std::swap(ln.op, cn.op);
-    std::swap(ln.domain, cn.domain);
-    std::swap(ln.attrs, cn.attrs);
-    std::swap(ln.name, cn.name);
-    std::swap(ln.fusion, cn.fusion);
-    ln.impl = cn.impl = ir::Impl::kUnselected;
+    ExchangeComputations(ln, cn);
     rw.SetInputs(later, op_inputs);
     rw.SetInputs(consumer_, {m_later});
     rw.Remove(earlier);

@@ -15,13 +15,6 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-#define EXPECT_ERROR(expr, status_code, text)                                           \
-  do {                                                                                  \
-    const absl::Status _s = (expr);                                                     \
-    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                          \
-    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message(); \
-  } while (0)
-
 // x [N,3,H,W] -> Conv 3->16 -> Relu -> Conv 16->c2 -> Relu -> GlobalAveragePool -> Flatten
 // -> Gemm(10) "logits:0", plus "feat:0" (the pooled features). Batch, height and width are
 // dynamic.

@@ -15,13 +15,6 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-#define EXPECT_ERROR(expr, status_code, text)                                           \
-  do {                                                                                  \
-    const absl::Status _s = (expr);                                                     \
-    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                          \
-    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message(); \
-  } while (0)
-
 // x [N,3,8,8] -> Conv(4) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(5) -> "logits";
 // y [N,2] -> Relu -> "aux". Batch is dynamic.
 GraphBuilder TwoInputModel(std::mt19937& rng) {

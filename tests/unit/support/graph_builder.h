@@ -179,6 +179,14 @@ class GraphBuilder {
   onnx::ModelProto model_;
 };
 
+// Expects `expr` (an absl::Status) to fail with `status_code` and a message containing `text`.
+#define EXPECT_ERROR(expr, status_code, text)                                           \
+  do {                                                                                  \
+    const absl::Status _s = (expr);                                                     \
+    EXPECT_EQ(_s.code(), absl::StatusCode::status_code) << _s;                          \
+    EXPECT_NE(std::string(_s.message()).find(text), std::string::npos) << _s.message(); \
+  } while (0)
+
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
 
 inline std::vector<float> RandomVector(int64_t n, std::mt19937& rng, float lo = -1.f,
