@@ -17,6 +17,7 @@
 // Errors give one line "<dirname>[/<set>] ERROR <message>" and the tool goes on; exit status 1
 // if any error occurred.
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -103,8 +104,10 @@ std::vector<std::string> Numbered(const std::string& dir, const std::string& pre
         n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
     std::string digits = n.substr(prefix.size(), n.size() - prefix.size() - suffix.size());
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    found.emplace_back(std::stol(digits), n);
+    long index = 0;  // no std::stol: it throws on a number beyond long ("input_99...9.pb")
+    const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (err != std::errc() || end != digits.data() + digits.size()) continue;
+    found.emplace_back(index, n);
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> names;
