@@ -18,6 +18,7 @@
 
 #include "ops/kernels/transpose.h"
 #include "ops/op.h"
+#include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
@@ -84,10 +85,6 @@ class CancelTranspose : public Rule {
     if (perm_.empty()) return false;
     kind_ = Kind::kNone;
     const int x = t.inputs[0];
-    if (MovesOnlyUnitDims(rw.value(x).shape)) {
-      kind_ = Kind::kUnitDims;
-      return true;
-    }
     // T(q) after T(p).
     if (const int p = rw.value(x).producer; p >= 0 && !PermOf(rw, rw.node(p)).empty()) {
       kind_ = Kind::kCompose;
@@ -147,41 +144,13 @@ class CancelTranspose : public Rule {
         return BinaryPair(rw, i);
       case Kind::kReduce:
         return Reduce(rw, i);
-      case Kind::kUnitDims:
-        return ToReshape(rw, i);
       default:
         return absl::InternalError("cancel_transpose: no match to apply");
     }
   }
 
  private:
-  enum class Kind { kNone, kCompose, kUnary, kBinaryConstant, kBinaryPair, kReduce, kUnitDims };
-
-  // Whether perm_ keeps the dims of size > 1 of a tensor of `shape` in their order (not the
-  // identity: that is a Transpose an exporter wrote on purpose, left to the kernels).
-  bool MovesOnlyUnitDims(const ir::Shape& shape) const {
-    if (shape.size() != perm_.size() || IsIdentity(perm_)) return false;
-    int64_t last = -1;
-    for (int64_t d : perm_) {
-      if (shape[d] < 0) return false;
-      if (shape[d] == 1) continue;
-      if (d < last) return false;
-      last = d;
-    }
-    return true;
-  }
-
-  absl::StatusOr<std::string> ToReshape(Rewriter& rw, int i) {
-    ir::Node& t = rw.node(i);
-    const ir::Shape& y = rw.value(t.outputs[0]).shape;
-    const int shape = rw.AddConstant(t.name.empty() ? "transpose.shape" : t.name + ".shape",
-                                     ir::Tensor::Ints({static_cast<int64_t>(y.size())}, y));
-    t.op = "Reshape";
-    t.attrs.clear();
-    t.impl = ir::Impl::kUnselected;
-    rw.SetInputs(i, {t.inputs[0], shape});
-    return std::string("moves only dims of size 1: a Reshape");
-  }
+  enum class Kind { kNone, kCompose, kUnary, kBinaryConstant, kBinaryPair, kReduce };
 
   // A Reduce* reading T's output, with constant axes (attribute, or input 1 from opset 18 and
   // ReduceSum 13): records the axes it reduces on T's input, and whether T then goes away.
@@ -338,11 +307,57 @@ class CancelTranspose : public Rule {
   int consumer_ = -1, other_t_ = -1;
 };
 
+// After the pairs have cancelled: a Transpose that only moves dims of size 1 keeps the data in
+// order and becomes a Reshape (a view). Run second, so that it never takes a Transpose the rule
+// above would have cancelled against another.
+class UnitTranspose : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    perm_ = PermOf(rw, rw.node(i));
+    return !perm_.empty() && MovesOnlyUnitDims(rw.value(rw.node(i).inputs[0]).shape);
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override { return ToReshape(rw, i); }
+
+ private:
+  // Whether perm_ keeps the dims of size > 1 of a tensor of `shape` in their order (not the
+  // identity: that is a Transpose an exporter wrote on purpose, left to the kernels).
+  bool MovesOnlyUnitDims(const ir::Shape& shape) const {
+    if (shape.size() != perm_.size() || IsIdentity(perm_)) return false;
+    int64_t last = -1;
+    for (int64_t d : perm_) {
+      if (shape[d] < 0) return false;
+      if (shape[d] == 1) continue;
+      if (d < last) return false;
+      last = d;
+    }
+    return true;
+  }
+
+  absl::StatusOr<std::string> ToReshape(Rewriter& rw, int i) {
+    ir::Node& t = rw.node(i);
+    const ir::Shape& y = rw.value(t.outputs[0]).shape;
+    const int shape = rw.AddConstant(t.name.empty() ? "transpose.shape" : t.name + ".shape",
+                                     ir::Tensor::Ints({static_cast<int64_t>(y.size())}, y));
+    t.op = "Reshape";
+    t.attrs.clear();
+    t.impl = ir::Impl::kUnselected;
+    rw.SetInputs(i, {t.inputs[0], shape});
+    return std::string("moves only dims of size 1: a Reshape");
+  }
+
+  Perm perm_;
+};
+
 }  // namespace
 
 absl::StatusOr<int> CancelTransposes(ir::Graph& g, const PassContext& ctx) {
   CancelTranspose rule;
-  return RunRule(g, "cancel_transpose", rule, ctx.trace, ctx.options.driver);
+  ASSIGN_OR_RETURN(int cancelled,
+                   RunRule(g, "cancel_transpose", rule, ctx.trace, ctx.options.driver));
+  UnitTranspose unit;
+  ASSIGN_OR_RETURN(int reshaped,
+                   RunRule(g, "cancel_transpose", unit, ctx.trace, ctx.options.driver));
+  return cancelled + reshaped;
 }
 
 }  // namespace onnxrun
