@@ -34,5 +34,12 @@ if [ -f "$out/resnet18_op13/model.onnx" ]; then
   a=$("$onnxrun" "$models/resnet18_op13/model.onnx" "$img" --top 3 2>&1)
   b=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --top 3 2>&1)
   if [ -n "$a" ] && [ "$a" = "$b" ]; then echo "PASS classify on the NHWC model"; else echo "FAIL classify NHWC: '$b' vs '$a'"; fail=1; fi
+  # --layout overrides the detection: nhwc agrees with it, nchw reads [N,224,224,3] as 224
+  # channels and is refused by name.
+  c=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --top 3 --layout nhwc 2>&1)
+  if [ "$c" = "$a" ]; then echo "PASS --layout nhwc"; else echo "FAIL --layout nhwc: '$c' vs '$a'"; fail=1; fi
+  d=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --layout nchw 2>&1); rc=$?
+  if [ $rc -eq 1 ] && [[ "$d" == *"has 224 channels; classify supports 1 (gray) or 3 (color)"* ]]; then
+    echo "PASS --layout nchw refused"; else echo "FAIL --layout nchw: exit $rc: '$d'"; fail=1; fi
 fi
 exit $fail
