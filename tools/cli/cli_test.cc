@@ -325,7 +325,8 @@ int RunTest(const std::vector<std::string>& args) {
                                  {"timeout", true},
                                  {"jobs", true},
                                  {"verbose", false},
-                                 {"no-winograd", false}});
+                                 {"no-winograd", false},
+                                 {"isa", true}});
   if (!parsed.ok()) return UsageError("test", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("test");
   if (parsed->positional.empty()) return UsageError("test", "expected at least one DIR");
@@ -342,6 +343,7 @@ int RunTest(const std::vector<std::string>& args) {
   o.atol = *atol, o.rtol = *rtol, o.timeout_s = *timeout;
   o.threads = static_cast<int>(*threads), o.jobs = static_cast<int>(*jobs);
   o.winograd = !parsed->Has("no-winograd");
+  o.isa = parsed->Get("isa", "auto");
   o.verbose = parsed->Has("verbose");
   if (absl::Status s = parsed->GetLimits(&o.limits); !s.ok())
     return UsageError("test", std::string(s.message()));
