@@ -25,6 +25,7 @@ struct TestOptions {
   double atol = 1e-4, rtol = 1e-3, timeout_s = 60;
   int threads = 1, jobs = 1;
   bool winograd = true;
+  std::string isa = "auto";
   bool verbose = false;
   SessionOptions limits;  // max_tensor_bytes / max_arena_bytes (--max-tensor-mb, --max-arena-mb)
 };
@@ -202,6 +203,7 @@ class CaseRunner {
     Plan p;
     p.options.num_threads = o_.threads;
     p.options.winograd = o_.winograd;
+    p.options.isa = o_.isa;
     p.options.max_tensor_bytes = o_.limits.max_tensor_bytes;
     p.options.max_arena_bytes = o_.limits.max_arena_bytes;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
