@@ -171,6 +171,12 @@ struct SessionOptions {
   // model expects a gain (fewer multiplications; results differ from the direct sum by ~1e-6
   // relative). false: bitwise the results of the direct kernels.
   bool winograd = true;
+  // Instruction set, process-wide: "auto" (the CPU's best: AVX-512, else AVX2+FMA), or as on a CPU
+  // with "avx512" / "avx2" / "xnnpack" (no own conv kernels: the XNNPACK fallback) at most -- the
+  // last two turn every AVX-512 path off, XNNPACK's too (tests, benchmarks). Fixed by the first
+  // session of the process that sets it, before any other loads (FailedPrecondition otherwise); an
+  // instruction set the CPU lacks fails the load. The environment variable ONNXRUN_ISA overrides.
+  std::string isa = "auto";
   // Let producers write straight into their channel slice of a Concat's buffer.
   bool concat_in_place = true;
   // Let elementwise ops and reshapes share their input's memory.

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ops/kernels/conv_avx2.h"
 #include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the unpack intrinsics.
@@ -154,9 +155,8 @@ struct InputTransform {
 // dst[c * ds + m] = rows[m][c] for c < C, m < mr (mr <= 16; ds = dst stride, default mr):
 // 16x16 transposes in registers.
 // Rows flagged in `pad` read as zeros and skip the transform (padding stays zero).
-ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C, float* dst,
-                                  const InputTransform& tf = {}, size_t ds = 0, uint32_t pad = 0) {
-  if (ds == 0) ds = mr;
+ONNXRUN_AVX512 void TransposeRows512(const float* const* rows, size_t mr, size_t C, float* dst,
+                                     const InputTransform& tf, size_t ds, uint32_t pad) {
   const __mmask16 smask = (__mmask16)((1u << mr) - 1);
   for (size_t c0 = 0; c0 < C; c0 += 16) {
     const size_t cnt = std::min<size_t>(16, C - c0);
@@ -204,6 +204,16 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
   }
 }
 
+// The same on the active ISA's code (avx2: AVX2+FMA, else AVX-512).
+void TransposeRows(bool avx2, const float* const* rows, size_t mr, size_t C, float* dst,
+                   const InputTransform& tf = {}, size_t ds = 0, uint32_t pad = 0) {
+  if (ds == 0) ds = mr;
+  if (avx2)
+    avx2::TransposeRows(rows, mr, C, dst, ds, pad, tf.scale, tf.bias, tf.lo, tf.hi);
+  else
+    TransposeRows512(rows, mr, C, dst, tf, ds, pad);
+}
+
 // Run's scratch, from the caller: packed mode, one pack slot per concurrently running task
 // (slot_floats_ each, claimed through `busy` for the length of a task); direct mode, the planar
 // padded copy of one image.
@@ -226,7 +236,7 @@ struct ConvGemm::RunArgs {
 ConvGemm::ConvGemm() = default;
 ConvGemm::~ConvGemm() = default;
 
-bool ConvGemm::Supported() { return HasAvx512(); }
+bool ConvGemm::Supported() { return ActiveIsa() >= Isa::kAvx2; }
 
 size_t ConvGemm::ScratchFloats(const ConvGemmParams& p, size_t max_threads) {
   ConvGemm g;
@@ -285,6 +295,7 @@ void ConvGemm::Init(const ConvGemmParams& p, std::shared_ptr<const PackedWeights
 
 void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   p_ = p;
+  avx2_ = ResolveIsa(p.isa) == Isa::kAvx2;
   const size_t taps = p.kh * p.kw;
   K_ = taps * p.in_c;
   panels_ = (p.out_c + NR - 1) / NR;
@@ -424,7 +435,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
     for (size_t m = 0; m < mr; ++m) rows[m] = a.x + (p0 + m) * a.xs;
     InputTransform tf;
     if (in_scale_) tf = {in_scale_.get(), in_bias_.get(), in_lo_, in_hi_};
-    TransposeRows(rows, mr, p.in_c, dst, tf);
+    TransposeRows(avx2_, rows, mr, p.in_c, dst, tf);
     return;
   }
   const size_t row = p.kw * p.in_c;
@@ -453,7 +464,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
         }
         rows[m] = r;
       }
-      TransposeRows(rows, mr, row, dst + ky * row * mr);
+      TransposeRows(avx2_, rows, mr, row, dst + ky * row * mr);
     } else {
       for (size_t kx = 0; kx < p.kw; ++kx) {
         for (size_t m = 0; m < mr; ++m) {
@@ -465,7 +476,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
                         ? zeros
                         : a.x + ((b[m] * p.in_h + iy) * p.in_w + ix) * a.xs;
         }
-        TransposeRows(rows, mr, p.in_c, dst + (ky * p.kw + kx) * p.in_c * mr);
+        TransposeRows(avx2_, rows, mr, p.in_c, dst + (ky * p.kw + kx) * p.in_c * mr);
       }
     }
   }
@@ -511,6 +522,11 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
       const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
+      if (avx2_) {
+        avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, a.y + p0 * a.ys + n * NR,
+                       a.ys, m0, m1, p_.lo, p_.hi);
+        continue;
+      }
       kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias,
                                   a.y + p0 * a.ys + n * NR, a.ys, m0, m1, p_.lo, p_.hi,
                                   next + std::min(panel_bytes - 64, (t - t0) * share), step);
@@ -541,7 +557,7 @@ void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar
       rows[m] = real ? src + (col - left) * xs : zeros_;
       pad |= real ? 0u : 1u << m;
     }
-    TransposeRows(rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);
+    TransposeRows(avx2_, rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);
   }
 }
 
@@ -567,6 +583,11 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
           const size_t oy = (start + m) / rw_, ox = (start + m) % rw_;
           yr[m] = ox < p.out_w ? a.y + (oy * p.out_w + ox) * a.ys + n * NR : nullptr;
         }
+      }
+      if (avx2_) {
+        avx2::DirectTile((int)p.stride_w, p.in_c, taps, toff_.data(), a.planar + start, c_stride_,
+                         pn.w, pn.bias, yr, mr, pn.m0, pn.m1, p.lo, p.hi);
+        continue;
       }
       kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(),
                                                            a.planar + start, c_stride_, pn.w,

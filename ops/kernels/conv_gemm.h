@@ -1,4 +1,5 @@
-// 2-D convolution (group == 1) in NHWC as an implicit GEMM on an AVX-512 microkernel.
+// 2-D convolution (group == 1) in NHWC as an implicit GEMM on an AVX-512 microkernel (or its
+// AVX2+FMA counterpart on the same layouts, ops/kernels/conv_avx2.h, when params.isa is kAvx2).
 //
 //   y[p, o] = clamp(bias[o] + sum_k A[p, k] * W[k, o], lo, hi)
 //
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "ops/kernels/aligned.h"
+#include "ops/kernels/cpu.h"
 
 namespace onnxrun::kernels {
 
@@ -38,6 +40,7 @@ struct ConvGemmParams {
   size_t pad_top = 0, pad_left = 0;  // bottom/right padding follows from out_h/out_w
   float lo = -__builtin_inff(), hi = __builtin_inff();
   ConvGemmMode mode = ConvGemmMode::kAuto;
+  Isa isa = Isa::kAuto;  // the microkernels' instruction set (kAvx512 or kAvx2; kAuto: ActiveIsa())
 };
 
 class ConvGemm {
@@ -49,7 +52,7 @@ class ConvGemm {
   ConvGemm(const ConvGemm&) = delete;
   ConvGemm& operator=(const ConvGemm&) = delete;
 
-  // The CPU runs the AVX-512 microkernel (cpuinfo; checked once).
+  // The process runs the own kernels: ActiveIsa() is kAvx512 or kAvx2 (ops/kernels/conv_avx2.h).
   static bool Supported();
 
   // Weights and bias packed into the microkernel's panels. Immutable once made: every ConvGemm of
@@ -127,6 +130,7 @@ class ConvGemm {
   size_t blocks_ = 0;        // ceil(tiles_ / block_tiles_)
   size_t groups_ = 1;        // panel groups (tasks along N)
   size_t group_panels_ = 1;  // panels per group
+  bool avx2_ = false;        // AVX2+FMA microkernels and packing (else AVX-512)
   bool span_rows_ = false;   // pack per kernel row (kw * in_c contiguous floats) when possible
   std::shared_ptr<const PackedWeights> packed_;
   const float* w_ = nullptr;  // packed_'s panels, bias and a zero row

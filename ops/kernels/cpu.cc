@@ -4,14 +4,64 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 namespace onnxrun::kernels {
 
-bool HasAvx512() {
-  static const bool ok = cpuinfo_initialize() && cpuinfo_has_x86_avx512f();
-  return ok;
+namespace {
+
+Isa BestIsa() {
+  static const Isa best = [] {
+    if (!cpuinfo_initialize()) return Isa::kNone;
+    if (cpuinfo_has_x86_avx512f()) return Isa::kAvx512;
+    if (cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3()) return Isa::kAvx2;
+    return Isa::kNone;
+  }();
+  return best;
 }
+
+std::atomic<Isa> forced{Isa::kAuto};
+
+}  // namespace
+
+const char* IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kAuto:
+      return "auto";
+    case Isa::kNone:
+      return "xnnpack";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+bool IsaSupported(Isa isa) { return isa == Isa::kAuto || (int)isa <= (int)BestIsa(); }
+
+Isa ActiveIsa() {
+  const Isa f = forced.load(std::memory_order_relaxed);
+  return f == Isa::kAuto ? BestIsa() : f;
+}
+
+bool ForceIsa(Isa isa) {
+  if (!IsaSupported(isa)) return false;
+  forced.store(isa);
+  if (ResolveIsa(isa) != Isa::kAvx512) {
+    // What XNNPACK (and every cpuinfo_has_x86_avx512*() reader) sees from now on.
+    cpuinfo_isa.avx512f = cpuinfo_isa.avx512pf = cpuinfo_isa.avx512er = false;
+    cpuinfo_isa.avx512cd = cpuinfo_isa.avx512dq = cpuinfo_isa.avx512bw = false;
+    cpuinfo_isa.avx512vl = cpuinfo_isa.avx512ifma = cpuinfo_isa.avx512vbmi = false;
+    cpuinfo_isa.avx512vbmi2 = cpuinfo_isa.avx512bitalg = cpuinfo_isa.avx512vpopcntdq = false;
+    cpuinfo_isa.avx512vnni = cpuinfo_isa.avx512bf16 = cpuinfo_isa.avx512vp2intersect = false;
+    cpuinfo_isa.avx512_4vnniw = cpuinfo_isa.avx512_4fmaps = false;
+  }
+  return true;
+}
+
+bool HasAvx512() { return ActiveIsa() == Isa::kAvx512; }
 
 namespace {
 

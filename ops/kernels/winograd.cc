@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "ops/kernels/aligned.h"
+#include "ops/kernels/conv_avx2.h"
 #include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the masked-load intrinsics.
@@ -131,8 +132,12 @@ constexpr std::array<MicroFn, MR> kMicro = MakeMicros(std::make_integer_sequence
 
 // U = G g G^T for input channel c of outputs [o0, o0 + n) (n <= 32), in double, the 32 outputs
 // side by side (vectorized over them): point xi of output o0 + j goes to dst[xi * xi_stride + j].
-ONNXRUN_AVX512 void TransformWeights(const double (*G)[3], int a, const float* w_oihw, size_t in_c,
-                                     size_t c, size_t o0, size_t n, float* dst, size_t xi_stride) {
+// Compiled twice: for AVX-512 and for any x86-64 (the AVX2 path; rounding may differ in the last
+// bit of a float).
+__attribute__((always_inline)) inline void TransformWeightsBody(const double (*G)[3], int a,
+                                                                const float* w_oihw, size_t in_c,
+                                                                size_t c, size_t o0, size_t n,
+                                                                float* dst, size_t xi_stride) {
   double g[9][NR] = {}, t[6][3][NR];
   for (size_t j = 0; j < n; ++j)
     for (int e = 0; e < 9; ++e) g[e][j] = w_oihw[((o0 + j) * in_c + c) * 9 + e];
@@ -146,6 +151,15 @@ ONNXRUN_AVX512 void TransformWeights(const double (*G)[3], int a, const float* w
       for (size_t j = 0; j < NR; ++j)
         d[j] = (float)(t[i][0][j] * G[k][0] + t[i][1][j] * G[k][1] + t[i][2][j] * G[k][2]);
     }
+}
+ONNXRUN_AVX512 void TransformWeights512(const double (*G)[3], int a, const float* w_oihw,
+                                        size_t in_c, size_t c, size_t o0, size_t n, float* dst,
+                                        size_t xi_stride) {
+  TransformWeightsBody(G, a, w_oihw, in_c, c, o0, n, dst, xi_stride);
+}
+void TransformWeightsAny(const double (*G)[3], int a, const float* w_oihw, size_t in_c, size_t c,
+                         size_t o0, size_t n, float* dst, size_t xi_stride) {
+  TransformWeightsBody(G, a, w_oihw, in_c, c, o0, n, dst, xi_stride);
 }
 
 }  // namespace
@@ -176,7 +190,7 @@ bool Winograd::Applies(const ConvGemmParams& p) {
          p.in_c > 0 && p.out_c > 0;
 }
 
-bool Winograd::Supported() { return HasAvx512(); }
+bool Winograd::Supported() { return ConvGemm::Supported(); }
 
 int Winograd::TileOf(const ConvGemmParams& p) {
   ConvGemmParams one = p;  // per image: the batch does not change the tile (nor the packed weights)
@@ -192,9 +206,16 @@ int Winograd::TileOf(const ConvGemmParams& p) {
 // Weights are read once per run from L2 (<= 1 MB, ~400 GB/s), L3 (<= 16 MB, ~100 GB/s) or DRAM
 // (~25 GB/s); F(4x4) weights are 4x the direct kernel's, F(2x2) 1.8x, which is what loses on
 // small images with wide channels (7x7 at 512 -> 512).
+// On AVX2+FMA (half the vector width) both GEMMs run at half those rates and the transforms at 0.7
+// of them (measured on 16 of the shapes: ConvGemm 2.15x, F(4x4) 1.85x the AVX-512 times), so
+// Winograd gains more there.
 namespace {
 double WeightSeconds(double bytes) {
   return bytes / (bytes > 16e6 ? 25e9 : bytes > 1e6 ? 100e9 : 400e9);
+}
+double FlopRate(const ConvGemmParams& p) { return ResolveIsa(p.isa) == Isa::kAvx2 ? 0.5 : 1.0; }
+double TransformRate(const ConvGemmParams& p) {
+  return ResolveIsa(p.isa) == Isa::kAvx2 ? 0.7 : 1.0;
 }
 }  // namespace
 
@@ -206,14 +227,15 @@ double Winograd::EstimatedSeconds(const ConvGemmParams& p, int tile) {
   const double flops = 2.0 * a2 * (double)pl.tiles * (double)pl.c16 * (double)(pl.panels * NR);
   const double transform_bytes = 4.0 * a2 * (double)pl.tiles * (double)(pl.c16 + pl.panels * NR);
   const double weight_bytes = 4.0 * a2 * (double)pl.c16 * (double)(pl.panels * NR);
-  return flops / (200e9 * use) + transform_bytes / 100e9 +
+  return flops / (200e9 * FlopRate(p) * use) + transform_bytes / (100e9 * TransformRate(p)) +
          (double)pl.blocks * WeightSeconds(weight_bytes);
 }
 
 double Winograd::GemmSeconds(const ConvGemmParams& p) {
   const double k = (double)(p.kh * p.kw * p.in_c);
   const double flops = 2.0 * (double)(p.n * p.out_h * p.out_w * p.out_c) * k;
-  return flops / 225e9 * (k < 64 ? 2.0 : 1.0) + WeightSeconds(4.0 * k * (double)p.out_c);
+  return flops / (225e9 * FlopRate(p)) * (k < 64 ? 2.0 : 1.0) +
+         WeightSeconds(4.0 * k * (double)p.out_c);
 }
 
 Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, int tile) {
@@ -273,7 +295,7 @@ size_t Winograd::scratch_floats() const { return plan_.slots * plan_.slot_floats
 std::string Winograd::PackKey(const ConvGemmParams& p, int tile) {
   const int m = tile == 2 || tile == 4 ? tile : TileOf(p);
   return "winograd:" + std::to_string(p.out_c) + "x" + std::to_string(p.in_c) + ":f" +
-         std::to_string(m);
+         std::to_string(m) + (ResolveIsa(p.isa) == Isa::kAvx2 ? ":avx2" : "");
 }
 
 std::shared_ptr<const Winograd::Weights> Winograd::Pack(const ConvGemmParams& p,
@@ -287,10 +309,12 @@ std::shared_ptr<const Winograd::Weights> Winograd::Pack(const ConvGemmParams& p,
   const size_t a2 = (size_t)a * a, cols = pl.panels * NR;
   w->u = Alloc(a2 * cols * pl.c16);
   std::memset(w->u.get(), 0, a2 * cols * pl.c16 * sizeof(float));
+  const auto transform =
+      ResolveIsa(p.isa) == Isa::kAvx512 ? &TransformWeights512 : &TransformWeightsAny;
   for (size_t panel = 0; panel < pl.panels; ++panel)
     for (size_t c = 0; c < p.in_c; ++c)
-      TransformWeights(G, a, w_oihw, p.in_c, c, panel * NR, std::min(NR, p.out_c - panel * NR),
-                       w->u.get() + (panel * pl.c16 + c) * NR, pl.panels * pl.c16 * NR);
+      transform(G, a, w_oihw, p.in_c, c, panel * NR, std::min(NR, p.out_c - panel * NR),
+                w->u.get() + (panel * pl.c16 + c) * NR, pl.panels * pl.c16 * NR);
   w->bias = Alloc(cols);
   std::memset(w->bias.get(), 0, cols * sizeof(float));
   if (bias) std::memcpy(w->bias.get(), bias, p.out_c * sizeof(float));
@@ -300,6 +324,7 @@ std::shared_ptr<const Winograd::Weights> Winograd::Pack(const ConvGemmParams& p,
 void Winograd::Init(const ConvGemmParams& p, std::shared_ptr<const Weights> packed,
                     size_t max_threads, int tile) {
   p_ = p;
+  avx2_ = ResolveIsa(p.isa) == Isa::kAvx2;
   plan_ = MakePlan(p, max_threads, tile);
   w_ = std::move(packed);
   pre_.reset();
@@ -414,7 +439,11 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       const size_t c0 = cb * 16, cnt = std::min<size_t>(16, p.in_c - std::min(p.in_c, c0));
       const __mmask16 lm = (__mmask16)((1u << cnt) - 1);
       float* dst = vt + cb * MR * 16;
-      if (m == 4)
+      if (avx2_)
+        avx2::WinogradInputTile(m, img, p.in_h, p.in_w, ra.xs, iy0, ix0, c0, cnt,
+                                pre ? pre->scale.get() : nullptr, pre ? pre->bias.get() : nullptr,
+                                pre ? pre->lo : 0, pre ? pre->hi : 0, dst, v_xi);
+      else if (m == 4)
         InputTile<4>(img, p.in_h, p.in_w, ra.xs, iy0, ix0, c0, lm, pre ? pre->scale.get() : nullptr,
                      pre ? pre->bias.get() : nullptr, pre ? pre->lo : 0, pre ? pre->hi : 0, dst,
                      v_xi);
@@ -433,8 +462,12 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       const float* wp = u + (xi * pl.panels + pn) * pl.c16 * NR;
       for (size_t g = 0; g * GT < nt; ++g) {
         const size_t mr = std::min(GT, nt - g * GT);
-        kMicro[mr - 1](CB, v + xi * v_xi + g * CB * MR * 16, wp,
-                       mbuf + xi * m_xi + g * GT * gc + (pn - p0) * NR, gc);
+        const float* va = v + xi * v_xi + g * CB * MR * 16;
+        float* mo = mbuf + xi * m_xi + g * GT * gc + (pn - p0) * NR;
+        if (avx2_)
+          avx2::WinogradGemm(CB, va, mr, wp, mo, gc);
+        else
+          kMicro[mr - 1](CB, va, wp, mo, gc);
       }
     }
   // Output transform, bias, clamp, store.
@@ -449,7 +482,10 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
       const size_t cnt = std::min<size_t>(16, col_end - c);
       const __mmask16 cm = (__mmask16)((1u << cnt) - 1);
       const float* s = mbuf + i * gc + (c - p0 * NR);
-      if (m == 4)
+      if (avx2_)
+        avx2::WinogradOutputTile(m, s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys,
+                                 ra.ys, rows, cols_px, cnt);
+      else if (m == 4)
         OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
                       cols_px, cm);
       else

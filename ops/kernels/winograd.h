@@ -1,7 +1,7 @@
 // Winograd convolution F(m x m, 3 x 3) (m = 4 or 2) for dense 3x3 stride-1 dilation-1 2-D
-// convolutions in NHWC on AVX-512: fewer multiplications than the direct GEMM (36 / (16 * 9) =
-// 1 / 4 of its arithmetic for m = 4, 16 / (4 * 9) for m = 2), paid for with input and output
-// transforms.
+// convolutions in NHWC on AVX-512 (or AVX2+FMA, ops/kernels/conv_avx2.h, on the same layouts):
+// fewer multiplications than the direct GEMM (36 / (16 * 9) = 1 / 4 of its arithmetic for m = 4,
+// 16 / (4 * 9) for m = 2), paid for with input and output transforms.
 //
 //   output tile (m x m) = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A
 //
@@ -32,7 +32,7 @@ class Winograd {
   static constexpr size_t kMR = 14, kNR = 32;
 
   // Dense 3x3 convolution, stride 1, dilation 1, pads at most 2 (any output size): what this kernel
-  // computes. Supported(): the CPU has AVX-512F.
+  // computes. Supported(): as ConvGemm::Supported().
   static bool Applies(const ConvGemmParams& p);
   static bool Supported();
 
@@ -106,6 +106,7 @@ class Winograd {
   Plan plan_;
   std::shared_ptr<const Weights> w_;
   std::shared_ptr<const Preact> pre_;  // null: no input transform
+  bool avx2_ = false;                  // AVX2+FMA kernels (ops/kernels/conv_avx2.h), else AVX-512
 };
 
 }  // namespace onnxrun::kernels

@@ -5,8 +5,10 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -56,13 +58,51 @@ Session::Impl::~Impl() {
 
 namespace {
 
+std::atomic<bool> xnnpack_started{false};
+
 absl::Status InitXnnpack() {
   static absl::Status status = [] {
+    xnnpack_started = true;
     if (xnn_initialize(nullptr) != xnn_status_success)
       return absl::InternalError("XNNPACK failed to initialize (unsupported CPU?)");
     return absl::OkStatus();
   }();
   return status;
+}
+
+// SessionOptions::isa (or ONNXRUN_ISA): forced on the whole process before XNNPACK initializes
+// (it picks its kernels once, by what cpuinfo reports then).
+absl::Status ApplyIsa(const SessionOptions& options) {
+  const char* env = std::getenv("ONNXRUN_ISA");
+  const bool from_env = env && *env;
+  const std::string v = from_env ? env : options.isa;
+  const char* what = from_env ? "ONNXRUN_ISA" : "isa";
+  if (v == "auto") return absl::OkStatus();
+  kernels::Isa isa;
+  if (v == "avx512") {
+    isa = kernels::Isa::kAvx512;
+  } else if (v == "avx2") {
+    isa = kernels::Isa::kAvx2;
+  } else if (v == "xnnpack") {
+    isa = kernels::Isa::kNone;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is '", v, "'; expected auto, avx512, avx2 or xnnpack"));
+  }
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (kernels::ActiveIsa() == isa) return absl::OkStatus();
+  if (!kernels::IsaSupported(isa))
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is '", v, "', which this CPU lacks (",
+                     isa == kernels::Isa::kAvx512 ? "AVX-512F" : "AVX2+FMA", "); it runs ",
+                     kernels::IsaName(kernels::ActiveIsa())));
+  if (xnnpack_started)
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " is '", v, "', but this process already runs ",
+        kernels::IsaName(kernels::ActiveIsa()), ": the first session loaded fixed it"));
+  kernels::ForceIsa(isa);
+  return absl::OkStatus();
 }
 
 // SessionOptions::conv_kernel, overridden by the environment variable ONNXRUN_CONV when set.
@@ -146,6 +186,7 @@ void Session::Cancel() { impl_->cancel_epoch.fetch_add(1); }
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
   const auto t0 = Clock::now();
+  RETURN_IF_ERROR(ApplyIsa(options));
   RETURN_IF_ERROR(InitXnnpack());
   return LoadGraph(LoadOnnxModel(path), path, options, t0);
 }
@@ -153,6 +194,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
 absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* data, size_t size,
                                                                  const SessionOptions& options) {
   const auto t0 = Clock::now();
+  RETURN_IF_ERROR(ApplyIsa(options));
   RETURN_IF_ERROR(InitXnnpack());
   const std::string name = "<model in memory>";
   return LoadGraph(LoadOnnxModelFromMemory(data, size, name), name, options, t0);

@@ -1,7 +1,8 @@
 // Times one 3x3 stride-1 convolution shape on the own kernels: ConvGemm (the mode it resolves)
 // and Winograd F(4x4,3x3) / F(2x2,3x3), the median of interleaved runs, at the pool's threads.
 // The data for the Winograd cost model (ops/kernels/winograd.cc) and docs/BENCHMARKS.md.
-//   conv_bench [--threads N] [--runs R] [--check] < shapes   (lines: label n h w in_c out_c pad)
+//   conv_bench [--threads N] [--runs R] [--check] [--isa avx2|avx512] < shapes
+//   (lines: label n h w in_c out_c pad)
 // Prints: label shape, ms of each variant, the cost model's estimates; --check adds each
 // variant's error at 4096 sampled outputs against a double-precision reference: max |error| /
 // max |output| over the samples (inputs and weights uniform in [-1, 1], no clamp).
@@ -32,6 +33,11 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) continue;
     if (!std::strcmp(argv[i], "--threads")) threads = std::strtoul(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--runs")) runs = std::strtoul(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--isa") &&
+        !ForceIsa(!std::strcmp(argv[i + 1], "avx2") ? Isa::kAvx2 : Isa::kAvx512)) {
+      std::fprintf(stderr, "conv_bench: this CPU lacks %s\n", argv[i + 1]);
+      return 1;
+    }
   }
   pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
   std::mt19937 g(1);

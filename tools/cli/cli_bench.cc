@@ -77,7 +77,8 @@ int RunBench(const std::vector<std::string>& args) {
                                  {"json", false},
                                  {"concurrent", true},
                                  {"profile", false},
-                                 {"no-winograd", false}});
+                                 {"no-winograd", false},
+                                 {"isa", true}});
   if (!parsed.ok()) return UsageError("bench", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("bench");
   if (parsed->positional.size() != 1) {
@@ -102,6 +103,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (*batch != 1) options.batch_size = *batch;
   options.enable_profiling = parsed->Has("profile");
   options.winograd = !parsed->Has("no-winograd");
+  options.isa = parsed->Get("isa", "auto");
 
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("bench", std::string(shapes.status().message()));

@@ -128,7 +128,8 @@ int RunClassify(const std::vector<std::string>& args) {
                                  {"format", true},
                                  {"layout", true},
                                  {"json", false},
-                                 {"no-winograd", false}});
+                                 {"no-winograd", false},
+                                 {"isa", true}});
   if (!parsed.ok()) return UsageError("classify", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("classify");
   if (parsed->positional.size() < 2) {
@@ -185,6 +186,7 @@ int RunClassify(const std::vector<std::string>& args) {
     return UsageError("classify", std::string(s.message()));
   options.input_shapes = *shapes;
   options.winograd = !parsed->Has("no-winograd");
+  options.isa = parsed->Get("isa", "auto");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
 

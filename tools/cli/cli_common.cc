@@ -168,20 +168,20 @@ const char* Synopsis(const std::string& command) {
     return "onnxrun [classify] MODEL IMAGE|DIR... [--top K] [--threads N] "
            "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json] "
            "[--layout auto|nchw|nhwc] [--batch N] [--jobs J] [--format text|jsonl|csv] "
-           "[--no-winograd]";
+           "[--no-winograd] [--isa I]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "
-           "[--verbose] [--no-winograd]";
+           "[--verbose] [--no-winograd] [--isa I]";
   }
   if (command == "bench") {
     return "onnxrun bench MODEL [--threads N] [--iters K] [--warmup W] [--batch B] "
            "[--shape NAME=D1xD2x...]... [--fixed-shape] [--concurrent C] [--profile] [--json] "
-           "[--no-winograd]";
+           "[--no-winograd] [--isa I]";
   }
   if (command == "info")
     return "onnxrun info MODEL [--optimized [--verbose]] [--memory] [--json] [--threads N] "
-           "[--batch B] [--shape NAME=D1xD2x...]... [--fixed-shape] [--no-winograd]";
+           "[--batch B] [--shape NAME=D1xD2x...]... [--fixed-shape] [--no-winograd] [--isa I]";
   return "onnxrun COMMAND ... (commands: classify, test, bench, info, help; see 'onnxrun --help')";
 }
 
@@ -215,6 +215,9 @@ std::string HelpText() {
       "      session keeps to plan other shapes of a model with dynamic inputs are released.\n"
       "  --no-winograd runs 3x3 convolutions on the direct kernels only "
       "(SessionOptions::winograd).\n"
+      "  --isa auto|avx512|avx2|xnnpack runs the process as on a CPU with that instruction set\n"
+      "      at most (SessionOptions::isa; env ONNXRUN_ISA): avx2 = the own AVX2+FMA conv\n"
+      "      kernels, xnnpack = no own conv kernels; both turn every AVX-512 path off.\n"
       "  --max-tensor-mb N, --max-arena-mb N (every command) refuse a model whose tensors or\n"
       "      arena would exceed N MiB (defaults: 4096 per tensor; half the memory, at most 16 "
       "GiB,\n"

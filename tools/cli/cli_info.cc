@@ -112,7 +112,8 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"batch", true},
                                  {"shape", true},
                                  {"fixed-shape", false},
-                                 {"no-winograd", false}});
+                                 {"no-winograd", false},
+                                 {"isa", true}});
   if (!parsed.ok()) return UsageError("info", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("info");
   if (parsed->positional.size() != 1) {
@@ -135,6 +136,7 @@ int RunInfo(const std::vector<std::string>& args) {
   options.input_shapes = *shapes;
   options.shapes_per_run = !parsed->Has("fixed-shape");
   options.winograd = !parsed->Has("no-winograd");
+  options.isa = parsed->Get("isa", "auto");
   auto session = Session::Load(model, options);
   if (!session.ok()) return Fail(LoadError(model, session.status(), *parsed));
   NoteDefaultedDims(model, (*session)->inputs(), *batch > 0, *shapes);

@@ -25,6 +25,7 @@ struct TestOptions {
   double atol = 1e-4, rtol = 1e-3, timeout_s = 60;
   int threads = 1, jobs = 1;
   bool winograd = true;
+  std::string isa = "auto";
   bool verbose = false;
   SessionOptions limits;  // max_tensor_bytes / max_arena_bytes (--max-tensor-mb, --max-arena-mb)
 };
@@ -202,6 +203,7 @@ class CaseRunner {
     Plan p;
     p.options.num_threads = o_.threads;
     p.options.winograd = o_.winograd;
+    p.options.isa = o_.isa;
     p.options.max_tensor_bytes = o_.limits.max_tensor_bytes;
     p.options.max_arena_bytes = o_.limits.max_arena_bytes;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
@@ -325,7 +327,8 @@ int RunTest(const std::vector<std::string>& args) {
                                  {"timeout", true},
                                  {"jobs", true},
                                  {"verbose", false},
-                                 {"no-winograd", false}});
+                                 {"no-winograd", false},
+                                 {"isa", true}});
   if (!parsed.ok()) return UsageError("test", std::string(parsed.status().message()));
   if (parsed->help) return PrintCommandHelp("test");
   if (parsed->positional.empty()) return UsageError("test", "expected at least one DIR");
@@ -342,6 +345,7 @@ int RunTest(const std::vector<std::string>& args) {
   o.atol = *atol, o.rtol = *rtol, o.timeout_s = *timeout;
   o.threads = static_cast<int>(*threads), o.jobs = static_cast<int>(*jobs);
   o.winograd = !parsed->Has("no-winograd");
+  o.isa = parsed->Get("isa", "auto");
   o.verbose = parsed->Has("verbose");
   if (absl::Status s = parsed->GetLimits(&o.limits); !s.ok())
     return UsageError("test", std::string(s.message()));

@@ -148,6 +148,35 @@ TEST(SelectKernels, UnknownConvKernelFailsTheLoad) {
   EXPECT_NE(s.status().message().find("conv_kernel"), std::string::npos) << s.status();
 }
 
+// SessionOptions::isa: an unknown name, an instruction set the CPU lacks, and a change after the
+// process's first session (XNNPACK has picked its kernels) fail the load and change nothing.
+TEST(SelectKernels, IsaOptionErrors) {
+  std::mt19937 rng(6);
+  const GraphBuilder b = ConvModel(ConvCases()[4], rng);
+  ASSERT_TRUE(LoadSession(b, SessionOptions{}).ok());  // the process's ISA is now fixed
+  const kernels::Isa active = kernels::ActiveIsa();
+  SessionOptions o;
+  o.isa = "avx3";
+  auto s = LoadSession(b, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("isa is 'avx3'"), std::string::npos) << s.status();
+  if (!kernels::IsaSupported(kernels::Isa::kAvx512)) {
+    o.isa = "avx512";
+    s = LoadSession(b, o);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
+    EXPECT_NE(s.status().message().find("lacks"), std::string::npos) << s.status();
+  }
+  o.isa = kernels::IsaName(active);
+  EXPECT_TRUE(LoadSession(b, o).ok());  // the ISA it runs: nothing to change
+  if (active != kernels::Isa::kNone) {
+    o.isa = active == kernels::Isa::kAvx512 ? "avx2" : "xnnpack";
+    s = LoadSession(b, o);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  }
+  EXPECT_EQ(kernels::ActiveIsa(), active);
+}
+
 TEST(SelectKernels, GemmAndMatMul) {
   std::mt19937 rng(5);
   {

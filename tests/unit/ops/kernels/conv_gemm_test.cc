@@ -1,4 +1,5 @@
-// ConvGemm (implicit-GEMM AVX-512 convolution) against a naive NHWC reference.
+// ConvGemm (implicit-GEMM convolution, AVX-512 and AVX2+FMA microkernels) against a naive NHWC
+// reference: every case runs on each ISA the CPU has.
 #include "ops/kernels/conv_gemm.h"
 
 #include <gtest/gtest.h>
@@ -37,8 +38,8 @@ std::string Name(const Case& t) {
   return buf;
 }
 
-void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
-  SCOPED_TRACE(Name(t));
+void CheckOn(const Case& t, std::mt19937& g, pthreadpool_t pool, Isa isa) {
+  SCOPED_TRACE(Name(t) + " " + IsaName(isa));
   std::uniform_real_distribution<float> d(-1.f, 1.f);
   const size_t oh = (t.h + t.pt + t.pb - (t.dh * (t.kh - 1) + 1)) / t.sh + 1;
   const size_t ow = (t.w + t.pl + t.pr - (t.dw * (t.kw - 1) + 1)) / t.sw + 1;
@@ -61,6 +62,7 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   p.n = t.n, p.in_h = t.h, p.in_w = t.w, p.in_c = t.c, p.out_h = oh, p.out_w = ow, p.out_c = t.m;
   p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
   p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi, p.mode = t.mode;
+  p.isa = isa;
   if (t.mode != ConvGemmMode::kAuto &&
       ConvGemm::ResolveMode(p) != ((t.sw == 1 || t.sw == 2) && (t.kh * t.kw > 1 || t.sh * t.sw > 1)
                                        ? t.mode
@@ -98,10 +100,15 @@ void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
   EXPECT_EQ(bad, 0u);
 }
 
+void Check(const Case& t, std::mt19937& g, pthreadpool_t pool) {
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+    if (IsaSupported(isa)) CheckOn(t, g, pool, isa);
+}
+
 class ConvGemmTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
+    if (!IsaSupported(Isa::kAvx2)) GTEST_SKIP() << "no AVX2+FMA";
   }
 };
 

@@ -1,6 +1,6 @@
 // Winograd F(4x4,3x3) / F(2x2,3x3) against a plain double-precision NHWC reference conv: odd
 // shapes (H, W not multiples of the tile), padding 0/1/2, strided input and output pixels,
-// clamp, pre-activation, batch, 1 and 2 threads.
+// clamp, pre-activation, batch, 1 and 2 threads; on AVX-512 and on AVX2+FMA.
 #include "ops/kernels/winograd.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/unit/support/nhwc_conv_reference.h"
@@ -29,7 +30,7 @@ struct Case {
 
 // Returns the largest |error| / max(1, sum |products|) over all outputs; checks nothing is
 // written past out_c in strided outputs.
-double MaxRelError(const Case& t, int tile, pthreadpool_t pool, std::mt19937& g) {
+double MaxRelError(const Case& t, int tile, Isa isa, pthreadpool_t pool, std::mt19937& g) {
   std::uniform_real_distribution<float> d(-1.f, 1.f);
   const size_t oh = t.h + 2 * t.pad - 2, ow = t.w + 2 * t.pad - 2;
   const size_t xs = t.c + t.x_extra, ys = t.m + t.y_extra;
@@ -43,6 +44,7 @@ double MaxRelError(const Case& t, int tile, pthreadpool_t pool, std::mt19937& g)
   ConvGemmParams p;
   p.n = t.n, p.in_h = t.h, p.in_w = t.w, p.in_c = t.c, p.out_h = oh, p.out_w = ow, p.out_c = t.m;
   p.kh = p.kw = 3, p.pad_top = p.pad_left = t.pad, p.lo = t.lo, p.hi = t.hi;
+  p.isa = isa;
   EXPECT_TRUE(Winograd::Applies(p));
   Winograd conv;
   conv.Init(p, w.data(), t.bias ? b.data() : nullptr,
@@ -75,15 +77,15 @@ double MaxRelError(const Case& t, int tile, pthreadpool_t pool, std::mt19937& g)
   return worst;
 }
 
-class WinogradTest : public ::testing::TestWithParam<int> {
+class WinogradTest : public ::testing::TestWithParam<std::tuple<int, Isa>> {
  protected:
   void SetUp() override {
-    if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
+    if (!IsaSupported(std::get<1>(GetParam()))) GTEST_SKIP() << "the CPU lacks this ISA";
   }
 };
 
 TEST_P(WinogradTest, MatchesReference) {
-  const int tile = GetParam();
+  const auto [tile, isa] = GetParam();
   std::mt19937 g(7);
   const float inf = std::numeric_limits<float>::infinity();
   // n, h, w, c, m, pad, x_extra, y_extra, lo, hi, transform, bias
@@ -111,12 +113,14 @@ TEST_P(WinogradTest, MatchesReference) {
                    << t.transform << " threads " << (pool ? 2 : 1));
       // F(4x4) amplifies rounding by its transforms' constants (up to 8 x 5): a relative error
       // of ~1e-5 of the products' magnitude, against ~1e-7 for the direct sum.
-      EXPECT_LT(MaxRelError(t, tile, pool, g), tile == 4 ? 5e-5 : 1e-5);
+      EXPECT_LT(MaxRelError(t, tile, isa, pool, g), tile == 4 ? 5e-5 : 1e-5);
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiles, WinogradTest, ::testing::Values(2, 4));
+INSTANTIATE_TEST_SUITE_P(TilesIsas, WinogradTest,
+                         ::testing::Combine(::testing::Values(2, 4),
+                                            ::testing::Values(Isa::kAvx512, Isa::kAvx2)));
 
 TEST(WinogradEmpty, BatchZeroRunsNothing) {
   if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
