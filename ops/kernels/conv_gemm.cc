@@ -204,6 +204,44 @@ ONNXRUN_AVX512 void TransposeRows(const float* const* rows, size_t mr, size_t C,
   }
 }
 
+// dst[c * ds + m] = src[(col0 + m) * xs + c] for c < C and lanes m < cnt (cnt <= 16) in
+// [first, last); other lanes zero. For inputs of few channels with pixel stride xs <= 4 (RGB
+// stems): the 16 pixels' 16 * xs floats are loaded once and each channel is picked out with two
+// permutes, where TransposeRows would move 16 channels of which C are used (a gather is slower
+// still). The same transform arithmetic as TransposeRows.
+ONNXRUN_AVX512 void DeinterleaveColumns(const float* src, ptrdiff_t col0, size_t xs, size_t cnt,
+                                        size_t C, float* dst, size_t ds, size_t first, size_t last,
+                                        const InputTransform& tf) {
+  const __mmask16 smask = (__mmask16)((1u << cnt) - 1);
+  const __mmask16 real = (__mmask16)(((1u << (last - first)) - 1) << first);
+  // Float e of the 16 pixels is src[col0 * xs + e]; those of real pixels are [e0, e1).
+  const ptrdiff_t e0 = (ptrdiff_t)(first * xs), e1 = (ptrdiff_t)(last * xs);
+  const uintptr_t base = reinterpret_cast<uintptr_t>(src) + col0 * (ptrdiff_t)xs * sizeof(float);
+  __m512 v[4];
+  for (ptrdiff_t j = 0; j < 4; ++j) {
+    const ptrdiff_t a = std::clamp<ptrdiff_t>(e0 - 16 * j, 0, 16);
+    const ptrdiff_t b = std::clamp<ptrdiff_t>(e1 - 16 * j, 0, 16);
+    const __mmask16 m = (__mmask16)(((1u << (b - a)) - 1) << a);
+    v[j] = b > a ? _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(base) + 16 * j)
+                 : _mm512_setzero_ps();
+  }
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i stride = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)xs));
+  for (size_t c = 0; c < C; ++c) {
+    const __m512i idx = _mm512_add_epi32(stride, _mm512_set1_epi32((int)c));
+    const __mmask16 high = _mm512_cmpge_epi32_mask(idx, _mm512_set1_epi32(32));
+    __m512 r = _mm512_permutex2var_ps(v[0], idx, v[1]);
+    r = _mm512_mask_mov_ps(r, high, _mm512_permutex2var_ps(v[2], idx, v[3]));
+    if (tf.scale) {
+      r = _mm512_min_ps(
+          _mm512_max_ps(_mm512_fmadd_ps(r, _mm512_set1_ps(tf.scale[c]), _mm512_set1_ps(tf.bias[c])),
+                        _mm512_set1_ps(tf.lo)),
+          _mm512_set1_ps(tf.hi));
+    }
+    _mm512_mask_storeu_ps(dst + c * ds, smask, _mm512_maskz_mov_ps(real, r));
+  }
+}
+
 // Run's scratch, from the caller: packed mode, one pack slot per concurrently running task
 // (slot_floats_ each, claimed through `busy` for the length of a task); direct mode, the planar
 // padded copy of one image.
@@ -290,6 +328,10 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   panels_ = (p.out_c + NR - 1) / NR;
   pixels_ = p.n * p.out_h * p.out_w;
   tiles_ = (pixels_ + MR - 1) / MR;
+  // Packed mode: the pixels split evenly over the tiles (169 = 13 x 13, not 12 x 14 + 1): the
+  // last tile's microkernel call streams a whole panel whatever its height. Each pixel's sum is
+  // the same whatever tile it falls in.
+  tile_mr_ = tiles_ ? (pixels_ + tiles_ - 1) / tiles_ : MR;
   max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, kMaxSlots));
   direct_ = ResolveMode(p) == ConvGemmMode::kDirect;
   if (direct_) {
@@ -494,7 +536,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   float* rowbuf = scratch + a_floats_;
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
   for (size_t t = t0; t < t1; ++t) {
-    const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
+    const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
     PackTile(a, p0, mr, scratch + (t - t0) * MR * K_, rowbuf);
   }
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
@@ -510,7 +552,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const size_t share = (panel_bytes + nt - 1) / nt;
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
-      const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
+      const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
       kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias,
                                   a.y + p0 * a.ys + n * NR, a.ys, m0, m1, p_.lo, p_.hi,
                                   next + std::min(panel_bytes - 64, (t - t0) * share), step);
@@ -534,6 +576,13 @@ void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar
   const float* rows[16];
   for (size_t x0 = 0; x0 < width; x0 += 16) {
     const size_t cnt = std::min<size_t>(16, width - x0);
+    if (xs <= 4) {
+      // Grid columns [x0, x0 + cnt): the real ones are input columns from x0 - left on.
+      const size_t a = std::clamp(left, x0, x0 + cnt), b = std::clamp(left + cols, a, x0 + cnt);
+      DeinterleaveColumns(src, (ptrdiff_t)x0 - (ptrdiff_t)left, xs, cnt, p.in_c,
+                          planar + py * row_stride_ + x0, c_stride_, a - x0, b - x0, tf);
+      continue;
+    }
     uint32_t pad = 0;
     for (size_t m = 0; m < cnt; ++m) {
       const size_t col = x0 + m;
