@@ -2,13 +2,19 @@
 // pads, strides, dilations, count_include_pad).
 #include "ops/kernels/pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "ops/kernels/cpu.h"
 #include "ops/kernels/kernels.h"
+
+// gcc 12 flags _mm512_undefined_ps() inside the masked intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace onnxrun::kernels {
 
@@ -88,6 +94,45 @@ inline void ReduceOne(const float* const* taps, size_t num_taps, size_t c, float
 }
 
 template <bool kMax>
+ONNXRUN_AVX512_INLINE __m512 PoolStep(__m512 acc, __m512 v) {
+  return kMax ? _mm512_max_ps(acc, v) : _mm512_add_ps(acc, v);
+}
+
+// All channels of one output pixel, 64 then 16 per step, a masked tail: the same operations in
+// the same order per channel as ReduceBlock (max as `acc > v ? acc : v`), 16 lanes wide.
+template <bool kMax>
+ONNXRUN_AVX512 void ReducePixel512(const float* const* taps, size_t num_taps, size_t channels,
+                                   float scale, float* yp) {
+  const __m512 init = _mm512_set1_ps(kMax ? -std::numeric_limits<float>::infinity() : 0.f);
+  const __m512 vs = _mm512_set1_ps(scale);
+  size_t c = 0;
+  for (; c + 64 <= channels; c += 64) {
+    __m512 a0 = init, a1 = init, a2 = init, a3 = init;
+    for (size_t t = 0; t < num_taps; ++t) {
+      const float* xp = taps[t] + c;
+      a0 = PoolStep<kMax>(a0, _mm512_loadu_ps(xp));
+      a1 = PoolStep<kMax>(a1, _mm512_loadu_ps(xp + 16));
+      a2 = PoolStep<kMax>(a2, _mm512_loadu_ps(xp + 32));
+      a3 = PoolStep<kMax>(a3, _mm512_loadu_ps(xp + 48));
+    }
+    if (!kMax) a0 = _mm512_mul_ps(a0, vs), a1 = _mm512_mul_ps(a1, vs);
+    if (!kMax) a2 = _mm512_mul_ps(a2, vs), a3 = _mm512_mul_ps(a3, vs);
+    _mm512_storeu_ps(yp + c, a0);
+    _mm512_storeu_ps(yp + c + 16, a1);
+    _mm512_storeu_ps(yp + c + 32, a2);
+    _mm512_storeu_ps(yp + c + 48, a3);
+  }
+  for (; c < channels; c += 16) {
+    const __mmask16 m = (__mmask16)(channels - c >= 16 ? 0xFFFF : (1u << (channels - c)) - 1);
+    __m512 a = init;
+    for (size_t t = 0; t < num_taps; ++t)
+      a = PoolStep<kMax>(a, _mm512_maskz_loadu_ps(m, taps[t] + c));
+    if (!kMax) a = _mm512_mul_ps(a, vs);
+    _mm512_mask_storeu_ps(yp + c, m, a);
+  }
+}
+
+template <bool kMax>
 void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t channels,
           const Window& w, bool count_include_pad, pthreadpool_t pool) {
   const size_t in_h = w.in[0], in_w = w.in[1], out_h = w.out[0], out_w = w.out[1];
@@ -98,6 +143,7 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t chann
   const size_t pad_bottom = w.pad_end[0], pad_right = w.pad_end[1];
   if (w.rank != 2 || n == 0 || out_h == 0 || out_w == 0 || channels == 0) return;
   const size_t work = n * out_h * out_w * channels * kernel_h * kernel_w;
+  const bool avx512 = HasAvx512();
   detail::ParallelRows(pool, n * out_h, work, [&](size_t b, size_t e) {
     std::vector<const float*> taps(kernel_h * kernel_w);
     for (size_t row = b; row < e; ++row) {
@@ -120,6 +166,10 @@ void Pool(const float* x, size_t xs, float* y, size_t ys, size_t n, size_t chann
         const size_t count = count_include_pad ? th.padded * tw.padded : nt;
         const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
         float* yp = yrow + ow * ys;
+        if (avx512) {
+          ReducePixel512<kMax>(taps.data(), nt, channels, scale, yp);
+          continue;
+        }
         size_t c = 0;
         for (; c + 32 <= channels; c += 32) ReduceBlock<kMax, 8>(taps.data(), nt, c, scale, yp);
         for (; c + 4 <= channels; c += 4) ReduceBlock<kMax, 1>(taps.data(), nt, c, scale, yp);
