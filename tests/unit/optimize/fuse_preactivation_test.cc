@@ -89,7 +89,7 @@ TEST(FusePreactivation, DoesNotComposeAcrossAClamp) {
       b.Op("BatchNormalization", {x, b.Weight("s", {32}, rng, 0.5f, 1.5f), b.Weight("t", {32}, rng),
                                   b.Weight("m", {32}, rng), b.Weight("v", {32}, rng, 0.5f, 2.f)});
   auto scaled = b.Op("Mul", {b.Op("Relu", {bn}), b.Weight("k", {32, 1, 1}, rng, 0.5f, 2.f)});
-  b.Output(b.Op("Conv", {scaled, b.Weight("w", {32, 32, 1, 1}, rng, -0.2f, 0.2f)}));
+  b.Output(b.Op("Conv", {scaled, b.Weight("w", {64, 32, 1, 1}, rng, -0.2f, 0.2f)}));
   auto session = LoadSession(b, {});
   ASSERT_TRUE(session.ok()) << session.status();
   const auto& ops = (*session)->report().ops_after;
