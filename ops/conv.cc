@@ -130,8 +130,9 @@ absl::StatusOr<kernels::ConvGemmParams> GemmParamsOf(const ir::Graph& g, const i
 // (kernels::ConvGemm), in the mode it resolves for the shape; it owns its packed weights. Narrow
 // convolutions (< 64 outputs, k > 1) that cannot take its packing-free direct mode (stride 2) pay
 // as much for im2col packing as for the arithmetic with a single 32-wide panel: XNNPACK's
-// packing-free kernel wins on them unless the image is large. 3x3 stride-1 convolutions take the
-// own Winograd kernel where its cost model (kernels::Winograd::EstimatedSeconds, fitted to the
+// packing-free kernel wins on them unless the image is large; so does its in-place GEMM on 1x1
+// stride-1 convs of one panel (<= 32 outputs) or few inputs (<= 16). 3x3 stride-1 convolutions take
+// the own Winograd kernel where its cost model (kernels::Winograd::EstimatedSeconds, fitted to the
 // real convs) puts it ahead of the GEMM (KernelOptions::winograd, ConvKernel::kAuto only).
 void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& options) {
   n.impl = ir::Impl::kConvNd;
@@ -155,6 +156,17 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
     n.impl = ir::Impl::kConvWinograd;
     return;
   }
+  // A 1x1 stride-1 conv is a plain GEMM over the NHWC pixels, which XNNPACK reads in place; the
+  // own kernel packs every 14-pixel tile first, which pays only when several 32-wide output
+  // panels reuse it and K is long enough to cover the tile's fixed costs (measured on
+  // SqueezeNet's fire modules, 1 thread: 64->16 at 55x55 52 -> 30 us, 128->16 95 -> 59 us,
+  // 16->64 42 -> 31 us, 256->32 at 27x27 62 -> 56 us; 32->128 level; the own kernel ahead from
+  // 64 outputs on: 384->64 at 13x13 35 vs 40 us).
+  const bool pointwise = p.kh * p.kw == 1 && p.stride_h * p.stride_w == 1 && p.pad_top == 0 &&
+                         p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+  if (pointwise && (options.conv == ConvKernel::kAuto || options.conv == ConvKernel::kNoWinograd) &&
+      (p.out_c <= kernels::ConvGemm::kNR || p.in_c <= 16))
+    return;
   const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);
   const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
   if (narrow && mode != kernels::ConvGemmMode::kDirect && p.out_h * p.out_w < 56 * 56) return;

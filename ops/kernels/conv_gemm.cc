@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ops/kernels/conv_avx2.h"
+#include "ops/kernels/conv_pack.h"
 #include "ops/kernels/cpu.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the unpack intrinsics.
@@ -19,6 +20,10 @@
 namespace onnxrun::kernels {
 
 namespace {
+
+using conv_pack::DeinterleaveColumns;
+using conv_pack::InputTransform;
+using conv_pack::TransposeRows;
 
 constexpr size_t MR = ConvGemm::kMR, NR = ConvGemm::kNR;
 // Packed A bytes a task aims to keep (L2 resident, reused for every panel of its group; L2 is
@@ -145,73 +150,14 @@ constexpr MicroTable<MicroDirectFn> kMicroDirect[2] = {
     MakeTable<DirectMicro1>(std::make_integer_sequence<int, MR>{}),
     MakeTable<DirectMicro2>(std::make_integer_sequence<int, MR>{})};
 
-// Per-channel transform applied while packing: clamp(x * scale + bias, lo, hi).
-struct InputTransform {
-  const float* scale = nullptr;  // null: none
-  const float* bias = nullptr;
-  float lo = 0, hi = 0;
-};
-
-// dst[c * ds + m] = rows[m][c] for c < C, m < mr (mr <= 16; ds = dst stride, default mr):
-// 16x16 transposes in registers.
-// Rows flagged in `pad` read as zeros and skip the transform (padding stays zero).
-ONNXRUN_AVX512 void TransposeRows512(const float* const* rows, size_t mr, size_t C, float* dst,
-                                     const InputTransform& tf, size_t ds, uint32_t pad) {
-  const __mmask16 smask = (__mmask16)((1u << mr) - 1);
-  for (size_t c0 = 0; c0 < C; c0 += 16) {
-    const size_t cnt = std::min<size_t>(16, C - c0);
-    const __mmask16 lmask = (__mmask16)((1u << cnt) - 1);
-    __m512 r[16], t[16];
-    for (size_t m = 0; m < 16; ++m)
-      r[m] = m < mr && !(pad >> m & 1) ? _mm512_maskz_loadu_ps(lmask, rows[m] + c0)
-                                       : _mm512_setzero_ps();
-    if (tf.scale) {
-      const __m512 sc = _mm512_maskz_loadu_ps(lmask, tf.scale + c0);
-      const __m512 bi = _mm512_maskz_loadu_ps(lmask, tf.bias + c0);
-      const __m512 lo = _mm512_set1_ps(tf.lo), hi = _mm512_set1_ps(tf.hi);
-      for (size_t m = 0; m < mr; ++m)
-        if (!(pad >> m & 1))
-          r[m] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(r[m], sc, bi), lo), hi);
-    }
-    for (int i = 0; i < 8; ++i) {
-      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-      const int b = 4 * i;
-      r[b + 0] =
-          _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
-      r[b + 1] =
-          _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[b]), _mm512_castps_pd(t[b + 2])));
-      r[b + 2] = _mm512_castpd_ps(
-          _mm512_unpacklo_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
-      r[b + 3] = _mm512_castpd_ps(
-          _mm512_unpackhi_pd(_mm512_castps_pd(t[b + 1]), _mm512_castps_pd(t[b + 3])));
-    }
-    // r[4i + j] lane l holds rows 4i..4i+3 of column 4l + j.
-    for (int j = 0; j < 4; ++j) {
-      const __m512 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
-      const __m512 b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
-      const __m512 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
-      const __m512 d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
-      t[j] = _mm512_shuffle_f32x4(a, c, 0x88);
-      t[4 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);
-      t[8 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
-      t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
-    }
-    float* out = dst + c0 * ds;
-    for (size_t j = 0; j < cnt; ++j) _mm512_mask_storeu_ps(out + j * ds, smask, t[j]);
-  }
-}
-
-// The same on the active ISA's code (avx2: AVX2+FMA, else AVX-512).
-void TransposeRows(bool avx2, const float* const* rows, size_t mr, size_t C, float* dst,
-                   const InputTransform& tf = {}, size_t ds = 0, uint32_t pad = 0) {
+// TransposeRows on the active ISA's code (avx2: AVX2+FMA, else AVX-512).
+void TransposeRowsOn(bool avx2, const float* const* rows, size_t mr, size_t C, float* dst,
+                     const InputTransform& tf = {}, size_t ds = 0, uint32_t pad = 0) {
   if (ds == 0) ds = mr;
   if (avx2)
     avx2::TransposeRows(rows, mr, C, dst, ds, pad, tf.scale, tf.bias, tf.lo, tf.hi);
   else
-    TransposeRows512(rows, mr, C, dst, tf, ds, pad);
+    TransposeRows(rows, mr, C, dst, tf, ds, pad);
 }
 
 // Run's scratch, from the caller: packed mode, one pack slot per concurrently running task
@@ -301,6 +247,10 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   panels_ = (p.out_c + NR - 1) / NR;
   pixels_ = p.n * p.out_h * p.out_w;
   tiles_ = (pixels_ + MR - 1) / MR;
+  // Packed mode: the pixels split evenly over the tiles (169 = 13 x 13, not 12 x 14 + 1): the
+  // last tile's microkernel call streams a whole panel whatever its height. Each pixel's sum is
+  // the same whatever tile it falls in.
+  tile_mr_ = tiles_ ? (pixels_ + tiles_ - 1) / tiles_ : MR;
   max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, kMaxSlots));
   direct_ = ResolveMode(p) == ConvGemmMode::kDirect;
   if (direct_) {
@@ -435,7 +385,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
     for (size_t m = 0; m < mr; ++m) rows[m] = a.x + (p0 + m) * a.xs;
     InputTransform tf;
     if (in_scale_) tf = {in_scale_.get(), in_bias_.get(), in_lo_, in_hi_};
-    TransposeRows(avx2_, rows, mr, p.in_c, dst, tf);
+    TransposeRowsOn(avx2_, rows, mr, p.in_c, dst, tf);
     return;
   }
   const size_t row = p.kw * p.in_c;
@@ -464,7 +414,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
         }
         rows[m] = r;
       }
-      TransposeRows(avx2_, rows, mr, row, dst + ky * row * mr);
+      TransposeRowsOn(avx2_, rows, mr, row, dst + ky * row * mr);
     } else {
       for (size_t kx = 0; kx < p.kw; ++kx) {
         for (size_t m = 0; m < mr; ++m) {
@@ -476,7 +426,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
                         ? zeros
                         : a.x + ((b[m] * p.in_h + iy) * p.in_w + ix) * a.xs;
         }
-        TransposeRows(avx2_, rows, mr, p.in_c, dst + (ky * p.kw + kx) * p.in_c * mr);
+        TransposeRowsOn(avx2_, rows, mr, p.in_c, dst + (ky * p.kw + kx) * p.in_c * mr);
       }
     }
   }
@@ -505,7 +455,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   float* rowbuf = scratch + a_floats_;
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
   for (size_t t = t0; t < t1; ++t) {
-    const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
+    const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
     PackTile(a, p0, mr, scratch + (t - t0) * MR * K_, rowbuf);
   }
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
@@ -521,7 +471,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const size_t share = (panel_bytes + nt - 1) / nt;
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
-      const size_t p0 = t * MR, mr = std::min(MR, pixels_ - p0);
+      const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
       if (avx2_) {
         avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, a.y + p0 * a.ys + n * NR,
                        a.ys, m0, m1, p_.lo, p_.hi);
@@ -550,6 +500,13 @@ void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar
   const float* rows[16];
   for (size_t x0 = 0; x0 < width; x0 += 16) {
     const size_t cnt = std::min<size_t>(16, width - x0);
+    if (xs <= 4 && !avx2_) {
+      // Grid columns [x0, x0 + cnt): the real ones are input columns from x0 - left on.
+      const size_t a = std::clamp(left, x0, x0 + cnt), b = std::clamp(left + cols, a, x0 + cnt);
+      DeinterleaveColumns(src, (ptrdiff_t)x0 - (ptrdiff_t)left, xs, cnt, p.in_c,
+                          planar + py * row_stride_ + x0, c_stride_, a - x0, b - x0, tf);
+      continue;
+    }
     uint32_t pad = 0;
     for (size_t m = 0; m < cnt; ++m) {
       const size_t col = x0 + m;
@@ -557,7 +514,7 @@ void ConvGemm::PackPlanarRow(const float* x, size_t xs, size_t py, float* planar
       rows[m] = real ? src + (col - left) * xs : zeros_;
       pad |= real ? 0u : 1u << m;
     }
-    TransposeRows(avx2_, rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);
+    TransposeRowsOn(avx2_, rows, cnt, p.in_c, planar + py * row_stride_ + x0, tf, c_stride_, pad);
   }
 }
 

@@ -126,6 +126,7 @@ class ConvGemm {
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
+  size_t tile_mr_ = kMR;     // packed mode: pixels per tile (the last may have fewer)
   size_t block_tiles_ = 1;   // M tiles per task
   size_t blocks_ = 0;        // ceil(tiles_ / block_tiles_)
   size_t groups_ = 1;        // panel groups (tasks along N)

@@ -2,9 +2,12 @@
 // the shared cache-blocked 2-D float transpose behind it.
 #include "ops/kernels/layout.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "ops/kernels/cpu.h"
 #include "ops/kernels/kernels.h"
 
 namespace onnxrun::kernels {
@@ -116,6 +119,44 @@ void Transpose2dF32(const float* s, size_t ss, float* d, size_t ds, size_t rows,
 namespace {
 // Work is split into (image, pixel block) units so small batches still spread.
 constexpr size_t kBlockP = 1024;
+
+// y[p * c + ch] = x[ch * hw + p] for p in [p0, p1), c in 2..4 (an image's RGB planes into pixels):
+// 16 pixels' c planes loaded once, interleaved by two permutes per output vector (the generic
+// transpose moves 4x4 blocks of which c rows are used).
+ONNXRUN_AVX512 void InterleavePlanes(const float* x, size_t hw, size_t c, size_t p0, size_t p1,
+                                     float* y) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // Output vector j, lane e: float g = 16 j + e of the block is pixel g / c, plane g % c; as an
+  // index into the plane pair (a, b) it is pixel + 16 * (plane & 1), and plane >> 1 picks the pair.
+  __m512i idx[4];
+  __mmask16 upper[4];
+  for (size_t j = 0; j < c; ++j) {
+    const __m512i g = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(16 * j)));
+    alignas(64) int gi[16], ix[16];
+    _mm512_store_si512(gi, g);
+    uint32_t up = 0;
+    for (int e = 0; e < 16; ++e) {
+      const int pix = gi[e] / (int)c, plane = gi[e] % (int)c;
+      ix[e] = pix + 16 * (plane & 1);
+      up |= (plane >> 1 ? 1u : 0u) << e;
+    }
+    idx[j] = _mm512_load_si512(ix);
+    upper[j] = (__mmask16)up;
+  }
+  size_t p = p0;
+  for (; p + 16 <= p1; p += 16) {
+    __m512 v[4];
+    for (size_t ch = 0; ch < 4; ++ch)
+      v[ch] = ch < c ? _mm512_loadu_ps(x + ch * hw + p) : _mm512_setzero_ps();
+    for (size_t j = 0; j < c; ++j) {
+      const __m512 lo = _mm512_permutex2var_ps(v[0], idx[j], v[1]);
+      const __m512 hi = _mm512_permutex2var_ps(v[2], idx[j], v[3]);
+      _mm512_storeu_ps(y + p * c + 16 * j, _mm512_mask_mov_ps(lo, upper[j], hi));
+    }
+  }
+  for (; p < p1; ++p)
+    for (size_t ch = 0; ch < c; ++ch) y[p * c + ch] = x[ch * hw + p];
+}
 }  // namespace
 
 void NchwToNhwc(const float* x, float* y, size_t n, size_t c, size_t hw, size_t y_stride,
@@ -130,9 +171,14 @@ void NchwToNhwc(const float* x, float* y, size_t n, size_t c, size_t hw, size_t 
     return;
   }
   const size_t blocks = (hw + kBlockP - 1) / kBlockP;
+  const bool interleave = c >= 2 && c <= 4 && y_stride == c && HasAvx512();
   detail::ParallelRows(pool, n * blocks, n * c * hw, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
       const size_t i = t / blocks, p0 = (t % blocks) * kBlockP;
+      if (interleave) {
+        InterleavePlanes(x + i * c * hw, hw, c, p0, std::min(hw, p0 + kBlockP), y + i * hw * c);
+        continue;
+      }
       // Source matrix [c rows, hw cols]; destination [hw rows, c cols].
       detail::Transpose2dF32(x + i * c * hw + p0, hw, y + (i * hw + p0) * y_stride, y_stride, c,
                              std::min(kBlockP, hw - p0));

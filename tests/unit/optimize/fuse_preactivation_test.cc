@@ -28,7 +28,7 @@ GraphBuilder DenseLayer(std::mt19937& rng, bool extra_reader) {
                   b.Weight("m", {64}, rng), b.Weight("v", {64}, rng, 0.5f, 2.f)});
   auto relu = b.Op("Relu", {bn});
   auto conv = b.Op(
-      "Conv", {relu, b.Weight("w1", {32, 64, 1, 1}, rng, -0.2f, 0.2f), b.Weight("b1", {32}, rng)});
+      "Conv", {relu, b.Weight("w1", {64, 64, 1, 1}, rng, -0.2f, 0.2f), b.Weight("b1", {64}, rng)});
   b.Output(conv);
   if (extra_reader) b.Output(b.Op("Sigmoid", {relu}));
   return b;
@@ -89,7 +89,7 @@ TEST(FusePreactivation, DoesNotComposeAcrossAClamp) {
       b.Op("BatchNormalization", {x, b.Weight("s", {32}, rng, 0.5f, 1.5f), b.Weight("t", {32}, rng),
                                   b.Weight("m", {32}, rng), b.Weight("v", {32}, rng, 0.5f, 2.f)});
   auto scaled = b.Op("Mul", {b.Op("Relu", {bn}), b.Weight("k", {32, 1, 1}, rng, 0.5f, 2.f)});
-  b.Output(b.Op("Conv", {scaled, b.Weight("w", {32, 32, 1, 1}, rng, -0.2f, 0.2f)}));
+  b.Output(b.Op("Conv", {scaled, b.Weight("w", {64, 32, 1, 1}, rng, -0.2f, 0.2f)}));
   auto session = LoadSession(b, {});
   ASSERT_TRUE(session.ok()) << session.status();
   const auto& ops = (*session)->report().ops_after;
@@ -109,12 +109,12 @@ TEST(FusePreactivation, KeepsTheBatchNormWhenSomethingElseReadsIt) {
 
 TEST(FusePreactivation, GuardsStopTheRewrite) {
   std::mt19937 rng(14);
-  // BN -> 1x1 conv of 32 -> 32 channels (the own kernel takes the transform), with `also` adding
+  // BN -> 1x1 conv of 32 -> 64 channels (the own kernel takes the transform), with `also` adding
   // something else to the graph. (Run alone, the pass sees no Relu fused into the BN yet.)
   auto block = [&](GraphBuilder& b, const std::function<void(GraphBuilder&, std::string)>& also) {
     const std::string x = b.Input("x", {2, 32, 7, 6});
     auto bn = BatchNorm(b, rng, x, 32);
-    b.Output(b.Op("Conv", {bn, b.Weight("w1", {32, 32, 1, 1}, rng, -0.2f, 0.2f)}));
+    b.Output(b.Op("Conv", {bn, b.Weight("w1", {64, 32, 1, 1}, rng, -0.2f, 0.2f)}));
     also(b, bn);
   };
   if (kernels::ConvGemm::Supported()) {  // the block alone folds: each case below meets a guard

@@ -208,6 +208,32 @@ TEST_F(ConvGemmTest, InputTransform) {
   pthreadpool_destroy(pool);
 }
 
+// Direct mode on inputs of pixel stride <= 4 (RGB stems): the planar copy is deinterleaved from
+// whole rows instead of transposed; pads on either side, with and without the input transform.
+TEST_F(ConvGemmTest, DirectNarrowInput) {
+  std::mt19937 g(11);
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::vector<Case> cases = {
+      {1, 41, 45, 3, 64, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0},   // SqueezeNet stem
+      {1, 23, 37, 3, 40, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},   // ResNet stem
+      {2, 9, 19, 1, 16, 3, 3, 1, 1, 1, 1, 1, 2, 1, 0},    // gray, batch 2, asymmetric pads
+      {1, 6, 33, 4, 33, 3, 3, 1, 2, 1, 1, 5, 17, 5, 18},  // pads wider than a 16-column block
+  };
+  for (Case c : cases) {
+    c.mode = ConvGemmMode::kDirect;
+    for (size_t extra : {0, 1}) {
+      if (c.c + extra > 4) continue;
+      c.x_extra = extra;
+      for (bool transform : {false, true}) {
+        c.transform = transform;
+        Check(c, g, nullptr);
+        Check(c, g, pool);
+      }
+    }
+  }
+  pthreadpool_destroy(pool);
+}
+
 // Direct mode on a batch and a wide image (many tiles and blocks per image).
 TEST_F(ConvGemmTest, DirectLargeImage) {
   std::mt19937 g(3);
