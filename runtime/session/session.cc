@@ -114,6 +114,32 @@ int64_t ArenaLimit(const SessionOptions& options) {
   return std::min(half, int64_t{16} << 30);
 }
 
+// Per graph input, the first node (breadth first) reachable from it that does not propagate NaN
+// and infinities as ONNX Runtime does; "" when every node reachable propagates them. Once per plan.
+std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
+  const std::vector<std::vector<int>> consumers = g.Consumers();
+  std::vector<std::string> stops;
+  for (int input : g.inputs) {
+    std::vector<char> seen(g.nodes.size(), 0);
+    std::vector<int> values = {input};
+    std::string stop;
+    for (size_t at = 0; at < values.size() && stop.empty(); ++at)
+      for (int reader : consumers[values[at]]) {
+        if (seen[reader]) continue;
+        seen[reader] = 1;
+        const ir::Node& n = g.nodes[reader];
+        if (!PropagatesNonFinite(n)) {
+          stop = n.Describe();
+          break;
+        }
+        for (int out : n.outputs)
+          if (out >= 0) values.push_back(out);
+      }
+    stops.push_back(stop);
+  }
+  return stops;
+}
+
 }  // namespace
 
 ModelInfo ModelInfoOf(const ir::Graph& g) {
@@ -147,7 +173,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
   const auto t0 = Clock::now();
   RETURN_IF_ERROR(InitXnnpack());
-  return LoadGraph(LoadOnnxModel(path), path, options, t0);
+  return CatchAllocation(absl::StrCat("loading model '", path, "'"), [&] {
+    return LoadGraph(CatchAllocation("parsing the model", [&] { return LoadOnnxModel(path); }),
+                     path, options, t0);
+  });
 }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* data, size_t size,
@@ -155,7 +184,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* dat
   const auto t0 = Clock::now();
   RETURN_IF_ERROR(InitXnnpack());
   const std::string name = "<model in memory>";
-  return LoadGraph(LoadOnnxModelFromMemory(data, size, name), name, options, t0);
+  return CatchAllocation("loading a model from memory", [&] {
+    return LoadGraph(CatchAllocation("parsing the model",
+                                     [&] { return LoadOnnxModelFromMemory(data, size, name); }),
+                     name, options, t0);
+  });
 }
 
 namespace {
@@ -214,7 +247,9 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
 
   PrepareOptions prep = impl->prepare;
   prep.input_shapes = options.input_shapes;
-  absl::StatusOr<std::shared_ptr<ShapePlan>> plan = impl->MakePlan(std::move(g), prep, &rep);
+  absl::StatusOr<std::shared_ptr<ShapePlan>> plan =
+      CatchAllocation("preparing, optimizing and planning the graph",
+                      [&] { return impl->MakePlan(std::move(g), prep, &rep); });
   if (!plan.ok())
     return absl::Status(plan.status().code(),
                         absl::StrCat("model '", name, "': ", plan.status().message()));
@@ -243,7 +278,9 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
   }
   // The first run context now, so that load errors surface here and the first run is warm.
   const auto lower_t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<Executor>> ctx = impl->Acquire(**plan);
+  absl::StatusOr<std::unique_ptr<Executor>> ctx =
+      CatchAllocation("lowering the graph (packing weights, creating kernels)",
+                      [&] { return impl->Acquire(**plan); });
   if (!ctx.ok())
     return absl::Status(ctx.status().code(),
                         absl::StrCat("model '", name, "': ", ctx.status().message()));
@@ -303,6 +340,7 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
     plan->int_outputs.push_back(
         v.is_constant() && v.constant->dtype() != ir::DataType::kFloat32 ? v.constant : nullptr);
   }
+  plan->nonfinite_stop = NonFiniteStops(g);
   plan->graph = std::move(g);
   return plan;
 }
