@@ -2,7 +2,6 @@
 // (cached, bounded), a run context from the plan's pool, outputs selected by name into new or
 // caller-provided tensors.
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/finite.h"
@@ -167,19 +166,9 @@ absl::Status CheckFinite(const std::vector<const Tensor*>& tensors, const ShapeP
     if (plan.nonfinite_stop[k].empty()) continue;
     const int64_t at = kernels::FirstNonFinite(tensors[k]->data(), tensors[k]->num_elements());
     if (at < 0) continue;
-    const float v = tensors[k]->data()[at];
-    const std::vector<int64_t>& shape = tensors[k]->shape();
-    std::vector<int64_t> index(shape.size());
-    int64_t rest = at;
-    for (size_t d = shape.size(); d-- > 0;) {
-      index[d] = rest % shape[d];
-      rest /= shape[d];
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Run: input '", declared[k].name, "' element ", ir::ShapeString(index), " is ",
-        std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf"), "; ", plan.nonfinite_stop[k],
-        " would not propagate it as ONNX Runtime does (SessionOptions::check_finite_inputs, "
-        "CLI --allow-nonfinite, runs it anyway)"));
+    return absl::InvalidArgumentError(
+        NonFiniteRefusal(absl::StrCat("Run: input '", declared[k].name, "'"), tensors[k]->shape(),
+                         at, tensors[k]->data()[at], plan.nonfinite_stop[k], "runs"));
   }
   return absl::OkStatus();
 }

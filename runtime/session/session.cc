@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
@@ -13,6 +14,7 @@
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
 #include "ops/kernels/cpu.h"
+#include "ops/kernels/finite.h"
 #include "runtime/exec/fold_by_running.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
@@ -140,7 +142,44 @@ std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
   return stops;
 }
 
+// A NaN or infinity in a float constant that a node not propagating it reads directly (a weight,
+// a bias, a constant operand) is refused at load: ONNX Runtime's output would hold NaN where
+// XNNPACK's holds a bound (a NaN weight), or NaN where the own kernels skip padding (an infinite
+// 3-D convolution weight times ORT's zero padding).
+absl::Status CheckConstantsFinite(const ir::Graph& g) {
+  std::vector<char> seen(g.values.size(), 0);
+  for (const ir::Node& n : g.nodes) {
+    if (n.removed || PropagatesNonFinite(n)) continue;
+    for (int v : n.inputs) {
+      if (v < 0 || seen[v] || !g.value(v).is_constant()) continue;
+      seen[v] = 1;
+      const ir::Tensor& c = *g.value(v).constant;
+      if (c.dtype() != ir::DataType::kFloat32 || !c.data()) continue;
+      const int64_t at = kernels::FirstNonFinite(c.data(), c.num_elements());
+      if (at >= 0)
+        return absl::InvalidArgumentError(
+            NonFiniteRefusal(absl::StrCat("constant '", g.value(v).name, "'"), c.shape(), at,
+                             c.data()[at], n.Describe(), "loads"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string NonFiniteRefusal(const std::string& what, const std::vector<int64_t>& shape, int64_t at,
+                             float value, const std::string& stop, const std::string& anyway) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = at % shape[d];
+    at /= shape[d];
+  }
+  return absl::StrCat(what, " element ", ir::ShapeString(index), " is ",
+                      std::isnan(value) ? "NaN" : (value > 0 ? "+inf" : "-inf"), "; ", stop,
+                      " would not propagate it as ONNX Runtime does "
+                      "(SessionOptions::check_finite_inputs, CLI --allow-nonfinite, ",
+                      anyway, " it anyway)");
+}
 
 ModelInfo ModelInfoOf(const ir::Graph& g) {
   ModelInfo info;
@@ -300,6 +339,8 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
   auto plan = std::make_shared<ShapePlan>();
   int folded = 0;
   RETURN_IF_ERROR(InferAndFold(g, prep, &folded));
+  // Before the optimizer renames and reorders constants, so the message names the model's own.
+  if (options.check_finite_inputs) RETURN_IF_ERROR(CheckConstantsFinite(g));
   if (rep) {
     rep->passes.push_back({"fold_constants", folded});
     rep->prepare_ms = MsSince(&t0);

@@ -40,6 +40,11 @@ auto CatchAllocation(const std::string& what, F&& f) -> decltype(f()) {
   }
 }
 
+// "<what> element [i,j,...] is NaN; <stop> would not propagate it as ONNX Runtime does (...)":
+// the refusal of a non-finite value at flat index `at` of a tensor of `shape` (session.cc).
+std::string NonFiniteRefusal(const std::string& what, const std::vector<int64_t>& shape, int64_t at,
+                             float value, const std::string& stop, const std::string& anyway);
+
 // Everything a run of one set of input shapes needs but its arena: the graph prepared and
 // optimized for those shapes, its memory plan, and the run contexts made so far.
 struct ShapePlan {

@@ -367,5 +367,19 @@ TEST(SessionRun, NonFiniteInputs) {
   EXPECT_TRUE(RunSession(**u, {{"x", x}, {"y", y}}).ok());
 }
 
+// A NaN weight read by an XNNPACK operator (fully connected here) is refused at load by name;
+// ONNX Runtime's outputs would hold NaN where XNNPACK's hold -inf (mutation run).
+TEST(SessionLoad, NanWeightOfANodeNotPropagatingIt) {
+  std::vector<float> w(8 * 10, 0.5f);
+  w[4 * 8 + 3] = std::numeric_limits<float>::quiet_NaN();
+  GraphBuilder b;
+  b.Output(b.Op("MatMul", {b.Input("x", {4, 10}), b.Init("w", {10, 8}, w)}, 1, "fc"));
+  EXPECT_ERROR(LoadSession(b).status(), kInvalidArgument,
+               "constant 'w' element [4,3] is NaN; node 'fc' (MatMul) would not propagate it");
+  SessionOptions unchecked;
+  unchecked.check_finite_inputs = false;
+  EXPECT_TRUE(LoadSession(b, unchecked).ok());
+}
+
 }  // namespace
 }  // namespace onnxrun::test
