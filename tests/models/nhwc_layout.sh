@@ -9,10 +9,13 @@ models=$2
 out=$3
 here=$(cd "$(dirname "$0")/../.." && pwd)
 fail=0
+# Each model twice: as nhwc_wrap.py writes it, and with --keras (ReduceMean pooling, MatMul + Add
+# head, as tf2onnx writes Keras' GlobalAveragePooling2D and Dense).
 for dir in "$models"/*_op*/; do
-  name=$(basename "$dir")
+ for mode in "" --keras; do
+  name=$(basename "$dir")${mode:+_keras}
   [ -f "$dir/model.onnx" ] || continue
-  if ! /usr/bin/python3 "$here/models/nhwc_wrap.py" "$dir" "$out/$name" >"$out.$name.log" 2>&1; then
+  if ! /usr/bin/python3 "$here/models/nhwc_wrap.py" $mode "$dir" "$out/$name" >"$out.$name.log" 2>&1; then
     echo "FAIL $name: nhwc_wrap.py: $(tail -1 "$out.$name.log")"; fail=1; continue
   fi
   before=$(grep -o '[0-9]* Transposes' "$out.$name.log")
@@ -23,6 +26,7 @@ for dir in "$models"/*_op*/; do
          sed -n '/^ops optimized/,/^passes/p' | awk '$1 == "Transpose" {print $2}')
   left=${left:-0}
   if [ "$left" -le 1 ]; then echo "PASS $name: $before -> $left, outputs match"; else echo "FAIL $name: $before -> $left Transposes left"; fail=1; fi
+ done
 done
 # classify feeds an NHWC model [N,H,W,C] in its layout: the same top-3 as the NCHW original.
 img=/usr/lib/python3/dist-packages/skimage/data/chelsea.png
