@@ -185,7 +185,52 @@ bool IsFlag(const std::string& name) {
          name == "transB";
 }
 
+// The opset that introduced each op of ops/op_list.inc not in opset 1: onnx.defs' lowest
+// since_version (the snippet in docs/ROBUSTNESS.md), the ONNX changelog for opsets 18 to 21.
+int IntroducedIn(const std::string& op) {
+  static const auto* table = new std::unordered_map<std::string_view, int>{
+      {"Sin", 7},
+      {"Cos", 7},
+      {"Tan", 7},
+      {"Asin", 7},
+      {"Acos", 7},
+      {"Atan", 7},
+      {"Expand", 8},
+      {"Erf", 9},
+      {"ConstantOfShape", 9},
+      {"Where", 9},
+      {"Sinh", 9},
+      {"Cosh", 9},
+      {"Asinh", 9},
+      {"Acosh", 9},
+      {"Atanh", 9},
+      {"Sign", 9},
+      {"Shrink", 9},
+      {"ThresholdedRelu", 10},
+      {"Range", 11},
+      {"Round", 11},
+      {"Celu", 12},
+      {"HardSwish", 14},
+      {"CastLike", 15},
+      {"LayerNormalization", 17},
+      {"CenterCropPad", 18},
+      {"GroupNormalization", 18},
+      {"Mish", 18},
+      {"Gelu", 20},
+  };
+  auto it = table->find(op);
+  return it != table->end() ? it->second : 1;
+}
+
 }  // namespace
+
+void CheckOpset(const ir::Node& n, int64_t opset, std::vector<std::string>* errors) {
+  if (!n.domain.empty() && n.domain != "ai.onnx") return;
+  const int since = IntroducedIn(n.op);
+  if (opset < since)
+    errors->push_back(absl::StrCat(n.Describe(), ": ", n.op, " first appears in opset ", since,
+                                   "; the model imports opset ", opset));
+}
 
 void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors) {
   const auto auto_pad = n.attrs.find("auto_pad");

@@ -153,6 +153,12 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors);
 // attribute the op does not have, a value of the wrong type (naming the expected and actual
 // type), a flag other than 0/1 (keepdims...), auto_pad together with non-zero pads.
 void CheckAttributes(const ir::Node& n, std::vector<std::string>* errors);
+// Appends an error when `n`'s op first appears in an opset later than `opset`, the default-domain
+// opset the model imports (ops/attributes.cc).
+void CheckOpset(const ir::Node& n, int64_t opset, std::vector<std::string>* errors);
+// Whether `n`, as optimized (fusions included), passes NaN and infinities on as ONNX Runtime does
+// (ops/nonfinite.cc).
+bool PropagatesNonFinite(const ir::Node& n);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 // Floating-point operations of one run of `n` (multiply-adds x 2 of Conv, Gemm and MatMul; 0 for

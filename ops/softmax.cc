@@ -82,10 +82,11 @@ absl::Status FoldSoftmax(const ir::Graph& g, const ir::Node& n, std::vector<ir::
 
 // Softmax rows XNNPACK normalizes in the runtime's layout: the channels of an NHWC tensor (when
 // the normalized axis is C alone) or the last axis of a row-major one; otherwise (kNone) the node
-// runs on row-major copies.
+// runs on row-major copies. XNNPACK refuses rows of 0 elements ("invalid parameter"): an empty
+// normalized axis runs on the own kernel, which has nothing to do.
 enum class XnnRows { kNone, kChannels, kLast };
 XnnRows XnnRowsOf(const ir::Graph& g, const ir::Node& n, const Extent& e) {
-  if (n.op != "Softmax") return XnnRows::kNone;
+  if (n.op != "Softmax" || e.axis == 0) return XnnRows::kNone;
   const auto& x = g.value(n.inputs[0]);
   if (IsNhwc(x) && e.onnx_axis == 1 && (g.opset >= 13 || x.shape[2] * x.shape[3] == 1))
     return XnnRows::kChannels;
@@ -121,8 +122,11 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSoftmax(const LowerContext& ctx) {
     const size_t xs = over_channels ? ctx.in[0].pixel_stride : channels;
     const size_t ys = over_channels ? ctx.out[0].pixel_stride : channels;
     auto k = std::make_unique<XnnKernel>();
+    const std::string what =
+        absl::StrCat("create softmax over axis ", e.onnx_axis, " (", channels,
+                     " channels, strides ", xs, "/", ys, ") of input ", ir::ShapeString(x.shape));
     RETURN_IF_ERROR(
-        Xnn(xnn_create_softmax_nc_f32(channels, xs, ys, 0, k->slot()), n, "create softmax"));
+        Xnn(xnn_create_softmax_nc_f32(channels, xs, ys, 0, k->slot()), n, what.c_str()));
     RETURN_IF_ERROR(
         Xnn(xnn_setup_softmax_nc_f32(k->op(), rows, ctx.in[0].data, ctx.out[0].data, ctx.pool), n,
             "setup softmax"));

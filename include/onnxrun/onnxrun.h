@@ -203,6 +203,11 @@ struct SessionOptions {
   // Bytes of the arena that holds every intermediate tensor of a run; 0: half the physical memory,
   // at most 16 GiB.
   int64_t max_arena_bytes = 0;
+  // Run refuses (InvalidArgument naming the input, the element and the node) a NaN or infinity in
+  // an input that reaches a node which would not pass it on as ONNX Runtime does (the XNNPACK
+  // operators clamp NaN to a bound: Conv, Gemm, Add, pooling...; docs/ROBUSTNESS.md). False runs
+  // such inputs anyway, with outputs that may differ from ONNX Runtime's.
+  bool check_finite_inputs = true;
   // Graph inputs bound to fixed values at load, so that what they feed folds like a constant
   // (used for non-float inputs such as a Reshape's shape). Bound inputs are not passed to Run().
   std::map<std::string, Tensor> bound_inputs;

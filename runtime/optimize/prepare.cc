@@ -100,12 +100,18 @@ bool InputsConstant(const ir::Graph& g, const ir::Node& n) {
 absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* folded) {
   // Operands first: no op code (infer, passes, session) ever reads an omitted required operand.
   // Then attributes: no op code reads an attribute of the wrong type or an unknown one.
-  std::vector<std::string> malformed, bad_attributes;
+  std::vector<std::string> malformed, bad_attributes, too_new;
   for (const ir::Node& n : g.nodes) {
     if (!FindOp(n.domain, n.op)) continue;
     CheckOperands(n, &malformed);
     CheckAttributes(n, &bad_attributes);
+    CheckOpset(n, g.opset, &too_new);
   }
+  if (!too_new.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(too_new.size(), " op", too_new.size() == 1 ? "" : "s",
+                     " used before the opset that introduced ", too_new.size() == 1 ? "it" : "them",
+                     ":\n  ", absl::StrJoin(too_new, "\n  ")));
   if (!malformed.empty())
     return absl::InvalidArgumentError(absl::StrCat(malformed.size(), " malformed node operand",
                                                    malformed.size() == 1 ? "" : "s", ":\n  ",

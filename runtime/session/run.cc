@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/finite.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
 #include "runtime/session/session_impl.h"
@@ -157,6 +158,21 @@ absl::StatusOr<std::vector<size_t>> MatchOutputs(const std::vector<std::string>&
   return picked;
 }
 
+// A NaN or infinity in an input that reaches a node not passing it on as ONNX Runtime does
+// (ShapePlan::nonfinite_stop) is refused: the outputs would silently differ from ORT's.
+absl::Status CheckFinite(const std::vector<const Tensor*>& tensors, const ShapePlan& plan,
+                         const std::vector<TensorInfo>& declared) {
+  for (size_t k = 0; k < tensors.size(); ++k) {
+    if (plan.nonfinite_stop[k].empty()) continue;
+    const int64_t at = kernels::FirstNonFinite(tensors[k]->data(), tensors[k]->num_elements());
+    if (at < 0) continue;
+    return absl::InvalidArgumentError(
+        NonFiniteRefusal(absl::StrCat("Run: input '", declared[k].name, "'"), tensors[k]->shape(),
+                         at, tensors[k]->data()[at], plan.nonfinite_stop[k], "runs"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Session::Run(const NamedInputs& inputs, std::vector<Tensor>* outputs) {
@@ -171,7 +187,12 @@ absl::Status Session::Run(const NamedInputs& inputs, const std::vector<std::stri
   std::vector<ir::Shape> shapes;
   RETURN_IF_ERROR(MatchInputs(inputs, impl_->inputs, &tensors, &shapes));
   ASSIGN_OR_RETURN(std::vector<size_t> picked, MatchOutputs(output_names, impl_->outputs));
-  ASSIGN_OR_RETURN(std::shared_ptr<ShapePlan> plan, impl_->GetPlan(shapes));
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<ShapePlan> plan,
+      CatchAllocation("Run: planning the input shapes", [&] { return impl_->GetPlan(shapes); }));
+
+  if (impl_->options.check_finite_inputs)
+    RETURN_IF_ERROR(CheckFinite(tensors, *plan, impl_->inputs));
 
   // Caller-provided buffers: one writable float32 tensor per requested output. Views must have
   // the output's shape; owned tensors of another shape are replaced.
@@ -194,7 +215,11 @@ absl::Status Session::Run(const NamedInputs& inputs, const std::vector<std::stri
                          ir::ShapeString(shape), " float32"));
     } else if (t.dtype() != DataType::kFloat32 || t.shape() != shape ||
                static_cast<int64_t>(t.values().size()) != t.num_elements()) {
-      t = Tensor(shape);
+      RETURN_IF_ERROR(CatchAllocation(
+          absl::StrCat("Run: allocating output '", impl_->outputs[i].name, "'"), [&] {
+            t = Tensor(shape);
+            return absl::OkStatus();
+          }));
     }
     out[i] = t.data();
   }
@@ -203,8 +228,10 @@ absl::Status Session::Run(const NamedInputs& inputs, const std::vector<std::stri
   for (size_t k = 0; k < tensors.size(); ++k)
     in[k] = tensors[k]->num_elements() == 0 ? &kNoData : tensors[k]->data();
 
-  ASSIGN_OR_RETURN(std::unique_ptr<Executor> context, impl_->Acquire(*plan));
-  absl::Status status = context->Run(in, out, stop);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Executor> context,
+      CatchAllocation("Run: making a run context", [&] { return impl_->Acquire(*plan); }));
+  absl::Status status = CatchAllocation("Run", [&] { return context->Run(in, out, stop); });
   impl_->Release(*plan, std::move(context));
   return status;
 }
@@ -222,7 +249,9 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> Session::OutputShapes(
   std::vector<const Tensor*> tensors;
   std::vector<ir::Shape> shapes;
   RETURN_IF_ERROR(MatchInputs(named, impl_->inputs, &tensors, &shapes));
-  ASSIGN_OR_RETURN(std::shared_ptr<ShapePlan> plan, impl_->GetPlan(shapes));
+  ASSIGN_OR_RETURN(std::shared_ptr<ShapePlan> plan,
+                   CatchAllocation("OutputShapes: planning the input shapes",
+                                   [&] { return impl_->GetPlan(shapes); }));
   return plan->output_shapes;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -15,6 +16,7 @@
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
 #include "ops/kernels/cpu.h"
+#include "ops/kernels/finite.h"
 #include "runtime/exec/fold_by_running.h"
 #include "runtime/ir/status.h"
 #include "runtime/session/convert.h"
@@ -154,7 +156,70 @@ int64_t ArenaLimit(const SessionOptions& options) {
   return std::min(half, int64_t{16} << 30);
 }
 
+// Per graph input, the first node (breadth first) reachable from it that does not propagate NaN
+// and infinities as ONNX Runtime does; "" when every node reachable propagates them. Once per plan.
+std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
+  const std::vector<std::vector<int>> consumers = g.Consumers();
+  std::vector<std::string> stops;
+  for (int input : g.inputs) {
+    std::vector<char> seen(g.nodes.size(), 0);
+    std::vector<int> values = {input};
+    std::string stop;
+    for (size_t at = 0; at < values.size() && stop.empty(); ++at)
+      for (int reader : consumers[values[at]]) {
+        if (seen[reader]) continue;
+        seen[reader] = 1;
+        const ir::Node& n = g.nodes[reader];
+        if (!PropagatesNonFinite(n)) {
+          stop = n.Describe();
+          break;
+        }
+        for (int out : n.outputs)
+          if (out >= 0) values.push_back(out);
+      }
+    stops.push_back(stop);
+  }
+  return stops;
+}
+
+// A NaN or infinity in a float constant that a node not propagating it reads directly (a weight,
+// a bias, a constant operand) is refused at load: ONNX Runtime's output would hold NaN where
+// XNNPACK's holds a bound (a NaN weight), or NaN where the own kernels skip padding (an infinite
+// 3-D convolution weight times ORT's zero padding).
+absl::Status CheckConstantsFinite(const ir::Graph& g) {
+  std::vector<char> seen(g.values.size(), 0);
+  for (const ir::Node& n : g.nodes) {
+    if (n.removed || PropagatesNonFinite(n)) continue;
+    for (int v : n.inputs) {
+      if (v < 0 || seen[v] || !g.value(v).is_constant()) continue;
+      seen[v] = 1;
+      const ir::Tensor& c = *g.value(v).constant;
+      if (c.dtype() != ir::DataType::kFloat32 || !c.data()) continue;
+      const int64_t at = kernels::FirstNonFinite(c.data(), c.num_elements());
+      if (at >= 0)
+        return absl::InvalidArgumentError(
+            NonFiniteRefusal(absl::StrCat("constant '", g.value(v).name, "'"), c.shape(), at,
+                             c.data()[at], n.Describe(), "loads"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string NonFiniteRefusal(const std::string& what, const std::vector<int64_t>& shape, int64_t at,
+                             float value, const std::string& stop, const std::string& anyway) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = at % shape[d];
+    at /= shape[d];
+  }
+  return absl::StrCat(what, " element ", ir::ShapeString(index), " is ",
+                      std::isnan(value) ? "NaN" : (value > 0 ? "+inf" : "-inf"), "; ", stop,
+                      " would not propagate it as ONNX Runtime does "
+                      "(SessionOptions::check_finite_inputs, CLI --allow-nonfinite, ",
+                      anyway, " it anyway)");
+}
 
 ModelInfo ModelInfoOf(const ir::Graph& g) {
   ModelInfo info;
@@ -188,7 +253,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
   const auto t0 = Clock::now();
   RETURN_IF_ERROR(ApplyIsa(options));
   RETURN_IF_ERROR(InitXnnpack());
-  return LoadGraph(LoadOnnxModel(path), path, options, t0);
+  return CatchAllocation(absl::StrCat("loading model '", path, "'"), [&] {
+    return LoadGraph(CatchAllocation("parsing the model", [&] { return LoadOnnxModel(path); }),
+                     path, options, t0);
+  });
 }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* data, size_t size,
@@ -197,7 +265,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::LoadFromMemory(const void* dat
   RETURN_IF_ERROR(ApplyIsa(options));
   RETURN_IF_ERROR(InitXnnpack());
   const std::string name = "<model in memory>";
-  return LoadGraph(LoadOnnxModelFromMemory(data, size, name), name, options, t0);
+  return CatchAllocation("loading a model from memory", [&] {
+    return LoadGraph(CatchAllocation("parsing the model",
+                                     [&] { return LoadOnnxModelFromMemory(data, size, name); }),
+                     name, options, t0);
+  });
 }
 
 namespace {
@@ -256,7 +328,9 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
 
   PrepareOptions prep = impl->prepare;
   prep.input_shapes = options.input_shapes;
-  absl::StatusOr<std::shared_ptr<ShapePlan>> plan = impl->MakePlan(std::move(g), prep, &rep);
+  absl::StatusOr<std::shared_ptr<ShapePlan>> plan =
+      CatchAllocation("preparing, optimizing and planning the graph",
+                      [&] { return impl->MakePlan(std::move(g), prep, &rep); });
   if (!plan.ok())
     return absl::Status(plan.status().code(),
                         absl::StrCat("model '", name, "': ", plan.status().message()));
@@ -285,7 +359,9 @@ absl::StatusOr<std::unique_ptr<Session>> LoadGraph(absl::StatusOr<ir::Graph> loa
   }
   // The first run context now, so that load errors surface here and the first run is warm.
   const auto lower_t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<Executor>> ctx = impl->Acquire(**plan);
+  absl::StatusOr<std::unique_ptr<Executor>> ctx =
+      CatchAllocation("lowering the graph (packing weights, creating kernels)",
+                      [&] { return impl->Acquire(**plan); });
   if (!ctx.ok())
     return absl::Status(ctx.status().code(),
                         absl::StrCat("model '", name, "': ", ctx.status().message()));
@@ -305,6 +381,8 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
   auto plan = std::make_shared<ShapePlan>();
   int folded = 0;
   RETURN_IF_ERROR(InferAndFold(g, prep, &folded));
+  // Before the optimizer renames and reorders constants, so the message names the model's own.
+  if (options.check_finite_inputs) RETURN_IF_ERROR(CheckConstantsFinite(g));
   if (rep) {
     rep->passes.push_back({"fold_constants", folded});
     rep->prepare_ms = MsSince(&t0);
@@ -345,6 +423,7 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
     plan->int_outputs.push_back(
         v.is_constant() && v.constant->dtype() != ir::DataType::kFloat32 ? v.constant : nullptr);
   }
+  plan->nonfinite_stop = NonFiniteStops(g);
   plan->graph = std::move(g);
   return plan;
 }

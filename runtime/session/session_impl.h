@@ -7,9 +7,12 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "onnxrun/onnxrun.h"
 #include "ops/op.h"
 #include "runtime/exec/executor.h"
@@ -20,6 +23,28 @@
 
 namespace onnxrun {
 
+// Runs `f` (returning a Status or a StatusOr) and turns an allocation failure escaping it into a
+// ResourceExhausted error naming what was being done: std::bad_alloc (memory or address space
+// exhausted) and std::length_error (a container asked for more than it can hold) must not reach
+// an application as an exception.
+template <typename F>
+auto CatchAllocation(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory while ", what, " (std::bad_alloc: ", e.what(), ")"));
+  } catch (const std::length_error& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("allocation too large while ", what, " (std::length_error: ", e.what(), ")"));
+  }
+}
+
+// "<what> element [i,j,...] is NaN; <stop> would not propagate it as ONNX Runtime does (...)":
+// the refusal of a non-finite value at flat index `at` of a tensor of `shape` (session.cc).
+std::string NonFiniteRefusal(const std::string& what, const std::vector<int64_t>& shape, int64_t at,
+                             float value, const std::string& stop, const std::string& anyway);
+
 // Everything a run of one set of input shapes needs but its arena: the graph prepared and
 // optimized for those shapes, its memory plan, and the run contexts made so far.
 struct ShapePlan {
@@ -29,6 +54,9 @@ struct ShapePlan {
   std::vector<ir::Shape> output_shapes;
   // Per graph output: the value it folded to at load when that is not float32 (returned as is).
   std::vector<std::shared_ptr<ir::Tensor>> int_outputs;
+  // Per graph input: the first node reachable from it that does not pass NaN and infinities on as
+  // ONNX Runtime does (PropagatesNonFinite), described for Run's error; "" when none is.
+  std::vector<std::string> nonfinite_stop;
 
   std::mutex mu;  // guards idle and lowering (which may release the graph's packed constants)
   std::vector<std::unique_ptr<Executor>> idle;

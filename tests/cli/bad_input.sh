@@ -182,6 +182,21 @@ x2 = helper.make_tensor_value_info("x2", F, [3])
 save("clip_two_inputs", [N("Clip", ["c", "x2"], ["y"], name="cl")], [floats("c", [1, 2, 3])], opset=6, inputs=[x2])
 save("clip_f64_bounds", [N("Clip", ["x", "lo"], ["y"], name="cl")], [numpy_helper.from_array(np.array(-1.0), "lo")])
 save("lrn_int_alpha", [N("LRN", ["x"], ["y"], name="lrn", size=3, alpha=2)])
+# An op used in an opset that predates it (Gelu appeared in opset 20).
+save("gelu_opset13", [N("Gelu", ["x"], ["y"], name="ge")])
+# Softmax over an empty axis: XNNPACK refused it ("create softmax: invalid parameter").
+save("softmax_empty", [N("Softmax", ["x"], ["y"], name="sm", axis=1)],
+     inputs=[helper.make_tensor_value_info("x", F, [1, 0, 2, 2])])
+# A 1 GiB constant fold (under the 4 GiB tensor limit) in 800 MB of address space: std::bad_alloc
+# aborted the process; now an error naming what was being done.
+save("bigfold", [N("ConstantOfShape", ["s"], ["c"], name="big", value=helper.make_tensor("v", F, [1], [1.0])),
+                 N("Add", ["x", "c"], ["y"])], [ints("s", [1, 1, 16384, 16384])])
+# A NaN pixel reaching a Conv (XNNPACK clamps NaN; ONNX Runtime returns NaN) is refused by name.
+os.makedirs(f"{d}/nan_conv/test_data_set_0")
+save("nan_conv/model", [N("Conv", ["x", "w"], ["y"], name="cv")], [floats("w", np.ones((2, 3, 1, 1)))],
+     inputs=[helper.make_tensor_value_info("x", F, [1, 3, 2, 2])])
+xn = np.ones((1, 3, 2, 2), np.float32); xn[0, 1, 0, 1] = np.nan
+onnx.save_tensor(numpy_helper.from_array(xn, "x"), f"{d}/nan_conv/test_data_set_0/input_0.pb")
 PY
 expect reshape-overflow "node 'rs' (Reshape): shape product 4611686018427387904 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/reshape_ovf.onnx" "$img"
 expect tile-overflow "node 't' (Tile): tiled size 4 x 4611686018427387904 overflows int64" -- "$onnxrun" "$tmp/tile_ovf.onnx" "$img"
@@ -205,6 +220,11 @@ expect avgpool-pads "node 'ap' (AveragePool): pads 2 and 2 of spatial axis 0 mus
 expect clip-opset6-inputs "node 'cl' (Clip): " -- "$onnxrun" info "$tmp/clip_two_inputs.onnx"
 expect_run clip-float64-bounds 0 "clip_f64_bounds.onnx" -- "$onnxrun" info "$tmp/clip_f64_bounds.onnx"
 expect attribute-type "node 'lrn' (LRN): attribute 'alpha' is an int, expected a float" -- "$onnxrun" "$tmp/lrn_int_alpha.onnx" "$img"
+expect opset-predates-op "node 'ge' (Gelu): Gelu first appears in opset 20; the model imports opset 13" -- "$onnxrun" info "$tmp/gelu_opset13.onnx"
+expect_run softmax-empty-axis 0 "softmax_empty.onnx" -- "$onnxrun" info "$tmp/softmax_empty.onnx"
+expect bad-alloc "out of memory while preparing, optimizing and planning the graph (std::bad_alloc" -- bash -c "ulimit -v 800000; exec \"\$0\" info \"\$1\"" "$onnxrun" "$tmp/bigfold.onnx"
+expect_run nan-input 1 "input 'x' element \[0,1,0,1\] is NaN; node 'cv' (Conv) would not propagate it" -- "$onnxrun" test "$tmp/nan_conv"
+expect_run nan-input-allowed 0 "1 passed" -- "$onnxrun" test "$tmp/nan_conv" --allow-nonfinite
 # Limits: a 1x3x20000x20000 input (4.8 GB) is refused before anything is allocated; limits
 # are overridable (--max-tensor-mb, --max-arena-mb; SessionOptions::max_tensor_bytes, max_arena_bytes).
 expect input-limit "input 'x': shape .1,3,20000,20000. is 1200000000 elements (4800000000 bytes), over the limit of 4294967296 bytes per tensor" -- "$onnxrun" info "$tmp/fcn.onnx" --shape x=1x3x20000x20000

@@ -69,6 +69,7 @@ int RunBench(const std::vector<std::string>& args) {
   auto parsed = ParseArgs(args, {{"threads", true},
                                  {"max-tensor-mb", true},
                                  {"max-arena-mb", true},
+                                 {"allow-nonfinite", false},
                                  {"iters", true},
                                  {"warmup", true},
                                  {"batch", true},

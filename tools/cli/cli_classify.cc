@@ -120,6 +120,7 @@ int RunClassify(const std::vector<std::string>& args) {
                                  {"threads", true},
                                  {"max-tensor-mb", true},
                                  {"max-arena-mb", true},
+                                 {"allow-nonfinite", false},
                                  {"preprocess", true},
                                  {"labels", true},
                                  {"shape", true},

@@ -66,6 +66,7 @@ absl::Status ParsedArgs::GetLimits(SessionOptions* options) const {
     if (!mb.ok()) return mb.status();
     options->max_arena_bytes = *mb * kMiB;
   }
+  if (Has("allow-nonfinite")) options->check_finite_inputs = false;
   return absl::OkStatus();
 }
 
@@ -222,6 +223,9 @@ std::string HelpText() {
       "      arena would exceed N MiB (defaults: 4096 per tensor; half the memory, at most 16 "
       "GiB,\n"
       "      for the arena).\n"
+      "  --allow-nonfinite (every command) runs inputs holding NaN or infinities that reach a\n"
+      "      node which would not pass them on as ONNX Runtime does (refused by default;\n"
+      "      SessionOptions::check_finite_inputs).\n"
       "  onnxrun help | --help | --version\n\n"
       "Exit status: 0 success, 1 model/input/runtime failure, 2 usage error.\n");
 }

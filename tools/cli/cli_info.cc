@@ -109,6 +109,7 @@ int RunInfo(const std::vector<std::string>& args) {
                                  {"threads", true},
                                  {"max-tensor-mb", true},
                                  {"max-arena-mb", true},
+                                 {"allow-nonfinite", false},
                                  {"batch", true},
                                  {"shape", true},
                                  {"fixed-shape", false},

@@ -206,6 +206,7 @@ class CaseRunner {
     p.options.isa = o_.isa;
     p.options.max_tensor_bytes = o_.limits.max_tensor_bytes;
     p.options.max_arena_bytes = o_.limits.max_arena_bytes;
+    p.options.check_finite_inputs = o_.limits.check_finite_inputs;
     for (size_t k = 0; k < set.inputs.size(); ++k) {
       const Tensor& t = set.inputs[k];
       const std::string& name = set.input_names[k];
@@ -324,6 +325,7 @@ int RunTest(const std::vector<std::string>& args) {
                                  {"threads", true},
                                  {"max-tensor-mb", true},
                                  {"max-arena-mb", true},
+                                 {"allow-nonfinite", false},
                                  {"timeout", true},
                                  {"jobs", true},
                                  {"verbose", false},

@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,11 +21,8 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(const std::vector<std::string>& args) {
   using namespace onnxrun::cli;
-  std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return UsageError("", "missing command");
   const std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -58,4 +57,19 @@ int main(int argc, char** argv) {
     return UsageError("", "unknown command '" + command + "'");
   }
   return RunClassify(args);
+}
+
+}  // namespace
+
+// The library returns allocation failures as errors; the CLI's own (reading inputs, images,
+// printing) end the same way: one line on stderr, exit 1.
+int main(int argc, char** argv) {
+  try {
+    return Main(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::bad_alloc& e) {
+    std::cerr << "onnxrun: out of memory (std::bad_alloc: " << e.what() << ")\n";
+  } catch (const std::length_error& e) {
+    std::cerr << "onnxrun: allocation too large (std::length_error: " << e.what() << ")\n";
+  }
+  return onnxrun::cli::kExitFailure;
 }

@@ -51,6 +51,23 @@ TEST(CheckAttributes, AutoPadWithExplicitPads) {
                         "given explicitly"});
 }
 
+// An op used in an opset that predates it (ONNX Runtime refuses such models: no kernel for the
+// op at that opset) is refused naming node, op, the opset imported and the one that introduced it.
+TEST(CheckOpset, OpBeforeTheOpsetThatIntroducedIt) {
+  GraphBuilder b(13);
+  auto x = b.Input("x", {1, 4, 2, 2});
+  b.Output(b.Op("HardSwish", {x}, 1, "hs"));
+  b.Output(b.Op("Gelu", {x}, 1, "g"));
+  ExpectLoadRefused(b, {"2 ops used before the opset that introduced them",
+                        "node 'hs' (HardSwish): HardSwish first appears in opset 14; the model "
+                        "imports opset 13",
+                        "node 'g' (Gelu): Gelu first appears in opset 20"});
+  GraphBuilder ok(14);
+  ok.Output(ok.Op("HardSwish", {ok.Input("x", {1, 4, 2, 2})}, 1, "hs"));
+  auto s = LoadSession(ok);
+  EXPECT_TRUE(s.ok()) << s.status();
+}
+
 // Valid attributes load: zero pads with auto_pad, flags 0 and 1, lists and floats.
 TEST(CheckAttributes, ValidAttributesLoad) {
   std::mt19937 rng(4);

@@ -241,7 +241,7 @@ TEST(FuseActivation, PointwiseActivationIntoEveryConvAndGemmPath) {
          {"Tanh", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu"}) {
       SCOPED_TRACE(p.what + " + " + act);
       std::mt19937 rng(20);
-      GraphBuilder b;
+      GraphBuilder b(14);  // HardSwish appeared in opset 14
       b.Output(Activation(b, act, p.make(b, rng, "x")));
       ir::Graph g = Prepared(b);
       EXPECT_EQ(*RunPass(g, FuseActivation), 1);

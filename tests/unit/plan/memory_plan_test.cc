@@ -383,7 +383,7 @@ TEST(MemoryPlanConcat, EveryOpReadsAndWritesChannelSlices) {
   for (const auto& [name, make] : cases) {
     SCOPED_TRACE(name);
     std::mt19937 rng(10);
-    GraphBuilder b;
+    GraphBuilder b(14);  // HardSwish appeared in opset 14
     auto a = b.Op("Relu", {b.Input("x", {2, 3, 5, 5})}, 1, "a");
     b.Output(b.Op("Concat", {a, b.Op("Sigmoid", {b.Input("x2", {2, 2, 5, 5})})}).Int("axis", 1));
     const std::string z = make(b, a);
