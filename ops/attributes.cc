@@ -121,6 +121,36 @@ const std::string_view* SchemaOf(const std::string& op) {
       {"InstanceNormalization", "consumed_inputs:is epsilon:f"},
       {"Hardmax", "axis:i"},
       {"LayerNormalization", "axis:i epsilon:f stash_type:i"},
+      {"Equal", "axis:i broadcast:i"},
+      {"Less", "axis:i broadcast:i"},
+      {"Greater", "axis:i broadcast:i"},
+      {"LessOrEqual", ""},
+      {"GreaterOrEqual", ""},
+      {"And", "axis:i broadcast:i"},
+      {"Or", "axis:i broadcast:i"},
+      {"Xor", "axis:i broadcast:i"},
+      {"Not", ""},
+      {"BitwiseAnd", ""},
+      {"BitwiseOr", ""},
+      {"BitwiseXor", ""},
+      {"BitwiseNot", ""},
+      {"BitShift", "direction:s"},
+      {"Mod", "fmod:i"},
+      {"IsNaN", ""},
+      {"IsInf", "detect_negative:i detect_positive:i"},
+      {"ArgMax", "axis:i keepdims:i select_last_index:i"},
+      {"ArgMin", "axis:i keepdims:i select_last_index:i"},
+      {"TopK", "axis:i k:i largest:i sorted:i"},
+      {"CumSum", "exclusive:i reverse:i"},
+      {"GatherElements", "axis:i"},
+      {"ScatterElements", "axis:i reduction:s"},
+      {"Scatter", "axis:i"},
+      {"GatherND", "batch_dims:i"},
+      {"ScatterND", "reduction:s"},
+      {"Trilu", "upper:i"},
+      {"OneHot", "axis:i"},
+      {"Compress", "axis:i"},
+      {"EyeLike", "dtype:i k:i"},
   };
   auto it = table->find(op);
   return it != table->end() ? &it->second : nullptr;
@@ -182,7 +212,9 @@ std::string TypeName(std::string_view code) {
 bool IsFlag(const std::string& name) {
   return name == "keepdims" || name == "ceil_mode" || name == "count_include_pad" ||
          name == "allowzero" || name == "noop_with_empty_axes" || name == "transA" ||
-         name == "transB";
+         name == "transB" || name == "select_last_index" || name == "largest" || name == "sorted" ||
+         name == "exclusive" || name == "reverse" || name == "upper" || name == "fmod" ||
+         name == "detect_negative" || name == "detect_positive";
 }
 
 }  // namespace

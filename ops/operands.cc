@@ -70,6 +70,29 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"InstanceNormalization", {{"input", "scale", "B"}}},
       {"GroupNormalization", {{"X", "scale", "bias"}}},
       {"LayerNormalization", {{"X", "Scale", "B?"}, false, 3}},
+      {"Equal", {{"A", "B"}}},
+      {"Less", {{"A", "B"}}},
+      {"Greater", {{"A", "B"}}},
+      {"LessOrEqual", {{"A", "B"}}},
+      {"GreaterOrEqual", {{"A", "B"}}},
+      {"And", {{"A", "B"}}},
+      {"Or", {{"A", "B"}}},
+      {"Xor", {{"A", "B"}}},
+      {"BitwiseAnd", {{"A", "B"}}},
+      {"BitwiseOr", {{"A", "B"}}},
+      {"BitwiseXor", {{"A", "B"}}},
+      {"BitShift", {{"X", "Y"}}},
+      {"Mod", {{"A", "B"}}},
+      {"TopK", {{"X", "K"}, false, 2}},
+      {"CumSum", {{"x", "axis"}}},
+      {"GatherElements", {{"data", "indices"}}},
+      {"ScatterElements", {{"data", "indices", "updates"}}},
+      {"Scatter", {{"data", "indices", "updates"}}},
+      {"GatherND", {{"data", "indices"}}},
+      {"ScatterND", {{"data", "indices", "updates"}}},
+      {"Trilu", {{"input", "k?"}}},
+      {"OneHot", {{"indices", "depth", "values"}}},
+      {"Compress", {{"input", "condition"}}},
   };
   static const auto* internal = new Table{
       {"ChannelScale", {{"X", "scale", "addend?"}}},
@@ -99,7 +122,7 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
   // here and the rest from their infer (op_util::RequireInputs, by opset).
   static const auto* opset_dependent = new std::unordered_map<std::string_view, bool>{
       {"Reshape", true},   {"Pad", true},   {"Clip", true},    {"Slice", true}, {"Squeeze", true},
-      {"Unsqueeze", true}, {"Split", true}, {"Dropout", true}, {"Tile", true}};
+      {"Unsqueeze", true}, {"Split", true}, {"Dropout", true}, {"Tile", true},  {"TopK", true}};
   size_t required = 0;
   for (std::string_view name : o.inputs) required += !name.ends_with('?');
   if (o.variadic || opset_dependent->count(n.op) || n.op.rfind("Reduce", 0) == 0)
