@@ -151,6 +151,13 @@ const std::string_view* SchemaOf(const std::string& op) {
       {"OneHot", "axis:i"},
       {"Compress", "axis:i"},
       {"EyeLike", "dtype:i k:i"},
+      {"Unique", "axis:i sorted:i"},
+      {"NonZero", ""},
+      {"HannWindow", "output_datatype:i periodic:i"},
+      {"HammingWindow", "output_datatype:i periodic:i"},
+      {"BlackmanWindow", "output_datatype:i periodic:i"},
+      {"Det", ""},
+      {"ReverseSequence", "batch_axis:i time_axis:i"},
   };
   auto it = table->find(op);
   return it != table->end() ? &it->second : nullptr;
@@ -214,7 +221,7 @@ bool IsFlag(const std::string& name) {
          name == "allowzero" || name == "noop_with_empty_axes" || name == "transA" ||
          name == "transB" || name == "select_last_index" || name == "largest" || name == "sorted" ||
          name == "exclusive" || name == "reverse" || name == "upper" || name == "fmod" ||
-         name == "detect_negative" || name == "detect_positive";
+         name == "periodic" || name == "detect_negative" || name == "detect_positive";
 }
 
 }  // namespace

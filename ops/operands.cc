@@ -93,6 +93,8 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Trilu", {{"input", "k?"}}},
       {"OneHot", {{"indices", "depth", "values"}}},
       {"Compress", {{"input", "condition"}}},
+      {"Unique", {{"X"}, false, 4}},
+      {"ReverseSequence", {{"input", "sequence_lens"}}},
   };
   static const auto* internal = new Table{
       {"ChannelScale", {{"X", "scale", "addend?"}}},

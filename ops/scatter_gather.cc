@@ -1,7 +1,7 @@
-// GatherElements, ScatterElements (and its opset 9-10 name Scatter), GatherND and ScatterND: index
-// tensors address elements of a data tensor of any type. Negative indices count from the end;
-// an index out of range fails the fold or the run, naming the node. Folded at load or run as typed
-// kernels (ops/typed.h).
+// GatherElements, ScatterElements (and its opset 9-10 name Scatter), GatherND, ScatterND and
+// ReverseSequence: index tensors address elements of a data tensor of any type. Negative indices
+// count from the end; an index out of range fails the fold or the run, naming the node. Folded at
+// load or run as typed kernels (ops/typed.h).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -217,8 +217,50 @@ absl::Status ComputeND(const ir::Node& n, const std::vector<TypedBuf>& in,
   return absl::OkStatus();
 }
 
+absl::Status InferReverseSequence(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 2));
+  const ir::Value& x = g.value(n.inputs[0]);
+  const ir::Value& lens = g.value(n.inputs[1]);
+  RETURN_IF_ERROR(RequireData(n, x));
+  RETURN_IF_ERROR(RequireIndices(n, lens));
+  ASSIGN_OR_RETURN(int64_t batch_axis, n.Int("batch_axis", 1));
+  ASSIGN_OR_RETURN(int64_t time_axis, n.Int("time_axis", 0));
+  if (x.shape.size() < 2) return Invalid(n, "input rank is below 2");
+  if (!((batch_axis == 0 && time_axis == 1) || (batch_axis == 1 && time_axis == 0)))
+    return Invalid(n, "batch_axis and time_axis must be 0 and 1 in some order");
+  if (lens.shape != ir::Shape{x.shape[batch_axis]})
+    return Invalid(n, absl::StrCat("sequence_lens must be [", x.shape[batch_axis], "]"));
+  auto p = std::make_shared<IndexParams>();
+  p->axis = time_axis;
+  n.params = p;
+  SetOutput(g, n, 0, x.dtype, x.shape);
+  return absl::OkStatus();
+}
+
+absl::Status ComputeReverseSequence(const ir::Node& n, const std::vector<TypedBuf>& in,
+                                    const std::vector<TypedBuf>& out) {
+  ASSIGN_OR_RETURN(const IndexParams* p, Params<IndexParams>(n));
+  const TypedBuf &x = in[0], &lens = in[1], &y = out[0];
+  const int64_t t_axis = p->axis, b_axis = 1 - p->axis;
+  const int64_t steps = x.shape[t_axis], batch = x.shape[b_axis];
+  const std::vector<int64_t> st = Strides(x.shape);
+  const int64_t inner = st[1];  // elements per (dim 0, dim 1) pair
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t len = lens.i()[b];
+    if (len < 0 || len > steps)
+      return Invalid(n, absl::StrCat("sequence length ", len, " is outside [0, ", steps, "]"));
+    for (int64_t t = 0; t < steps; ++t) {
+      const int64_t from = t < len ? len - 1 - t : t;
+      const int64_t dst = t * st[t_axis] + b * st[b_axis], src = from * st[t_axis] + b * st[b_axis];
+      for (int64_t e = 0; e < inner; ++e) Copy(x, src + e, y, dst + e);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+ONNXRUN_TYPED_OP(ReverseSequence, InferReverseSequence, ComputeReverseSequence);
 ONNXRUN_TYPED_OP(GatherElements, InferElements, ComputeElements);
 ONNXRUN_TYPED_OP(ScatterElements, InferElements, ComputeElements);
 ONNXRUN_TYPED_OP(Scatter, InferElements, ComputeElements);

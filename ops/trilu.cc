@@ -1,6 +1,6 @@
-// Trilu, EyeLike, OneHot and Compress on every numeric type and bool, folded at load or run as
-// typed kernels (ops/typed.h). Compress's output size depends on its condition's values, so the
-// condition must be constant (the plan's shapes are fixed at load).
+// Trilu, EyeLike, OneHot and Compress on every numeric type and bool, and Det, folded at load or
+// run as typed kernels (ops/typed.h). Compress's output size depends on its condition's values, so
+// the condition must be constant (the plan's shapes are fixed at load).
 #include <algorithm>
 #include <cmath>
 
@@ -233,8 +233,51 @@ absl::Status ComputeCompress(const ir::Node& n, const std::vector<TypedBuf>& in,
   return absl::OkStatus();
 }
 
+absl::Status InferDet(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 1));
+  const ir::Value& x = g.value(n.inputs[0]);
+  if (!ir::IsFloatType(x.dtype)) return Invalid(n, "input must be a float tensor");
+  const size_t r = x.shape.size();
+  if (r < 2 || x.shape[r - 1] != x.shape[r - 2])
+    return Invalid(n, absl::StrCat("input ", ir::ShapeString(x.shape), " is not [..., M, M]"));
+  SetOutput(g, n, 0, x.dtype, ir::Shape(x.shape.begin(), x.shape.end() - 2));
+  return absl::OkStatus();
+}
+
+// Determinants by LU decomposition with partial pivoting, in double.
+absl::Status ComputeDet(const ir::Node&, const std::vector<TypedBuf>& in,
+                        const std::vector<TypedBuf>& out) {
+  const int64_t m = in[0].shape.back(), mats = out[0].count();
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < mats; ++b) {
+    for (int64_t e = 0; e < m * m; ++e) a[e] = in[0].f()[b * m * m + e];
+    double det = 1;
+    for (int64_t c = 0; c < m && det != 0; ++c) {
+      int64_t pivot = c;
+      for (int64_t r = c + 1; r < m; ++r)
+        if (std::fabs(a[r * m + c]) > std::fabs(a[pivot * m + c])) pivot = r;
+      if (a[pivot * m + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (pivot != c) {
+        for (int64_t k = 0; k < m; ++k) std::swap(a[c * m + k], a[pivot * m + k]);
+        det = -det;
+      }
+      det *= a[c * m + c];
+      for (int64_t r = c + 1; r < m; ++r) {
+        const double f = a[r * m + c] / a[c * m + c];
+        for (int64_t k = c; k < m; ++k) a[r * m + k] -= f * a[c * m + k];
+      }
+    }
+    out[0].f()[b] = static_cast<float>(det);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+ONNXRUN_TYPED_OP(Det, InferDet, ComputeDet);
 ONNXRUN_TYPED_OP(Trilu, InferTrilu, ComputeTrilu);
 ONNXRUN_TYPED_OP(OneHot, InferOneHot, ComputeOneHot);
 ONNXRUN_TYPED_OP(Compress, InferCompress, ComputeCompress);
