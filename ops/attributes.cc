@@ -157,6 +157,10 @@ const std::string_view* SchemaOf(const std::string& op) {
       {"HammingWindow", "output_datatype:i periodic:i"},
       {"BlackmanWindow", "output_datatype:i periodic:i"},
       {"Det", ""},
+      {"Resize",
+       "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i "
+       "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s"},
+      {"Upsample", "height_scale:f mode:s scales:fs width_scale:f"},
       {"ReverseSequence", "batch_axis:i time_axis:i"},
   };
   auto it = table->find(op);

@@ -94,6 +94,8 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"OneHot", {{"indices", "depth", "values"}}},
       {"Compress", {{"input", "condition"}}},
       {"Unique", {{"X"}, false, 4}},
+      {"Resize", {{"X", "roi?", "scales?", "sizes?"}}},
+      {"Upsample", {{"X", "scales"}}},
       {"ReverseSequence", {{"input", "sequence_lens"}}},
   };
   static const auto* internal = new Table{
