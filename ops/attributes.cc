@@ -161,6 +161,9 @@ const std::string_view* SchemaOf(const std::string& op) {
        "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i "
        "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s"},
       {"Upsample", "height_scale:f mode:s scales:fs width_scale:f"},
+      {"ConvTranspose",
+       "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
+       "strides:is"},
       {"ReverseSequence", "batch_axis:i time_axis:i"},
   };
   auto it = table->find(op);

@@ -96,6 +96,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Unique", {{"X"}, false, 4}},
       {"Resize", {{"X", "roi?", "scales?", "sizes?"}}},
       {"Upsample", {{"X", "scales"}}},
+      {"ConvTranspose", {{"X", "W", "B?"}}},
       {"ReverseSequence", {{"input", "sequence_lens"}}},
   };
   static const auto* internal = new Table{
