@@ -161,6 +161,15 @@ const std::string_view* SchemaOf(const std::string& op) {
        "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i "
        "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s"},
       {"Upsample", "height_scale:f mode:s scales:fs width_scale:f"},
+      {"RNN",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "layout:i"},
+      {"GRU",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "layout:i linear_before_reset:i"},
+      {"LSTM",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "input_forget:i layout:i"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

@@ -18,8 +18,9 @@ struct Operands {
   // Input names in order; a trailing '?' marks an optional input (may be ""). Unset: one
   // required input "X".
   std::vector<std::string_view> inputs = {"X"};
-  bool variadic = false;  // any number of inputs, each required (Sum, Concat...)
-  int max_outputs = 1;    // -1: any number (Split)
+  bool variadic = false;          // any number of inputs, each required (Sum, Concat...)
+  int max_outputs = 1;            // -1: any number (Split)
+  bool output0_optional = false;  // the recurrent ops' Y may be omitted (Y_h used alone)
 };
 
 const Operands* OperandsOf(const std::string& domain, const std::string& op) {
@@ -97,6 +98,10 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Resize", {{"X", "roi?", "scales?", "sizes?"}}},
       {"Upsample", {{"X", "scales"}}},
       {"ConvTranspose", {{"X", "W", "B?"}}},
+      {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
+      {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
+      {"LSTM",
+       {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?", "initial_c?", "P?"}, false, 3, true}},
       {"ReverseSequence", {{"input", "sequence_lens"}}},
   };
   static const auto* internal = new Table{
@@ -139,7 +144,7 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
     add(absl::StrCat("has ", n.outputs.size(), " outputs; at most ", o.max_outputs, " allowed"));
   if (n.outputs.empty())
     add("has no outputs");
-  else if (n.outputs[0] < 0)
+  else if (n.outputs[0] < 0 && !o.output0_optional)
     add("output 0 is required but empty");
 }
 
