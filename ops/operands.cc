@@ -98,6 +98,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Resize", {{"X", "roi?", "scales?", "sizes?"}}},
       {"Upsample", {{"X", "scales"}}},
       {"ConvTranspose", {{"X", "W", "B?"}}},
+      {"Einsum", {{"Inputs"}, true}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",
