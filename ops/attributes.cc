@@ -171,6 +171,7 @@ const std::string_view* SchemaOf(const std::string& op) {
        "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
        "input_forget:i layout:i"},
       {"Einsum", "equation:s"},
+      {"MeanVarianceNormalization", "axes:is"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

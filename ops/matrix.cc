@@ -1,4 +1,5 @@
-// Trilu, EyeLike, OneHot and Compress on every numeric type and bool, and Det, folded at load or
+// Trilu, EyeLike, OneHot and Compress on every numeric type and bool, and Det and
+// MeanVarianceNormalization, folded at load or
 // run as typed kernels (ops/typed.h). Compress's output size depends on its condition's values, so
 // the condition must be constant (the plan's shapes are fixed at load).
 #include <algorithm>
@@ -275,8 +276,62 @@ absl::Status ComputeDet(const ir::Node&, const std::vector<TypedBuf>& in,
   return absl::OkStatus();
 }
 
+struct MvnParams : ir::OpParams {
+  std::vector<bool> reduced;  // per axis
+};
+
+absl::Status InferMvn(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 1, 1));
+  const ir::Value& x = g.value(n.inputs[0]);
+  if (!ir::IsFloatType(x.dtype)) return Invalid(n, "input must be a float tensor");
+  ASSIGN_OR_RETURN(std::vector<int64_t> axes, n.Ints("axes", {0, 2, 3}));
+  auto p = std::make_shared<MvnParams>();
+  p->reduced.assign(x.shape.size(), false);
+  for (int64_t a : axes) {
+    ASSIGN_OR_RETURN(int64_t axis, Axis(n, a, x.shape.size(), "axes"));
+    p->reduced[axis] = true;
+  }
+  n.params = p;
+  SetOutput(g, n, 0, x.dtype, x.shape);
+  return absl::OkStatus();
+}
+
+// (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9) over the reduced axes, as ONNX's function body.
+absl::Status ComputeMvn(const ir::Node& n, const std::vector<TypedBuf>& in,
+                        const std::vector<TypedBuf>& out) {
+  ASSIGN_OR_RETURN(const MvnParams* p, Params<MvnParams>(n));
+  const ir::Shape& s = in[0].shape;
+  const std::vector<int64_t> st = Strides(s);
+  // Each element's group: its index with the reduced axes dropped.
+  std::vector<int64_t> group(in[0].count());
+  int64_t groups = 1;
+  std::vector<int64_t> gst(s.size(), 0);
+  for (size_t d = s.size(); d-- > 0;)
+    if (!p->reduced[d]) gst[d] = groups, groups *= s[d];
+  for (int64_t k = 0; k < in[0].count(); ++k) {
+    int64_t gi = 0;
+    for (size_t d = 0; d < s.size(); ++d) gi += (k / st[d] % s[d]) * gst[d];
+    group[k] = gi;
+  }
+  std::vector<double> sum(groups), sq(groups), cnt(groups);
+  for (int64_t k = 0; k < in[0].count(); ++k) {
+    const double v = in[0].f()[k];
+    sum[group[k]] += v;
+    sq[group[k]] += v * v;
+    cnt[group[k]] += 1;
+  }
+  for (int64_t k = 0; k < in[0].count(); ++k) {
+    const int64_t gi = group[k];
+    const double mean = sum[gi] / cnt[gi];
+    const double var = std::max(sq[gi] / cnt[gi] - mean * mean, 0.0);
+    out[0].f()[k] = static_cast<float>((in[0].f()[k] - mean) / (std::sqrt(var) + 1e-9));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+ONNXRUN_TYPED_OP(MeanVarianceNormalization, InferMvn, ComputeMvn);
 ONNXRUN_TYPED_OP(Det, InferDet, ComputeDet);
 ONNXRUN_TYPED_OP(Trilu, InferTrilu, ComputeTrilu);
 ONNXRUN_TYPED_OP(OneHot, InferOneHot, ComputeOneHot);
