@@ -172,6 +172,7 @@ const std::string_view* SchemaOf(const std::string& op) {
        "input_forget:i layout:i"},
       {"Einsum", "equation:s"},
       {"MeanVarianceNormalization", "axes:is"},
+      {"GridSample", "align_corners:i mode:s padding_mode:s"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

@@ -99,6 +99,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Upsample", {{"X", "scales"}}},
       {"ConvTranspose", {{"X", "W", "B?"}}},
       {"Einsum", {{"Inputs"}, true}},
+      {"GridSample", {{"X", "grid"}}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",
