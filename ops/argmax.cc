@@ -130,11 +130,8 @@ absl::Status ComputeTopK(const ir::Node& n, const std::vector<TypedBuf>& in,
         return p->largest ? va > vb : va < vb;
       });
       for (int64_t j = 0; j < p->k; ++j) {
-        const int64_t src = base + order[j] * inner, dst = (o * p->k + j) * inner + i;
-        if (in[0].is_float())
-          out[0].f()[dst] = in[0].f()[src];
-        else
-          out[0].i()[dst] = in[0].i()[src];
+        const int64_t dst = (o * p->k + j) * inner + i;
+        CopyElement(in[0], base + order[j] * inner, out[0], dst);
         if (out.size() > 1 && out[1].data) out[1].i()[dst] = order[j];
       }
     }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/cubic.h"
 #include "ops/typed.h"
 #include "runtime/ir/status.h"
 
@@ -64,14 +65,6 @@ double Reflect(double x, double lo, double hi) {
   return x;
 }
 
-double CubicWeight(double t) {
-  constexpr double a = -0.75;
-  t = std::fabs(t);
-  if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
-  if (t < 2) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
-  return 0;
-}
-
 absl::Status ComputeGridSample(const ir::Node& n, const std::vector<TypedBuf>& in,
                                const std::vector<TypedBuf>& out) {
   ASSIGN_OR_RETURN(const GridSampleParams* p, Params<GridSampleParams>(n));
@@ -121,8 +114,10 @@ absl::Status ComputeGridSample(const ir::Node& n, const std::vector<TypedBuf>& i
                           last = p->mode == "bilinear" ? 1 : 2;
             for (int64_t dy = first; dy <= last; ++dy)
               for (int64_t dx = first; dx <= last; ++dx) {
-                const double wy = p->mode == "bilinear" ? (dy ? ty : 1 - ty) : CubicWeight(ty - dy);
-                const double wx = p->mode == "bilinear" ? (dx ? tx : 1 - tx) : CubicWeight(tx - dx);
+                const double wy = p->mode == "bilinear" ? (dy ? ty : 1 - ty)
+                                                        : kernels::CubicWeight(ty - dy, -0.75);
+                const double wx = p->mode == "bilinear" ? (dx ? tx : 1 - tx)
+                                                        : kernels::CubicWeight(tx - dx, -0.75);
                 if (wy * wx != 0) v += wy * wx * pixel(y0 + dy, x0 + dx);
               }
           }

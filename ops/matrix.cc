@@ -171,11 +171,7 @@ absl::Status ComputeOneHot(const ir::Node& n, const std::vector<TypedBuf>& in,
         // Negative indices count from the end; others out of range are all "off".
         const double w = v < 0 ? v + p->depth : v;
         const bool on = static_cast<double>(j) == std::trunc(w);
-        const int64_t dst = (o * p->depth + j) * inner + i;
-        if (y.is_float())
-          y.f()[dst] = values.f()[on];
-        else
-          y.i()[dst] = values.i()[on];
+        CopyElement(values, on, y, (o * p->depth + j) * inner + i);
       }
   return absl::OkStatus();
 }
@@ -223,13 +219,7 @@ absl::Status ComputeCompress(const ir::Node& n, const std::vector<TypedBuf>& in,
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t j = 0; j < std::min(len, c.count()); ++j) {
       if (!c.i()[j]) continue;
-      for (int64_t i = 0; i < inner; ++i, ++dst) {
-        const int64_t src = (o * len + j) * inner + i;
-        if (x.is_float())
-          y.f()[dst] = x.f()[src];
-        else
-          y.i()[dst] = x.i()[src];
-      }
+      for (int64_t i = 0; i < inner; ++i) CopyElement(x, (o * len + j) * inner + i, y, dst++);
     }
   return absl::OkStatus();
 }

@@ -100,6 +100,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"ConvTranspose", {{"X", "W", "B?"}}},
       {"Einsum", {{"Inputs"}, true}},
       {"GridSample", {{"X", "grid"}}},
+      {"MaxUnpool", {{"X", "I", "output_shape?"}}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",

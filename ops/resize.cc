@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "ops/kernels/cubic.h"
 #include "ops/typed.h"
 #include "runtime/ir/status.h"
 
@@ -118,14 +119,6 @@ absl::Status InferResize(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
-// Cubic convolution kernel of coefficient a (Keys) at distance t.
-double Cubic(double t, double a) {
-  t = std::fabs(t);
-  if (t <= 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
-  if (t < 2) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
-  return 0;
-}
-
 struct Tap {
   int64_t index;
   double weight;
@@ -182,7 +175,7 @@ std::vector<std::vector<Tap>> AxisTaps(const ResizeParams& p, size_t d, int64_t 
       double total = 0;
       for (int64_t k = -1; k <= 2; ++k) {
         const int64_t idx = x0 + k;
-        double w = Cubic(f - k, p.cubic_a);
+        double w = kernels::CubicWeight(f - k, p.cubic_a);
         if (idx < 0 || idx >= in) {
           if (p.exclude_outside) w = 0;
         }

@@ -1,7 +1,7 @@
-// GatherElements, ScatterElements (and its opset 9-10 name Scatter), GatherND, ScatterND and
-// ReverseSequence: index tensors address elements of a data tensor of any type. Negative indices
-// count from the end; an index out of range fails the fold or the run, naming the node. Folded at
-// load or run as typed kernels (ops/typed.h).
+// GatherElements, ScatterElements (and its opset 9-10 name Scatter), GatherND, ScatterND,
+// ReverseSequence and MaxUnpool: index tensors address elements of a data tensor of any type.
+// Negative indices count from the end; an index out of range fails the fold or the run, naming the
+// node. Folded at load or run as typed kernels (ops/typed.h).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -53,16 +53,9 @@ absl::StatusOr<int64_t> Wrap(const ir::Node& n, int64_t v, int64_t len) {
   return v < 0 ? v + len : v;
 }
 
-void Copy(const TypedBuf& src, int64_t s, const TypedBuf& dst, int64_t d) {
-  if (src.is_float())
-    dst.f()[d] = src.f()[s];
-  else
-    dst.i()[d] = src.i()[s];
-}
-
 // dst[d] = reduce(dst[d], src[s]).
 void Combine(Reduction r, const TypedBuf& src, int64_t s, const TypedBuf& dst, int64_t d) {
-  if (r == Reduction::kNone) return Copy(src, s, dst, d);
+  if (r == Reduction::kNone) return CopyElement(src, s, dst, d);
   auto apply = [r](auto a, auto b) {
     switch (r) {
       case Reduction::kAdd:
@@ -90,7 +83,7 @@ void Combine(Reduction r, const TypedBuf& src, int64_t s, const TypedBuf& dst, i
 
 void CopyAll(const TypedBuf& src, const TypedBuf& dst) {
   const int64_t count = src.count();
-  for (int64_t k = 0; k < count; ++k) Copy(src, k, dst, k);
+  for (int64_t k = 0; k < count; ++k) CopyElement(src, k, dst, k);
 }
 
 absl::Status InferElements(ir::Graph& g, ir::Node& n) {
@@ -144,7 +137,7 @@ absl::Status ComputeElements(const ir::Node& n, const std::vector<TypedBuf>& in,
     if (scatter)
       Combine(p->reduction, in[2], k, y, off);
     else
-      Copy(data, off, y, k);
+      CopyElement(data, off, y, k);
     for (size_t d = rank; d-- > 0;) {
       if (++pos[d] < idx.shape[d]) break;
       pos[d] = 0;
@@ -211,7 +204,7 @@ absl::Status ComputeND(const ir::Node& n, const std::vector<TypedBuf>& in,
       if (scatter)
         Combine(p->reduction, in[2], t * slice + e, y, off + e);
       else
-        Copy(data, off + e, y, t * slice + e);
+        CopyElement(data, off + e, y, t * slice + e);
     }
   }
   return absl::OkStatus();
@@ -252,14 +245,81 @@ absl::Status ComputeReverseSequence(const ir::Node& n, const std::vector<TypedBu
     for (int64_t t = 0; t < steps; ++t) {
       const int64_t from = t < len ? len - 1 - t : t;
       const int64_t dst = t * st[t_axis] + b * st[b_axis], src = from * st[t_axis] + b * st[b_axis];
-      for (int64_t e = 0; e < inner; ++e) Copy(x, src + e, y, dst + e);
+      for (int64_t e = 0; e < inner; ++e) CopyElement(x, src + e, y, dst + e);
     }
+  }
+  return absl::OkStatus();
+}
+
+// MaxUnpool: X's values at MaxPool's flat indices into the tensor the pooling window gives back
+// (zeros elsewhere); with output_shape, that tensor sits at the origin of a larger zero one.
+struct UnpoolParams : ir::OpParams {
+  ir::Shape unpooled;  // the shape the indices address
+};
+
+absl::Status InferMaxUnpool(ir::Graph& g, ir::Node& n) {
+  RETURN_IF_ERROR(RequireInputs(n, 2, 3));
+  const ir::Value& x = g.value(n.inputs[0]);
+  const ir::Value& idx = g.value(n.inputs[1]);
+  RETURN_IF_ERROR(RequireData(n, x));
+  RETURN_IF_ERROR(RequireIndices(n, idx));
+  if (idx.shape != x.shape) return Invalid(n, "indices must have the input's shape");
+  const size_t rank = x.shape.size();
+  if (rank < 3) return Invalid(n, "input rank is below 3");
+  const size_t sp = rank - 2;
+  ASSIGN_OR_RETURN(std::vector<int64_t> kernel, n.Ints("kernel_shape"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> strides, n.Ints("strides", std::vector<int64_t>(sp, 1)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pads, n.Ints("pads", std::vector<int64_t>(2 * sp, 0)));
+  if (kernel.size() != sp || strides.size() != sp || pads.size() != 2 * sp)
+    return Invalid(n, "kernel_shape, strides or pads have the wrong size");
+  auto p = std::make_shared<UnpoolParams>();
+  p->unpooled = {x.shape[0], x.shape[1]};
+  for (size_t i = 0; i < sp; ++i) {
+    if (kernel[i] < 1 || strides[i] < 1 || kernel[i] > (int64_t{1} << 30) ||
+        strides[i] > (int64_t{1} << 30))
+      return Invalid(n, "kernel_shape and strides must be positive");
+    p->unpooled.push_back((x.shape[2 + i] - 1) * strides[i] - pads[i] - pads[sp + i] + kernel[i]);
+  }
+  ir::Shape shape = p->unpooled;
+  if (n.input(2) >= 0) {
+    ASSIGN_OR_RETURN(shape, ConstInts(g, n, 2, "'output_shape' input"));
+    if (shape.size() != rank) return Invalid(n, "output_shape must keep the input's rank");
+    for (size_t d = 0; d < rank; ++d)
+      if (shape[d] < p->unpooled[d])
+        return Invalid(n, absl::StrCat("output_shape ", ir::ShapeString(shape), " is smaller than ",
+                                       ir::ShapeString(p->unpooled)));
+  }
+  for (int64_t d : p->unpooled)
+    if (d < 0) return Invalid(n, "the output size is negative");
+  n.params = p;
+  SetOutput(g, n, 0, x.dtype, shape);
+  return absl::OkStatus();
+}
+
+absl::Status ComputeMaxUnpool(const ir::Node& n, const std::vector<TypedBuf>& in,
+                              const std::vector<TypedBuf>& out) {
+  ASSIGN_OR_RETURN(const UnpoolParams* p, Params<UnpoolParams>(n));
+  const TypedBuf &x = in[0], &idx = in[1], &y = out[0];
+  if (y.is_float())
+    std::fill_n(y.f(), y.count(), 0.f);
+  else
+    std::fill_n(y.i(), y.count(), 0);
+  const std::vector<int64_t> from = Strides(p->unpooled), to = Strides(y.shape);
+  const int64_t total = ir::NumElements(p->unpooled);
+  for (int64_t k = 0; k < x.count(); ++k) {
+    const int64_t j = idx.i()[k];
+    if (j < 0 || j >= total)
+      return Invalid(n, absl::StrCat("index ", j, " is outside the unpooled ", total, " elements"));
+    int64_t dst = 0;  // the same coordinates in the (possibly larger) output
+    for (size_t d = 0; d < from.size(); ++d) dst += j / from[d] % p->unpooled[d] * to[d];
+    CopyElement(x, k, y, dst);
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
+ONNXRUN_TYPED_OP(MaxUnpool, InferMaxUnpool, ComputeMaxUnpool);
 ONNXRUN_TYPED_OP(ReverseSequence, InferReverseSequence, ComputeReverseSequence);
 ONNXRUN_TYPED_OP(GatherElements, InferElements, ComputeElements);
 ONNXRUN_TYPED_OP(ScatterElements, InferElements, ComputeElements);

@@ -24,6 +24,14 @@ struct TypedBuf {
   double at(int64_t k) const { return is_float() ? f()[k] : static_cast<double>(i()[k]); }
 };
 
+// dst[d] = src[s], for two buffers of the same type.
+inline void CopyElement(const TypedBuf& src, int64_t s, const TypedBuf& dst, int64_t d) {
+  if (src.is_float())
+    dst.f()[d] = src.f()[s];
+  else
+    dst.i()[d] = src.i()[s];
+}
+
 // Computes the node's outputs (shapes and types as its infer set them) from its inputs. Errors
 // (an index out of range) name the node.
 using TypedCompute = absl::Status (*)(const ir::Node& n, const std::vector<TypedBuf>& in,

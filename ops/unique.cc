@@ -116,13 +116,9 @@ absl::Status ComputeUnique(const ir::Node& n, const std::vector<TypedBuf>& in,
   const int64_t u = s.first.size();
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t k = 0; k < u; ++k)
-      for (int64_t i = 0; i < s.inner; ++i) {
-        const int64_t src = (o * s.len + s.first[k]) * s.inner + i, dst = (o * u + k) * s.inner + i;
-        if (in[0].is_float())
-          out[0].f()[dst] = in[0].f()[src];
-        else
-          out[0].i()[dst] = in[0].i()[src];
-      }
+      for (int64_t i = 0; i < s.inner; ++i)
+        CopyElement(in[0], (o * s.len + s.first[k]) * s.inner + i, out[0],
+                    (o * u + k) * s.inner + i);
   const std::vector<int64_t>* parts[] = {&s.first, &s.inverse, &s.counts};
   for (size_t i = 1; i < out.size() && i < 4; ++i)
     if (out[i].data) std::copy(parts[i - 1]->begin(), parts[i - 1]->end(), out[i].i());
