@@ -177,6 +177,7 @@ const std::string_view* SchemaOf(const std::string& op) {
        "max_gram_length:i max_skip_count:i min_gram_length:i mode:s ngram_counts:is "
        "ngram_indexes:is pool_int64s:is pool_strings:ss weights:fs"},
       {"MaxUnpool", "kernel_shape:is pads:is strides:is"},
+      {"DFT", "axis:i inverse:i onesided:i"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

@@ -101,6 +101,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"Einsum", {{"Inputs"}, true}},
       {"GridSample", {{"X", "grid"}}},
       {"MaxUnpool", {{"X", "I", "output_shape?"}}},
+      {"DFT", {{"input", "dft_length?", "axis?"}}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",
