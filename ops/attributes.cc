@@ -178,6 +178,7 @@ const std::string_view* SchemaOf(const std::string& op) {
        "ngram_indexes:is pool_int64s:is pool_strings:ss weights:fs"},
       {"MaxUnpool", "kernel_shape:is pads:is strides:is"},
       {"DFT", "axis:i inverse:i onesided:i"},
+      {"STFT", "onesided:i"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

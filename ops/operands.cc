@@ -102,6 +102,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"GridSample", {{"X", "grid"}}},
       {"MaxUnpool", {{"X", "I", "output_shape?"}}},
       {"DFT", {{"input", "dft_length?", "axis?"}}},
+      {"STFT", {{"signal", "frame_step", "window?", "frame_length?"}}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",
