@@ -179,6 +179,9 @@ const std::string_view* SchemaOf(const std::string& op) {
       {"MaxUnpool", "kernel_shape:is pads:is strides:is"},
       {"DFT", "axis:i inverse:i onesided:i"},
       {"STFT", "onesided:i"},
+      {"RoiAlign",
+       "coordinate_transformation_mode:s mode:s output_height:i output_width:i sampling_ratio:i "
+       "spatial_scale:f"},
       {"ConvTranspose",
        "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
        "strides:is"},

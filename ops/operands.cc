@@ -103,6 +103,7 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"MaxUnpool", {{"X", "I", "output_shape?"}}},
       {"DFT", {{"input", "dft_length?", "axis?"}}},
       {"STFT", {{"signal", "frame_step", "window?", "frame_length?"}}},
+      {"RoiAlign", {{"X", "rois", "batch_indices"}}},
       {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
       {"LSTM",
