@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Rewrite an NCHW ONNX model the way tf2onnx writes an NHWC (Keras) model with its optimizers off.
 
-    /usr/bin/python3 models/nhwc_wrap.py SRC_DIR DST_DIR
+    /usr/bin/python3 models/nhwc_wrap.py [--keras] SRC_DIR DST_DIR
 
 SRC_DIR holds model.onnx and test_data_set_*/ (a models/export.py directory). In DST_DIR the graph
 input is NHWC; every rank-4 value between ops is NHWC; each layout-sensitive op (Conv, pools,
@@ -10,6 +10,10 @@ it and NCHW->NHWC after it; elementwise ops (Relu, Add, Clip, Mul, ...) run on t
 The test inputs are transposed to NHWC; the outputs are unchanged. The rewritten model computes
 the same function, so `onnxrun test DST_DIR` checks it against the original reference outputs, and
 the Transpose count after onnxrun's optimizer shows how much layout noise is left.
+
+--keras also writes the classifier head as tf2onnx writes Keras layers: GlobalAveragePooling2D
+(GlobalAveragePool + Flatten) as ReduceMean over axes [1, 2] of the NHWC tensor with keepdims 0,
+and Dense (Gemm) as MatMul by a [K, N] weight then Add of the bias.
 """
 import glob
 import os
@@ -26,7 +30,7 @@ ELEMENTWISE = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Add", "Sub", "Mu
 TO_NCHW, TO_NHWC = [0, 3, 1, 2], [0, 2, 3, 1]
 
 
-def main(src, dst):
+def main(src, dst, keras=False):
     model = onnx.load(os.path.join(src, "model.onnx"))
     inferred = shape_inference.infer_shapes(model)
     g = model.graph
@@ -69,7 +73,42 @@ def main(src, dst):
             dims.extend(copies)
             layout[inp.name] = "nhwc"
 
+    # --keras: a GlobalAveragePool read only by a Flatten becomes one ReduceMean (Flatten dropped).
+    readers = {}
     for n in g.node:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    pooled = {}  # GlobalAveragePool output -> the Flatten that reads it
+    if keras:
+        for n in g.node:
+            r = readers.get(n.output[0], []) if n.op_type == "GlobalAveragePool" else []
+            if len(r) == 1 and r[0].op_type == "Flatten":
+                pooled[n.output[0]] = r[0]
+
+    for n in g.node:
+        if n.output[0] in pooled:
+            flat = pooled[n.output[0]]
+            nodes.append(helper.make_node("ReduceMean", [as_layout(n.input[0], "nhwc")],
+                                          [flat.output[0]], axes=[1, 2], keepdims=0,
+                                          name=n.name + "_mean"))
+            continue
+        if any(n is f for f in pooled.values()):
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        if (keras and n.op_type == "Gemm" and len(n.input) == 3 and n.input[1] in inits and
+                attrs.get("transA", 0) == 0 and attrs.get("alpha", 1.0) == 1.0 and
+                attrs.get("beta", 1.0) == 1.0):
+            w = numpy_helper.to_array(inits[n.input[1]])
+            if attrs.get("transB", 0):
+                w = w.T
+            wk = numpy_helper.from_array(np.ascontiguousarray(w), n.input[1] + "__kn")
+            g.initializer.append(wk)
+            inits[wk.name] = wk
+            nodes.append(helper.make_node("MatMul", [n.input[0], wk.name], [n.output[0] + "__mm"],
+                                          name=n.name + "_matmul"))
+            nodes.append(helper.make_node("Add", [n.output[0] + "__mm", n.input[2]], [n.output[0]],
+                                          name=n.name + "_bias"))
+            continue
         ins4 = [i for i in n.input if rank.get(i) == 4 and i not in inits and i in layout]
         if n.op_type in ELEMENTWISE and ins4 and all(layout[i] == "nhwc" for i in ins4):
             # Rank-4 constants of an elementwise op follow the tensor into NHWC.
@@ -138,6 +177,7 @@ def main(src, dst):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = [a for a in sys.argv[1:] if a != "--keras"]
+    if len(args) != 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(args[0], args[1], keras="--keras" in sys.argv[1:])

@@ -46,6 +46,48 @@ absl::StatusOr<ChannelAffineParams> BatchNormAffine(const ir::Graph& g, const ir
   return a;
 }
 
+bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t channels,
+                     ChannelAffineParams* p, int* x) {
+  if (!n.domain.empty() || n.inputs.empty() || n.inputs[0] < 0) return false;
+  if (n.op == "BatchNormalization") {
+    for (size_t i = 1; i < n.outputs.size(); ++i)
+      if (n.outputs[i] >= 0) return false;  // statistics outputs in use
+    auto a = BatchNormAffine(g, n);
+    if (!a.ok() || static_cast<int64_t>(a->scale.size()) != channels) return false;
+    *p = std::move(*a);
+    if (x) *x = 0;
+    return true;
+  }
+  const bool mul = n.op == "Mul", add = n.op == "Add", sub = n.op == "Sub", div = n.op == "Div";
+  if (!(mul || add || sub || div) || n.inputs.size() != 2 || n.inputs[1] < 0) return false;
+  // The constant: either side of Mul/Add, the second of Sub/Div.
+  int k = 1;
+  if (!g.value(n.inputs[1]).is_constant()) {
+    if (sub || div || !g.value(n.inputs[0]).is_constant()) return false;
+    k = 0;
+  }
+  if (g.value(n.inputs[1 - k]).is_constant()) return false;  // both constant: it folds
+  const ir::Tensor& c = *g.value(n.inputs[k]).constant;
+  if (c.dtype() != ir::DataType::kFloat32) return false;
+  const auto& s = c.shape();
+  const int64_t count = c.num_elements();
+  // Must broadcast per channel against [N, C, H, W]: shape [C,1,1], [1,C,1,1] or one value.
+  const bool per_channel =
+      (count == channels && s.size() >= 3 && s[s.size() - 3] == channels) || count == 1;
+  if (!per_channel || s.size() > 4) return false;
+  p->scale.assign(channels, 1.f);
+  p->bias.assign(channels, 0.f);
+  for (int64_t i = 0; i < channels; ++i) {
+    const float v = c.values()[count == 1 ? 0 : i];
+    if (mul) p->scale[i] = v;
+    if (add) p->bias[i] = v;
+    if (sub) p->bias[i] = -v;
+    if (div) p->scale[i] = 1.f / v;
+  }
+  if (x) *x = 1 - k;
+  return true;
+}
+
 namespace {
 
 absl::Status InferBatchNorm(ir::Graph& g, ir::Node& n) {

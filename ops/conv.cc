@@ -140,6 +140,9 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
   auto win = GemmParamsOf(g, n);
   if (!win.ok()) return;  // lowering reports the error
   kernels::ConvGemmParams p = *win;
+  // Chosen for one image: a session that runs several batch sizes then runs the same kernels on
+  // every image, its plans share packed weights, and a new batch size packs nothing anew.
+  p.n = 1;
   if (options.conv == ConvKernel::kPacked) p.mode = kernels::ConvGemmMode::kPacked;
   if (options.conv == ConvKernel::kDirect) p.mode = kernels::ConvGemmMode::kDirect;
   if (ir::ParamsAs<ConvParams>(n)->group != 1 || p.out_c < 16 || p.in_c * p.kh * p.kw < 16 ||
@@ -154,7 +157,7 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
   }
   const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);
   const bool narrow = p.kh * p.kw > 1 && p.out_c < 64;
-  if (narrow && mode != kernels::ConvGemmMode::kDirect && p.n * p.out_h * p.out_w < 56 * 56) return;
+  if (narrow && mode != kernels::ConvGemmMode::kDirect && p.out_h * p.out_w < 56 * 56) return;
   n.impl = mode == kernels::ConvGemmMode::kDirect ? ir::Impl::kConvGemmDirect
                                                   : ir::Impl::kConvGemmPacked;
 }

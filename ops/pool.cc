@@ -161,23 +161,32 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
   return WithClamp(n, std::move(k), out, ys, N * win.out[0] * win.out[1], C);
 }
 
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalAverage(const LowerContext& ctx, int64_t n,
+                                                           int64_t hw, int64_t c, int64_t in_stride,
+                                                           int64_t out_stride) {
+  const ir::Node& node = *ctx.node;
+  auto k = std::make_unique<XnnKernel>();
+  RETURN_IF_ERROR(Xnn(xnn_create_global_average_pooling_nwc_f32(
+                          c, in_stride, out_stride, node.fusion.lo, node.fusion.hi, 0, k->slot()),
+                      node, "create global average pooling"));
+  RETURN_IF_ERROR(Xnn(xnn_setup_global_average_pooling_nwc_f32(k->op(), n, hw, ctx.in[0].data,
+                                                               ctx.out[0].data, ctx.pool),
+                      node, "setup global average pooling"));
+  return std::unique_ptr<Kernel>(std::move(k));
+}
+
+namespace {
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
   ASSIGN_OR_RETURN(const PoolParams* params, Params<PoolParams>(n));
   if (x.shape.size() != 4) return LowerPoolNd(ctx, *params);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  if (n.op == "GlobalAveragePool") {
-    auto k = std::make_unique<XnnKernel>();
-    RETURN_IF_ERROR(Xnn(xnn_create_global_average_pooling_nwc_f32(
-                            C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride, n.fusion.lo,
-                            n.fusion.hi, 0, k->slot()),
-                        n, "create global average pooling"));
-    RETURN_IF_ERROR(Xnn(xnn_setup_global_average_pooling_nwc_f32(k->op(), N, H * W, ctx.in[0].data,
-                                                                 ctx.out[0].data, ctx.pool),
-                        n, "setup global average pooling"));
-    return std::unique_ptr<Kernel>(std::move(k));
-  }
+  if (n.op == "GlobalAveragePool")
+    return LowerGlobalAverage(ctx, N, H * W, C, ctx.in[0].pixel_stride, ctx.out[0].pixel_stride);
   const kernels::Window win = params->window;
   const float* in = ctx.in[0].data;
   float* out = ctx.out[0].data;

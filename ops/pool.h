@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "absl/status/statusor.h"
 #include "ops/kernels/window.h"
+#include "ops/op.h"
 #include "runtime/ir/graph.h"
 
 namespace onnxrun {
@@ -14,5 +17,12 @@ struct PoolParams : ir::OpParams {
   bool count_include_pad = false;  // AveragePool
   int64_t storage_order = 0;       // MaxPool (only affects the unsupported Indices output)
 };
+
+// The mean over H, W of each channel of an NHWC tensor [N, HW pixels, C] (XNNPACK's global average
+// pooling): `in_stride` / `out_stride` elements between pixels / between images' outputs, the
+// output clamped to [node.fusion.lo, hi]. GlobalAveragePool, and ReduceMean over axes {2, 3}.
+absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalAverage(const LowerContext& ctx, int64_t n,
+                                                           int64_t hw, int64_t c, int64_t in_stride,
+                                                           int64_t out_stride);
 
 }  // namespace onnxrun

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/kernels.h"
+#include "ops/pool.h"
 #include "ops/row_major.h"
 #include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
@@ -174,10 +175,32 @@ absl::Status FoldReduce(const ir::Graph& g, const ir::Node& n, std::vector<ir::T
   return absl::OkStatus();
 }
 
+// ReduceMean over H and W of a rank-4 tensor.
+bool IsSpatialMean(kernels::ReduceOp op, const ReducePlan& p, const ir::Shape& shape) {
+  return op == kernels::ReduceOp::kMean && !p.noop && shape.size() == 4 &&
+         p.axes == std::vector<size_t>{2, 3};
+}
+
+// The row-major copies' workspace, none for a spatial mean (it reads the NHWC data in place).
+int64_t ReduceWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  auto p = PlanOf(g, n);
+  if (p.ok() && IsSpatialMean(KindOf(n.op), *p, g.value(n.inputs[0]).shape)) return 0;
+  return RowMajorWorkspace(g, n, threads);
+}
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerReduce(const LowerContext& ctx) {
   ASSIGN_OR_RETURN(ReducePlan p, PlanOf(*ctx.graph, *ctx.node));
   const auto op = KindOf(ctx.node->op);
   const ir::Shape shape = ctx.input(0).shape;
+  // ReduceMean over H and W (tf2onnx's GlobalAveragePooling2D, SE blocks): a global average pool
+  // on the NHWC data as it is, instead of a transpose to row-major and a generic reduction. The
+  // [N, C] (or [N, C, 1, 1]) result is the same memory either way: one C-vector per image.
+  if (IsSpatialMean(op, p, shape)) {
+    const int64_t c = shape[1];
+    const int64_t out_stride = ctx.out[0].pixel_stride > 0 ? ctx.out[0].pixel_stride : c;
+    const int64_t in_stride = ctx.in[0].pixel_stride > 0 ? ctx.in[0].pixel_stride : c;
+    return LowerGlobalAverage(ctx, shape[0], shape[2] * shape[3], c, in_stride, out_stride);
+  }
   return LowerRowMajor(
       ctx,
       [=](const std::vector<const float*>& in,
@@ -192,7 +215,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerReduce(const LowerContext& ctx) {
 
 #define ONNXRUN_REDUCE_OP(name)                                           \
   extern const OpDef k##name##Op = {#name,       InferReduce, FoldReduce, \
-                                    LowerReduce, nullptr,     RowMajorWorkspace};
+                                    LowerReduce, nullptr,     ReduceWorkspace};
 ONNXRUN_REDUCE_OP(ReduceSum)
 ONNXRUN_REDUCE_OP(ReduceMean)
 ONNXRUN_REDUCE_OP(ReduceMax)

@@ -179,7 +179,9 @@ bool Winograd::Applies(const ConvGemmParams& p) {
 bool Winograd::Supported() { return HasAvx512(); }
 
 int Winograd::TileOf(const ConvGemmParams& p) {
-  return EstimatedSeconds(p, 2) < EstimatedSeconds(p, 4) ? 2 : 4;
+  ConvGemmParams one = p;  // per image: the batch does not change the tile (nor the packed weights)
+  one.n = 1;
+  return EstimatedSeconds(one, 2) < EstimatedSeconds(one, 4) ? 2 : 4;
 }
 
 // The cost model (fitted to 41 real conv shapes at 1 thread, tools/bench/conv_bench.cc; it picks

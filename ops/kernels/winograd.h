@@ -36,7 +36,8 @@ class Winograd {
   static bool Applies(const ConvGemmParams& p);
   static bool Supported();
 
-  // Output tile size for these parameters (4, or 2 for images too small for 4x4 tiles to pay).
+  // Output tile size for these parameters, chosen for one image whatever p.n (4, or 2 for images
+  // too small for 4x4 tiles to pay).
   static int TileOf(const ConvGemmParams& p);
 
   // The cost model the conv's kernel selection decides by: estimated seconds of one run at 1

@@ -5,13 +5,20 @@
 //     the op moves before T (op(T(x)) == T(op(x))), so that T meets the next Transpose;
 //   * a binary elementwise op whose run-time inputs are T(a) and T(b) of one permutation, or T(a)
 //     and a constant (which is permuted to match): the op moves before one Transpose (numpy
-//     broadcasting commutes with a permutation of every operand: SE blocks' [N,C,1,1] scales).
+//     broadcasting commutes with a permutation of every operand: SE blocks' [N,C,1,1] scales);
+//   * a Reduce* after T: it reduces x over the permuted axes instead. With keepdims it moves
+//     before T; without, when the kept dims keep their order (tf2onnx's ReduceMean over H, W of
+//     NHWC data, Keras' GlobalAveragePooling2D), T goes away;
+//   * a T that only moves dims of size 1 (what is left after a pooled [N,C,1,1] moved through)
+//     keeps the order of the data: it becomes a Reshape, which aliases its input.
 // Guards: the moved Transposes have no other reader and are no graph output; the op's other
 // inputs are constants. Afterwards pairs cancel, and the ops land next to the convs they fuse into.
+#include <algorithm>
 #include <numeric>
 
 #include "ops/kernels/transpose.h"
 #include "ops/op.h"
+#include "runtime/ir/status.h"
 #include "runtime/optimize/pass.h"
 
 namespace onnxrun {
@@ -43,6 +50,14 @@ bool IsUnaryElementwise(const std::string& op) {
                                "Abs",        "Neg",       "Exp",      "Log",         "Sqrt",
                                "Reciprocal", "Erf",       "Clip",     "Floor",       "Ceil",
                                "Round",      "Sin",       "Cos",      "Mish",        "Gelu"};
+  for (const char* o : kOps)
+    if (op == o) return true;
+  return false;
+}
+bool IsReduce(const std::string& op) {
+  static const char* kOps[] = {"ReduceMean",   "ReduceSum",       "ReduceMax", "ReduceMin",
+                               "ReduceProd",   "ReduceSumSquare", "ReduceL1",  "ReduceL2",
+                               "ReduceLogSum", "ReduceLogSumExp"};
   for (const char* o : kOps)
     if (op == o) return true;
   return false;
@@ -80,6 +95,10 @@ class CancelTranspose : public Rule {
     const int c = rw.SoleConsumer(out);
     if (c < 0 || rw.value(out).graph_output) return false;
     const ir::Node& op = rw.node(c);
+    if (IsReduce(op.op) && op.domain.empty() && op.inputs[0] == out && op.outputs.size() == 1) {
+      consumer_ = c;
+      return MatchReduce(rw, op);
+    }
     if (!op.domain.empty() || op.outputs.size() != 1 || rw.value(op.outputs[0]).graph_output ||
         rw.value(op.outputs[0]).dtype != ir::DataType::kFloat32)
       return false;
@@ -123,13 +142,62 @@ class CancelTranspose : public Rule {
         return BinaryConstant(rw, i);
       case Kind::kBinaryPair:
         return BinaryPair(rw, i);
+      case Kind::kReduce:
+        return Reduce(rw, i);
       default:
         return absl::InternalError("cancel_transpose: no match to apply");
     }
   }
 
  private:
-  enum class Kind { kNone, kCompose, kUnary, kBinaryConstant, kBinaryPair };
+  enum class Kind { kNone, kCompose, kUnary, kBinaryConstant, kBinaryPair, kReduce };
+
+  // A Reduce* reading T's output, with constant axes (attribute, or input 1 from opset 18 and
+  // ReduceSum 13): records the axes it reduces on T's input, and whether T then goes away.
+  bool MatchReduce(const Rewriter& rw, const ir::Node& op) {
+    const int64_t rank = static_cast<int64_t>(perm_.size());
+    const bool axes_input =
+        rw.graph().opset >= 18 || (op.op == "ReduceSum" && rw.graph().opset >= 13);
+    std::vector<int64_t> axes;
+    if (axes_input) {
+      if (op.Has("axes") || op.inputs.size() != 2 || op.inputs[1] < 0) return false;
+      auto a = op_util::ConstInts(rw.graph(), op, 1, "'axes' input");
+      if (!a.ok()) return false;
+      axes = *a;
+    } else {
+      if (op.inputs.size() != 1) return false;
+      auto a = op.Ints("axes");
+      if (!a.ok()) return false;
+      axes = *a;
+    }
+    auto keep = op.Int("keepdims", 1);
+    auto noop = op.Int("noop_with_empty_axes", 0);
+    if (!keep.ok() || !noop.ok() || axes.empty() || *noop != 0 || (*keep != 0 && *keep != 1))
+      return false;
+    // Moved before T, its output would become T's: not when it is a graph output.
+    if (*keep == 1 && rw.value(op.outputs[0]).graph_output) return false;
+    std::vector<bool> reduced(rank, false);
+    for (int64_t a : axes) {
+      if (a < -rank || a >= rank) return false;  // infer names the error
+      reduced[a < 0 ? a + rank : a] = true;
+    }
+    reduce_axes_.clear();
+    for (int64_t d = 0; d < rank; ++d)
+      if (reduced[d]) reduce_axes_.push_back(perm_[d]);
+    std::sort(reduce_axes_.begin(), reduce_axes_.end());
+    reduce_axes_input_ = axes_input;
+    reduce_drops_transpose_ = *keep == 0;
+    if (*keep == 0) {  // the kept dims, in T's order, must be in x's order too
+      int64_t last = -1;
+      for (int64_t d = 0; d < rank; ++d) {
+        if (reduced[d]) continue;
+        if (perm_[d] < last) return false;
+        last = perm_[d];
+      }
+    }
+    kind_ = Kind::kReduce;
+    return true;
+  }
 
   // The permutation of T(q) o T(p): output dim k reads input dim p[q[k]].
   Perm Composed(const Rewriter& rw, int i) const {
@@ -213,16 +281,83 @@ class CancelTranspose : public Rule {
     return absl::StrCat(rw.node(later).op, " of two Transposes moved before one");
   }
 
+  absl::StatusOr<std::string> Reduce(Rewriter& rw, int i) {
+    if (reduce_axes_input_) {
+      const int a = rw.AddConstant(
+          rw.value(rw.node(consumer_).inputs[1]).name + ".perm",
+          ir::Tensor::Ints({static_cast<int64_t>(reduce_axes_.size())}, reduce_axes_));
+      rw.SetInput(consumer_, 1, a);
+    } else {
+      ir::Attribute attr;
+      attr.kind = ir::Attribute::Kind::kInts;
+      attr.ints = reduce_axes_;
+      rw.SetAttr(consumer_, "axes", attr);
+    }
+    if (!reduce_drops_transpose_) return Swap(rw, i, consumer_);
+    const std::string what = rw.node(consumer_).op + " reads the Transpose's input";
+    rw.SetInput(consumer_, 0, rw.node(i).inputs[0]);
+    rw.Remove(i);
+    return what;
+  }
+
   Perm perm_;
   Kind kind_ = Kind::kNone;
+  std::vector<int64_t> reduce_axes_;
+  bool reduce_axes_input_ = false, reduce_drops_transpose_ = false;
   int consumer_ = -1, other_t_ = -1;
+};
+
+// After the pairs have cancelled: a Transpose that only moves dims of size 1 keeps the data in
+// order and becomes a Reshape (a view). Run second, so that it never takes a Transpose the rule
+// above would have cancelled against another.
+class UnitTranspose : public Rule {
+ public:
+  bool Match(const Rewriter& rw, int i) override {
+    perm_ = PermOf(rw, rw.node(i));
+    return !perm_.empty() && MovesOnlyUnitDims(rw.value(rw.node(i).inputs[0]).shape);
+  }
+  absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override { return ToReshape(rw, i); }
+
+ private:
+  // Whether perm_ keeps the dims of size > 1 of a tensor of `shape` in their order (not the
+  // identity: that is a Transpose an exporter wrote on purpose, left to the kernels).
+  bool MovesOnlyUnitDims(const ir::Shape& shape) const {
+    if (shape.size() != perm_.size() || IsIdentity(perm_)) return false;
+    int64_t last = -1;
+    for (int64_t d : perm_) {
+      if (shape[d] < 0) return false;
+      if (shape[d] == 1) continue;
+      if (d < last) return false;
+      last = d;
+    }
+    return true;
+  }
+
+  absl::StatusOr<std::string> ToReshape(Rewriter& rw, int i) {
+    ir::Node& t = rw.node(i);
+    const ir::Shape& y = rw.value(t.outputs[0]).shape;
+    const int shape = rw.AddConstant(t.name.empty() ? "transpose.shape" : t.name + ".shape",
+                                     ir::Tensor::Ints({static_cast<int64_t>(y.size())}, y));
+    t.op = "Reshape";
+    t.attrs.clear();
+    t.impl = ir::Impl::kUnselected;
+    rw.SetInputs(i, {t.inputs[0], shape});
+    return std::string("moves only dims of size 1: a Reshape");
+  }
+
+  Perm perm_;
 };
 
 }  // namespace
 
 absl::StatusOr<int> CancelTransposes(ir::Graph& g, const PassContext& ctx) {
   CancelTranspose rule;
-  return RunRule(g, "cancel_transpose", rule, ctx.trace, ctx.options.driver);
+  ASSIGN_OR_RETURN(int cancelled,
+                   RunRule(g, "cancel_transpose", rule, ctx.trace, ctx.options.driver));
+  UnitTranspose unit;
+  ASSIGN_OR_RETURN(int reshaped,
+                   RunRule(g, "cancel_transpose", unit, ctx.trace, ctx.options.driver));
+  return cancelled + reshaped;
 }
 
 }  // namespace onnxrun

@@ -1,5 +1,5 @@
-// Folds an inference BatchNormalization (or a per-channel constant Mul/Add, as older exporters
-// write it) into the Conv before it:
+// Folds an inference BatchNormalization (or a per-channel constant Mul/Add/Sub/Div, as older
+// exporters and tf2onnx write it; ChannelAffineOf in ops/batchnorm.h) into the Conv before it:
 //   W'[o] = W[o] * s[o],   b'[o] = b[o] * s[o] + t[o]
 // Guards: the conv's output has exactly one reader (the BN), is not a graph output, the conv has
 // constant weights and nothing fused after it yet. The driver looks at the same conv again after
@@ -10,35 +10,6 @@
 
 namespace onnxrun {
 namespace {
-
-// Per-output-channel scale/shift from a BN, or Mul/Add by a constant of M (or [1,M,1,1]) values.
-bool ChannelAffineOf(const ir::Graph& g, const ir::Node& n, int64_t m, ChannelAffineParams* p) {
-  if (n.op == "BatchNormalization") {
-    for (size_t i = 1; i < n.outputs.size(); ++i)
-      if (n.outputs[i] >= 0) return false;  // statistics outputs in use
-    auto a = BatchNormAffine(g, n);
-    if (!a.ok()) return false;
-    *p = std::move(*a);
-    return static_cast<int64_t>(p->scale.size()) == m;
-  }
-  if (n.op != "Mul" && n.op != "Add") return false;
-  const ir::Tensor* c = ConstInput(g, n, 1);
-  if (!c) c = ConstInput(g, n, 0);
-  if (!c) return false;
-  const auto& s = c->shape();
-  const int64_t count = c->num_elements();
-  // Must broadcast per channel against [N, M, H, W]: shape [M,1,1], [1,M,1,1] or a scalar.
-  const bool per_channel = (count == m && s.size() >= 3 && s[s.size() - 3] == m) || count == 1;
-  if (!per_channel) return false;
-  if (s.size() > 4) return false;
-  p->scale.assign(m, 1.f);
-  p->bias.assign(m, 0.f);
-  for (int64_t i = 0; i < m; ++i) {
-    const float v = c->values()[count == 1 ? 0 : i];
-    (n.op == "Mul" ? p->scale[i] : p->bias[i]) = v;
-  }
-  return true;
-}
 
 class ConvBn : public Rule {
  public:
@@ -52,8 +23,9 @@ class ConvBn : public Rule {
     bn_ = rw.SoleConsumer(conv.outputs[0]);
     if (bn_ < 0) return false;
     const ir::Node& bn = rw.node(bn_);
-    if (bn.inputs[0] != conv.outputs[0] && bn.op == "BatchNormalization") return false;
-    if (!ChannelAffineOf(g, bn, w->shape()[0], &affine_)) return false;
+    int x = -1;
+    if (!ChannelAffineOf(g, bn, w->shape()[0], &affine_, &x) || bn.inputs[x] != conv.outputs[0])
+      return false;
     // The constant must not broadcast the conv output to a larger shape.
     return bn.op == "BatchNormalization" ||
            g.value(bn.outputs[0]).shape == g.value(conv.outputs[0]).shape;

@@ -1,10 +1,17 @@
-// Pre-activation: a BatchNormalization (with its Relu already fused as a clamp) that only feeds
-// convolutions whose selected kernel applies an input transform as it packs (kCapInputTransform:
-// the own conv GEMM, 1x1 or direct mode) is folded into those convs -- DenseNet's BN-ReLU-Conv1x1
-// on the dense block's concat buffer, a pre-activation ResNet's BN-ReLU before a 1x1 conv. The
-// conv reads the block buffer straight and applies clamp(x * scale[c] + bias[c]) as it packs: no
-// BN pass over memory, no scratch tensor. Guards: BN parameters constant, its output not a graph
-// output, every reader such a conv reading it as input 0 only, no transform there yet.
+// Pre-activation: a per-channel affine (a BatchNormalization with its Relu already fused as a
+// clamp; or Mul/Add/Sub/Div by a per-channel constant, such as an input's normalization
+// (x - mean) / std before the first conv) that only feeds convolutions whose selected kernel
+// applies an input transform as it packs (kCapInputTransform: the own conv GEMM, 1x1 or direct
+// mode) is folded into those convs -- DenseNet's BN-ReLU-Conv1x1 on the dense block's concat
+// buffer, a pre-activation ResNet's BN-ReLU before a 1x1 conv, tf2onnx's preprocessing. The conv
+// reads the tensor before it straight and applies clamp(x * scale[c] + bias[c]) as it packs (zero
+// padding stays zero after the transform, as ONNX pads the transformed tensor): no pass over
+// memory, no scratch tensor. Guards: constant parameters, output not a graph output, every reader
+// such a conv reading it as input 0 only. When the readers already share one transform (the next
+// affine of a chain), the two compose if neither clamps in between.
+#include <limits>
+#include <memory>
+
 #include "ops/batchnorm.h"
 #include "runtime/optimize/pass.h"
 
@@ -15,34 +22,48 @@ class Preactivation : public Rule {
  public:
   bool Match(const Rewriter& rw, int i) override {
     const ir::Graph& g = rw.graph();
-    const ir::Node& bn = rw.node(i);
-    if (bn.op != "BatchNormalization") return false;
-    const int y = bn.outputs[0];
-    if (g.value(y).graph_output || rw.Uses(y).empty()) return false;
-    if (g.value(bn.inputs[0]).shape.size() != 4) return false;
+    const ir::Node& node = rw.node(i);
+    const int y = node.outputs.empty() ? -1 : node.outputs[0];
+    if (y < 0 || g.value(y).graph_output || rw.Uses(y).empty()) return false;
+    const ir::Shape& shape = g.value(y).shape;
+    int x = -1;
+    if (shape.size() != 4 || !ChannelAffineOf(g, node, shape[1], &affine_, &x)) return false;
+    if (g.value(node.inputs[x]).shape != shape) return false;  // x is not broadcast
+    x_ = node.inputs[x];
+    after_ = nullptr;
     for (int c : rw.Uses(y)) {
       const ir::Node& conv = rw.node(c);
       if (conv.op != "Conv" || !(CapsOf(g, conv) & kCapInputTransform) || conv.inputs[0] != y ||
-          conv.inputs[1] == y || conv.fusion.input)
+          conv.inputs[1] == y)
         return false;
+      if (c == rw.Uses(y).front()) after_ = conv.fusion.input;
+      if (conv.fusion.input != after_) return false;  // one transform shared by all, or none
     }
-    auto affine = BatchNormAffine(g, bn);
-    if (!affine.ok()) return false;
-    affine_ = *std::move(affine);
+    // A transform already there runs after this affine: only without a clamp between them.
+    if (after_ && (node.fusion.has_clamp() || after_->lo != -kInf || after_->hi != kInf))
+      return false;
     return true;
   }
   absl::StatusOr<std::string> Apply(Rewriter& rw, int i) override {
-    const ir::Node& bn = rw.node(i);
+    const ir::Node& node = rw.node(i);
     auto transform = std::make_shared<ir::Fusion::InputAffine>();
     transform->scale = std::move(affine_.scale);
     transform->bias = std::move(affine_.bias);
-    transform->lo = bn.fusion.lo;
-    transform->hi = bn.fusion.hi;
-    std::vector<std::string> pre = {"BatchNorm(pre)"};
-    for (const auto& f : bn.fusion.absorbed) pre.push_back(f + "(pre)");
-    const std::vector<int> readers = rw.Uses(bn.outputs[0]);
+    transform->lo = node.fusion.lo;
+    transform->hi = node.fusion.hi;
+    if (after_) {  // after(this(x)) = x * (a * s) + (b * s + t)
+      for (size_t c = 0; c < transform->scale.size(); ++c) {
+        transform->bias[c] = transform->bias[c] * after_->scale[c] + after_->bias[c];
+        transform->scale[c] *= after_->scale[c];
+      }
+    }
+    std::vector<std::string> pre = {
+        (node.op == "BatchNormalization" ? std::string("BatchNorm") : node.op) + "(pre)"};
+    for (const auto& f : node.fusion.absorbed) pre.push_back(f + "(pre)");
+    const std::vector<int> readers = rw.Uses(node.outputs[0]);
+    const int x = x_;
     for (int c : readers) {
-      rw.SetInput(c, 0, bn.inputs[0]);
+      rw.SetInput(c, 0, x);
       ir::Node& conv = rw.node(c);
       conv.fusion.input = transform;
       conv.fusion.absorbed.insert(conv.fusion.absorbed.begin(), pre.begin(), pre.end());
@@ -52,7 +73,10 @@ class Preactivation : public Rule {
   }
 
  private:
+  static constexpr float kInf = std::numeric_limits<float>::infinity();
   ChannelAffineParams affine_;
+  std::shared_ptr<const ir::Fusion::InputAffine> after_;
+  int x_ = -1;
 };
 
 }  // namespace

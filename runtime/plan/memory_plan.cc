@@ -99,6 +99,11 @@ int64_t Channels(const ir::Value& v) {
   return v.shape.empty() ? 1 : v.shape.back();
 }
 
+// Whether two NHWC shapes have the same pixels (N, H, W): a channel slice and its buffer.
+bool SamePixels(const ir::Shape& a, const ir::Shape& b) {
+  return a.size() == 4 && b.size() == 4 && a[0] == b[0] && a[2] == b[2] && a[3] == b[3];
+}
+
 }  // namespace
 
 absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOptions& options) {
@@ -245,9 +250,14 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
     ValuePlacement& p = plan.values[v];
     p.buffer = buffer_of[root];
     p.element_offset = off;
-    p.pixel_stride = op_util::IsNhwc(g.value(v)) ? Channels(g.value(root)) : Channels(g.value(v));
-    if (op_util::IsNhwc(g.value(v)) && !op_util::IsNhwc(g.value(root)))
-      p.pixel_stride = Channels(g.value(v));  // a rank-4 view of a flat buffer (C or HW is 1)
+    // A channel slice (of a Concat's output: the same N, H, W as its root) steps by the root's
+    // channels. Any other alias is a dense view: of a flat buffer, or a Reshape between two rank-4
+    // shapes whose NHWC order is the row-major one ([N,C,1,1] -> [N,1,1,C]); it steps by its own
+    // channels (the root's stepped a [N,1,1,C] view's C pixels C apart: wrong values, issue 13).
+    p.pixel_stride = Channels(g.value(v));
+    if (op_util::IsNhwc(g.value(v)) && op_util::IsNhwc(g.value(root)) &&
+        SamePixels(g.value(v).shape, g.value(root).shape))
+      p.pixel_stride = Channels(g.value(root));
   }
   // 5. Workspaces: scratch a node's run needs, live at its step only.
   plan.threads = options.threads;

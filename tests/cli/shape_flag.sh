@@ -82,4 +82,8 @@ PY
 check dyn-info-shape '"shape":[1,3,40,56]' "$tmp/dyn.json"
 "$onnxrun" "$tmp/dyn.onnx" "$img" --json --shape x=1x3x40x56 >"$tmp/dyn_cls.json" 2>"$tmp/dyn_cls.err" || { echo "FAIL dyn classify: $(cat "$tmp/dyn_cls.err")"; fail=1; }
 check dyn-classify-input '"input_shape":[1,3,40,56]' "$tmp/dyn_cls.json"
+# Without --shape, dynamic H and W take 224x224 and stderr says so (never a silent guess).
+"$onnxrun" "$tmp/dyn.onnx" "$img" --json >"$tmp/dyn_def.json" 2>"$tmp/dyn_def.err" || { echo "FAIL dyn default: $(cat "$tmp/dyn_def.err")"; fail=1; }
+check dyn-default-input '"input_shape":[1,3,224,224]' "$tmp/dyn_def.json"
+check dyn-default-note "input 'x' has a dynamic height or width; classifying at 224x224 (set another with --shape x=1x3x224x224)" "$tmp/dyn_def.err"
 exit $fail

@@ -9,10 +9,13 @@ models=$2
 out=$3
 here=$(cd "$(dirname "$0")/../.." && pwd)
 fail=0
+# Each model twice: as nhwc_wrap.py writes it, and with --keras (ReduceMean pooling, MatMul + Add
+# head, as tf2onnx writes Keras' GlobalAveragePooling2D and Dense).
 for dir in "$models"/*_op*/; do
-  name=$(basename "$dir")
+ for mode in "" --keras; do
+  name=$(basename "$dir")${mode:+_keras}
   [ -f "$dir/model.onnx" ] || continue
-  if ! /usr/bin/python3 "$here/models/nhwc_wrap.py" "$dir" "$out/$name" >"$out.$name.log" 2>&1; then
+  if ! /usr/bin/python3 "$here/models/nhwc_wrap.py" $mode "$dir" "$out/$name" >"$out.$name.log" 2>&1; then
     echo "FAIL $name: nhwc_wrap.py: $(tail -1 "$out.$name.log")"; fail=1; continue
   fi
   before=$(grep -o '[0-9]* Transposes' "$out.$name.log")
@@ -23,6 +26,7 @@ for dir in "$models"/*_op*/; do
          sed -n '/^ops optimized/,/^passes/p' | awk '$1 == "Transpose" {print $2}')
   left=${left:-0}
   if [ "$left" -le 1 ]; then echo "PASS $name: $before -> $left, outputs match"; else echo "FAIL $name: $before -> $left Transposes left"; fail=1; fi
+ done
 done
 # classify feeds an NHWC model [N,H,W,C] in its layout: the same top-3 as the NCHW original.
 img=/usr/lib/python3/dist-packages/skimage/data/chelsea.png
@@ -30,5 +34,12 @@ if [ -f "$out/resnet18_op13/model.onnx" ]; then
   a=$("$onnxrun" "$models/resnet18_op13/model.onnx" "$img" --top 3 2>&1)
   b=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --top 3 2>&1)
   if [ -n "$a" ] && [ "$a" = "$b" ]; then echo "PASS classify on the NHWC model"; else echo "FAIL classify NHWC: '$b' vs '$a'"; fail=1; fi
+  # --layout overrides the detection: nhwc agrees with it, nchw reads [N,224,224,3] as 224
+  # channels and is refused by name.
+  c=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --top 3 --layout nhwc 2>&1)
+  if [ "$c" = "$a" ]; then echo "PASS --layout nhwc"; else echo "FAIL --layout nhwc: '$c' vs '$a'"; fail=1; fi
+  d=$("$onnxrun" "$out/resnet18_op13/model.onnx" "$img" --layout nchw 2>&1); rc=$?
+  if [ $rc -eq 1 ] && [[ "$d" == *"has 224 channels; classify supports 1 (gray) or 3 (color)"* ]]; then
+    echo "PASS --layout nchw refused"; else echo "FAIL --layout nchw: exit $rc: '$d'"; fail=1; fi
 fi
 exit $fail

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "onnxrun/image.h"
 #include "onnxrun/onnxrun.h"
 #include "tools/cli/classify.h"
@@ -125,6 +126,7 @@ int RunClassify(const std::vector<std::string>& args) {
                                  {"batch", true},
                                  {"jobs", true},
                                  {"format", true},
+                                 {"layout", true},
                                  {"json", false},
                                  {"no-winograd", false}});
   if (!parsed.ok()) return UsageError("classify", std::string(parsed.status().message()));
@@ -170,6 +172,9 @@ int RunClassify(const std::vector<std::string>& args) {
     }
     preset = *p;
   }
+  const std::string layout = parsed->Has("layout") ? parsed->Get("layout") : "auto";
+  if (layout != "auto" && layout != "nchw" && layout != "nhwc")
+    return UsageError("classify", "--layout expects auto, nchw or nhwc, got '" + layout + "'");
   const bool json = parsed->Has("json");
   auto shapes = parsed->GetShapes();
   if (!shapes.ok()) return UsageError("classify", std::string(shapes.status().message()));
@@ -209,16 +214,26 @@ int RunClassify(const std::vector<std::string>& args) {
                              shape_given ? "" : " or a dynamic batch"));
   }
   // NHWC models (Keras via tf2onnx): [N,H,W,C] with 1 or 3 channels last and no channel count in
-  // the second dimension. `dims` is NCHW below; the model's own layout only for the session.
-  const bool nhwc = (dims[3] == 1 || dims[3] == 3) && dims[1] != 1 && dims[1] != 3;
+  // the second dimension, unless --layout says. `dims` is NCHW below; the model's own layout only
+  // for the session.
+  const bool nhwc = layout == "auto"
+                        ? (dims[3] == 1 || dims[3] == 3) && dims[1] != 1 && dims[1] != 3
+                        : layout == "nhwc";
   if (nhwc) dims = {dims[0], dims[3], dims[1], dims[2]};
   auto model_dims = [nhwc](std::vector<int64_t> d) {
     return nhwc ? std::vector<int64_t>{d[0], d[2], d[3], d[1]} : d;
   };
   const bool dynamic = dims[1] < 0 || dims[2] < 0 || dims[3] < 0;
   if (dims[1] < 0) dims[1] = (preset_given && preset == Preprocess::kGray) ? 1 : 3;
-  for (int d : {2, 3}) {
-    if (dims[d] < 0) dims[d] = kDefaultImageSize;
+  if (dims[2] < 0 || dims[3] < 0) {
+    // Never a silent guess: the image is resized to the default and stderr says so.
+    for (int d : {2, 3}) {
+      if (dims[d] < 0) dims[d] = kDefaultImageSize;
+    }
+    std::cerr << "note: " << model << ": input '" << input.name
+              << "' has a dynamic height or width; classifying at " << dims[2] << "x" << dims[3]
+              << " (set another with --shape " << input.name << "="
+              << absl::StrJoin(model_dims({1, dims[1], dims[2], dims[3]}), "x") << ")\n";
   }
   dims[0] = 1;
   const int64_t channels = dims[1], height = dims[2], width = dims[3];

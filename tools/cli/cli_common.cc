@@ -167,7 +167,8 @@ const char* Synopsis(const std::string& command) {
   if (command == "classify") {
     return "onnxrun [classify] MODEL IMAGE|DIR... [--top K] [--threads N] "
            "[--preprocess torchvision|caffe|gray] [--labels FILE] [--shape NAME=1xCxHxW] [--json] "
-           "[--batch N] [--jobs J] [--format text|jsonl|csv] [--no-winograd]";
+           "[--layout auto|nchw|nhwc] [--batch N] [--jobs J] [--format text|jsonl|csv] "
+           "[--no-winograd]";
   }
   if (command == "test") {
     return "onnxrun test DIR... [--atol A] [--rtol R] [--threads N] [--timeout S] [--jobs J] "

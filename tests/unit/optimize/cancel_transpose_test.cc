@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "tests/unit/optimize/pass_test_util.h"
 
 namespace onnxrun::test {
@@ -67,6 +68,68 @@ TEST(CancelTranspose, MergesTwoPermutationsIntoOne) {
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_GE(*n, 1);
   ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor({2, 3, 4, 5}, rng)}});
+}
+
+int Transposes(const ir::Graph& g) {
+  int n = 0;
+  for (const ir::Node& node : g.nodes) n += !node.removed && node.op == "Transpose";
+  return n;
+}
+
+// Keras' GlobalAveragePooling2D as tf2onnx writes it: ReduceMean over H, W of NHWC data, axes as
+// an attribute (opset 13) or an input (18), keepdims 0; the Transpose before it goes away, and
+// the mean runs as a global average pool on the NHWC data.
+TEST(CancelTranspose, ReduceMeanOverNhwcSpatialAxesReadsTheNchwData) {
+  std::mt19937 rng(24);
+  for (int opset : {13, 18}) {
+    for (std::vector<int64_t> axes : {std::vector<int64_t>{1, 2}, {-3, -2}}) {
+      SCOPED_TRACE(absl::StrCat("opset ", opset, ", axes ", axes[0]));
+      GraphBuilder b(opset);
+      const std::string x = b.Input("x", {2, 5, 7, 6});
+      auto nhwc = ToNhwc(b, Conv(b, rng, ToNchw(b, x), 6, 8, 3, true));
+      if (opset >= 18)
+        b.Output(b.Op("ReduceMean", {nhwc, b.InitInts("axes", {2}, axes)}).Int("keepdims", 0));
+      else
+        b.Output(b.Op("ReduceMean", {nhwc}).Ints("axes", axes).Int("keepdims", 0));
+      ir::Graph g = Prepared(b);
+      ASSERT_TRUE(RunPass(g, CancelTransposes).ok());
+      ASSERT_TRUE(EliminateDead(g, PassContext{}).ok());
+      EXPECT_EQ(Transposes(g), 1);  // the input's
+      ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor({2, 5, 7, 6}, rng)}});
+    }
+  }
+}
+
+// With keepdims the reduction moves before the Transpose; the [N,1,1,C] <- [N,C,1,1] Transpose
+// left only moves dims of size 1 and becomes a Reshape.
+TEST(CancelTranspose, ReduceWithKeepdimsMovesAndTheUnitTransposeBecomesAReshape) {
+  std::mt19937 rng(25);
+  GraphBuilder b(13);
+  const std::string x = b.Input("x", {2, 5, 7, 6});
+  auto nhwc = ToNhwc(b, Conv(b, rng, ToNchw(b, x), 6, 8, 3, true));
+  auto mean = b.Op("ReduceMean", {nhwc}).Ints("axes", {1, 2}).Int("keepdims", 1);
+  b.Output(b.Op("Flatten", {mean}, 1, "out"));
+  ir::Graph g = Prepared(b);
+  ASSERT_TRUE(RunPass(g, CancelTransposes).ok());
+  ASSERT_TRUE(EliminateDead(g, PassContext{}).ok());
+  EXPECT_EQ(Transposes(g), 1);
+  int reshapes = 0;
+  for (const ir::Node& n : g.nodes) reshapes += !n.removed && n.op == "Reshape";
+  EXPECT_EQ(reshapes, 1);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor({2, 5, 7, 6}, rng)}});
+}
+
+// Without keepdims, a reduction whose kept dims would come out in another order keeps its
+// Transpose (and still computes the same).
+TEST(CancelTranspose, ReduceThatWouldReorderTheKeptDimsKeepsTheTranspose) {
+  std::mt19937 rng(26);
+  GraphBuilder b(13);
+  const std::string x = b.Input("x", {2, 5, 7, 6});
+  b.Output(b.Op("ReduceMax", {ToNhwc(b, x)}).Ints("axes", {1}).Int("keepdims", 0));
+  ir::Graph g = Prepared(b);
+  ASSERT_TRUE(RunPass(g, CancelTransposes).ok());
+  EXPECT_EQ(Transposes(g), 1);
+  ExpectOptimizeKeepsNumerics(b, {{"x", RandomTensor({2, 5, 7, 6}, rng)}});
 }
 
 TEST(CancelTranspose, GuardsStopTheRewrite) {

@@ -93,6 +93,30 @@ TEST(SelectKernels, DenseThreeByThreeTakesWinogradOrTheOwnKernelWithoutIt) {
     EXPECT_EQ(impl, ir::Impl::kXnnConv);
 }
 
+// The choice is made for one image: a session that plans batch 8 after batch 1 runs the same
+// kernels on each image and finds their packed weights already made (issue 10).
+TEST(SelectKernels, ConvChoiceDoesNotDependOnTheBatch) {
+  std::mt19937 rng(5);
+  const std::vector<ConvCase> cases = {
+      // Each of these took Winograd at batch 8 when the choice was made for the whole batch.
+      {"3x3 128->32 at 7 (DenseNet growth)", {1, 128, 7, 7}, {32, 128, 3, 3}},
+      {"3x3 256->256 at 7", {1, 256, 7, 7}, {256, 256, 3, 3}},
+      {"3x3 512->16 at 14", {1, 512, 14, 14}, {16, 512, 3, 3}},
+      {"narrow 3x3 stride 2 at 56", {1, 32, 56, 56}, {32, 32, 3, 3}, 1, 2},
+      {"narrow 3x3 at 28", {1, 32, 28, 28}, {48, 32, 3, 3}},
+      {"1x1 at 7", {1, 1024, 7, 7}, {256, 1024, 1, 1}},
+  };
+  for (const ConvCase& c : cases) {
+    const ir::Impl one = Selected(ConvModel(c, rng)).nodes[0].impl;
+    for (int64_t batch : {2, 8, 32}) {
+      ConvCase b = c;
+      b.x[0] = batch;
+      EXPECT_STREQ(ir::ImplName(Selected(ConvModel(b, rng)).nodes[0].impl), ir::ImplName(one))
+          << c.name << ", batch " << batch;
+    }
+  }
+}
+
 TEST(SelectKernels, ConvKernelOptionSteersTheChoice) {
   std::mt19937 rng(3);
   ConvCase c{"3x3 64->64 at 28", {1, 64, 28, 28}, {64, 64, 3, 3}};

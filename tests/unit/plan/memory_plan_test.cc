@@ -118,6 +118,22 @@ TEST(MemoryPlanViews, FlattenOfPooledTensorSharesItsBuffer) {
   ExpectAliasingInvariant(b, RandomFeeds(b, rng));
 }
 
+// An SE gate as a tf2onnx graph leaves it: the pooled [N,C,1,1] reshaped to [N,1,1,C] (a view: the
+// NHWC order of both is the row-major one) scales an NHWC-shaped [N,H,W,C] tensor. The view steps
+// by its own channels (1), not its buffer's (C): with C it read every C-th value.
+TEST(MemoryPlanViews, ReshapeOfPooledTensorToUnitChannelsIsADenseView) {
+  std::mt19937 rng(3);
+  GraphBuilder b;
+  const std::string x = b.Input("x", {2, 5, 4, 8});
+  auto gap = b.Op("GlobalAveragePool", {b.Op("Transpose", {x}).Ints("perm", {0, 3, 1, 2})});
+  auto gate = b.Op("Reshape", {gap, b.InitInts("shape", {4}, {2, 1, 1, 8})}, 1, "view");
+  b.Output(b.Op("Mul", {x, b.Op("Sigmoid", {gate})}));
+  Planned p = Plan(b, false, true, true);
+  EXPECT_TRUE(p.plan.node_is_noop[p.node("view")]);
+  EXPECT_EQ(p.out("view").pixel_stride, 1);
+  ExpectAliasingInvariant(b, RandomFeeds(b, rng));
+}
+
 TEST(MemoryPlanViews, FlattenOfImageWithPixelsCopies) {
   std::mt19937 rng(2);
   GraphBuilder b;
