@@ -121,6 +121,71 @@ const std::string_view* SchemaOf(const std::string& op) {
       {"InstanceNormalization", "consumed_inputs:is epsilon:f"},
       {"Hardmax", "axis:i"},
       {"LayerNormalization", "axis:i epsilon:f stash_type:i"},
+      {"Equal", "axis:i broadcast:i"},
+      {"Less", "axis:i broadcast:i"},
+      {"Greater", "axis:i broadcast:i"},
+      {"LessOrEqual", ""},
+      {"GreaterOrEqual", ""},
+      {"And", "axis:i broadcast:i"},
+      {"Or", "axis:i broadcast:i"},
+      {"Xor", "axis:i broadcast:i"},
+      {"Not", ""},
+      {"BitwiseAnd", ""},
+      {"BitwiseOr", ""},
+      {"BitwiseXor", ""},
+      {"BitwiseNot", ""},
+      {"BitShift", "direction:s"},
+      {"Mod", "fmod:i"},
+      {"IsNaN", ""},
+      {"IsInf", "detect_negative:i detect_positive:i"},
+      {"ArgMax", "axis:i keepdims:i select_last_index:i"},
+      {"ArgMin", "axis:i keepdims:i select_last_index:i"},
+      {"TopK", "axis:i k:i largest:i sorted:i"},
+      {"CumSum", "exclusive:i reverse:i"},
+      {"GatherElements", "axis:i"},
+      {"ScatterElements", "axis:i reduction:s"},
+      {"Scatter", "axis:i"},
+      {"GatherND", "batch_dims:i"},
+      {"ScatterND", "reduction:s"},
+      {"Trilu", "upper:i"},
+      {"OneHot", "axis:i"},
+      {"Compress", "axis:i"},
+      {"EyeLike", "dtype:i k:i"},
+      {"Unique", "axis:i sorted:i"},
+      {"NonZero", ""},
+      {"HannWindow", "output_datatype:i periodic:i"},
+      {"HammingWindow", "output_datatype:i periodic:i"},
+      {"BlackmanWindow", "output_datatype:i periodic:i"},
+      {"Det", ""},
+      {"Resize",
+       "antialias:i axes:is coordinate_transformation_mode:s cubic_coeff_a:f exclude_outside:i "
+       "extrapolation_value:f keep_aspect_ratio_policy:s mode:s nearest_mode:s"},
+      {"Upsample", "height_scale:f mode:s scales:fs width_scale:f"},
+      {"RNN",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "layout:i"},
+      {"GRU",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "layout:i linear_before_reset:i"},
+      {"LSTM",
+       "activation_alpha:fs activation_beta:fs activations:ss clip:f direction:s hidden_size:i "
+       "input_forget:i layout:i"},
+      {"Einsum", "equation:s"},
+      {"MeanVarianceNormalization", "axes:is"},
+      {"GridSample", "align_corners:i mode:s padding_mode:s"},
+      {"TfIdfVectorizer",
+       "max_gram_length:i max_skip_count:i min_gram_length:i mode:s ngram_counts:is "
+       "ngram_indexes:is pool_int64s:is pool_strings:ss weights:fs"},
+      {"MaxUnpool", "kernel_shape:is pads:is strides:is"},
+      {"DFT", "axis:i inverse:i onesided:i"},
+      {"STFT", "onesided:i"},
+      {"RoiAlign",
+       "coordinate_transformation_mode:s mode:s output_height:i output_width:i sampling_ratio:i "
+       "spatial_scale:f"},
+      {"ConvTranspose",
+       "auto_pad:s dilations:is group:i kernel_shape:is output_padding:is output_shape:is pads:is "
+       "strides:is"},
+      {"ReverseSequence", "batch_axis:i time_axis:i"},
   };
   auto it = table->find(op);
   return it != table->end() ? &it->second : nullptr;
@@ -182,7 +247,9 @@ std::string TypeName(std::string_view code) {
 bool IsFlag(const std::string& name) {
   return name == "keepdims" || name == "ceil_mode" || name == "count_include_pad" ||
          name == "allowzero" || name == "noop_with_empty_axes" || name == "transA" ||
-         name == "transB";
+         name == "transB" || name == "select_last_index" || name == "largest" || name == "sorted" ||
+         name == "exclusive" || name == "reverse" || name == "upper" || name == "fmod" ||
+         name == "periodic" || name == "detect_negative" || name == "detect_positive";
 }
 
 // The opset that introduced each op of ops/op_list.inc not in opset 1: onnx.defs' lowest

@@ -1,6 +1,7 @@
 // Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean with numpy broadcasting (e.g. SE's N×C×1×1 ×
 // N×C×H×W). Float tensors run on XNNPACK's N-d binary operators in physical (NHWC) order with the
-// fused clamp; int64 operands (shape arithmetic) fold at load.
+// fused clamp; integer operands fold at load or run as a typed kernel (ops/typed.h), in int64
+// wrapped to their type's width.
 #include "ops/kernels/binary.h"
 
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/transpose.h"
+#include "ops/typed.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -95,7 +97,7 @@ absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
     }
     ASSIGN_OR_RETURN(shape, Broadcast(n, shape, v.shape));
   }
-  if (t != ir::DataType::kFloat32 && t != ir::DataType::kInt64 && t != ir::DataType::kInt32)
+  if (t == ir::DataType::kBool || t == ir::DataType::kString || t == ir::DataType::kOther)
     return Unsupported(n, absl::StrCat("element type ", ir::DataTypeName(t), " is not supported"));
   // The broadcasting kernels (own and XNNPACK's) stop at rank 6; Pow at rank 7 returned the
   // arena's contents before.
@@ -129,6 +131,7 @@ absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<ir::T
       if (!kernels::BroadcastBinaryI64(kind, acc.ints().data(), da.size(), da.data(),
                                        b.ints().data(), db.size(), db.data(), y.data()))
         return Invalid(n, "integer division by zero or unsupported integer op");
+      for (int64_t& v : y) v = WrapTo(acc.dtype(), v);
       acc = ir::Tensor::Ints(shape, std::move(y), acc.dtype());
     }
   }
@@ -153,8 +156,33 @@ absl::StatusOr<ir::Shape> PhysicalShape(const ir::Node& n, const ir::Value& v, s
   return NhwcShape(s);
 }
 
+// Integer Add, Sub, Mul, Div, Max, Min, Sum at run time: in int64, wrapped to the type's width.
+absl::Status ComputeIntBinary(const ir::Node& n, const std::vector<TypedBuf>& in,
+                              const std::vector<TypedBuf>& out) {
+  const TypedBuf& y = out[0];
+  std::vector<int64_t> acc(in[0].i(), in[0].i() + in[0].count()), next;
+  ir::Shape shape = in[0].shape;
+  for (size_t i = 1; i < in.size(); ++i) {
+    ASSIGN_OR_RETURN(ir::Shape s, Broadcast(n, shape, in[i].shape));
+    next.assign(ir::NumElements(s), 0);
+    const auto da = Dims(shape), db = Dims(in[i].shape);
+    if (!kernels::BroadcastBinaryI64(KindOf(n.op), acc.data(), da.size(), da.data(), in[i].i(),
+                                     db.size(), db.data(), next.data()))
+      return Invalid(n, "integer division by zero");
+    acc.swap(next);
+    shape = s;
+  }
+  for (int64_t k = 0; k < y.count(); ++k) y.i()[k] = WrapTo(y.dtype, acc[k]);
+  return absl::OkStatus();
+}
+
+bool IntAtRunTime(const ir::Graph& g, const ir::Node& n) {
+  return g.value(n.outputs[0]).dtype != ir::DataType::kFloat32;
+}
+
 absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
+  if (IntAtRunTime(*ctx.graph, n)) return LowerTyped(ctx, ComputeIntBinary);
   const auto& y = ctx.output(0);
   const size_t rank = y.shape.size();
   const bool nhwc = IsNhwc(y);
@@ -251,7 +279,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerBinary(const LowerContext& ctx) {
   return std::unique_ptr<Kernel>(std::move(seq));
 }
 
-uint32_t BinaryCaps(const ir::Graph&, const ir::Node& n) {
+uint32_t BinaryCaps(const ir::Graph& g, const ir::Node& n) {
+  // Integer Pow and Mean only fold.
+  if (IntAtRunTime(g, n)) return n.op == "Pow" || n.op == "Mean" ? 0u : uint32_t{kCapTyped};
   const auto kind = KindOf(n.op);
   const bool clamp =
       n.op != "Mean" && (kind == kernels::BinaryOp::kAdd || kind == kernels::BinaryOp::kSub ||

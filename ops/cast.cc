@@ -1,7 +1,8 @@
 // Cast and CastLike. At run time a float32 -> float32 cast is an alias and a float32 -> FLOAT16
 // cast rounds to half precision (the runtime's float16 tensors are float32 holding half values);
-// every other cast folds at load (shape arithmetic, bound test inputs): floats truncate toward zero
-// into integers, integers wrap to the target width, float16 targets round to half precision.
+// every other cast (folded at load or run as a typed kernel, ops/typed.h): floats truncate toward
+// zero into integers, integers wrap to the target width, float16 targets round to half precision,
+// float64 is float32.
 #include <cmath>
 #include <cstring>
 
@@ -9,6 +10,7 @@
 #include "ops/kernels/unary.h"
 #include "ops/op.h"
 #include "ops/tensor_util.h"
+#include "ops/typed.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -85,9 +87,10 @@ int64_t WrapInt(int64_t v, int64_t to) {
   }
 }
 
-absl::StatusOr<int64_t> TargetOf(const ir::Graph& g, const ir::Node& n) {
+// The ONNX target type; CastLike's is that of its second input, `like`.
+absl::StatusOr<int64_t> TargetOf(const ir::Node& n, ir::DataType like) {
   if (n.op == "CastLike") {
-    const ir::DataType t = g.value(n.inputs[1]).dtype;
+    const ir::DataType t = like;
     switch (t) {
       case ir::DataType::kFloat32:
         return int64_t{kF32};
@@ -114,40 +117,34 @@ absl::StatusOr<int64_t> TargetOf(const ir::Graph& g, const ir::Node& n) {
   return n.Int("to", kF32);
 }
 
-absl::StatusOr<ir::Tensor> CastTensor(const ir::Node& n, const ir::Tensor& x, int64_t to) {
-  const ir::DataType dt = TargetType(to);
-  if (dt == ir::DataType::kOther)
-    return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
-  const int64_t count = x.num_elements();
-  const bool from_float = IsFloat(x);
-  if (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16 ||
-      dt == ir::DataType::kFloat64) {
-    std::vector<float> v(count);
+absl::Status ComputeCast(const ir::Node& n, const std::vector<TypedBuf>& in,
+                         const std::vector<TypedBuf>& out) {
+  ASSIGN_OR_RETURN(int64_t to, TargetOf(n, in.size() > 1 ? in[1].dtype : ir::DataType::kOther));
+  const TypedBuf &x = in[0], &y = out[0];
+  const int64_t count = x.count();
+  if (y.is_float()) {
     for (int64_t i = 0; i < count; ++i) {
-      v[i] = from_float ? x.values()[i] : static_cast<float>(x.ints()[i]);
-      if (dt == ir::DataType::kFloat16) v[i] = kernels::RoundToHalf(v[i]);
+      float v = x.is_float() ? x.f()[i] : static_cast<float>(x.i()[i]);
+      y.f()[i] = to == kF16 ? kernels::RoundToHalf(v) : v;
     }
-    ir::Tensor y(x.shape(), std::move(v));
-    y.set_dtype(dt);
-    return y;
+    return absl::OkStatus();
   }
-  std::vector<int64_t> v(count);
   for (int64_t i = 0; i < count; ++i) {
-    if (from_float) {
-      const float f = x.values()[i];
-      if (to == kBool) {
-        v[i] = f != 0;
-        continue;
-      }
-      if (!std::isfinite(f) || std::fabs(f) >= 9.2e18f)
-        return Unsupported(n, absl::StrCat("casting ", f, " to ", ir::OnnxTypeName(to),
-                                           " is out of range (undefined in ONNX)"));
-      v[i] = WrapInt(static_cast<int64_t>(std::trunc(f)), to);
-    } else {
-      v[i] = WrapInt(x.ints()[i], to);
+    if (!x.is_float()) {
+      y.i()[i] = WrapInt(x.i()[i], to);
+      continue;
     }
+    const float f = x.f()[i];
+    if (to == kBool) {
+      y.i()[i] = f != 0;
+      continue;
+    }
+    if (!std::isfinite(f) || std::fabs(f) >= 9.2e18f)
+      return Unsupported(n, absl::StrCat("casting ", f, " to ", ir::OnnxTypeName(to),
+                                         " is out of range (undefined in ONNX)"));
+    y.i()[i] = WrapInt(static_cast<int64_t>(std::trunc(f)), to);
   }
-  return ir::Tensor::Ints(x.shape(), std::move(v), dt);
+  return absl::OkStatus();
 }
 
 bool KnownSource(ir::DataType t) { return t != ir::DataType::kOther && t != ir::DataType::kString; }
@@ -157,31 +154,35 @@ absl::Status InferCast(ir::Graph& g, ir::Node& n) {
   const auto& x = g.value(n.inputs[0]);
   if (!KnownSource(x.dtype))
     return Unsupported(n, absl::StrCat("input '", x.name, "' is ", ir::DataTypeName(x.dtype)));
-  ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
+  ASSIGN_OR_RETURN(int64_t to,
+                   TargetOf(n, n.op == "CastLike" ? g.value(n.inputs[1]).dtype : x.dtype));
   const ir::DataType dt = TargetType(to);
   if (dt == ir::DataType::kOther)
     return Unsupported(n, absl::StrCat("cast to ", ir::OnnxTypeName(to), " is not supported"));
-  const bool float_to_float = x.dtype == ir::DataType::kFloat32 &&
-                              (dt == ir::DataType::kFloat32 || dt == ir::DataType::kFloat16);
-  if (!x.is_constant() && !float_to_float)
-    return Unsupported(
-        n, absl::StrCat("cast from ", ir::DataTypeName(x.dtype), " to ", ir::OnnxTypeName(to),
-                        " at run time (only float32 and float16 are computed at run time)"));
   // At run time float16 is float32 holding half values (runtime/optimize/prepare.cc): the cast
-  // rounds to half precision.
-  SetOutput(g, n, 0, x.is_constant() ? dt : ir::DataType::kFloat32, x.shape);
+  // rounds to half precision. Float64 is float32 too.
+  SetOutput(g, n, 0, ir::IsFloatType(dt) && !x.is_constant() ? ir::DataType::kFloat32 : dt,
+            x.shape);
   return absl::OkStatus();
 }
 
 // Cast to FLOAT16 at run time (to = 10; CastLike's target is float32 by then): rounds every value.
 bool RoundsToHalf(const ir::Graph& g, const ir::Node& n) {
   return n.op == "Cast" && !g.value(n.inputs[0]).is_constant() &&
+         g.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
          n.Int("to", kF32).value_or(kF32) == kF16;
+}
+
+// A cast reading or writing an integer or bool tensor at run time (a typed kernel).
+bool Typed(const ir::Graph& g, const ir::Node& n) {
+  return g.value(n.inputs[0]).dtype != ir::DataType::kFloat32 ||
+         g.value(n.outputs[0]).dtype != ir::DataType::kFloat32;
 }
 
 float HalfOf(float v, const kernels::UnaryParams&) { return kernels::RoundToHalf(v); }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerCast(const LowerContext& ctx) {
+  if (Typed(*ctx.graph, *ctx.node)) return LowerTyped(ctx, ComputeCast);
   if (!RoundsToHalf(*ctx.graph, *ctx.node))
     return absl::InternalError(ctx.node->Describe() + ": a float32 cast is an alias, not a step");
   const float* x = ctx.in[0].data;
@@ -192,24 +193,24 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerCast(const LowerContext& ctx) {
   });
 }
 
-absl::Status FoldCast(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
-  ASSIGN_OR_RETURN(int64_t to, TargetOf(g, n));
-  ASSIGN_OR_RETURN(ir::Tensor y, CastTensor(n, *g.value(n.inputs[0]).constant, to));
-  out->push_back(std::move(y));
-  return absl::OkStatus();
-}
-
 // At run time a float32 -> float32 cast is an alias (the output is the input), one to FLOAT16 a
 // rounding step. CastLike reads only the type of its second input, so it folds as soon as its
 // data is constant.
 uint32_t CastCaps(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "CastLike" && g.value(n.inputs[0]).is_constant()) return kCapFoldsFromShape;
+  if (Typed(g, n)) return kCapTyped;
   return RoundsToHalf(g, n) ? kCapInPlace : kCapAlias;
+}
+
+int64_t CastWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  return Typed(g, n) ? TypedWorkspace(g, n, threads) : 0;
 }
 
 }  // namespace
 
-extern const OpDef kCastOp = {"Cast", InferCast, FoldCast, LowerCast, CastCaps};
-extern const OpDef kCastLikeOp = {"CastLike", InferCast, FoldCast, nullptr, CastCaps};
+extern const OpDef kCastOp = {"Cast",    InferCast, FoldWith<ComputeCast>,
+                              LowerCast, CastCaps,  CastWorkspace};
+extern const OpDef kCastLikeOp = {"CastLike", InferCast, FoldWith<ComputeCast>,
+                                  LowerCast,  CastCaps,  CastWorkspace};
 
 }  // namespace onnxrun

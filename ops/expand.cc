@@ -1,6 +1,6 @@
 // Expand, Tile and Where: broadcasting element moves in ONNX (row-major) order, for any element
-// type when they fold and for float32 at run time (images through the row-major adapter). Where's
-// condition is bool, so it must be constant at load; x and y may be run-time floats.
+// type, folded or at run time (images through the row-major adapter; integer and bool tensors as
+// int64 elements). Where's bool condition may be constant or computed at run time.
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -20,7 +20,7 @@ struct MovePlan {
   ir::Shape out;
   std::vector<std::vector<int64_t>> strides;  // per data operand
   std::vector<int64_t> tile;                  // Tile: repeats per axis
-  std::vector<int64_t> cond;                  // Where: condition values
+  std::vector<int64_t> cond;                  // Where: condition values when constant
   std::vector<int64_t> cond_strides;
 };
 
@@ -57,16 +57,13 @@ absl::StatusOr<MovePlan> PlanWhere(const ir::Graph& g, const ir::Node& n) {
   const auto& x = g.value(n.inputs[1]);
   const auto& y = g.value(n.inputs[2]);
   if (x.dtype != y.dtype) return Invalid(n, "X and Y have different element types");
-  if (!c.is_constant())
-    return Unsupported(n, absl::StrCat("condition '", c.name,
-                                       "' is bool computed at run time; it must be constant"));
-  if (IsFloat(*c.constant)) return Invalid(n, "condition must be bool");
+  if (c.dtype != ir::DataType::kBool) return Invalid(n, "condition must be bool");
   MovePlan p;
   ASSIGN_OR_RETURN(p.out, Broadcast(n, c.shape, x.shape));
   ASSIGN_OR_RETURN(p.out, Broadcast(n, p.out, y.shape));
   p.strides.push_back(BroadcastStrides(x.shape, p.out));
   p.strides.push_back(BroadcastStrides(y.shape, p.out));
-  p.cond = c.constant->ints();
+  if (c.is_constant()) p.cond = c.constant->ints();
   p.cond_strides = BroadcastStrides(c.shape, p.out);
   return p;
 }
@@ -77,9 +74,9 @@ absl::StatusOr<MovePlan> PlanOf(const ir::Graph& g, const ir::Node& n) {
   return PlanWhere(g, n);
 }
 
-// Moves elements of `elem` bytes from the data operands into y.
+// Moves elements of `elem` bytes from the data operands into y; `cond` is Where's condition.
 void Move(const MovePlan& p, const ir::Shape& x_shape, const std::vector<const void*>& data,
-          void* y, size_t elem) {
+          const int64_t* cond, void* y, size_t elem) {
   char* out = static_cast<char*>(y);
   auto src = [&](size_t k) { return static_cast<const char*>(data[k]); };
   if (!p.tile.empty()) {  // out index -> input index modulo the input's dims
@@ -106,7 +103,7 @@ void Move(const MovePlan& p, const ir::Shape& x_shape, const std::vector<const v
   }
   ForEachBroadcast<3>(p.out, {p.cond_strides, p.strides[0], p.strides[1]},
                       [&](int64_t i, const std::array<int64_t, 3>& o) {
-                        const bool take_x = p.cond[o[0]] != 0;
+                        const bool take_x = cond[o[0]] != 0;
                         std::memcpy(out + i * elem,
                                     take_x ? src(0) + o[1] * elem : src(1) + o[2] * elem, elem);
                       });
@@ -118,10 +115,9 @@ size_t FirstData(const ir::Node& n) { return n.op == "Where" ? 1 : 0; }
 absl::Status InferMove(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(MovePlan p, PlanOf(g, n));
   const auto& x = g.value(n.inputs[FirstData(n)]);
-  for (size_t k = 0; k < DataInputs(n); ++k) {
-    const auto& v = g.value(n.inputs[FirstData(n) + k]);
-    if (!v.is_constant()) RETURN_IF_ERROR(RequireFloat(g, n, FirstData(n) + k));
-  }
+  if (x.dtype == ir::DataType::kString || x.dtype == ir::DataType::kOther)
+    return Unsupported(
+        n, absl::StrCat("element type ", ir::DataTypeName(x.dtype), " is not supported"));
   SetOutput(g, n, 0, x.dtype, p.out);
   return absl::OkStatus();
 }
@@ -136,7 +132,7 @@ absl::Status FoldMove(const ir::Graph& g, const ir::Node& n, std::vector<ir::Ten
     data.push_back(RawData(t));
   }
   ir::Tensor y = EmptyLike(x, p.out);
-  Move(p, x.shape(), data, RawData(y), ElemSize(x));
+  Move(p, x.shape(), data, p.cond.data(), RawData(y), ElemSize(x));
   out->push_back(std::move(y));
   return absl::OkStatus();
 }
@@ -146,21 +142,30 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerMove(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const ir::Shape x_shape = ctx.input(FirstData(n)).shape;
   const size_t first = FirstData(n), count = DataInputs(n);
+  const size_t elem = ir::ElementBytes(ctx.input(first).dtype);
   return LowerRowMajor(
       ctx,
       [=](const std::vector<const float*>& in,
           const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
         std::vector<const void*> data(in.begin() + first, in.begin() + first + count);
         void* y = out[0];
-        return MakeFnKernel([=](pthreadpool_t) { Move(p, x_shape, data, y, sizeof(float)); });
+        // Where's condition: its constant values (in the closure's copy of p) or run-time input 0.
+        const int64_t* cond = first == 1 ? reinterpret_cast<const int64_t*>(in[0]) : nullptr;
+        return MakeFnKernel([=](pthreadpool_t) {
+          Move(p, x_shape, data, p.cond.empty() ? cond : p.cond.data(), y, elem);
+        });
       });
 }
+
+// Element moves take every type at run time.
+uint32_t MoveCaps(const ir::Graph&, const ir::Node&) { return kCapTyped; }
 
 }  // namespace
 
 extern const OpDef kExpandOp = {"Expand",  InferMove, FoldMove,
-                                LowerMove, nullptr,   RowMajorWorkspace};
-extern const OpDef kTileOp = {"Tile", InferMove, FoldMove, LowerMove, nullptr, RowMajorWorkspace};
-extern const OpDef kWhereOp = {"Where", InferMove, FoldMove, LowerMove, nullptr, RowMajorWorkspace};
+                                LowerMove, MoveCaps,  RowMajorWorkspace};
+extern const OpDef kTileOp = {"Tile", InferMove, FoldMove, LowerMove, MoveCaps, RowMajorWorkspace};
+extern const OpDef kWhereOp = {"Where",   InferMove, FoldMove,
+                               LowerMove, MoveCaps,  RowMajorWorkspace};
 
 }  // namespace onnxrun

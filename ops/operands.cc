@@ -18,8 +18,9 @@ struct Operands {
   // Input names in order; a trailing '?' marks an optional input (may be ""). Unset: one
   // required input "X".
   std::vector<std::string_view> inputs = {"X"};
-  bool variadic = false;  // any number of inputs, each required (Sum, Concat...)
-  int max_outputs = 1;    // -1: any number (Split)
+  bool variadic = false;          // any number of inputs, each required (Sum, Concat...)
+  int max_outputs = 1;            // -1: any number (Split)
+  bool output0_optional = false;  // the recurrent ops' Y may be omitted (Y_h used alone)
 };
 
 const Operands* OperandsOf(const std::string& domain, const std::string& op) {
@@ -70,6 +71,44 @@ const Operands* OperandsOf(const std::string& domain, const std::string& op) {
       {"InstanceNormalization", {{"input", "scale", "B"}}},
       {"GroupNormalization", {{"X", "scale", "bias"}}},
       {"LayerNormalization", {{"X", "Scale", "B?"}, false, 3}},
+      {"Equal", {{"A", "B"}}},
+      {"Less", {{"A", "B"}}},
+      {"Greater", {{"A", "B"}}},
+      {"LessOrEqual", {{"A", "B"}}},
+      {"GreaterOrEqual", {{"A", "B"}}},
+      {"And", {{"A", "B"}}},
+      {"Or", {{"A", "B"}}},
+      {"Xor", {{"A", "B"}}},
+      {"BitwiseAnd", {{"A", "B"}}},
+      {"BitwiseOr", {{"A", "B"}}},
+      {"BitwiseXor", {{"A", "B"}}},
+      {"BitShift", {{"X", "Y"}}},
+      {"Mod", {{"A", "B"}}},
+      {"TopK", {{"X", "K"}, false, 2}},
+      {"CumSum", {{"x", "axis"}}},
+      {"GatherElements", {{"data", "indices"}}},
+      {"ScatterElements", {{"data", "indices", "updates"}}},
+      {"Scatter", {{"data", "indices", "updates"}}},
+      {"GatherND", {{"data", "indices"}}},
+      {"ScatterND", {{"data", "indices", "updates"}}},
+      {"Trilu", {{"input", "k?"}}},
+      {"OneHot", {{"indices", "depth", "values"}}},
+      {"Compress", {{"input", "condition"}}},
+      {"Unique", {{"X"}, false, 4}},
+      {"Resize", {{"X", "roi?", "scales?", "sizes?"}}},
+      {"Upsample", {{"X", "scales"}}},
+      {"ConvTranspose", {{"X", "W", "B?"}}},
+      {"Einsum", {{"Inputs"}, true}},
+      {"GridSample", {{"X", "grid"}}},
+      {"MaxUnpool", {{"X", "I", "output_shape?"}}},
+      {"DFT", {{"input", "dft_length?", "axis?"}}},
+      {"STFT", {{"signal", "frame_step", "window?", "frame_length?"}}},
+      {"RoiAlign", {{"X", "rois", "batch_indices"}}},
+      {"RNN", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
+      {"GRU", {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?"}, false, 2, true}},
+      {"LSTM",
+       {{"X", "W", "R", "B?", "sequence_lens?", "initial_h?", "initial_c?", "P?"}, false, 3, true}},
+      {"ReverseSequence", {{"input", "sequence_lens"}}},
   };
   static const auto* internal = new Table{
       {"ChannelScale", {{"X", "scale", "addend?"}}},
@@ -99,7 +138,7 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
   // here and the rest from their infer (op_util::RequireInputs, by opset).
   static const auto* opset_dependent = new std::unordered_map<std::string_view, bool>{
       {"Reshape", true},   {"Pad", true},   {"Clip", true},    {"Slice", true}, {"Squeeze", true},
-      {"Unsqueeze", true}, {"Split", true}, {"Dropout", true}, {"Tile", true}};
+      {"Unsqueeze", true}, {"Split", true}, {"Dropout", true}, {"Tile", true},  {"TopK", true}};
   size_t required = 0;
   for (std::string_view name : o.inputs) required += !name.ends_with('?');
   if (o.variadic || opset_dependent->count(n.op) || n.op.rfind("Reduce", 0) == 0)
@@ -111,7 +150,7 @@ void CheckOperands(const ir::Node& n, std::vector<std::string>* errors) {
     add(absl::StrCat("has ", n.outputs.size(), " outputs; at most ", o.max_outputs, " allowed"));
   if (n.outputs.empty())
     add("has no outputs");
-  else if (n.outputs[0] < 0)
+  else if (n.outputs[0] < 0 && !o.output0_optional)
     add("output 0 is required but empty");
 }
 

@@ -113,7 +113,14 @@ absl::Status InferView(ir::Graph& g, ir::Node& n) {
     RETURN_IF_ERROR(RequireInputs(n, 1, 3));
     if (n.input(2) >= 0) {
       ASSIGN_OR_RETURN(auto training, ConstInts(g, n, 2, "'training_mode' input"));
-      if (!training.empty() && training[0] != 0) return Unsupported(n, "training_mode = true");
+      // Training with a ratio of 0 drops nothing: the inference Dropout (random masks are not).
+      bool zero_ratio = false;
+      if (n.input(1) >= 0 && g.value(n.inputs[1]).is_constant()) {
+        const ir::Tensor& r = *g.value(n.inputs[1]).constant;
+        zero_ratio = r.num_elements() == 1 && (IsFloat(r) ? r.values()[0] == 0 : r.ints()[0] == 0);
+      }
+      if (!training.empty() && training[0] != 0 && !zero_ratio)
+        return Unsupported(n, "training_mode = true (random masks)");
     }
     ASSIGN_OR_RETURN(int64_t is_test, n.Int("is_test", 1));
     if (g.opset < 7 && !is_test) return Unsupported(n, "is_test = 0 (training)");
@@ -144,25 +151,29 @@ bool RowMajorEquivalent(const ir::Value& v) {
   return !IsNhwc(v) || v.shape[1] == 1 || v.shape[2] * v.shape[3] == 1;
 }
 
+// Views move elements of any type (integer and bool ones are int64 elements).
 uint32_t ViewCaps(const ir::Graph& g, const ir::Node& n) {
-  if (n.outputs.size() > 1 && n.outputs[1] >= 0) return 0;  // Dropout with a mask
+  if (n.outputs.size() > 1 && n.outputs[1] >= 0) return kCapTyped;  // Dropout with a mask
   if (RowMajorEquivalent(g.value(n.inputs[0])) && RowMajorEquivalent(g.value(n.outputs[0])))
-    return kCapAlias;
-  return 0;
+    return kCapAlias | kCapTyped;
+  return kCapTyped;
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerView(const LowerContext& ctx) {
-  if (ctx.node->outputs.size() > 1 && ctx.node->outputs[1] >= 0)
-    return Unsupported(*ctx.node, "the mask output of Dropout is not supported at run time");
+  const bool mask = ctx.node->outputs.size() > 1 && ctx.node->outputs[1] >= 0;
   const size_t count = ir::NumElements(ctx.output(0).shape);
+  const size_t bytes = count * ir::ElementBytes(ctx.output(0).dtype);
   return LowerRowMajor(
       ctx,
-      [count](const std::vector<const float*>& in,
-              const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+      [=](const std::vector<const float*>& in,
+          const std::vector<float*>& out) -> absl::StatusOr<std::unique_ptr<Kernel>> {
         const float* x = in[0];
         float* y = out[0];
+        // Dropout's mask in inference (or training with ratio 0) is all true.
+        int64_t* m = mask ? reinterpret_cast<int64_t*>(out[1]) : nullptr;
         return MakeFnKernel([=](pthreadpool_t) {
-          if (x != y) std::memmove(y, x, count * sizeof(float));
+          if (x != y) std::memmove(y, x, bytes);
+          if (m) std::fill_n(m, count, int64_t{1});
         });
       });
 }

@@ -1,6 +1,7 @@
 #include "ops/row_major.h"
 
 #include "ops/kernels/layout.h"
+#include "ops/tensor_util.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -45,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerRowMajor(const LowerContext& ctx,
     const auto& v = ctx.input(i);
     if (v.is_constant()) {  // hold a reference: the graph releases constants after lowering
       seq->Hold(v.constant);
-      in[i] = v.constant->data();
+      in[i] = static_cast<const float*>(RawData(*v.constant));  // int64 for integer types
     } else if (in_parts[i] > 0) {
       float* s = scratch;
       scratch += in_parts[i];

@@ -4,13 +4,16 @@
 // inputs may be channel slices (strided in and out); all may run in place.
 #include "ops/kernels/unary.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <iterator>
 #include <limits>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "ops/tensor_util.h"
+#include "ops/typed.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -260,11 +263,31 @@ absl::StatusOr<P> ParamsOf(const ir::Graph& g, const ir::Node& n) {
   return p;
 }
 
-// Neg and Abs of constant integers fold (shape arithmetic such as LayerNormalization's -axis).
-bool IntFold(const ir::Graph& g, const ir::Node& n) {
-  const auto& x = g.value(n.inputs[0]);
-  return (n.op == "Neg" || n.op == "Abs") && x.is_constant() &&
-         (x.dtype == ir::DataType::kInt64 || x.dtype == ir::DataType::kInt32);
+// Neg, Abs, Sign and Clip of integers (shape arithmetic such as LayerNormalization's -axis, and
+// integer tensors at run time): a typed kernel (ops/typed.h) in int64, wrapped to the type.
+bool IntUnary(const ir::Graph& g, const ir::Node& n) {
+  const ir::DataType t = g.value(n.inputs[0]).dtype;
+  return (n.op == "Neg" || n.op == "Abs" || n.op == "Sign" || n.op == "Clip") &&
+         !ir::IsFloatType(t) && t != ir::DataType::kBool && t != ir::DataType::kString &&
+         t != ir::DataType::kOther;
+}
+
+absl::Status ComputeIntUnary(const ir::Node& n, const std::vector<TypedBuf>& in,
+                             const std::vector<TypedBuf>& out) {
+  const TypedBuf &x = in[0], &y = out[0];
+  // Clip's bounds (opset 11 on: optional inputs of the input's type, possibly run-time).
+  const int64_t lo = in.size() > 1 && in[1].data ? in[1].i()[0] : INT64_MIN;
+  const int64_t hi = in.size() > 2 && in[2].data ? in[2].i()[0] : INT64_MAX;
+  for (int64_t k = 0; k < x.count(); ++k) {
+    const int64_t v = x.i()[k];
+    const int64_t neg = static_cast<int64_t>(uint64_t{0} - static_cast<uint64_t>(v));  // wraps
+    const int64_t r = n.op == "Neg"    ? neg
+                      : n.op == "Abs"  ? (v < 0 ? neg : v)
+                      : n.op == "Sign" ? (v > 0) - (v < 0)
+                                       : std::min(std::max(v, lo), hi);
+    y.i()[k] = WrapTo(y.dtype, r);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
@@ -272,8 +295,14 @@ absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
   // unfolded, and its kernel read the constant's null placement; model fuzzer).
   RETURN_IF_ERROR(
       RequireInputs(n, 1, n.op == "Clip" && g.opset < 11 ? 1 : SpecOf(n.op)->max_inputs));
-  if (IntFold(g, n)) {
+  if (IntUnary(g, n)) {
     const auto& x = g.value(n.inputs[0]);
+    if (n.op == "Clip" && g.opset < 11) return Unsupported(n, "integer Clip before opset 11");
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.inputs[i] >= 0 && (g.value(n.inputs[i]).dtype != x.dtype ||
+                               ir::NumElements(g.value(n.inputs[i]).shape) != 1))
+        return Invalid(n, absl::StrCat("bound '", g.value(n.inputs[i]).name, "' must be one ",
+                                       ir::DataTypeName(x.dtype), " value"));
     SetOutput(g, n, 0, x.dtype, x.shape);
     return absl::OkStatus();
   }
@@ -284,13 +313,8 @@ absl::Status InferUnary(ir::Graph& g, ir::Node& n) {
 }
 
 absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
+  if (IntUnary(g, n)) return FoldTyped(g, n, out, ComputeIntUnary);
   const ir::Tensor& x = *g.value(n.inputs[0]).constant;
-  if (IntFold(g, n)) {
-    std::vector<int64_t> v = x.ints();
-    for (int64_t& e : v) e = n.op == "Neg" ? -e : (e < 0 ? -e : e);
-    out->push_back(ir::Tensor::Ints(x.shape(), std::move(v), x.dtype()));
-    return absl::OkStatus();
-  }
   ASSIGN_OR_RETURN(P p, ParamsOf(g, n));
   ir::Tensor y(x.shape());
   const size_t count = x.num_elements();
@@ -301,6 +325,7 @@ absl::Status FoldUnary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Te
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
+  if (IntUnary(*ctx.graph, n)) return LowerTyped(ctx, ComputeIntUnary);
   const UnarySpec& spec = *SpecOf(n.op);
   const RowView v = RowsOf(ctx.input(0), ctx.in[0], ctx.out[0]);
   ASSIGN_OR_RETURN(P p, ParamsOf(*ctx.graph, n));
@@ -331,7 +356,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerUnary(const LowerContext& ctx) {
   });
 }
 
-uint32_t UnaryCaps(const ir::Graph&, const ir::Node& n) {
+uint32_t UnaryCaps(const ir::Graph& g, const ir::Node& n) {
+  if (IntUnary(g, n)) return kCapTyped;
   const UnarySpec* spec = SpecOf(n.op);
   return kCapStridedInput | kCapStridedOutput | kCapInPlace |
          (spec && spec->fuse == Fuse::kActivation ? uint32_t{kCapPointwiseActivation} : 0u);

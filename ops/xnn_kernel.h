@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ops/op.h"
@@ -65,14 +66,19 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerSharedXnn(
     const std::function<xnn_status(xnn_operator_t*)>& create,
     std::function<xnn_status(xnn_operator_t, pthreadpool_t)> setup, const char* what);
 
-// A Kernel running a closure (own kernels).
+// A Kernel running a closure (own kernels); a closure returning an absl::Status fails the run
+// with it.
 template <typename F>
 class FnKernel : public Kernel {
  public:
   explicit FnKernel(F f) : f_(std::move(f)) {}
   absl::Status Run(pthreadpool_t pool) override {
-    f_(pool);
-    return absl::OkStatus();
+    if constexpr (std::is_same_v<decltype(f_(pool)), absl::Status>) {
+      return f_(pool);
+    } else {
+      f_(pool);
+      return absl::OkStatus();
+    }
   }
 
  private:

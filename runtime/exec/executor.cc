@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
     const ValuePlacement& p = plan.values[v];
     if (p.buffer < 0) return {};
     char* base = reinterpret_cast<char*>(ex->arena_) + plan.arena.offsets[p.buffer];
-    return {reinterpret_cast<float*>(base) + p.element_offset, p.pixel_stride};
+    // Integer and bool values are int64 elements; the placement's pointer is typed float only.
+    const int64_t elem = ir::ElementBytes(g.value(v).dtype);
+    return {reinterpret_cast<float*>(base + p.element_offset * elem), p.pixel_stride};
   };
 
   // Readers of each constant not yet lowered, and whether every lowered one took it packed
@@ -101,11 +103,13 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ir::Graph& g, const M
     e.pixel_stride = p.pixel_stride;
     e.shape = g.value(v).shape;
     e.nhwc = op_util::IsNhwc(g.value(v));
+    e.element_bytes = ir::ElementBytes(g.value(v).dtype);
     ex->inputs_.push_back(std::move(e));
   }
   for (int v : g.outputs) {
     Endpoint e;
     e.shape = g.value(v).shape;
+    e.element_bytes = ir::ElementBytes(g.value(v).dtype);
     if (g.value(v).is_constant()) {
       e.constant = g.value(v).constant;
     } else {
@@ -149,7 +153,7 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
       kernels::NchwToNhwc(inputs[i], e.data, e.shape[0], e.shape[1], e.shape[2] * e.shape[3],
                           e.pixel_stride, pool_);
     } else {
-      std::memcpy(e.data, inputs[i], ir::NumElements(e.shape) * sizeof(float));
+      std::memcpy(e.data, inputs[i], ir::NumElements(e.shape) * e.element_bytes);
     }
   }
   lap(kernels_.size());
@@ -169,7 +173,7 @@ absl::Status Executor::Run(const std::vector<const float*>& inputs,
       kernels::NhwcToNchw(e.data, e.pixel_stride, outputs[i], e.shape[0], e.shape[1],
                           e.shape[2] * e.shape[3], pool_);
     } else {
-      std::memcpy(outputs[i], e.data, count * sizeof(float));
+      std::memcpy(outputs[i], e.data, count * e.element_bytes);
     }
   }
   lap(kernels_.size() + 1);

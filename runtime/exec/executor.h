@@ -58,7 +58,8 @@ class Executor {
   ~Executor();
 
   // inputs[i]: graph input i, row-major (NCHW); outputs[i]: room for graph output i (null: not
-  // wanted, skipped). CancelledError when `stop` says so between two steps.
+  // wanted, skipped). Integer and bool inputs and outputs are int64 elements behind the float
+  // pointer (bool as 0/1). CancelledError when `stop` says so between two steps.
   absl::Status Run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs,
                    const StopCheck& stop = {});
   // Graph output i when it folded to a constant at load (null otherwise).
@@ -73,6 +74,7 @@ class Executor {
     int64_t pixel_stride = 0;
     ir::Shape shape;
     bool nhwc = false;
+    int64_t element_bytes = 4;             // ir::ElementBytes of its type
     std::shared_ptr<ir::Tensor> constant;  // a graph output that folded to a constant
   };
   Executor() = default;

@@ -36,9 +36,7 @@ absl::StatusOr<int64_t> CheckedTensorBytes(const Shape& shape, DataType dtype, c
           absl::StrCat(what, ": shape ", ShapeString(shape), " overflows int64 elements"));
     nonzero = *next;
   }
-  const bool is_float =
-      dtype == DataType::kFloat32 || dtype == DataType::kFloat64 || dtype == DataType::kFloat16;
-  const auto bytes = CheckedByteSize(empty ? 0 : nonzero, is_float ? 4 : 8);
+  const auto bytes = CheckedByteSize(empty ? 0 : nonzero, ElementBytes(dtype));
   if (!bytes || *bytes > limits.max_tensor_bytes)
     return absl::ResourceExhaustedError(absl::StrCat(
         what, ": shape ", ShapeString(shape), " is ", empty ? 0 : nonzero, " elements (",

@@ -25,6 +25,13 @@ enum class DataType {
   kOther
 };
 const char* DataTypeName(DataType type);
+// Float types are held as float32 (float64 and float16 values rounded or widened); integer and
+// bool types as int64 (bool 0/1), in constants and in run-time buffers alike.
+inline bool IsFloatType(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat64 || t == DataType::kFloat16;
+}
+// Bytes one element of `t` takes in memory: 4 for the float types, 8 otherwise.
+inline int64_t ElementBytes(DataType t) { return IsFloatType(t) ? 4 : 8; }
 // The name of an ONNX TensorProto.DataType code (FLOAT, FLOAT16, ..., FLOAT8E4M3FN, INT4 of IR 9
 // and 10, FLOAT4E2M1), or "an unknown type (N)".
 std::string OnnxTypeName(int64_t code);

@@ -27,10 +27,10 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
       v.graph_input = false;
       continue;
     }
-    if (v.dtype != ir::DataType::kFloat32)
-      return absl::UnimplementedError(absl::StrCat(
-          "input '", v.name, "' is ", ir::DataTypeName(v.dtype),
-          "; only float32 inputs are computed at run time (bind it at load to fold it)"));
+    if (v.dtype == ir::DataType::kString || v.dtype == ir::DataType::kOther)
+      return absl::UnimplementedError(
+          absl::StrCat("input '", v.name, "' is ", ir::DataTypeName(v.dtype),
+                       "; only numeric and bool inputs are computed at run time"));
     auto given = options.input_shapes.find(v.name);
     if (given != options.input_shapes.end()) {
       if (v.shape_known && v.shape.size() != given->second.size())
@@ -75,10 +75,11 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
 }
 
 // The runtime computes float16 as float32 holding half values (initializers are widened at load,
-// a Cast to FLOAT16 rounds): a graph input declared float16 takes float32 tensors, and float16
-// constants (initializers, bound inputs, folded values) are float32 from here on.
+// a Cast to FLOAT16 rounds), and float64 as float32 (initializers are rounded at load): a graph
+// input declared float16 or float64 takes float32 tensors, and such constants (initializers, bound
+// inputs, folded values) and computed values are float32 from here on.
 void Float16AsFloat32(ir::Value& v) {
-  if (v.dtype != ir::DataType::kFloat16) return;
+  if (v.dtype != ir::DataType::kFloat16 && v.dtype != ir::DataType::kFloat64) return;
   v.dtype = ir::DataType::kFloat32;
   if (v.constant) v.constant->set_dtype(ir::DataType::kFloat32);
 }
@@ -147,6 +148,8 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
       continue;
     }
     RETURN_IF_ERROR(s);
+    for (int out : n.outputs)
+      if (out >= 0) Float16AsFloat32(g.value(out));
     // Every size computed from here on (folds, planner, kernels) is of a checked shape.
     for (int out : n.outputs) {
       if (out < 0 || !g.value(out).shape_known) continue;
@@ -206,13 +209,25 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
       ++folds;
       continue;
     }
+    // Integer and bool tensors are computed at run time by the ops whose kernels take them
+    // (kCapTyped); every other kernel reads and writes float32 only.
+    if (caps & kCapTyped) continue;
+    for (int v : n.inputs)
+      if (v >= 0 && !g.value(v).is_constant() && g.value(v).dtype != ir::DataType::kFloat32)
+        unsupported.push_back(absl::StrCat(n.Describe(), ": input '", g.value(v).name, "' is ",
+                                           ir::DataTypeName(g.value(v).dtype),
+                                           " computed at run time; this op computes float32 only "
+                                           "[opset ",
+                                           g.opset, "]"));
     for (int out : n.outputs) {
       if (out < 0) continue;
       const ir::Value& v = g.value(out);
       if (v.dtype != ir::DataType::kFloat32)
-        unsupported.push_back(
-            absl::StrCat(n.Describe(), ": output '", v.name, "' is ", ir::DataTypeName(v.dtype),
-                         " computed at run time; only float32 is [opset ", g.opset, "]"));
+        unsupported.push_back(absl::StrCat(n.Describe(), ": output '", v.name, "' is ",
+                                           ir::DataTypeName(v.dtype),
+                                           " computed at run time; this op computes float32 only "
+                                           "[opset ",
+                                           g.opset, "]"));
     }
   }
   if (!unsupported.empty())
@@ -221,13 +236,10 @@ absl::Status InferAndFold(ir::Graph& g, const PrepareOptions& options, int* fold
                                                  absl::StrJoin(unsupported, "\n  ")));
   for (int out : g.outputs) {
     const ir::Value& v = g.value(out);
-    // An integer output that folded at load (e.g. a Shape) is returned as its constant.
-    const bool folded_ints = v.is_constant() && v.dtype != ir::DataType::kFloat32 &&
-                             v.dtype != ir::DataType::kFloat64 && v.dtype != ir::DataType::kFloat16;
-    if (v.dtype != ir::DataType::kFloat32 && !folded_ints)
-      return absl::UnimplementedError(absl::StrCat("graph output '", g.value(out).name, "' is ",
-                                                   ir::DataTypeName(g.value(out).dtype),
-                                                   "; only float32 outputs are supported"));
+    if (v.dtype == ir::DataType::kString || v.dtype == ir::DataType::kOther)
+      return absl::UnimplementedError(absl::StrCat(
+          "graph output '", g.value(out).name, "' is ", ir::DataTypeName(g.value(out).dtype),
+          "; only numeric and bool outputs are supported"));
   }
   g.Compact();
   if (folded) *folded = folds;

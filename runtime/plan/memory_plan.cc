@@ -234,12 +234,12 @@ absl::StatusOr<MemoryPlan> PlanMemory(const ir::Graph& g, const MemoryPlanOption
   int64_t naive = 0;
   for (int v = 0; v < num_values; ++v) {
     if (!runtime[v]) continue;
-    naive += ir::NumElements(g.value(v).shape) * int64_t(sizeof(float));
+    naive += ir::NumElements(g.value(v).shape) * ir::ElementBytes(g.value(v).dtype);
     auto [root, off] = alias.Resolve(v);
     if (buffer_of[root] < 0) {
       buffer_of[root] = static_cast<int>(plan.buffers.size());
       BufferRequest r;
-      r.size = ir::NumElements(g.value(root).shape) * int64_t(sizeof(float));
+      r.size = ir::NumElements(g.value(root).shape) * ir::ElementBytes(g.value(root).dtype);
       r.first_use = def_step[v];
       r.last_use = last_step[v];
       plan.buffers.push_back(r);

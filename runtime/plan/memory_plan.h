@@ -40,7 +40,7 @@ struct MemoryPlanOptions {
 // the buffer it is a slice of; for others it equals the last dimension (dense).
 struct ValuePlacement {
   int buffer = -1;             // index into MemoryPlan::buffers, -1 for constants
-  int64_t element_offset = 0;  // from the buffer's start, in floats
+  int64_t element_offset = 0;  // from the buffer's start, in elements of the value's type
   int64_t pixel_stride = 0;
 };
 

@@ -99,10 +99,15 @@ absl::Status MatchInputs(const NamedInputs& given, const std::vector<TensorInfo>
     if ((*tensors)[k])
       return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' given twice"));
     if (!t) return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' is null"));
-    if (t->dtype() != DataType::kFloat32)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Run: input '", name, "' is ", DataTypeName(t->dtype()), ", expected float32"));
     const TensorInfo& d = declared[k];
+    // Float inputs (float16/float64 ones are computed as float32) take any float tensor; integer
+    // and bool inputs a tensor of their own type.
+    const bool want_float = d.dtype == "float32";
+    const bool is_float = t->dtype() == DataType::kFloat32 || t->dtype() == DataType::kFloat64 ||
+                          t->dtype() == DataType::kFloat16;
+    if (want_float ? !is_float : d.dtype != DataTypeName(t->dtype()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Run: input '", name, "' is ", DataTypeName(t->dtype()), ", expected ", d.dtype));
     const std::vector<int64_t>& s = t->shape();
     const bool known_rank = !d.model_shape.empty() || d.shape.empty();
     if (known_rank && s.size() != d.model_shape.size())
@@ -121,10 +126,10 @@ absl::Status MatchInputs(const NamedInputs& given, const std::vector<TensorInfo>
                          ir::ShapeString(d.model_shape), ")"));
     }
     const int64_t count = t->num_elements();
-    if (!t->is_view() && static_cast<int64_t>(t->values().size()) != count)
-      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' holds ",
-                                                     t->values().size(), " values for its shape ",
-                                                     ir::ShapeString(s)));
+    const size_t held = is_float ? t->values().size() : t->ints().size();
+    if (!t->is_view() && static_cast<int64_t>(held) != count)
+      return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' holds ", held,
+                                                     " values for its shape ", ir::ShapeString(s)));
     if (t->is_view() && !t->data() && count > 0)
       return absl::InvalidArgumentError(absl::StrCat("Run: input '", name, "' views no memory"));
     (*tensors)[k] = t;
@@ -207,6 +212,14 @@ absl::Status Session::Run(const NamedInputs& inputs, const std::vector<std::stri
       continue;
     }
     const ir::Shape& shape = plan->output_shapes[i];
+    if (!ir::IsFloatType(plan->output_dtypes[i])) {  // integer or bool: int64 elements
+      const DataType type = FromIr(plan->output_dtypes[i]);
+      if (t.is_view() || t.dtype() != type || t.shape() != shape ||
+          static_cast<int64_t>(t.ints().size()) != t.num_elements())
+        t = Tensor::Ints(shape, std::vector<int64_t>(ir::NumElements(shape)), type);
+      out[i] = reinterpret_cast<float*>(t.ints().data());
+      continue;
+    }
     if (t.is_view()) {
       if (t.shape() != shape || !t.data())
         return absl::InvalidArgumentError(
@@ -225,8 +238,13 @@ absl::Status Session::Run(const NamedInputs& inputs, const std::vector<std::stri
   }
   std::vector<const float*> in(tensors.size());
   static const float kNoData = 0.f;  // an empty tensor has no data pointer but is given
-  for (size_t k = 0; k < tensors.size(); ++k)
-    in[k] = tensors[k]->num_elements() == 0 ? &kNoData : tensors[k]->data();
+  for (size_t k = 0; k < tensors.size(); ++k) {
+    const Tensor& t = *tensors[k];
+    const bool ints = impl_->inputs[k].dtype != "float32";
+    in[k] = t.num_elements() == 0 ? &kNoData
+            : ints                ? reinterpret_cast<const float*>(t.ints().data())
+                                  : t.data();
+  }
 
   ASSIGN_OR_RETURN(
       std::unique_ptr<Executor> context,
@@ -244,6 +262,10 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> Session::OutputShapes(
   static const float kNoData = 0.f;
   for (const auto& [name, shape] : input_shapes) {
     views.push_back(Tensor::View(&kNoData, shape));
+    for (const TensorInfo& d : impl_->inputs)  // integer inputs: a view of their type
+      for (int t = 0; d.name == name && t <= static_cast<int>(DataType::kOther); ++t)
+        if (d.dtype == DataTypeName(static_cast<DataType>(t)))
+          views.back().set_dtype(static_cast<DataType>(t));
     named.emplace_back(name, &views.back());
   }
   std::vector<const Tensor*> tensors;

@@ -420,6 +420,7 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
   for (int id : g.outputs) {
     const ir::Value& v = g.value(id);
     plan->output_shapes.push_back(v.shape);
+    plan->output_dtypes.push_back(v.dtype);
     plan->int_outputs.push_back(
         v.is_constant() && v.constant->dtype() != ir::DataType::kFloat32 ? v.constant : nullptr);
   }

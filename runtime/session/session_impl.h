@@ -52,6 +52,7 @@ struct ShapePlan {
   ir::Graph graph;
   MemoryPlan memory;
   std::vector<ir::Shape> output_shapes;
+  std::vector<ir::DataType> output_dtypes;  // integer and bool outputs are returned in ints()
   // Per graph output: the value it folded to at load when that is not float32 (returned as is).
   std::vector<std::shared_ptr<ir::Tensor>> int_outputs;
   // Per graph input: the first node reachable from it that does not pass NaN and infinities on as

@@ -196,10 +196,13 @@ class CaseRunner {
     return std::nullopt;
   }
 
-  // Float32 inputs go to Run() (their shapes prepare the session); the others (integer, bool, and
-  // float64/float16, which the runtime computes only when folding) are bound at load, as are small
-  // rank-0/1 float32 inputs when `bind_small_floats` (Resize scales, Clip bounds, ...).
-  Plan MakePlan(const DataSet& set, bool bind_small_floats) const {
+  // How much of a data set is bound at load (SessionOptions::bound_inputs, folded) instead of
+  // given to Run(): kNone first, so that integer and bool inputs exercise the run-time kernels;
+  // then every non-float32 input (ops that only fold them: shape arithmetic); then also small
+  // rank-0/1 float32 inputs (Resize scales, Clip bounds, ...).
+  enum Binding { kNone, kNonFloat32, kSmallFloats };
+
+  Plan MakePlan(const DataSet& set, Binding binding) const {
     Plan p;
     p.options.num_threads = o_.threads;
     p.options.winograd = o_.winograd;
@@ -210,8 +213,11 @@ class CaseRunner {
     for (size_t k = 0; k < set.inputs.size(); ++k) {
       const Tensor& t = set.inputs[k];
       const std::string& name = set.input_names[k];
-      bool small = t.shape().size() <= 1 && t.num_elements() <= 64;
-      if (t.dtype() == DataType::kFloat32 && !(bind_small_floats && small)) {
+      const bool small = t.shape().size() <= 1 && t.num_elements() <= 64;
+      const bool bind = binding == kSmallFloats  ? t.dtype() != DataType::kFloat32 || small
+                        : binding == kNonFloat32 ? t.dtype() != DataType::kFloat32
+                                                 : false;
+      if (!bind) {
         p.options.input_shapes[name] = t.shape();
         p.run_inputs.emplace_back(name, &t);
         absl::StrAppend(&p.key, name, ShapeString(t.shape()), ";");
@@ -224,23 +230,29 @@ class CaseRunner {
   }
 
   absl::StatusOr<Session*> SessionFor(const DataSet& set, Plan* plan) {
-    *plan = MakePlan(set, false);
-    if (sessions_.count(plan->key)) return sessions_[plan->key].get();
-    Plan bound = MakePlan(set, true);
-    if (sessions_.count(bound.key)) {
-      *plan = std::move(bound);
-      return sessions_[plan->key].get();
-    }
-    auto loaded = Session::Load(model_, plan->options);
-    if (!loaded.ok() && loaded.status().code() == absl::StatusCode::kUnimplemented &&
-        bound.key != plan->key) {
-      auto retry = Session::Load(model_, bound.options);
-      if (retry.ok()) {
-        if (o_.verbose)
-          absl::StrAppend(&detail_, "  ", set.name, ": small float inputs bound at load\n");
-        *plan = std::move(bound);
-        loaded = std::move(retry);
+    absl::StatusOr<std::unique_ptr<Session>> loaded = absl::UnimplementedError("");
+    std::optional<std::string> tried;
+    for (Binding b : {kNone, kNonFloat32, kSmallFloats}) {
+      Plan p = MakePlan(set, b);
+      if (sessions_.count(p.key)) {
+        *plan = std::move(p);
+        return sessions_[plan->key].get();
       }
+      if (p.key == tried) continue;  // binds nothing more than the last attempt
+      tried = p.key;
+      absl::StatusOr<std::unique_ptr<Session>> s = Session::Load(model_, p.options);
+      if (s.ok()) {
+        if (o_.verbose && b != kNone)
+          absl::StrAppend(&detail_, "  ", set.name,
+                          b == kSmallFloats ? ": small float inputs" : ": integer inputs",
+                          " bound at load\n");
+        loaded = std::move(s);
+        *plan = std::move(p);
+        break;
+      }
+      // When nothing loads, the reason reported is that of the load with integer inputs bound
+      // (a run-time integer input the model cannot take, e.g. a shape, is no reason).
+      if (b != kSmallFloats) loaded = s.status();
     }
     if (!loaded.ok()) return loaded.status();
     return (sessions_[plan->key] = std::move(*loaded)).get();

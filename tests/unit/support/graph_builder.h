@@ -100,6 +100,10 @@ class GraphBuilder {
   std::string InputInts(const std::string& name, const std::vector<int64_t>& shape) {
     return AddInput(name, shape, onnx::TensorProto::INT64);
   }
+  // A graph input of any ONNX element type (onnx::TensorProto::INT32, BOOL, ...).
+  std::string InputOfType(const std::string& name, const std::vector<int64_t>& shape, int type) {
+    return AddInput(name, shape, type);
+  }
   std::string Init(const std::string& name, const std::vector<int64_t>& shape,
                    const std::vector<float>& data) {
     auto* t = model_.mutable_graph()->add_initializer();
