@@ -169,6 +169,8 @@ absl::Status CheckFinite(const std::vector<const Tensor*>& tensors, const ShapeP
                          const std::vector<TensorInfo>& declared) {
   for (size_t k = 0; k < tensors.size(); ++k) {
     if (plan.nonfinite_stop[k].empty()) continue;
+    const DataType t = tensors[k]->dtype();  // integer and bool values live in ints()
+    if (t != DataType::kFloat32 && t != DataType::kFloat64 && t != DataType::kFloat16) continue;
     const int64_t at = kernels::FirstNonFinite(tensors[k]->data(), tensors[k]->num_elements());
     if (at < 0) continue;
     return absl::InvalidArgumentError(

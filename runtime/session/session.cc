@@ -162,6 +162,10 @@ std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
   const std::vector<std::vector<int>> consumers = g.Consumers();
   std::vector<std::string> stops;
   for (int input : g.inputs) {
+    if (!ir::IsFloatType(g.value(input).dtype)) {  // integers and bools hold no NaN
+      stops.emplace_back();
+      continue;
+    }
     std::vector<char> seen(g.nodes.size(), 0);
     std::vector<int> values = {input};
     std::string stop;
