@@ -4,6 +4,7 @@
 // runs over the output right after either, in the same step.
 #include "ops/gemm.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "absl/base/casts.h"
@@ -33,6 +34,13 @@ absl::Status InferGemm(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(int64_t tb, n.Int("transB", 0));
   ASSIGN_OR_RETURN(p->alpha, n.Float("alpha", 1.f));
   ASSIGN_OR_RETURN(p->beta, n.Float("beta", 1.f));
+  // A NaN or infinite scale is folded into XNNPACK's weights, whose clamped GEMM would not give
+  // ONNX Runtime's NaN outputs (the mutation run's Gemm with alpha = NaN): refused like a NaN
+  // weight.
+  for (auto [name, v] : {std::pair{"alpha", p->alpha}, std::pair{"beta", p->beta}})
+    if (!std::isfinite(v))
+      return Invalid(n,
+                     absl::StrCat("attribute '", name, "' is ", v, "; a finite value is needed"));
   p->trans_a = ta != 0;
   p->trans_b = tb != 0;
   p->m = ta ? a.shape[1] : a.shape[0];

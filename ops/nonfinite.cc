@@ -19,11 +19,21 @@ bool PropagatesNonFinite(const ir::Node& n) {
   static const auto* kPropagating = new std::unordered_set<std::string_view>{
       "Relu",    "Clip",    "Tanh",    "Sigmoid",   "Max",       "Min",    "Identity",
       "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice",
-      "Split",   "Gather",  "Expand",  "Tile",      "Pad"};
+      "Split",   "Gather",  "Expand",  "Tile",      "Pad",       "IsNaN",  "IsInf"};
   // A fused clamp or activation runs inside the producer's kernel (an XNNPACK clamp).
   const ir::Fusion& f = n.fusion;
   if (f.has_clamp() || f.input || !f.activation.empty() || !f.absorbed.empty()) return false;
   return n.domain.empty() && kPropagating->count(n.op) > 0;
+}
+
+bool PropagatesInfinity(const ir::Node& n) {
+  if (PropagatesNonFinite(n)) return true;
+  // XNNPACK's binary operators with bounds -inf, +inf leave every non-NaN result as computed.
+  static const auto* kArithmetic =
+      new std::unordered_set<std::string_view>{"Add", "Sub", "Mul", "Div", "Neg", "Abs"};
+  const ir::Fusion& f = n.fusion;
+  if (f.has_clamp() || f.input || !f.activation.empty() || !f.absorbed.empty()) return false;
+  return n.domain.empty() && kArithmetic->count(n.op) > 0;
 }
 
 }  // namespace onnxrun

@@ -161,6 +161,10 @@ void CheckOpset(const ir::Node& n, int64_t opset, std::vector<std::string>* erro
 // Whether `n`, as optimized (fusions included), passes NaN and infinities on as ONNX Runtime does
 // (ops/nonfinite.cc).
 bool PropagatesNonFinite(const ir::Node& n);
+// Whether `n` passes infinities on as ONNX Runtime does, where it may not pass NaN on: unclamped
+// elementwise arithmetic (an infinity stays one by IEEE rules; a NaN it makes, inf - inf, is made
+// inside the graph like 0 / 0 and not refused). True wherever PropagatesNonFinite is.
+bool PropagatesInfinity(const ir::Node& n);
 uint32_t CapsOf(const ir::Graph& g, const ir::Node& n);
 int64_t WorkspaceOf(const ir::Graph& g, const ir::Node& n, int threads);
 // Floating-point operations of one run of `n` (multiply-adds x 2 of Conv, Gemm and MatMul; 0 for

@@ -2,6 +2,7 @@
 // (cached, bounded), a run context from the plan's pool, outputs selected by name into new or
 // caller-provided tensors.
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/finite.h"
@@ -164,18 +165,28 @@ absl::StatusOr<std::vector<size_t>> MatchOutputs(const std::vector<std::string>&
 }
 
 // A NaN or infinity in an input that reaches a node not passing it on as ONNX Runtime does
-// (ShapePlan::nonfinite_stop) is refused: the outputs would silently differ from ORT's.
+// (ShapePlan::nonfinite_stop; for infinities ShapePlan::infinity_stop, which lets unclamped
+// arithmetic through) is refused: the outputs would silently differ from ORT's.
 absl::Status CheckFinite(const std::vector<const Tensor*>& tensors, const ShapePlan& plan,
                          const std::vector<TensorInfo>& declared) {
   for (size_t k = 0; k < tensors.size(); ++k) {
     if (plan.nonfinite_stop[k].empty()) continue;
     const DataType t = tensors[k]->dtype();  // integer and bool values live in ints()
     if (t != DataType::kFloat32 && t != DataType::kFloat64 && t != DataType::kFloat16) continue;
-    const int64_t at = kernels::FirstNonFinite(tensors[k]->data(), tensors[k]->num_elements());
+    const float* x = tensors[k]->data();
+    const int64_t count = tensors[k]->num_elements();
+    int64_t at = kernels::FirstNonFinite(x, count);
     if (at < 0) continue;
+    const std::string* stop = std::isnan(x[at]) ? &plan.nonfinite_stop[k] : &plan.infinity_stop[k];
+    if (stop->empty()) {
+      // Infinities pass where NaN would not: refuse only a NaN (rare graphs; a scalar scan).
+      while (at < count && !std::isnan(x[at])) ++at;
+      if (at == count) continue;
+      stop = &plan.nonfinite_stop[k];
+    }
     return absl::InvalidArgumentError(
         NonFiniteRefusal(absl::StrCat("Run: input '", declared[k].name, "'"), tensors[k]->shape(),
-                         at, tensors[k]->data()[at], plan.nonfinite_stop[k], "runs"));
+                         at, x[at], *stop, "runs"));
   }
   return absl::OkStatus();
 }

@@ -156,9 +156,10 @@ int64_t ArenaLimit(const SessionOptions& options) {
   return std::min(half, int64_t{16} << 30);
 }
 
-// Per graph input, the first node (breadth first) reachable from it that does not propagate NaN
-// and infinities as ONNX Runtime does; "" when every node reachable propagates them. Once per plan.
-std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
+// Per graph input, the first node (breadth first) reachable from it that does not pass a
+// non-finite value on as ONNX Runtime does (`passes`: PropagatesNonFinite for NaN,
+// PropagatesInfinity for infinities); "" when every node reachable does. Once per plan.
+std::vector<std::string> NonFiniteStops(const ir::Graph& g, bool (*passes)(const ir::Node&)) {
   const std::vector<std::vector<int>> consumers = g.Consumers();
   std::vector<std::string> stops;
   for (int input : g.inputs) {
@@ -174,7 +175,7 @@ std::vector<std::string> NonFiniteStops(const ir::Graph& g) {
         if (seen[reader]) continue;
         seen[reader] = 1;
         const ir::Node& n = g.nodes[reader];
-        if (!PropagatesNonFinite(n)) {
+        if (!passes(n)) {
           stop = n.Describe();
           break;
         }
@@ -428,7 +429,8 @@ absl::StatusOr<std::shared_ptr<ShapePlan>> Session::Impl::MakePlan(ir::Graph g,
     plan->int_outputs.push_back(
         v.is_constant() && v.constant->dtype() != ir::DataType::kFloat32 ? v.constant : nullptr);
   }
-  plan->nonfinite_stop = NonFiniteStops(g);
+  plan->nonfinite_stop = NonFiniteStops(g, PropagatesNonFinite);
+  plan->infinity_stop = NonFiniteStops(g, PropagatesInfinity);
   plan->graph = std::move(g);
   return plan;
 }

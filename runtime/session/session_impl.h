@@ -58,6 +58,8 @@ struct ShapePlan {
   // Per graph input: the first node reachable from it that does not pass NaN and infinities on as
   // ONNX Runtime does (PropagatesNonFinite), described for Run's error; "" when none is.
   std::vector<std::string> nonfinite_stop;
+  // The same for infinities alone (PropagatesInfinity): "" when every node reachable passes them.
+  std::vector<std::string> infinity_stop;
 
   std::mutex mu;  // guards idle and lowering (which may release the graph's packed constants)
   std::vector<std::unique_ptr<Executor>> idle;

@@ -368,6 +368,35 @@ TEST(SessionRun, NonFiniteInputs) {
   EXPECT_TRUE(RunSession(**u, {{"x", x}, {"y", y}}).ok());
 }
 
+TEST(SessionRun, InfinityThroughUnclampedArithmetic) {
+  // An Add of two run-time inputs (XNNPACK, bounds -inf and +inf) keeps an infinity as IEEE does
+  // (ONNX Runtime too): it runs; a NaN would come out as -inf there, so a NaN is still refused.
+  GraphBuilder b;
+  b.Output(b.Op("Add", {b.Input("a", {2, 3}), b.Input("b", {3})}, 1, "add"));
+  auto s = LoadSession(b);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const float inf = INFINITY;
+  Tensor a({2, 3}, {1, 2, inf, 4, -inf, 6}), c({3}, {1, 1, 1});
+  auto r = RunSession(**s, {{"a", a}, {"b", c}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)[0].values()[2], inf);
+  EXPECT_EQ((*r)[0].values()[4], -inf);
+  EXPECT_EQ((*r)[0].values()[5], 7.f);
+  a.values()[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_ERROR(RunSession(**s, {{"a", a}, {"b", c}}).status(), kInvalidArgument,
+               "input 'a' element [1,0] is NaN; node 'add' (Add) would not propagate it");
+  // A fused Relu clamps: then an infinity is refused too.
+  GraphBuilder fused;
+  fused.Output(fused.Op(
+      "Relu", {fused.Op("Add", {fused.Input("a", {2, 3}), fused.Input("b", {3})}, 1, "add")}, 1,
+      "relu"));
+  auto f = LoadSession(fused);
+  ASSERT_TRUE(f.ok()) << f.status();
+  a.values()[3] = 4;
+  EXPECT_ERROR(RunSession(**f, {{"a", a}, {"b", c}}).status(), kInvalidArgument,
+               "input 'a' element [0,2] is +inf");
+}
+
 // A NaN weight read by an XNNPACK operator (fully connected here) is refused at load by name;
 // ONNX Runtime's outputs would hold NaN where XNNPACK's hold -inf (mutation run).
 TEST(SessionLoad, NanWeightOfANodeNotPropagatingIt) {
@@ -380,6 +409,20 @@ TEST(SessionLoad, NanWeightOfANodeNotPropagatingIt) {
   SessionOptions unchecked;
   unchecked.check_finite_inputs = false;
   EXPECT_TRUE(LoadSession(b, unchecked).ok());
+}
+
+TEST(SessionLoad, NonFiniteGemmScale) {
+  // The mutation run's Gemm with alpha = NaN: XNNPACK gave -inf where ONNX Runtime gives NaN.
+  std::mt19937 rng(5);
+  for (const char* attr : {"alpha", "beta"}) {
+    GraphBuilder b;
+    b.Output(b.Op("Gemm",
+                  {b.Input("x", {2, 4}), b.Weight("w", {4, 3}, rng), b.Weight("c", {3}, rng)}, 1,
+                  "fc")
+                 .Float(attr, std::numeric_limits<float>::quiet_NaN()));
+    EXPECT_ERROR(LoadSession(b).status(), kInvalidArgument,
+                 absl::StrCat("node 'fc' (Gemm): attribute '", attr, "' is nan"));
+  }
 }
 
 }  // namespace
