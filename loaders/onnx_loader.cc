@@ -220,7 +220,8 @@ absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
                                                    absl::StrCat("initializer '", name, "'"), true));
     // Float16 weights (widened to float32 values) are float32 to the runtime: it computes float16
     // as float32 holding half values (runtime/optimize/prepare.cc relabels the rest).
-    if (t.dtype() == ir::DataType::kFloat16) t.set_dtype(ir::DataType::kFloat32);
+    if (t.dtype() == ir::DataType::kFloat16 || t.dtype() == ir::DataType::kBfloat16)
+      t.set_dtype(ir::DataType::kFloat32);
     int id = g.AddConstant(name, std::move(t));
     by_name[name] = id;
   }
@@ -293,6 +294,7 @@ absl::StatusOr<ir::Graph> ConvertModel(std::unique_ptr<onnx::ModelProto> model,
     if (!v.graph_input) {
       v.declared_shape = std::move(declared.shape);
       v.dim_names = std::move(declared.dim_names);
+      v.declared_dtype = declared.dtype;
     }
     g.outputs.push_back(it->second);
   }

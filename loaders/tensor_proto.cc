@@ -135,6 +135,10 @@ ir::DataType FromOnnxType(int32_t t) {
       return ir::DataType::kInt8;
     case onnx::TensorProto::UINT8:
       return ir::DataType::kUint8;
+    case onnx::TensorProto::UINT64:
+      return ir::DataType::kUint64;
+    case onnx::TensorProto::BFLOAT16:
+      return ir::DataType::kBfloat16;
     case onnx::TensorProto::STRING:
       return ir::DataType::kString;
     default:
@@ -184,9 +188,14 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
           absl::StrCat(what, ": has ", n, " values, its shape needs ", count));
     return absl::OkStatus();
   };
-  const bool is_float = dtype == ir::DataType::kFloat32 || dtype == ir::DataType::kFloat64 ||
-                        dtype == ir::DataType::kFloat16;
-  if (is_float) {
+  // bfloat16 is the upper half of a float32's bits.
+  const auto bfloat16 = [](uint16_t b) {
+    const uint32_t bits = uint32_t{b} << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  };
+  if (ir::IsFloatType(dtype)) {
     std::vector<float> v;
     if (raw && type == onnx::TensorProto::FLOAT) {
       const float* p = reinterpret_cast<const float*>(raw->data());
@@ -202,7 +211,7 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
         } else {
           uint16_t h;
           std::memcpy(&h, p + 2 * i, 2);
-          v[i] = HalfToFloat(h);
+          v[i] = type == onnx::TensorProto::BFLOAT16 ? bfloat16(h) : HalfToFloat(h);
         }
       }
     } else if (type == onnx::TensorProto::FLOAT) {
@@ -215,8 +224,10 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
     } else {
       RETURN_IF_ERROR(check_count(proto->int32_data_size()));
       v.resize(count);
-      for (int64_t i = 0; i < count; ++i)
-        v[i] = HalfToFloat(static_cast<uint16_t>(proto->int32_data(i)));
+      for (int64_t i = 0; i < count; ++i) {
+        const uint16_t h = static_cast<uint16_t>(proto->int32_data(i));
+        v[i] = type == onnx::TensorProto::BFLOAT16 ? bfloat16(h) : HalfToFloat(h);
+      }
     }
     out = ir::Tensor(shape, std::move(v));
   } else {

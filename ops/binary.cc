@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "ops/kernels/transpose.h"
@@ -110,8 +111,15 @@ absl::Status InferBinary(ir::Graph& g, ir::Node& n) {
 
 std::vector<size_t> Dims(const ir::Shape& s) { return std::vector<size_t>(s.begin(), s.end()); }
 
+absl::Status ComputeIntBinary(const ir::Node& n, const std::vector<TypedBuf>& in,
+                              const std::vector<TypedBuf>& out);
+
 absl::Status FoldBinary(const ir::Graph& g, const ir::Node& n, std::vector<ir::Tensor>* out) {
   const auto kind = KindOf(n.op);
+  // Integer Add ... Min fold through the run-time kernel: one place for the integer rules.
+  const ir::DataType t = g.value(n.inputs[0]).dtype;
+  if (!ir::IsFloatType(t) && kind != kernels::BinaryOp::kPow && n.op != "Mean")
+    return FoldTyped(g, n, out, ComputeIntBinary);
   ir::Tensor acc = *g.value(n.inputs[0]).constant;
   for (size_t i = 1; i < n.inputs.size(); ++i) {
     const ir::Tensor& b = *g.value(n.inputs[i]).constant;
@@ -157,21 +165,45 @@ absl::StatusOr<ir::Shape> PhysicalShape(const ir::Node& n, const ir::Value& v, s
 }
 
 // Integer Add, Sub, Mul, Div, Max, Min, Sum at run time: in int64, wrapped to the type's width.
+// UINT64 values are int64 bits: Add, Sub and Mul wrap alike; Max and Min compare with the sign bit
+// flipped (unsigned order), Div divides unsigned.
 absl::Status ComputeIntBinary(const ir::Node& n, const std::vector<TypedBuf>& in,
                               const std::vector<TypedBuf>& out) {
   const TypedBuf& y = out[0];
-  std::vector<int64_t> acc(in[0].i(), in[0].i() + in[0].count()), next;
+  const kernels::BinaryOp kind = KindOf(n.op);
+  const bool u64 = y.dtype == ir::DataType::kUint64;
+  const bool flip = u64 && (kind == kernels::BinaryOp::kMax || kind == kernels::BinaryOp::kMin);
+  constexpr int64_t kSign = std::numeric_limits<int64_t>::min();
+  std::vector<int64_t> acc(in[0].i(), in[0].i() + in[0].count()), next, rhs;
+  if (flip)
+    for (int64_t& v : acc) v ^= kSign;
   ir::Shape shape = in[0].shape;
   for (size_t i = 1; i < in.size(); ++i) {
     ASSIGN_OR_RETURN(ir::Shape s, Broadcast(n, shape, in[i].shape));
     next.assign(ir::NumElements(s), 0);
-    const auto da = Dims(shape), db = Dims(in[i].shape);
-    if (!kernels::BroadcastBinaryI64(KindOf(n.op), acc.data(), da.size(), da.data(), in[i].i(),
-                                     db.size(), db.data(), next.data()))
-      return Invalid(n, "integer division by zero");
+    if (u64 && kind == kernels::BinaryOp::kDiv) {
+      BroadcastIndex index(s, {shape, in[i].shape});
+      bool by_zero = false;
+      index.ForEach([&](int64_t k, const std::vector<int64_t>& o) {
+        const uint64_t a = acc[o[0]], b = in[i].i()[o[1]];
+        by_zero |= b == 0;
+        next[k] = b == 0 ? 0 : static_cast<int64_t>(a / b);
+      });
+      if (by_zero) return Invalid(n, "integer division by zero");
+    } else {
+      rhs.assign(in[i].i(), in[i].i() + in[i].count());
+      if (flip)
+        for (int64_t& v : rhs) v ^= kSign;
+      const auto da = Dims(shape), db = Dims(in[i].shape);
+      if (!kernels::BroadcastBinaryI64(kind, acc.data(), da.size(), da.data(), rhs.data(),
+                                       db.size(), db.data(), next.data()))
+        return Invalid(n, "integer division by zero");
+    }
     acc.swap(next);
     shape = s;
   }
+  if (flip)
+    for (int64_t& v : acc) v ^= kSign;
   for (int64_t k = 0; k < y.count(); ++k) y.i()[k] = WrapTo(y.dtype, acc[k]);
   return absl::OkStatus();
 }

@@ -1,8 +1,9 @@
-// Cast and CastLike. At run time a float32 -> float32 cast is an alias and a float32 -> FLOAT16
-// cast rounds to half precision (the runtime's float16 tensors are float32 holding half values);
-// every other cast (folded at load or run as a typed kernel, ops/typed.h): floats truncate toward
-// zero into integers, integers wrap to the target width, float16 targets round to half precision,
-// float64 is float32.
+// Cast and CastLike. At run time a float32 -> float32 cast is an alias and a float32 -> FLOAT16 or
+// BFLOAT16 cast rounds to that precision (the runtime's float16 and bfloat16 tensors are float32
+// holding such values); every other cast (folded at load or run as a typed kernel, ops/typed.h):
+// floats truncate toward zero into integers, integers wrap to the target width, float16 and
+// bfloat16 targets round to their precision (ties to even), float64 is float32. UINT64 values are
+// int64 bits.
 #include <cmath>
 #include <cstring>
 
@@ -46,6 +47,10 @@ ir::DataType TargetType(int64_t to) {
       return ir::DataType::kFloat32;
     case kF16:
       return ir::DataType::kFloat16;
+    case kBF16:
+      return ir::DataType::kBfloat16;
+    case kU64:
+      return ir::DataType::kUint64;
     case kF64:
       return ir::DataType::kFloat64;
     case kI64:
@@ -106,6 +111,10 @@ absl::StatusOr<int64_t> TargetOf(const ir::Node& n, ir::DataType like) {
         return int64_t{kI8};
       case ir::DataType::kUint8:
         return int64_t{kU8};
+      case ir::DataType::kUint64:
+        return int64_t{kU64};
+      case ir::DataType::kBfloat16:
+        return int64_t{kBF16};
       case ir::DataType::kBool:
         return int64_t{kBool};
       default:
@@ -124,8 +133,13 @@ absl::Status ComputeCast(const ir::Node& n, const std::vector<TypedBuf>& in,
   const int64_t count = x.count();
   if (y.is_float()) {
     for (int64_t i = 0; i < count; ++i) {
-      float v = x.is_float() ? x.f()[i] : static_cast<float>(x.i()[i]);
-      y.f()[i] = to == kF16 ? kernels::RoundToHalf(v) : v;
+      const float v = x.is_float() ? x.f()[i]
+                      : x.dtype == ir::DataType::kUint64
+                          ? static_cast<float>(static_cast<uint64_t>(x.i()[i]))
+                          : static_cast<float>(x.i()[i]);
+      y.f()[i] = to == kF16    ? kernels::RoundToHalf(v)
+                 : to == kBF16 ? kernels::RoundToBfloat16(v)
+                               : v;
     }
     return absl::OkStatus();
   }
@@ -166,11 +180,14 @@ absl::Status InferCast(ir::Graph& g, ir::Node& n) {
   return absl::OkStatus();
 }
 
-// Cast to FLOAT16 at run time (to = 10; CastLike's target is float32 by then): rounds every value.
-bool RoundsToHalf(const ir::Graph& g, const ir::Node& n) {
-  return n.op == "Cast" && !g.value(n.inputs[0]).is_constant() &&
-         g.value(n.inputs[0]).dtype == ir::DataType::kFloat32 &&
-         n.Int("to", kF32).value_or(kF32) == kF16;
+// Cast to FLOAT16 or BFLOAT16 at run time (CastLike's target is float32 by then): rounds every
+// value; the target's code, 0 for other casts.
+int64_t RoundsTo(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != "Cast" || g.value(n.inputs[0]).is_constant() ||
+      g.value(n.inputs[0]).dtype != ir::DataType::kFloat32)
+    return 0;
+  const int64_t to = n.Int("to", kF32).value_or(kF32);
+  return to == kF16 || to == kBF16 ? to : 0;
 }
 
 // A cast reading or writing an integer or bool tensor at run time (a typed kernel).
@@ -180,16 +197,21 @@ bool Typed(const ir::Graph& g, const ir::Node& n) {
 }
 
 float HalfOf(float v, const kernels::UnaryParams&) { return kernels::RoundToHalf(v); }
+float BfloatOf(float v, const kernels::UnaryParams&) { return kernels::RoundToBfloat16(v); }
 
 absl::StatusOr<std::unique_ptr<Kernel>> LowerCast(const LowerContext& ctx) {
   if (Typed(*ctx.graph, *ctx.node)) return LowerTyped(ctx, ComputeCast);
-  if (!RoundsToHalf(*ctx.graph, *ctx.node))
+  const int64_t to = RoundsTo(*ctx.graph, *ctx.node);
+  if (!to)
     return absl::InternalError(ctx.node->Describe() + ": a float32 cast is an alias, not a step");
   const float* x = ctx.in[0].data;
   float* y = ctx.out[0].data;
   const size_t count = ir::NumElements(ctx.input(0).shape);
   return MakeFnKernel([=](pthreadpool_t pool) {
-    kernels::Elementwise<HalfOf>(x, count, y, count, 1, count, {}, pool);
+    if (to == kF16)
+      kernels::Elementwise<HalfOf>(x, count, y, count, 1, count, {}, pool);
+    else
+      kernels::Elementwise<BfloatOf>(x, count, y, count, 1, count, {}, pool);
   });
 }
 
@@ -199,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerCast(const LowerContext& ctx) {
 uint32_t CastCaps(const ir::Graph& g, const ir::Node& n) {
   if (n.op == "CastLike" && g.value(n.inputs[0]).is_constant()) return kCapFoldsFromShape;
   if (Typed(g, n)) return kCapTyped;
-  return RoundsToHalf(g, n) ? kCapInPlace : kCapAlias;
+  return RoundsTo(g, n) ? kCapInPlace : kCapAlias;
 }
 
 int64_t CastWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {

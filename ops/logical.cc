@@ -3,6 +3,7 @@
 // numpy broadcasting on every numeric type and bool, folded at load or run as typed kernels
 // (ops/typed.h). Comparisons and logical ops return bool.
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -162,25 +163,30 @@ absl::Status ComputeBinaryLogical(const ir::Node& n, const std::vector<TypedBuf>
                    : t == DataType::kInt32                       ? 32
                                                                  : 64;
   const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  // UINT64 values are int64 bits: compared with the sign bit flipped (unsigned order), divided
+  // unsigned.
+  const bool u64 = t == DataType::kUint64;
+  const int64_t order_flip = u64 ? std::numeric_limits<int64_t>::min() : 0;
   bool div_by_zero = false;
   index.ForEach([&](int64_t k, const std::vector<int64_t>& o) {
     const int64_t u = x0[o[0]], v = x1[o[1]];
+    const int64_t uo = u ^ order_flip, vo = v ^ order_flip;  // ordered as the type orders
     int64_t z = 0;
     switch (kind) {
       case Kind::kEqual:
         z = u == v;
         break;
       case Kind::kLess:
-        z = u < v;
+        z = uo < vo;
         break;
       case Kind::kGreater:
-        z = u > v;
+        z = uo > vo;
         break;
       case Kind::kLessOrEqual:
-        z = u <= v;
+        z = uo <= vo;
         break;
       case Kind::kGreaterOrEqual:
-        z = u >= v;
+        z = uo >= vo;
         break;
       case Kind::kAnd:
         z = u && v;
@@ -217,7 +223,10 @@ absl::Status ComputeBinaryLogical(const ir::Node& n, const std::vector<TypedBuf>
           break;
         }
         // INT64_MIN % -1 overflows in C++; the remainder is 0.
-        z = v == -1 ? 0 : kind == Kind::kMod ? FloorMod(u, v) : u % v;
+        z = u64       ? static_cast<int64_t>(static_cast<uint64_t>(u) % static_cast<uint64_t>(v))
+            : v == -1 ? 0
+            : kind == Kind::kMod ? FloorMod(u, v)
+                                 : u % v;
         break;
     }
     r[k] = z;

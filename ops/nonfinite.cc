@@ -17,9 +17,12 @@ bool PropagatesNonFinite(const ir::Node& n) {
   // bound (NaN -> 0 after a fused Relu, -inf otherwise), and ORT's own MaxPool keeps a NaN only
   // where it is first in its window, which no kernel here reproduces.
   static const auto* kPropagating = new std::unordered_set<std::string_view>{
-      "Relu",    "Clip",    "Tanh",    "Sigmoid",   "Max",       "Min",    "Identity",
-      "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice",
-      "Split",   "Gather",  "Expand",  "Tile",      "Pad",       "IsNaN",  "IsInf"};
+      "Relu", "Clip", "Tanh", "Sigmoid", "Max", "Min", "Identity", "Reshape", "Flatten", "Squeeze",
+      "Unsqueeze", "Transpose", "Concat", "Slice", "Split", "Gather", "Expand", "Tile", "Pad",
+      "IsNaN", "IsInf",
+      // A float cast is an alias or rounds to float16/bfloat16 keeping NaN and infinities; a cast
+      // of NaN or an infinity to an integer is refused with an error naming the value.
+      "Cast", "CastLike"};
   // A fused clamp or activation runs inside the producer's kernel (an XNNPACK clamp).
   const ir::Fusion& f = n.fusion;
   if (f.has_clamp() || f.input || !f.activation.empty() || !f.absorbed.empty()) return false;

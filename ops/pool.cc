@@ -1,6 +1,7 @@
 // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool on NHWC channel slices. XNNPACK runs the
 // cases it covers; the runtime's own kernels take ceil_mode overhang, count_include_pad with pads,
-// dilated average pooling, and 1-D and 3-D pooling (row-major).
+// dilated average pooling, and 1-D and 3-D pooling (row-major). MaxPool with its Indices output or
+// on int8/uint8 data runs as a typed kernel (ops/typed.h).
 #include "ops/pool.h"
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "ops/kernels/unary.h"
 #include "ops/row_major.h"
 #include "ops/spatial.h"
+#include "ops/typed.h"
 #include "ops/xnn_kernel.h"
 #include "runtime/ir/status.h"
 
@@ -22,8 +24,9 @@ using namespace op_util;
 
 absl::Status RequireImage(const ir::Graph& g, const ir::Node& n) {
   RETURN_IF_ERROR(RequireInputs(n, 1, 1));
-  RETURN_IF_ERROR(RequireFloat(g, n, 0));
   const auto& x = g.value(n.inputs[0]);
+  const bool int8 = x.dtype == ir::DataType::kInt8 || x.dtype == ir::DataType::kUint8;
+  if (!(n.op == "MaxPool" && int8)) RETURN_IF_ERROR(RequireFloat(g, n, 0));
   if (x.shape.size() < 3 || x.shape.size() > 5)
     return Unsupported(n, absl::StrCat("input has rank ", x.shape.size(),
                                        "; 1-D, 2-D and 3-D pooling (rank 3 to 5) are supported"));
@@ -34,12 +37,14 @@ ir::Shape Spatial(const ir::Value& x) { return ir::Shape(x.shape.begin() + 2, x.
 
 absl::Status InferPool(ir::Graph& g, ir::Node& n) {
   RETURN_IF_ERROR(RequireImage(g, n));
-  if (n.outputs.size() > 1 && n.outputs[1] >= 0)
-    return Unsupported(n, "the Indices output of MaxPool (int64 at run time) is not supported");
   const auto& x = g.value(n.inputs[0]);
   auto params = std::make_shared<PoolParams>();
+  const bool indices = n.outputs.size() > 1 && n.outputs[1] >= 0;
   if (n.op == "MaxPool") {
     ASSIGN_OR_RETURN(params->storage_order, n.Int("storage_order", 0));
+    if (params->storage_order != 0 && params->storage_order != 1)
+      return Invalid(n, absl::StrCat("storage_order must be 0 or 1, got ", params->storage_order));
+    params->typed = indices || x.dtype != ir::DataType::kFloat32;
   }
   ASSIGN_OR_RETURN(int64_t cip, n.Int("count_include_pad", 0));
   params->count_include_pad = n.op == "AveragePool" && cip != 0;
@@ -47,8 +52,73 @@ absl::Status InferPool(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(params->window, ResolveWindow(n, in, {}, g.opset >= 10));
   ir::Shape out = {x.shape[0], x.shape[1]};
   for (size_t i = 0; i < in.size(); ++i) out.push_back(params->window.out[i]);
-  SetOutput(g, n, 0, ir::DataType::kFloat32, out);
+  SetOutput(g, n, 0, x.dtype, out);
+  SetOutput(g, n, 1, ir::DataType::kInt64, out);
   n.params = std::move(params);
+  return absl::OkStatus();
+}
+
+// MaxPool as a typed kernel: values of any type and the Indices output, row-major [N, C, spatial]
+// of rank 3 to 5. An index is the maximum's offset in the input flattened row-major
+// (storage_order 0) or with the spatial axes column-major (1); the first maximum wins ties, padding
+// never does.
+absl::Status ComputeMaxPoolTyped(const ir::Node& n, const std::vector<TypedBuf>& in,
+                                 const std::vector<TypedBuf>& out) {
+  ASSIGN_OR_RETURN(const PoolParams* p, Params<PoolParams>(n));
+  const TypedBuf &x = in[0], &y = out[0];
+  const TypedBuf* ind = out.size() > 1 && out[1].data ? &out[1] : nullptr;
+  const kernels::Window& w = p->window;
+  const size_t rank = w.rank;
+  size_t in_size[3] = {1, 1, 1}, out_size[3] = {1, 1, 1}, kernel[3] = {1, 1, 1};
+  for (size_t a = 0; a < rank; ++a) {
+    in_size[a] = w.in[a];
+    out_size[a] = w.out[a];
+    kernel[a] = w.kernel[a];
+  }
+  const int64_t planes = x.shape[0] * x.shape[1];
+  const int64_t in_plane = in_size[0] * in_size[1] * in_size[2];
+  const int64_t out_plane = out_size[0] * out_size[1] * out_size[2];
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    for (size_t o0 = 0; o0 < out_size[0]; ++o0)
+      for (size_t o1 = 0; o1 < out_size[1]; ++o1)
+        for (size_t o2 = 0; o2 < out_size[2]; ++o2) {
+          const size_t o[3] = {o0, o1, o2};
+          int64_t best = -1;
+          double best_v = 0;
+          for (size_t k0 = 0; k0 < kernel[0]; ++k0)
+            for (size_t k1 = 0; k1 < kernel[1]; ++k1)
+              for (size_t k2 = 0; k2 < kernel[2]; ++k2) {
+                const size_t k[3] = {k0, k1, k2};
+                int64_t pos[3] = {0, 0, 0};
+                bool inside = true;
+                for (size_t a = 0; a < rank; ++a) {
+                  pos[a] =
+                      int64_t(o[a] * w.stride[a] + k[a] * w.dilation[a]) - int64_t(w.pad_begin[a]);
+                  inside = inside && pos[a] >= 0 && pos[a] < int64_t(in_size[a]);
+                }
+                if (!inside) continue;
+                const int64_t at = (pos[0] * in_size[1] + pos[1]) * in_size[2] + pos[2];
+                const double v = x.at(pl * in_plane + at);
+                if (best < 0 || v > best_v || (std::isnan(v) && !std::isnan(best_v))) {
+                  best = at;
+                  best_v = v;
+                }
+              }
+          const int64_t dst = pl * out_plane + (o0 * out_size[1] + o1) * out_size[2] + o2;
+          if (best < 0) return Invalid(n, "a pooling window holds no input element");
+          CopyElement(x, pl * in_plane + best, y, dst);
+          if (!ind) continue;
+          int64_t flat = best;
+          if (p->storage_order == 1) {  // spatial axes column-major: the last axis varies slowest
+            const int64_t p0 = best / (in_size[1] * in_size[2]);
+            const int64_t p1 = best / in_size[2] % in_size[1], p2 = best % in_size[2];
+            flat = rank == 1   ? p0
+                   : rank == 2 ? p1 * in_size[0] + p0
+                               : (p2 * in_size[1] + p1) * in_size[0] + p0;
+          }
+          ind->i()[dst] = pl * in_plane + flat;
+        }
+  }
   return absl::OkStatus();
 }
 
@@ -106,6 +176,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerPool(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
   ASSIGN_OR_RETURN(const PoolParams* params, Params<PoolParams>(n));
+  if (params->typed) return LowerTyped(ctx, ComputeMaxPoolTyped);
   if (x.shape.size() != 4) return LowerPoolNd(ctx, *params);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const kernels::Window& win = params->window;
@@ -201,13 +272,25 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerGlobalPool(const LowerContext& ctx)
   return WithClamp(n, std::move(k), out, ys, N, C);
 }
 
-uint32_t PoolCaps(const ir::Graph&, const ir::Node&) {
+bool IsTypedPool(const ir::Node& n) {
+  const auto* p = ir::ParamsAs<PoolParams>(n);
+  return p && p->typed;
+}
+
+uint32_t PoolCaps(const ir::Graph& g, const ir::Node& n) {
+  if (IsTypedPool(n)) return TypedCaps(g, n);
   return kCapStridedInput | kCapStridedOutput | kCapClamp;
+}
+
+int64_t PoolWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
+  return IsTypedPool(n) ? TypedWorkspace(g, n, threads) : 0;
 }
 
 }  // namespace
 
-extern const OpDef kMaxPoolOp = {"MaxPool", InferPool, nullptr, LowerPool, PoolCaps};
+// A constant MaxPool folds through the typed kernel (every type, Indices too).
+extern const OpDef kMaxPoolOp = {"MaxPool", InferPool, FoldWith<ComputeMaxPoolTyped>,
+                                 LowerPool, PoolCaps,  PoolWorkspace};
 extern const OpDef kAveragePoolOp = {"AveragePool", InferPool, nullptr, LowerPool, PoolCaps};
 extern const OpDef kGlobalAveragePoolOp = {"GlobalAveragePool", InferGlobalPool, nullptr,
                                            LowerGlobalPool, PoolCaps};

@@ -15,7 +15,10 @@ namespace onnxrun {
 struct PoolParams : ir::OpParams {
   kernels::Window window;          // resolved against the input's spatial shape (auto_pad applied)
   bool count_include_pad = false;  // AveragePool
-  int64_t storage_order = 0;       // MaxPool (only affects the unsupported Indices output)
+  int64_t storage_order = 0;       // MaxPool: how its Indices output flattens (1: column-major)
+  // MaxPool with an Indices output or on int8/uint8 data: the typed kernel (row-major, any rank)
+  // instead of the float NHWC ones.
+  bool typed = false;
 };
 
 // The mean over H, W of each channel of an NHWC tensor [N, HW pixels, C] (XNNPACK's global average

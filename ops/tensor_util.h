@@ -7,10 +7,7 @@
 namespace onnxrun {
 
 // Float32, and float64/float16 (read into float32 values()), keep their data in values().
-inline bool IsFloat(const ir::Tensor& t) {
-  return t.dtype() == ir::DataType::kFloat32 || t.dtype() == ir::DataType::kFloat64 ||
-         t.dtype() == ir::DataType::kFloat16;
-}
+inline bool IsFloat(const ir::Tensor& t) { return ir::IsFloatType(t.dtype()); }
 inline size_t ElemSize(const ir::Tensor& t) { return IsFloat(t) ? sizeof(float) : sizeof(int64_t); }
 inline const void* RawData(const ir::Tensor& t) {
   return IsFloat(t) ? static_cast<const void*>(t.values().data()) : t.ints().data();

@@ -48,6 +48,8 @@ enum class DataType {
   kFloat16,
   kInt8,
   kUint8,
+  kUint64,    // held as int64 bits in ints() (values >= 2^63 read negative there)
+  kBfloat16,  // held as float32 values in values(), like kFloat16
   kString,
   kOther
 };

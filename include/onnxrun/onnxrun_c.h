@@ -84,8 +84,10 @@ typedef enum onnxrun_element_type {
   ONNXRUN_TYPE_FLOAT16 = 5,
   ONNXRUN_TYPE_INT8 = 6,
   ONNXRUN_TYPE_UINT8 = 7,
-  ONNXRUN_TYPE_STRING = 8,
-  ONNXRUN_TYPE_OTHER = 9
+  ONNXRUN_TYPE_UINT64 = 8,
+  ONNXRUN_TYPE_BFLOAT16 = 9,
+  ONNXRUN_TYPE_STRING = 10,
+  ONNXRUN_TYPE_OTHER = 11
 } onnxrun_element_type;
 
 /* ---- library ---------------------------------------------------------------------------- */

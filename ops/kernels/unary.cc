@@ -175,4 +175,14 @@ float RoundToHalf(float x) {
   return x;
 }
 
+float RoundToBfloat16(float x) {
+  if (std::isnan(x)) return x;
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0x7FFFu + ((u >> 16) & 1u);  // a carry into the exponent rounds up to the next binade
+  u &= 0xFFFF0000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
 }  // namespace onnxrun::kernels

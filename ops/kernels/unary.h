@@ -80,6 +80,9 @@ void Clip(const float* x, size_t x_stride, float* y, size_t y_stride, size_t row
 // 2^-24; NaN stays NaN), as a float: float16 tensors are float32 holding such values inside the
 // runtime (a Cast to FLOAT16 rounds with this).
 float RoundToHalf(float x);
+// The bfloat16 value nearest to x (the upper 16 bits of a float32, ties to even, as ONNX Runtime
+// and ONNX's reference since 1.14 round; NaN stays NaN), as a float.
+float RoundToBfloat16(float x);
 
 namespace detail {
 // tanh(x) = x * P(x^2) / Q(x^2) evaluated in double on |x| <= 9 (+-1 beyond, x for |x| < 2^-13),

@@ -12,7 +12,8 @@ _CPU = "CPUExecutionProvider"
 _TYPES = {
     "float32": "tensor(float)", "float64": "tensor(double)", "float16": "tensor(float16)",
     "int64": "tensor(int64)", "int32": "tensor(int32)", "int8": "tensor(int8)",
-    "uint8": "tensor(uint8)", "bool": "tensor(bool)", "string": "tensor(string)",
+    "uint8": "tensor(uint8)", "uint64": "tensor(uint64)", "bfloat16": "tensor(bfloat16)",
+    "bool": "tensor(bool)", "string": "tensor(string)",
 }
 
 # SessionOptions.add_session_config_entry keys onnxrun reads (others are kept and ignored).

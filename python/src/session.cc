@@ -40,12 +40,22 @@ std::vector<std::string> OutputNames(const py::object& names) {
 py::array ToNumpy(Tensor&& tensor) {
   std::vector<py::ssize_t> shape(tensor.shape().begin(), tensor.shape().end());
   const int64_t count = tensor.num_elements();
-  if (tensor.dtype() != DataType::kFloat32) {  // an integer output folded at load
+  const DataType t = tensor.dtype();
+  const bool is_float = t == DataType::kFloat32 || t == DataType::kFloat16 ||
+                        t == DataType::kFloat64 || t == DataType::kBfloat16;
+  if (!is_float) {  // integer and bool values live in ints()
     auto* ints = new std::vector<int64_t>(std::move(tensor.ints()));
     py::capsule owner(ints, [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
     py::array_t<int64_t> out(shape, ints->data(), owner);
-    if (tensor.dtype() == DataType::kBool) return out.attr("astype")("bool");
+    if (t == DataType::kBool) return out.attr("astype")("bool");
+    if (t == DataType::kUint64) return out.attr("view")("uint64");  // the same bits
+    if (t == DataType::kInt32 || t == DataType::kInt8 || t == DataType::kUint8)
+      return out.attr("astype")(DataTypeName(t));
     return out;
+  }
+  if (t == DataType::kFloat16 || t == DataType::kFloat64) {  // float32 values of that type
+    py::array_t<float> f(shape, tensor.data());              // copies
+    return f.attr("astype")(t == DataType::kFloat16 ? "float16" : "float64");
   }
   if (tensor.is_view() || static_cast<int64_t>(tensor.values().size()) != count) {
     return py::array_t<float>(shape, tensor.data());  // copies

@@ -48,6 +48,8 @@ struct Value {
   // symbolic names of its dimensions ("" for fixed or unnamed ones).
   Shape declared_shape;
   std::vector<std::string> dim_names;
+  // Graph outputs: the element type the model declares (kOther: none); shape inference sets dtype.
+  DataType declared_dtype = DataType::kOther;
   bool is_constant() const { return constant != nullptr; }
 };
 

@@ -99,6 +99,10 @@ const char* DataTypeName(DataType type) {
       return "int8";
     case DataType::kUint8:
       return "uint8";
+    case DataType::kUint64:
+      return "uint64";
+    case DataType::kBfloat16:
+      return "bfloat16";
     case DataType::kString:
       return "string";
     default:

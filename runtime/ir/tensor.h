@@ -21,6 +21,8 @@ enum class DataType {
   kFloat16,
   kInt8,
   kUint8,
+  kUint64,
+  kBfloat16,
   kString,
   kOther
 };
@@ -28,7 +30,8 @@ const char* DataTypeName(DataType type);
 // Float types are held as float32 (float64 and float16 values rounded or widened); integer and
 // bool types as int64 (bool 0/1), in constants and in run-time buffers alike.
 inline bool IsFloatType(DataType t) {
-  return t == DataType::kFloat32 || t == DataType::kFloat64 || t == DataType::kFloat16;
+  return t == DataType::kFloat32 || t == DataType::kFloat64 || t == DataType::kFloat16 ||
+         t == DataType::kBfloat16;
 }
 // Bytes one element of `t` takes in memory: 4 for the float types, 8 otherwise.
 inline int64_t ElementBytes(DataType t) { return IsFloatType(t) ? 4 : 8; }

@@ -56,6 +56,7 @@ class Pad : public Rule {
                                  : pool_params ? &pool_params->window
                                                : nullptr;
     if (!win || win->rank != 2) return false;
+    if (pool_params && pool_params->typed) return false;  // Indices count the unpadded input
     pads_ = {int64_t(win->pad_begin[0]), int64_t(win->pad_begin[1]), int64_t(win->pad_end[0]),
              int64_t(win->pad_end[1])};
     // AveragePool: the Pad's zeros count as the pool's own padding only with count_include_pad.

@@ -79,7 +79,9 @@ absl::Status BindInputs(ir::Graph& g, const PrepareOptions& options) {
 // input declared float16 or float64 takes float32 tensors, and such constants (initializers, bound
 // inputs, folded values) and computed values are float32 from here on.
 void Float16AsFloat32(ir::Value& v) {
-  if (v.dtype != ir::DataType::kFloat16 && v.dtype != ir::DataType::kFloat64) return;
+  if (v.dtype != ir::DataType::kFloat16 && v.dtype != ir::DataType::kFloat64 &&
+      v.dtype != ir::DataType::kBfloat16)
+    return;
   v.dtype = ir::DataType::kFloat32;
   if (v.constant) v.constant->set_dtype(ir::DataType::kFloat32);
 }

@@ -104,8 +104,7 @@ absl::Status MatchInputs(const NamedInputs& given, const std::vector<TensorInfo>
     // Float inputs (float16/float64 ones are computed as float32) take any float tensor; integer
     // and bool inputs a tensor of their own type.
     const bool want_float = d.dtype == "float32";
-    const bool is_float = t->dtype() == DataType::kFloat32 || t->dtype() == DataType::kFloat64 ||
-                          t->dtype() == DataType::kFloat16;
+    const bool is_float = ir::IsFloatType(ToIr(t->dtype()));
     if (want_float ? !is_float : d.dtype != DataTypeName(t->dtype()))
       return absl::InvalidArgumentError(absl::StrCat(
           "Run: input '", name, "' is ", DataTypeName(t->dtype()), ", expected ", d.dtype));
@@ -172,7 +171,7 @@ absl::Status CheckFinite(const std::vector<const Tensor*>& tensors, const ShapeP
   for (size_t k = 0; k < tensors.size(); ++k) {
     if (plan.nonfinite_stop[k].empty()) continue;
     const DataType t = tensors[k]->dtype();  // integer and bool values live in ints()
-    if (t != DataType::kFloat32 && t != DataType::kFloat64 && t != DataType::kFloat16) continue;
+    if (!ir::IsFloatType(ToIr(t))) continue;
     const float* x = tensors[k]->data();
     const int64_t count = tensors[k]->num_elements();
     int64_t at = kernels::FirstNonFinite(x, count);

@@ -233,8 +233,8 @@ ModelInfo ModelInfoOf(const ir::Graph& g) {
   info.metadata = MetadataOf(g.meta);
   auto describe = [&g](int id) {
     const ir::Value& v = g.value(id);
-    return TensorInfo{v.name, ir::DataTypeName(v.dtype), v.declared_shape, v.declared_shape,
-                      v.dim_names};
+    const ir::DataType t = v.dtype == ir::DataType::kOther ? v.declared_dtype : v.dtype;
+    return TensorInfo{v.name, ir::DataTypeName(t), v.declared_shape, v.declared_shape, v.dim_names};
   };
   for (int id : g.inputs) info.inputs.push_back(describe(id));
   for (int id : g.outputs) info.outputs.push_back(describe(id));

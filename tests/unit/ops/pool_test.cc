@@ -106,5 +106,77 @@ TEST(OpsPool, InferStoresResolvedParams) {
   EXPECT_FALSE(global->count_include_pad);
 }
 
+// MaxPool's Indices output (the typed kernel): the values equal the float kernels' reference, and
+// each index points at an input element equal to its value (row-major, or with H and W swapped for
+// storage_order 1), inside the window; uint8 data pools like float.
+TEST(OpsPool, MaxPoolIndicesAndUint8) {
+  std::mt19937 rng(18);
+  for (int it = 0; it < 30; ++it) {
+    const int64_t N = RandomInt(rng, 1, 2), C = RandomInt(rng, 1, 4), H = RandomInt(rng, 2, 9),
+                  W = RandomInt(rng, 2, 9);
+    Window p;
+    p.kh = RandomInt(rng, 1, std::min<int64_t>(H, 3));
+    p.kw = RandomInt(rng, 1, std::min<int64_t>(W, 3));
+    p.sh = RandomInt(rng, 1, 2);
+    p.sw = RandomInt(rng, 1, 2);
+    p.pt = RandomInt(rng, 0, p.kh - 1), p.pb = RandomInt(rng, 0, p.kh - 1);
+    p.pl = RandomInt(rng, 0, p.kw - 1), p.pr = RandomInt(rng, 0, p.kw - 1);
+    if (p.OutH(H) < 1 || p.OutW(W) < 1) continue;
+    const int64_t order = it % 2;
+    SCOPED_TRACE(
+        absl::StrCat("case ", it, " ", H, "x", W, " k", p.kh, "x", p.kw, " order ", order));
+    GraphBuilder b(12);
+    const Tensor x = RandomTensor({N, C, H, W}, rng);
+    auto pool = b.Op("MaxPool", {b.Input("x", {N, C, H, W})}, 2, "pool")
+                    .Ints("kernel_shape", {p.kh, p.kw})
+                    .Ints("strides", {p.sh, p.sw})
+                    .Ints("pads", {p.pt, p.pl, p.pb, p.pr})
+                    .Int("storage_order", order);
+    b.Output(pool.out(0));
+    b.Output(pool.out(1));
+    b.model()
+        .mutable_graph()
+        ->mutable_output(1)
+        ->mutable_type()
+        ->mutable_tensor_type()
+        ->set_elem_type(onnx::TensorProto::INT64);
+    auto out = RunModel(b, {}, {{"x", x}});
+    ASSERT_TRUE(out.ok()) << out.status();
+    const Tensor want = RefPool(x, p, true);
+    ASSERT_EQ((*out)[0].values(), want.values());
+    const Tensor& idx = (*out)[1];
+    ASSERT_EQ(idx.shape(), want.shape());
+    const int64_t oh = p.OutH(H), ow = p.OutW(W);
+    for (int64_t k = 0; k < idx.num_elements(); ++k) {
+      const int64_t plane = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
+      int64_t at = idx.ints()[k] - plane * H * W;
+      ASSERT_GE(at, 0);
+      ASSERT_LT(at, H * W);
+      const int64_t y = order ? at % H : at / W, xx = order ? at / H : at % W;
+      EXPECT_EQ(x.values()[plane * H * W + y * W + xx], want.values()[k]) << k;
+      EXPECT_GE(y, oy * p.sh - p.pt);
+      EXPECT_LT(y, oy * p.sh - p.pt + p.kh);
+      EXPECT_GE(xx, ox * p.sw - p.pl);
+      EXPECT_LT(xx, ox * p.sw - p.pl + p.kw);
+    }
+  }
+  // uint8 data: the same maxima as float on values 0..255.
+  GraphBuilder b(12);
+  b.Output(b.Op("MaxPool", {b.InputOfType("x", {1, 1, 3, 3}, onnx::TensorProto::UINT8)})
+               .Ints("kernel_shape", {2, 2}));
+  b.model()
+      .mutable_graph()
+      ->mutable_output(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->set_elem_type(onnx::TensorProto::UINT8);
+  auto out = RunModel(
+      b, {},
+      {{"x", Tensor::Ints({1, 1, 3, 3}, {1, 200, 3, 4, 5, 255, 7, 8, 0}, DataType::kUint8)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kUint8);
+  EXPECT_EQ((*out)[0].ints(), (std::vector<int64_t>{200, 255, 8, 255}));
+}
+
 }  // namespace
 }  // namespace onnxrun::test

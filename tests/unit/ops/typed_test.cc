@@ -202,5 +202,80 @@ TEST(Typed, RefusesOpsWithoutATypedKernel) {
   EXPECT_ERROR(LoadSession(b).status(), kUnimplemented, "node 'sm' (Softmax)");
 }
 
+// UINT64 tensors hold int64 bits: values from 2^63 on must order, divide and reduce as unsigned.
+TEST(Typed, Uint64ComparesAndDividesUnsigned) {
+  GraphBuilder b(13);
+  auto a = b.InputOfType("a", {4}, onnx::TensorProto::UINT64);
+  auto d = b.InputOfType("d", {4}, onnx::TensorProto::UINT64);
+  b.Output(b.Op("Max", {a, d}));
+  b.Output(b.Op("Min", {a, d}));
+  b.Output(b.Op("Less", {a, d}));
+  b.Output(b.Op("Div", {a, d}));
+  b.Output(b.Op("Mod", {a, d}));
+  const uint64_t big = (uint64_t{1} << 63) + 10, huge = ~uint64_t{0};  // read as negative int64
+  const std::vector<uint64_t> av = {big, 7, huge, 3}, dv = {3, big, 2, 3};
+  auto bits = [](const std::vector<uint64_t>& v) {
+    return std::vector<int64_t>(v.begin(), v.end());  // the same bits
+  };
+  const Tensor ta = Tensor::Ints({4}, bits(av), DataType::kUint64);
+  const Tensor td = Tensor::Ints({4}, bits(dv), DataType::kUint64);
+  RunBothWays(b, {{"a", ta}, {"d", td}}, [&](const std::vector<Tensor>& out) {
+    ASSERT_EQ(out.size(), 5u);
+    EXPECT_EQ(out[0].dtype(), DataType::kUint64);
+    for (size_t i = 0; i < 4; ++i) {
+      const uint64_t x = av[i], y = dv[i];
+      EXPECT_EQ(uint64_t(out[0].ints()[i]), std::max(x, y)) << i;
+      EXPECT_EQ(uint64_t(out[1].ints()[i]), std::min(x, y)) << i;
+      EXPECT_EQ(out[2].ints()[i], x < y) << i;
+      EXPECT_EQ(uint64_t(out[3].ints()[i]), x / y) << i;
+      EXPECT_EQ(uint64_t(out[4].ints()[i]), x % y) << i;
+    }
+  });
+}
+
+// NonMaxSuppression against a hand-worked case (ONNX's suppress_by_IOU boxes): per class, by
+// descending score, a box overlapping a kept one by IoU > 0.5 is dropped; at most 3 per class; the
+// score threshold drops a class's weak boxes. The inputs must be constant (bound at load).
+TEST(Typed, NonMaxSuppressionKeepsTheBestBoxes) {
+  GraphBuilder b(11);
+  auto boxes = b.Input("boxes", {1, 6, 4});
+  auto scores = b.Input("scores", {1, 2, 6});
+  auto max_out = b.InputInts("max_out", {1});
+  auto iou = b.Input("iou", {1});
+  auto score = b.Input("score", {1});
+  auto nms = b.Op("NonMaxSuppression", {boxes, scores, max_out, iou, score}, 1, "nms");
+  b.model().mutable_graph()->add_output()->set_name(nms);
+  b.model()
+      .mutable_graph()
+      ->mutable_output(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->set_elem_type(onnx::TensorProto::INT64);
+  // Corners [y1, x1, y2, x2]; boxes 0-2 overlap heavily, 3-5 are apart from them and each other.
+  const Tensor tb({1, 6, 4}, {0, 0,  1, 1,  0, 0.1f,  1, 1.1f,  0, -0.1f, 1, 0.9f,
+                              0, 10, 1, 11, 0, 10.1f, 1, 11.1f, 0, 100,   1, 101});
+  const Tensor ts({1, 2, 6}, {0.9f, 0.75f, 0.6f, 0.95f, 0.5f, 0.3f,    // class 0
+                              0.1f, 0.2f, 0.3f, 0.05f, 0.4f, 0.35f});  // class 1
+  SessionOptions o;
+  o.bound_inputs["boxes"] = tb;
+  o.bound_inputs["scores"] = ts;
+  o.bound_inputs["max_out"] = Tensor::Ints({1}, {3});
+  o.bound_inputs["iou"] = Tensor({1}, {0.5f});
+  o.bound_inputs["score"] = Tensor({1}, {0.25f});
+  auto out = RunModel(b, o, {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), 1u);
+  // Class 0: 3 (0.95), 0 (0.9); 1 and 2 overlap 0, 4 overlaps 3; then 5 (0.3): three kept.
+  // Class 1 above 0.25: 4 (0.4), 5 (0.35), 2 (0.3).
+  EXPECT_EQ((*out)[0].shape(), (std::vector<int64_t>{6, 3}));
+  EXPECT_EQ((*out)[0].ints(), (std::vector<int64_t>{0, 0, 3, 0, 0, 0, 0, 0, 5,  //
+                                                    0, 1, 4, 0, 1, 5, 0, 1, 2}));
+  // Scores computed at run time cannot set the output's shape at load: a clear refusal.
+  SessionOptions run_time = o;
+  run_time.bound_inputs.erase("scores");
+  EXPECT_ERROR(LoadSession(b, run_time).status(), kUnimplemented,
+               "node 'nms' (NonMaxSuppression): input 'scores' is computed at run time");
+}
+
 }  // namespace
 }  // namespace onnxrun::test

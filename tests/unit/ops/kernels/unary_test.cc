@@ -238,5 +238,30 @@ TEST(RoundToHalf, NearestHalfTiesToEven) {
   }
 }
 
+// RoundToBfloat16 against the definition: the nearest multiple of the binade's step 2^(e-8), ties
+// to even, infinities kept, overflow past the largest bfloat16 to infinity, NaN kept.
+TEST(RoundToBfloat16, NearestTiesToEven) {
+  EXPECT_EQ(RoundToBfloat16(1.f + std::ldexp(1.f, -8)), 1.f);  // tie, 1.0 is even
+  EXPECT_EQ(RoundToBfloat16(1.f + 3 * std::ldexp(1.f, -8)), 1.f + std::ldexp(1.f, -6));
+  EXPECT_EQ(RoundToBfloat16(0.47892547f), 0.478515625f);  // ONNX 1.12's truncation: 0.4785156
+  EXPECT_EQ(RoundToBfloat16(0.48033667f), 0.48046875f);   // rounds up where truncation does not
+  EXPECT_EQ(RoundToBfloat16(std::numeric_limits<float>::max()),
+            std::numeric_limits<float>::infinity());
+  EXPECT_EQ(RoundToBfloat16(-std::numeric_limits<float>::infinity()),
+            -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(RoundToBfloat16(std::numeric_limits<float>::quiet_NaN())));
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> mantissa(-1.f, 1.f);
+  std::uniform_int_distribution<int> exponent(-100, 100);
+  for (int i = 0; i < 100000; ++i) {
+    const float x = std::ldexp(mantissa(rng), exponent(rng));
+    int e;
+    std::frexp(std::fabs(x), &e);
+    const double step = std::ldexp(1.0, e - 8);
+    const float want = static_cast<float>(std::nearbyint(double(x) / step) * step);
+    ASSERT_EQ(RoundToBfloat16(x), want) << x;
+  }
+}
+
 }  // namespace
 }  // namespace onnxrun::kernels
