@@ -48,7 +48,7 @@ x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
 nodes = [helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
          helper.make_node("Scan", ["a"], ["b"], name="my_scan"),
-         helper.make_node("NonMaxSuppression", ["b"], ["y"], name="my_nms")]
+         helper.make_node("StringNormalizer", ["b"], ["y"], name="my_strnorm")]
 g = helper.make_graph(nodes, "bad", [x], [y])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), f"{d}/unsupported.onnx")
 nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1])]
@@ -89,7 +89,7 @@ expect missing-model "cannot open model file" -- "$onnxrun" "$tmp/nope.onnx" "$i
 expect not-onnx "not a valid ONNX model" -- "$onnxrun" "$tmp/text.onnx" "$img"
 expect truncated-model "truncated" -- "$onnxrun" "$tmp/truncated.onnx" "$img"
 expect unsupported-all "my_scan' (Scan, opset 13)" -- "$onnxrun" "$tmp/unsupported.onnx" "$img"
-expect unsupported-all-2 "my_nms' (NonMaxSuppression, opset 13)" -- "$onnxrun" "$tmp/unsupported.onnx" "$img"
+expect unsupported-all-2 "my_strnorm' (StringNormalizer, opset 13)" -- "$onnxrun" "$tmp/unsupported.onnx" "$img"
 expect bad-attribute "node 'conv1' (Conv): attribute 'pads' has 3 values, expected 4" -- "$onnxrun" "$tmp/badattr.onnx" "$img"
 expect missing-image "image" -- "$onnxrun" "$model" "$tmp/nope.jpg"
 expect not-an-image "not a JPEG or PNG" -- "$onnxrun" "$model" "$tmp/text.jpg"

@@ -43,6 +43,11 @@ def main():
                     t = v.graph.initializer.add()
                     t.CopyFrom(data_in[k])
                     t.name = vi.name
+                    # ONNX 1.12 stores bfloat16 test data as UINT16 bits: an initializer takes
+                    # the declared type (the same 16 bits per element).
+                    if vi.type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16 and \
+                            t.data_type == onnx.TensorProto.UINT16:
+                        t.data_type = onnx.TensorProto.BFLOAT16
             del v.graph.input[:]
             v.graph.input.append(ins[j])
             d = os.path.join(out, f"{os.path.basename(name)}__runtime_input_{j}")
