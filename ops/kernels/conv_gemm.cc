@@ -288,9 +288,12 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   // Task shape: tasks = (blocks of block_tiles_ M tiles) x (groups of group_panels_ N panels).
   // A task packs its A tiles once (L2 resident: <= kABlockBytes unless a single tile) and streams
   // its panels once. Cost model, in units of K cycles: a 14x32 tile-panel computes in ~14, packing
-  // a tile ~4, streaming a panel from L3 ~6 (mostly hidden by the prefetch); the tasks run
-  // ceil(tasks / threads) rounds. Picks the cheapest shape (1 thread: the biggest A blocks).
-  // Direct mode packs nothing; a tile reads ~MR * in_c floats of the planar copy.
+  // a tile ~4, streaming a panel from L3 ~6 (mostly hidden by the prefetch). The threads claim
+  // tasks as they go (pthreadpool steals a finished thread's share), so with T > 1 threads the run
+  // takes about tasks x task / T plus the tail of the last task: two vCPUs of unequal speed
+  // (hyperthread siblings, a busy neighbour) finish together only when tasks are small against the
+  // run. Picks the cheapest shape (1 thread: the biggest A blocks). Direct mode packs nothing; a
+  // tile reads ~MR * in_c floats of the planar copy.
   const size_t tile_bytes = MR * (direct_ ? p.in_c : K_) * sizeof(float);
   const double pack_cost = direct_ ? 0.0 : 4.0;
   const size_t max_bt = std::max<size_t>(1, std::min(tiles_, kABlockBytes / tile_bytes));
@@ -304,8 +307,9 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
     for (size_t g = 1; g <= panels_; ++g) {
       const size_t gp = (panels_ + g - 1) / g;
       if ((panels_ + gp - 1) / gp != g) continue;
-      const size_t rounds = (b * g + max_threads - 1) / max_threads;
-      const double cost = (double)rounds * (14.0 * bt * gp + pack_cost * bt + 6.0 * gp);
+      const double task = 14.0 * bt * gp + pack_cost * bt + 6.0 * gp;
+      const double cost = max_threads == 1 ? (double)(b * g) * task
+                                           : (double)(b * g) * task / (double)max_threads + task;
       if (cost < best * 0.999) best = cost, block_tiles_ = bt, group_panels_ = gp;
     }
   }

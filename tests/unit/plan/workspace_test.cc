@@ -122,11 +122,12 @@ TEST(WorkspaceTest, LayoutChangingFlattenCopies) {
   ExpectWorkspace(Plan(b, 1), "flatten", 112 * 4);
 }
 
-TEST(WorkspaceTest, ConvGemmScratchGrowsWithThreads) {
+TEST(WorkspaceTest, ConvGemmScratchFollowsThreads) {
   if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
   GraphBuilder b;
   std::mt19937 rng(3);
-  // 1x1 stride 1: the packed mode (a pack slot per thread).
+  // 1x1 stride 1: the packed mode, a pack slot per thread; with more threads the tasks (and the
+  // A block a slot holds) are smaller, so the scratch differs, and the plan sizes it per count.
   const std::string w = b.Weight("w", {64, 32, 1, 1}, rng);
   const std::string y = b.Op("Conv", {b.Input("x", {1, 32, 28, 28}), w}, 1, "conv");
   b.Output(b.Op("Relu", {y}, 1, "post"));
@@ -135,7 +136,7 @@ TEST(WorkspaceTest, ConvGemmScratchGrowsWithThreads) {
   ASSERT_EQ(kernels::ConvGemm::ResolveMode(cp), kernels::ConvGemmMode::kPacked);
   const int64_t one = kernels::ConvGemm::ScratchFloats(cp, 1) * 4;
   const int64_t four = kernels::ConvGemm::ScratchFloats(cp, 4) * 4;
-  EXPECT_GT(four, one);
+  EXPECT_NE(four, one);
   ExpectWorkspace(Plan(b, 1), "conv", one);
   ExpectWorkspace(Plan(b, 4), "conv", four);
 }
