@@ -23,6 +23,7 @@ the median and maximum are printed and written next to the table. On a shared ma
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import resource
@@ -246,6 +247,33 @@ def table_rows(results):
     return rows
 
 
+def summary_lines(results):
+    """Per thread count: geometric mean, median and range of the p50 and load ratios."""
+    out = []
+    for t in sorted({r["threads"] for r in results}):
+        p50, load = [], []
+        for r in results:
+            if r["threads"] != t or "onnxrun" not in r:
+                continue
+            o, x = r["onnxrun"]["median"], r["ort"]["median"]
+            if o["p50_ms"] > 0 and x["p50_ms"] > 0:
+                p50.append((o["p50_ms"] / x["p50_ms"], display_name(r["model"])))
+            if o["load_ms"] > 0 and x["load_ms"] > 0:
+                load.append(o["load_ms"] / x["load_ms"])
+        if not p50:
+            continue
+        geo = lambda v: math.exp(sum(math.log(x) for x in v) / len(v))
+        ratios = sorted(x for x, _ in p50)
+        worst = max(p50)
+        out.append("%d thread(s), %d models: p50 onnxrun/ORT geometric mean %.3f, median %.3f, "
+                   "min %.3f, max %.3f (%s), %d of %d at or below 0.95; load onnxrun/ORT "
+                   "geometric mean %s, %d of %d at or below 1.00" % (
+                       t, len(p50), geo(ratios), statistics.median(ratios), ratios[0], worst[0],
+                       worst[1], sum(x <= 0.95 for x in ratios), len(ratios),
+                       fmt(geo(load) if load else None, 3), sum(x <= 1.0 for x in load), len(load)))
+    return out
+
+
 HEADER = ["model", "threads", "p50 onnxrun (ms)", "p50 ORT (ms)", "ratio onnxrun/ORT",
           "load onnxrun (ms)", "load ORT (ms)", "peak RSS onnxrun (MB)", "peak RSS ORT (MB)",
           "RSS above baseline onnxrun (MB)", "RSS above baseline ORT (MB)"]
@@ -320,7 +348,7 @@ def machine():
             "kernel": platform.release()}
 
 
-def write_markdown(path, args, rows, mach, vers, baselines):
+def write_markdown(path, args, rows, table, mach, vers, baselines):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# onnxrun vs ONNX Runtime", "",
@@ -343,7 +371,7 @@ def write_markdown(path, args, rows, mach, vers, baselines):
             for t, b in baselines.items()) or "not measured (--no-baseline)"),
         "- command: `%s`" % " ".join(["tools/bench/bench_vs_ort.py"] + sys.argv[1:]), "",
         markdown_table(rows), "",
-    ]
+    ] + ["- " + x for x in summary_lines(table)] + [""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -425,13 +453,15 @@ def main():
     table = []
     for m in args.models:
         for t in threads:
-            print("%s, %d thread(s)..." % (os.path.basename(m), t), file=sys.stderr)
-            r = runner.interleaved(m, t, os.path.basename(m), args.batch)
+            print("%s, %d thread(s)..." % (display_name(m), t), file=sys.stderr)
+            r = runner.interleaved(m, t, display_name(m), args.batch)
             r.update(model=m, threads=t, baseline=baselines.get(t, {}))
             table.append(r)
 
     rows = table_rows(table)
     print(text_table(rows))
+    for line in summary_lines(table):
+        print(line)
     mach, vers = machine(), versions(args)
     mach["loadavg_start"], mach["loadavg_end"] = load_start, loadavg()
     # Timed runs only: the baseline's timings are not reported (nor re-run when noisy).
@@ -445,7 +475,7 @@ def main():
             ": timings are unreliable" if mach["foreign_cpu_median"] > 0.05 or
             mach["foreign_cpu_max"] > 0.25 else ""), file=sys.stderr)
     if args.markdown:
-        write_markdown(args.markdown, args, rows, mach, vers, baselines)
+        write_markdown(args.markdown, args, rows, table, mach, vers, baselines)
         print("wrote %s" % args.markdown, file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
