@@ -141,6 +141,26 @@ TEST(WorkspaceTest, ConvGemmScratchFollowsThreads) {
   ExpectWorkspace(Plan(b, 4), "conv", four);
 }
 
+TEST(WorkspaceTest, ConvGemmScratchGrowsWithThreadsWhenTasksCannotShrink) {
+  if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
+  GraphBuilder b;
+  std::mt19937 rng(3);
+  // 3x3 pixels: one M tile, so every task holds the same A block and each thread needs its own
+  // pack slot of the same size: 4 threads take exactly 4 times one thread's scratch.
+  const std::string w = b.Weight("w", {64, 32, 1, 1}, rng);
+  const std::string y = b.Op("Conv", {b.Input("x", {1, 32, 3, 3}), w}, 1, "conv");
+  b.Output(b.Op("Relu", {y}, 1, "post"));
+  kernels::ConvGemmParams cp;
+  cp.in_c = 32, cp.in_h = cp.in_w = 3, cp.out_c = 64, cp.out_h = cp.out_w = 3;
+  ASSERT_EQ(kernels::ConvGemm::ResolveMode(cp), kernels::ConvGemmMode::kPacked);
+  const int64_t one = kernels::ConvGemm::ScratchFloats(cp, 1) * 4;
+  const int64_t four = kernels::ConvGemm::ScratchFloats(cp, 4) * 4;
+  EXPECT_GT(one, 0);
+  EXPECT_EQ(four, 4 * one);
+  ExpectWorkspace(Plan(b, 1), "conv", one);
+  ExpectWorkspace(Plan(b, 4), "conv", four);
+}
+
 TEST(WorkspaceTest, WorkspacesShareTheArenaWithDeadTensors) {
   // Two generic Gemms in a chain: each workspace lives at its own step, so they may share memory
   // with each other and with tensors already dead; the plan stays valid.
