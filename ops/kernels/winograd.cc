@@ -262,9 +262,9 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   // Weight-bound convs split the panels first, into 2 groups per thread: each task then streams
   // its own share of the weights once, where smaller blocks would stream all of them once per
   // block (in a model the weights come from DRAM: ResNet-50's 14x14 256 -> 256 F(4x4) took 0.89
-  // ms at 1 thread and 0.96 at 2 with two blocks). Every panel group transforms its block's input
-  // again, which costs less. 2 threads, p50 against 3 groups per thread and smaller blocks:
-  // ResNet-50 28.9 -> 27.8 ms, ResNet-18 11.9 -> 11.0, DenseNet-121 19.0 -> 18.4.
+  // ms at 1 thread and 0.96 at 2 with two blocks). With panel groups the input is transformed
+  // once into a V all tasks share (shared_v; before, every group transformed its block again:
+  // 28x28 128 -> 128 F(4x4), 2 threads, conv_bench: 0.39 -> 0.21 ms, 1 thread 0.40).
   const size_t want = (weight_bound ? 2 : 3) * threads;
   if (threads > 1 && weight_bound && pl.panels >= 2 * threads)
     pl.group_panels = (pl.panels + want - 1) / want;
@@ -284,17 +284,23 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
   pl.v_floats = a2 * OddLines(tg * MR * pl.c16);
   pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
-  pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
   pl.slots = std::min(threads, pl.blocks * pl.groups);
+  pl.shared_v = threads > 1 && pl.groups > 1;
+  pl.slot_floats = ((pl.shared_v ? 0 : pl.v_floats) + pl.m_floats + 15) / 16 * 16;
   return pl;
 }
 
+namespace {
+size_t ScratchOf(const Winograd::Plan& pl) {
+  return (pl.shared_v ? pl.blocks * pl.v_floats : 0) + pl.slots * pl.slot_floats;
+}
+}  // namespace
+
 size_t Winograd::ScratchFloats(const ConvGemmParams& p, size_t max_threads, int tile) {
-  const Plan pl = MakePlan(p, max_threads, tile);
-  return pl.slots * pl.slot_floats;
+  return ScratchOf(MakePlan(p, max_threads, tile));
 }
 
-size_t Winograd::scratch_floats() const { return plan_.slots * plan_.slot_floats; }
+size_t Winograd::scratch_floats() const { return ScratchOf(plan_); }
 
 std::string Winograd::PackKey(const ConvGemmParams& p, int tile) {
   const int m = tile == 2 || tile == 4 ? tile : TileOf(p);
@@ -415,31 +421,24 @@ ONNXRUN_AVX512 void OutputTile(const float* s, size_t xi_stride, const float* bi
 
 }  // namespace
 
-void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
+void Winograd::TransformInput(const RunArgs& ra, size_t block, size_t i0, size_t i1, size_t cb0,
+                              size_t cb1, float* v) const {
   const ConvGemmParams& p = p_;
   const Plan& pl = plan_;
-  size_t slot = 0;
-  for (;; slot = (slot + 1) % pl.slots)
-    if (!ra.busy[slot].load(std::memory_order_relaxed) &&
-        !ra.busy[slot].exchange(true, std::memory_order_acquire))
-      break;
-  float* v = ra.scratch + slot * pl.slot_floats;
-  float* mbuf = v + pl.v_floats;
-  const int m = pl.m, a = m + 2;
-  const size_t a2 = (size_t)a * a;
-  const size_t t0 = block * pl.block_tiles, nt = std::min(pl.block_tiles, pl.tiles - t0);
+  const int m = pl.m;
+  const size_t t0 = block * pl.block_tiles;
   const size_t T = pl.block_tiles, GT = pl.group_tiles, TG = (T + GT - 1) / GT, CB = pl.c16 / 16;
   const size_t per_image = pl.tiles_h * pl.tiles_w;
   const Preact* pre = pre_.get();
-  // Input transform: V[xi][tile group][cb][14][16].
+  // V[xi][tile group][cb][14][16].
   const size_t v_xi = OddLines(TG * CB * MR * 16);
-  for (size_t i = 0; i < nt; ++i) {
+  for (size_t i = i0; i < i1; ++i) {
     const size_t t = t0 + i, b = t / per_image, r = t % per_image;
     const ptrdiff_t iy0 = (ptrdiff_t)((r / pl.tiles_w) * m) - (ptrdiff_t)p.pad_top;
     const ptrdiff_t ix0 = (ptrdiff_t)((r % pl.tiles_w) * m) - (ptrdiff_t)p.pad_left;
     const float* img = ra.x + b * p.in_h * p.in_w * ra.xs;
     float* vt = v + ((i / GT) * CB * MR + i % GT) * 16;
-    for (size_t cb = 0; cb < CB; ++cb) {
+    for (size_t cb = cb0; cb < cb1; ++cb) {
       const size_t c0 = cb * 16, cnt = std::min<size_t>(16, p.in_c - std::min(p.in_c, c0));
       const __mmask16 lm = (__mmask16)((1u << cnt) - 1);
       float* dst = vt + cb * MR * 16;
@@ -457,6 +456,18 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
                      v_xi);
     }
   }
+}
+
+void Winograd::GemmOutput(const RunArgs& ra, size_t block, size_t group, const float* v,
+                          float* mbuf) const {
+  const ConvGemmParams& p = p_;
+  const Plan& pl = plan_;
+  const int m = pl.m, a = m + 2;
+  const size_t a2 = (size_t)a * a;
+  const size_t t0 = block * pl.block_tiles, nt = std::min(pl.block_tiles, pl.tiles - t0);
+  const size_t T = pl.block_tiles, GT = pl.group_tiles, TG = (T + GT - 1) / GT, CB = pl.c16 / 16;
+  const size_t per_image = pl.tiles_h * pl.tiles_w;
+  const size_t v_xi = OddLines(TG * CB * MR * 16);
   // Tile GEMMs: M[xi][tile][group columns].
   const size_t p0 = group * pl.group_panels, p1 = std::min(pl.panels, p0 + pl.group_panels);
   const size_t gc = (p1 - p0) * NR, m_xi = OddLines(T * gc);
@@ -497,6 +508,33 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
                       cols_px, cm);
     }
   }
+}
+
+void Winograd::TransformTask(const RunArgs& ra, size_t unit) const {
+  const Plan& pl = plan_;
+  const size_t CB = pl.c16 / 16, TG = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
+  const size_t cb = unit % CB, tg = unit / CB, block = tg / TG, g = tg % TG;
+  const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
+  const size_t i0 = g * pl.group_tiles, i1 = std::min(nt, i0 + pl.group_tiles);
+  if (i0 < i1) TransformInput(ra, block, i0, i1, cb, cb + 1, ra.scratch + block * pl.v_floats);
+}
+
+void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
+  const Plan& pl = plan_;
+  size_t slot = 0;
+  for (;; slot = (slot + 1) % pl.slots)
+    if (!ra.busy[slot].load(std::memory_order_relaxed) &&
+        !ra.busy[slot].exchange(true, std::memory_order_acquire))
+      break;
+  if (pl.shared_v) {
+    float* mbuf = ra.scratch + pl.blocks * pl.v_floats + slot * pl.slot_floats;
+    GemmOutput(ra, block, group, ra.scratch + block * pl.v_floats, mbuf);
+  } else {
+    float* v = ra.scratch + slot * pl.slot_floats;
+    const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
+    TransformInput(ra, block, 0, nt, 0, pl.c16 / 16, v);
+    GemmOutput(ra, block, group, v, v + pl.v_floats);
+  }
   ra.busy[slot].store(false, std::memory_order_release);
 }
 
@@ -504,6 +542,10 @@ namespace {
 void TaskTrampoline(void* ctx, size_t block, size_t group) {
   const auto* a = static_cast<const Winograd::RunArgs*>(ctx);
   a->self->Task(*a, block, group);
+}
+void TransformTrampoline(void* ctx, size_t unit) {
+  const auto* a = static_cast<const Winograd::RunArgs*>(ctx);
+  a->self->TransformTask(*a, unit);
 }
 }  // namespace
 
@@ -518,6 +560,14 @@ void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
   if (pl.tiles == 0 || pl.panels == 0) return;
   std::atomic<bool> busy[kMaxSlots] = {};
   RunArgs a{this, x, xs, y, ys, scratch, busy};
+  if (pl.shared_v) {
+    const size_t units =
+        pl.blocks * ((pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles) * (pl.c16 / 16);
+    if (pool && pthreadpool_get_threads_count(pool) > 1)
+      pthreadpool_parallelize_1d(pool, &TransformTrampoline, &a, units, 0);
+    else
+      for (size_t u = 0; u < units; ++u) TransformTask(a, u);
+  }
   if (!pool || pthreadpool_get_threads_count(pool) <= 1 || pl.blocks * pl.groups == 1) {
     for (size_t g = 0; g < pl.groups; ++g)
       for (size_t b = 0; b < pl.blocks; ++b) Task(a, b, g);

@@ -1,8 +1,10 @@
 // Times one 3x3 stride-1 convolution shape on the own kernels: ConvGemm (the mode it resolves)
 // and Winograd F(4x4,3x3) / F(2x2,3x3), the median of interleaved runs, at the pool's threads.
 // The data for the Winograd cost model (ops/kernels/winograd.cc) and docs/BENCHMARKS.md.
-//   conv_bench [--threads N] [--runs R] [--check] [--isa avx2|avx512] < shapes
+//   conv_bench [--threads N] [--runs R] [--cold] [--check] [--isa avx2|avx512] < shapes
 //   (lines: label n h w in_c out_c pad)
+// --cold reads 64 MB between timed runs (untimed), so that weights and input come from DRAM as in a
+// model, where every other layer's weights pass through the caches between two runs of a conv.
 // Prints: label shape, ms of each variant, the cost model's estimates; --check adds each
 // variant's error at 4096 sampled outputs against a double-precision reference: max |error| /
 // max |output| over the samples (inputs and weights uniform in [-1, 1], no clamp).
@@ -27,9 +29,10 @@ using namespace onnxrun::kernels;
 
 int main(int argc, char** argv) {
   size_t threads = 1, runs = 15;
-  bool check = false;
+  bool check = false, cold = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--check")) check = true;
+    if (!std::strcmp(argv[i], "--cold")) cold = true;
     if (i + 1 >= argc) continue;
     if (!std::strcmp(argv[i], "--threads")) threads = std::strtoul(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--runs")) runs = std::strtoul(argv[i + 1], nullptr, 10);
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
   std::printf("%-18s %4s %4s %4s %4s %3s %10s %9s %9s %9s %8s %8s %8s\n", "model", "hw", "", "in",
               "out", "pad", "gemm_mode", "gemm_ms", "wino4_ms", "wino2_ms", "est_gemm", "est_w4",
               "est_w2");
+  std::vector<float> evict(cold ? 16u << 20 : 0, 1.f);
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -72,6 +76,13 @@ int main(int argc, char** argv) {
     float* s2 = alloc(w2.scratch_floats());
     std::vector<double> tg, t4, t2;
     auto time = [&](auto&& f, std::vector<double>& out) {
+      if (cold) {
+        volatile float sink = 0;
+        float acc = 0;
+        for (size_t i = 0; i < evict.size(); i += 16) acc += evict[i];
+        sink = acc;
+        (void)sink;
+      }
       const auto t0 = std::chrono::steady_clock::now();
       f();
       out.push_back(

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
@@ -132,6 +133,41 @@ TEST(WinogradEmpty, BatchZeroRunsNothing) {
   conv.Init(p, w.data(), nullptr, 2);
   EXPECT_EQ(conv.scratch_floats(), 0u);
   conv.Run(nullptr, 16, nullptr, 16, nullptr);  // reads and writes nothing
+}
+
+// A weight-bound conv at 2 threads splits its panels across tasks and transforms the input once
+// into a shared V; the result is the 1-thread plan's bit for bit, also when the 2-thread plan runs
+// without a pool (the transform then runs on the caller).
+TEST(WinogradSharedV, SameBitsAsOneThread) {
+  if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
+  ConvGemmParams p;
+  p.n = 2, p.in_h = p.in_w = p.out_h = p.out_w = 14, p.in_c = 256, p.out_c = 200;
+  p.kh = p.kw = 3, p.pad_top = p.pad_left = 1, p.lo = 0.f;
+  const Winograd::Plan one = Winograd::MakePlan(p, 1, 4), two = Winograd::MakePlan(p, 2, 4);
+  EXPECT_FALSE(one.shared_v);
+  ASSERT_TRUE(two.shared_v);
+  EXPECT_GT(two.groups, 1u);
+  // V is in the scratch once, not once per slot.
+  EXPECT_EQ(Winograd::ScratchFloats(p, 2, 4),
+            two.blocks * two.v_floats + two.slots * two.slot_floats);
+  EXPECT_LT(two.slot_floats, two.v_floats + two.m_floats);
+  std::mt19937 g(3);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  std::vector<float> x(p.n * 14 * 14 * 256), w(200 * 256 * 9), b(200);
+  for (auto* v : {&x, &w, &b})
+    for (auto& e : *v) e = d(g);
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool2(pthreadpool_create(2),
+                                                                     &pthreadpool_destroy);
+  Winograd c1, c2;
+  c1.Init(p, w.data(), b.data(), 1, 4);
+  c2.Init(p, w.data(), b.data(), 2, 4);
+  const size_t out = p.n * 14 * 14 * 200;
+  std::vector<float> y1(out), y2(out, -1.f), y3(out, -1.f);
+  c1.Run(x.data(), 256, y1.data(), 200, nullptr);
+  c2.Run(x.data(), 256, y2.data(), 200, pool2.get());
+  c2.Run(x.data(), 256, y3.data(), 200, nullptr);
+  EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), out * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), out * sizeof(float)));
 }
 
 TEST(WinogradApplies, OnlyDense3x3Stride1) {
