@@ -198,20 +198,24 @@ int Winograd::TileOf(const ConvGemmParams& p) {
   return EstimatedSeconds(one, 2) < EstimatedSeconds(one, 4) ? 2 : 4;
 }
 
-// The cost model (fitted to 41 real conv shapes at 1 thread, tools/bench/conv_bench.cc; it picks
-// within 3% of the per-shape best over them):
-//   Winograd = GEMM FLOPs / (200 GFLOP/s x row use) + transform bytes / 100 GB/s
+// The cost model (fitted to 41 real conv shapes at 1 thread with the weights and the input cold,
+// `conv_bench --cold`, as in a model where every other layer's weights pass through the caches
+// between two runs of a conv; it picks within 0.1% of the per-shape best over them):
+//   Winograd = GEMM FLOPs / (200 GFLOP/s x row use) + transform bytes / 50 GB/s
 //              + blocks x transformed weight bytes / weight bandwidth
 //   ConvGemm = FLOPs / 225 GFLOP/s (x2 for K < 64) + weight bytes / weight bandwidth.
-// Weights are read once per run from L2 (<= 1 MB, ~400 GB/s), L3 (<= 16 MB, ~100 GB/s) or DRAM
-// (~25 GB/s); F(4x4) weights are 4x the direct kernel's, F(2x2) 1.8x, which is what loses on
-// small images with wide channels (7x7 at 512 -> 512).
+// Weights stream from memory once per run at ~100 GB/s up to 1 MB, ~20 GB/s up to 16 MB, ~15
+// GB/s beyond (what the prefetchers reach on a cold stream); F(4x4) weights are 4x the direct
+// kernel's, F(2x2) 1.8x, which is what loses on small images with wide channels (7x7 at 512 ->
+// 512 takes the GEMM, 14x14 at 256 -> 256 F(2x2)). The first fit, on warm caches (weights from
+// L3 at 100 GB/s), took F(4x4) for 14x14 and Winograd for GoogLeNet's 7x7 160 -> 320: 1.2-1.4x
+// the best there, 3% of ResNet-18/34/50 at 1 thread.
 // On AVX2+FMA (half the vector width) both GEMMs run at half those rates and the transforms at 0.7
 // of them (measured on 16 of the shapes: ConvGemm 2.15x, F(4x4) 1.85x the AVX-512 times), so
 // Winograd gains more there.
 namespace {
 double WeightSeconds(double bytes) {
-  return bytes / (bytes > 16e6 ? 25e9 : bytes > 1e6 ? 100e9 : 400e9);
+  return bytes / (bytes > 16e6 ? 15e9 : bytes > 1e6 ? 20e9 : 100e9);
 }
 double FlopRate(const ConvGemmParams& p) { return ResolveIsa(p.isa) == Isa::kAvx2 ? 0.5 : 1.0; }
 double TransformRate(const ConvGemmParams& p) {
@@ -227,7 +231,7 @@ double Winograd::EstimatedSeconds(const ConvGemmParams& p, int tile) {
   const double flops = 2.0 * a2 * (double)pl.tiles * (double)pl.c16 * (double)(pl.panels * NR);
   const double transform_bytes = 4.0 * a2 * (double)pl.tiles * (double)(pl.c16 + pl.panels * NR);
   const double weight_bytes = 4.0 * a2 * (double)pl.c16 * (double)(pl.panels * NR);
-  return flops / (200e9 * FlopRate(p) * use) + transform_bytes / (100e9 * TransformRate(p)) +
+  return flops / (200e9 * FlopRate(p) * use) + transform_bytes / (50e9 * TransformRate(p)) +
          (double)pl.blocks * WeightSeconds(weight_bytes);
 }
 
