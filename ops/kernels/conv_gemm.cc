@@ -30,6 +30,8 @@ constexpr size_t MR = ConvGemm::kMR, NR = ConvGemm::kNR;
 // 2 MB per core here). Larger blocks mean fewer passes over the weights (ResNet-50 layer4 at 7x7:
 // one block, the weights stream once); measured 512 KB -> 1.5 MB: ResNet-50 convs 60 -> 54 ms.
 constexpr size_t kABlockBytes = 1536 * 1024;
+// Largest A (every tile of a run, packed) shared by the tasks of a multi-thread run.
+constexpr size_t kSharedABytes = 4 << 20;
 
 // The microkernels' accumulators: rows start at the bias; stored clamped, 32 (kTwo) or 16
 // columns under masks m0/m1, to row_of(m) (null: not stored).
@@ -192,7 +194,7 @@ size_t ConvGemm::ScratchFloats(const ConvGemmParams& p, size_t max_threads) {
 
 size_t ConvGemm::scratch_floats() const {
   if (tiles_ == 0 || panels_ == 0) return 0;
-  return direct_ ? planar_floats_ : slots_ * slot_floats_;
+  return direct_ ? planar_floats_ : shared_a_floats_ + slots_ * slot_floats_;
 }
 
 struct ConvGemm::PackedWeights {
@@ -294,30 +296,50 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   // (hyperthread siblings, a busy neighbour) finish together only when tasks are small against the
   // run. Picks the cheapest shape (1 thread: the biggest A blocks). Direct mode packs nothing; a
   // tile reads ~MR * in_c floats of the planar copy.
+  //
+  // Packed mode at T > 1 may instead pack every tile once, all threads together, into one A the
+  // tasks share (when it fits kSharedABytes): tasks then pack nothing, at the price of a second
+  // pass over the pool and A read from L3 rather than from the task's own L2.
+  // Splitting the panels then costs no repacking: 7x7 at 512 -> 512 (4 tiles, 16 panels) at 2
+  // threads packed each tile 8 times over.
   const size_t tile_bytes = MR * (direct_ ? p.in_c : K_) * sizeof(float);
   const double pack_cost = direct_ ? 0.0 : 4.0;
   const size_t max_bt = std::max<size_t>(1, std::min(tiles_, kABlockBytes / tile_bytes));
+  const double T = (double)max_threads;
   double best = 1e300;
   block_tiles_ = max_bt;
   group_panels_ = panels_;
-  const size_t b_min = (tiles_ + max_bt - 1) / max_bt;
-  for (size_t b = b_min; b <= std::min(tiles_, std::max(b_min, 8 * max_threads)); ++b) {
-    const size_t bt = (tiles_ + b - 1) / b;
-    if ((tiles_ + bt - 1) / bt != b) continue;  // not a distinct split
-    for (size_t g = 1; g <= panels_; ++g) {
-      const size_t gp = (panels_ + g - 1) / g;
-      if ((panels_ + gp - 1) / gp != g) continue;
-      const double task = 14.0 * bt * gp + pack_cost * bt + 6.0 * gp;
-      const double cost = max_threads == 1 ? (double)(b * g) * task
-                                           : (double)(b * g) * task / (double)max_threads + task;
-      if (cost < best * 0.999) best = cost, block_tiles_ = bt, group_panels_ = gp;
+  shared_a_ = false;
+  const bool can_share =
+      !direct_ && max_threads > 1 && tiles_ * tile_bytes <= kSharedABytes && tiles_ > 0;
+  for (int shared = 0; shared <= (can_share ? 1 : 0); ++shared) {
+    const size_t b_min = shared ? 1 : (tiles_ + max_bt - 1) / max_bt;
+    // Shared: a tile-panel reads its A from L3 (~2 more), and the packing pass costs a second
+    // dispatch to the pool (~20k cycles).
+    const double pack = shared ? 2.0 : pack_cost;
+    const double phase1 =
+        shared ? (double)tiles_ * pack_cost / T + pack_cost + 20000.0 / (double)K_ : 0.0;
+    for (size_t b = b_min; b <= std::min(tiles_, std::max(b_min, 8 * max_threads)); ++b) {
+      const size_t bt = (tiles_ + b - 1) / b;
+      if ((tiles_ + bt - 1) / bt != b) continue;  // not a distinct split
+      for (size_t g = 1; g <= panels_; ++g) {
+        const size_t gp = (panels_ + g - 1) / g;
+        if ((panels_ + gp - 1) / gp != g) continue;
+        const double task = 14.0 * bt * gp + pack * bt + 6.0 * gp;
+        const double cost = phase1 + (max_threads == 1 ? (double)(b * g) * task
+                                                       : (double)(b * g) * task / T + task);
+        if (cost < best * 0.999)
+          best = cost, block_tiles_ = bt, group_panels_ = gp, shared_a_ = shared;
+      }
     }
   }
   blocks_ = (tiles_ + block_tiles_ - 1) / block_tiles_;
   groups_ = (panels_ + group_panels_ - 1) / group_panels_;
+  if (blocks_ * groups_ == 1) shared_a_ = false;
 
   if (direct_) return;
-  a_floats_ = block_tiles_ * MR * K_;
+  a_floats_ = shared_a_ ? 0 : block_tiles_ * MR * K_;
+  shared_a_floats_ = shared_a_ ? tiles_ * MR * K_ : 0;
   const size_t row = p.kw * p.in_c;  // PackTile's rowbuf: MR assembled runs of kw * in_c floats
   slot_floats_ = (a_floats_ + MR * row + 16 + 15) / 16 * 16;  // whole cache lines
   slots_ = max_threads;
@@ -450,17 +472,23 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   if (direct_) return DirectTask(a, block, group);
   // A free pack slot: at most as many tasks run at once as the pool has threads (== slots_ when
   // the pool is the one Init was told of; with more, a task waits for a slot).
-  size_t slot = 0;
-  for (;; slot = (slot + 1) % slots_)
-    if (!a.busy[slot].load(std::memory_order_relaxed) &&
-        !a.busy[slot].exchange(true, std::memory_order_acquire))
-      break;
-  float* scratch = a.scratch + slot * slot_floats_;
-  float* rowbuf = scratch + a_floats_;
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
-  for (size_t t = t0; t < t1; ++t) {
-    const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
-    PackTile(a, p0, mr, scratch + (t - t0) * MR * K_, rowbuf);
+  size_t slot = 0;
+  const float* scratch;  // the block's packed tiles
+  if (shared_a_) {
+    scratch = a.scratch + t0 * MR * K_;
+  } else {
+    for (;; slot = (slot + 1) % slots_)
+      if (!a.busy[slot].load(std::memory_order_relaxed) &&
+          !a.busy[slot].exchange(true, std::memory_order_acquire))
+        break;
+    float* own = a.scratch + slot * slot_floats_;
+    float* rowbuf = own + a_floats_;
+    for (size_t t = t0; t < t1; ++t) {
+      const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
+      PackTile(a, p0, mr, own + (t - t0) * MR * K_, rowbuf);
+    }
+    scratch = own;
   }
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
   for (size_t n = n0; n < n1; ++n) {
@@ -486,6 +514,17 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
                                   next + std::min(panel_bytes - 64, (t - t0) * share), step);
     }
   }
+  if (!shared_a_) a.busy[slot].store(false, std::memory_order_release);
+}
+
+void ConvGemm::PackSharedTile(const RunArgs& a, size_t t) const {
+  size_t slot = 0;
+  for (;; slot = (slot + 1) % slots_)
+    if (!a.busy[slot].load(std::memory_order_relaxed) &&
+        !a.busy[slot].exchange(true, std::memory_order_acquire))
+      break;
+  const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
+  PackTile(a, p0, mr, a.scratch + t * MR * K_, a.scratch + shared_a_floats_ + slot * slot_floats_);
   a.busy[slot].store(false, std::memory_order_release);
 }
 
@@ -562,6 +601,10 @@ void TaskTrampoline(void* ctx, size_t block, size_t group) {
   const auto* a = static_cast<const ConvGemm::RunArgs*>(ctx);
   a->self->Task(*a, block, group);
 }
+void PackTrampoline(void* ctx, size_t t) {
+  const auto* a = static_cast<const ConvGemm::RunArgs*>(ctx);
+  a->self->PackSharedTile(*a, t);
+}
 void PlanarTrampoline(void* ctx, size_t py) {
   const auto* a = static_cast<const ConvGemm::RunArgs*>(ctx);
   a->self->PackPlanarRow(a->x, a->xs, py, const_cast<float*>(a->planar));
@@ -600,6 +643,12 @@ void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
   }
   std::atomic<bool> busy[kMaxSlots] = {};
   RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1, nullptr, scratch, busy};
+  if (shared_a_) {
+    if (threaded)
+      pthreadpool_parallelize_1d(pool, &PackTrampoline, &a, tiles_, 0);
+    else
+      for (size_t t = 0; t < tiles_; ++t) PackSharedTile(a, t);
+  }
   if (!pool || pthreadpool_get_threads_count(pool) <= 1 || blocks_ * groups_ == 1) {
     for (size_t g = 0; g < groups_; ++g)
       for (size_t b = 0; b < blocks_; ++b) Task(a, b, g);

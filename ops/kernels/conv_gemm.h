@@ -100,10 +100,13 @@ class ConvGemm {
            pthreadpool_t pool) const;
 
   const ConvGemmParams& params() const { return p_; }
+  // Packed mode, T > 1: the run packs every tile once into an A its tasks share (see Configure).
+  bool shares_packed_a() const { return shared_a_; }
 
   // Internal (public for the pthreadpool trampoline).
   struct RunArgs;
   void Task(const RunArgs& a, size_t block, size_t group) const;
+  void PackSharedTile(const RunArgs& a, size_t tile) const;  // shared A: packs one tile
   void PackPlanarRow(const float* x, size_t xs, size_t py, float* planar) const;
 
  private:
@@ -140,6 +143,11 @@ class ConvGemm {
   Buffer in_scale_, in_bias_;  // input transform (null: none)
   float in_lo_ = 0, in_hi_ = 0;
   size_t slots_ = 0, slot_floats_ = 0, a_floats_ = 0;  // packed mode's pack slots in the scratch
+  // Packed mode with T > 1 threads and panel groups: every tile is packed once, by all threads,
+  // into one A at the start of the scratch (shared_a_floats_), which the tasks then read; the
+  // slots hold only PackTile's row buffer. Otherwise each task packs its block into its slot.
+  bool shared_a_ = false;
+  size_t shared_a_floats_ = 0;
   // Direct mode (see Init): the padded grid is rh_ x rw_; the planar copy holds channel c of
   // padded row py at c * c_stride_ + py * row_stride_; tiles_ counts the tiles of one image.
   bool direct_ = false, by_rows_ = false;

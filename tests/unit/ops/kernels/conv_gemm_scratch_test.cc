@@ -85,6 +85,32 @@ TEST_F(ConvGemmScratchTest, DirtyScratchGivesTheSameBits) {
   pthreadpool_destroy(pool);
 }
 
+// Small images with wide channels split their panels over the threads and pack each tile once
+// into an A the tasks share: the same bits as one thread, also with the 2-thread plan run
+// without a pool.
+TEST_F(ConvGemmScratchTest, SharedPackGivesTheBitsOfOneThread) {
+  std::mt19937 rng(4);
+  pthreadpool_t pool = pthreadpool_create(2);
+  ASSERT_NE(pool, nullptr);
+  for (size_t k : {1, 3}) {
+    SCOPED_TRACE(testing::Message() << "kernel " << k);
+    const Conv c = Make(ConvGemmMode::kPacked, k, 1, 256, 300, 7, rng);
+    ConvGemm one, two;
+    one.Init(c.p, c.w.data(), c.b.data(), 1);
+    two.Init(c.p, c.w.data(), c.b.data(), 2);
+    EXPECT_FALSE(one.shares_packed_a());
+    EXPECT_TRUE(two.shares_packed_a());
+    EXPECT_EQ(two.scratch_floats(), ConvGemm::ScratchFloats(c.p, 2));
+    std::vector<float> want(c.out_floats()), got(c.out_floats(), -1.f), serial(c.out_floats());
+    one.Run(c.x.data(), c.p.in_c, want.data(), c.p.out_c, nullptr);
+    two.Run(c.x.data(), c.p.in_c, got.data(), c.p.out_c, pool);
+    two.Run(c.x.data(), c.p.in_c, serial.data(), c.p.out_c, nullptr);
+    EXPECT_TRUE(Same(got, want));
+    EXPECT_TRUE(Same(serial, want));
+  }
+  pthreadpool_destroy(pool);
+}
+
 TEST_F(ConvGemmScratchTest, ConcurrentRunsOnDistinctScratch) {
   std::mt19937 rng(3);
   const Conv a = Make(ConvGemmMode::kPacked, 3, 1, 32, 64, 21, rng);
