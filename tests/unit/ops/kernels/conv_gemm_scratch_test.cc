@@ -94,7 +94,7 @@ TEST_F(ConvGemmScratchTest, SharedPackGivesTheBitsOfOneThread) {
   ASSERT_NE(pool, nullptr);
   for (size_t k : {1, 3}) {
     SCOPED_TRACE(testing::Message() << "kernel " << k);
-    const Conv c = Make(ConvGemmMode::kPacked, k, 1, 256, 300, 7, rng);
+    const Conv c = Make(ConvGemmMode::kPacked, k, 1, k == 1 ? 512 : 256, 500, 7, rng);
     ConvGemm one, two;
     one.Init(c.p, c.w.data(), c.b.data(), 1);
     two.Init(c.p, c.w.data(), c.b.data(), 2);
