@@ -30,6 +30,8 @@ constexpr size_t kBlockBytes = 768 * 1024;
 // Blocks grow to this when the weights (streamed once per block) outweigh the block's V and M.
 constexpr size_t kSliceBytes = 256 * 1024;
 constexpr size_t kMaxSlots = 64;
+// Largest V + M of a phased run (Plan::phased).
+constexpr size_t kPhasedBytes = 8 << 20;
 
 // A stride of `floats` rounded up to an odd number of cache lines: the 36 (or 16) transform points
 // of a tile are that far apart, and a power-of-two multiple would put them all in one L1 set.
@@ -266,9 +268,9 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   // Weight-bound convs split the panels first, into 2 groups per thread: each task then streams
   // its own share of the weights once, where smaller blocks would stream all of them once per
   // block (in a model the weights come from DRAM: ResNet-50's 14x14 256 -> 256 F(4x4) took 0.89
-  // ms at 1 thread and 0.96 at 2 with two blocks). With panel groups the input is transformed
-  // once into a V all tasks share (shared_v; before, every group transformed its block again:
-  // 28x28 128 -> 128 F(4x4), 2 threads, conv_bench: 0.39 -> 0.21 ms, 1 thread 0.40).
+  // ms at 1 thread and 0.96 at 2 with two blocks). Where panels end up split, the run goes phased
+  // if V and M fit (below): panel groups would each transform the whole input again, or (with a
+  // shared V) each read all of V for a part of the GEMMs.
   const size_t want = (weight_bound ? 2 : 3) * threads;
   if (threads > 1 && weight_bound && pl.panels >= 2 * threads)
     pl.group_panels = (pl.panels + want - 1) / want;
@@ -289,14 +291,26 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   pl.v_floats = a2 * OddLines(tg * MR * pl.c16);
   pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
   pl.slots = std::min(threads, pl.blocks * pl.groups);
-  pl.shared_v = threads > 1 && pl.groups > 1;
-  pl.slot_floats = ((pl.shared_v ? 0 : pl.v_floats) + pl.m_floats + 15) / 16 * 16;
+  pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
+  // Panels split across tasks: run phased instead, on one block whose V and M fit kPhasedBytes.
+  if (threads > 1 && pl.groups > 1) {
+    const size_t groups1 = (pl.tiles + MR - 1) / MR, gt = (pl.tiles + groups1 - 1) / groups1;
+    const size_t tg1 = (pl.tiles + gt - 1) / gt;
+    const size_t v = a2 * OddLines(tg1 * MR * pl.c16);
+    const size_t mf = a2 * OddLines(pl.tiles * pl.panels * NR);
+    if ((v + mf) * sizeof(float) <= kPhasedBytes) {
+      pl.phased = true;
+      pl.blocks = 1, pl.block_tiles = pl.tiles, pl.group_tiles = gt;
+      pl.groups = 1, pl.group_panels = pl.panels;
+      pl.v_floats = v, pl.m_floats = mf, pl.slots = 0, pl.slot_floats = 0;
+    }
+  }
   return pl;
 }
 
 namespace {
 size_t ScratchOf(const Winograd::Plan& pl) {
-  return (pl.shared_v ? pl.blocks * pl.v_floats : 0) + pl.slots * pl.slot_floats;
+  return (pl.phased ? pl.v_floats + pl.m_floats : 0) + pl.slots * pl.slot_floats;
 }
 }  // namespace
 
@@ -462,21 +476,18 @@ void Winograd::TransformInput(const RunArgs& ra, size_t block, size_t i0, size_t
   }
 }
 
-void Winograd::GemmOutput(const RunArgs& ra, size_t block, size_t group, const float* v,
-                          float* mbuf) const {
-  const ConvGemmParams& p = p_;
+void Winograd::Gemm(const RunArgs& ra, size_t block, size_t group, const float* v, float* mbuf,
+                    size_t xi0, size_t xi1) const {
+  (void)ra;
   const Plan& pl = plan_;
-  const int m = pl.m, a = m + 2;
-  const size_t a2 = (size_t)a * a;
   const size_t t0 = block * pl.block_tiles, nt = std::min(pl.block_tiles, pl.tiles - t0);
   const size_t T = pl.block_tiles, GT = pl.group_tiles, TG = (T + GT - 1) / GT, CB = pl.c16 / 16;
-  const size_t per_image = pl.tiles_h * pl.tiles_w;
   const size_t v_xi = OddLines(TG * CB * MR * 16);
   // Tile GEMMs: M[xi][tile][group columns].
   const size_t p0 = group * pl.group_panels, p1 = std::min(pl.panels, p0 + pl.group_panels);
   const size_t gc = (p1 - p0) * NR, m_xi = OddLines(T * gc);
   const float* u = w_->u.get();
-  for (size_t xi = 0; xi < a2; ++xi)
+  for (size_t xi = xi0; xi < xi1; ++xi)
     for (size_t pn = p0; pn < p1; ++pn) {
       const float* wp = u + (xi * pl.panels + pn) * pl.c16 * NR;
       for (size_t g = 0; g * GT < nt; ++g) {
@@ -489,9 +500,20 @@ void Winograd::GemmOutput(const RunArgs& ra, size_t block, size_t group, const f
           kMicro[mr - 1](CB, va, wp, mo, gc);
       }
     }
+}
+
+void Winograd::Output(const RunArgs& ra, size_t block, size_t group, const float* mbuf, size_t i0,
+                      size_t i1) const {
+  const ConvGemmParams& p = p_;
+  const Plan& pl = plan_;
+  const int m = pl.m;
+  const size_t t0 = block * pl.block_tiles;
+  const size_t per_image = pl.tiles_h * pl.tiles_w;
+  const size_t p0 = group * pl.group_panels, p1 = std::min(pl.panels, p0 + pl.group_panels);
+  const size_t gc = (p1 - p0) * NR, m_xi = OddLines(pl.block_tiles * gc);
   // Output transform, bias, clamp, store.
   const size_t col_end = std::min(p.out_c, p1 * NR);
-  for (size_t i = 0; i < nt; ++i) {
+  for (size_t i = i0; i < i1; ++i) {
     const size_t t = t0 + i, b = t / per_image, r = t % per_image;
     const size_t oy = (r / pl.tiles_w) * m, ox = (r % pl.tiles_w) * m;
     const int rows = (int)std::min<size_t>(m, p.out_h - oy);
@@ -520,7 +542,7 @@ void Winograd::TransformTask(const RunArgs& ra, size_t unit) const {
   const size_t cb = unit % CB, tg = unit / CB, block = tg / TG, g = tg % TG;
   const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
   const size_t i0 = g * pl.group_tiles, i1 = std::min(nt, i0 + pl.group_tiles);
-  if (i0 < i1) TransformInput(ra, block, i0, i1, cb, cb + 1, ra.scratch + block * pl.v_floats);
+  if (i0 < i1) TransformInput(ra, block, i0, i1, cb, cb + 1, ra.scratch);  // phased: block 0
 }
 
 void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
@@ -530,16 +552,21 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
     if (!ra.busy[slot].load(std::memory_order_relaxed) &&
         !ra.busy[slot].exchange(true, std::memory_order_acquire))
       break;
-  if (pl.shared_v) {
-    float* mbuf = ra.scratch + pl.blocks * pl.v_floats + slot * pl.slot_floats;
-    GemmOutput(ra, block, group, ra.scratch + block * pl.v_floats, mbuf);
-  } else {
-    float* v = ra.scratch + slot * pl.slot_floats;
-    const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
-    TransformInput(ra, block, 0, nt, 0, pl.c16 / 16, v);
-    GemmOutput(ra, block, group, v, v + pl.v_floats);
-  }
+  float* v = ra.scratch + slot * pl.slot_floats;
+  float* mbuf = v + pl.v_floats;
+  const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
+  TransformInput(ra, block, 0, nt, 0, pl.c16 / 16, v);
+  Gemm(ra, block, group, v, mbuf, 0, (size_t)(pl.m + 2) * (pl.m + 2));
+  Output(ra, block, group, mbuf, 0, nt);
   ra.busy[slot].store(false, std::memory_order_release);
+}
+
+// Phased runs (Plan::phased; one block, one panel group): V and M at the start of the scratch.
+void Winograd::GemmTask(const RunArgs& ra, size_t xi) const {
+  Gemm(ra, 0, 0, ra.scratch, ra.scratch + plan_.v_floats, xi, xi + 1);
+}
+void Winograd::OutputTask(const RunArgs& ra, size_t tile) const {
+  Output(ra, 0, 0, ra.scratch + plan_.v_floats, tile, tile + 1);
 }
 
 namespace {
@@ -550,6 +577,14 @@ void TaskTrampoline(void* ctx, size_t block, size_t group) {
 void TransformTrampoline(void* ctx, size_t unit) {
   const auto* a = static_cast<const Winograd::RunArgs*>(ctx);
   a->self->TransformTask(*a, unit);
+}
+void GemmTrampoline(void* ctx, size_t xi) {
+  const auto* a = static_cast<const Winograd::RunArgs*>(ctx);
+  a->self->GemmTask(*a, xi);
+}
+void OutputTrampoline(void* ctx, size_t tile) {
+  const auto* a = static_cast<const Winograd::RunArgs*>(ctx);
+  a->self->OutputTask(*a, tile);
 }
 }  // namespace
 
@@ -564,13 +599,22 @@ void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
   if (pl.tiles == 0 || pl.panels == 0) return;
   std::atomic<bool> busy[kMaxSlots] = {};
   RunArgs a{this, x, xs, y, ys, scratch, busy};
-  if (pl.shared_v) {
-    const size_t units =
-        pl.blocks * ((pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles) * (pl.c16 / 16);
-    if (pool && pthreadpool_get_threads_count(pool) > 1)
+  if (pl.phased) {
+    // Three passes, each split evenly over the threads: the input transform (tile groups x
+    // channel blocks), the tile GEMMs (one transform point each: disjoint V, U and M), the
+    // output transform (one tile each).
+    const size_t units = ((pl.tiles + pl.group_tiles - 1) / pl.group_tiles) * (pl.c16 / 16);
+    const size_t a2 = (size_t)(pl.m + 2) * (pl.m + 2);
+    if (pool && pthreadpool_get_threads_count(pool) > 1) {
       pthreadpool_parallelize_1d(pool, &TransformTrampoline, &a, units, 0);
-    else
+      pthreadpool_parallelize_1d(pool, &GemmTrampoline, &a, a2, 0);
+      pthreadpool_parallelize_1d(pool, &OutputTrampoline, &a, pl.tiles, 0);
+    } else {
       for (size_t u = 0; u < units; ++u) TransformTask(a, u);
+      for (size_t xi = 0; xi < a2; ++xi) GemmTask(a, xi);
+      for (size_t t = 0; t < pl.tiles; ++t) OutputTask(a, t);
+    }
+    return;
   }
   if (!pool || pthreadpool_get_threads_count(pool) <= 1 || pl.blocks * pl.groups == 1) {
     for (size_t g = 0; g < pl.groups; ++g)

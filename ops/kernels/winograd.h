@@ -14,8 +14,8 @@
 // microkernel for every xi, tile group and panel into M[xi][tile][group columns], then the
 // output transform adds the bias, clamps and stores the m x m pixels. V and M of a task live in
 // the caller's scratch (one slot per running task); Run is const and runs concurrently with
-// distinct scratch. When the panels are split across tasks (threads > 1), the whole input is
-// transformed first, by all threads, into one V the tasks share (Plan::shared_v).
+// distinct scratch. Where the panels would be split across tasks (threads > 1, small images with
+// wide channels), the run goes in three passes over the pool instead (Plan::phased).
 #pragma once
 
 #include <pthreadpool.h>
@@ -94,27 +94,35 @@ class Winograd {
     size_t group_tiles = 0;              // tiles per microkernel call (<= 14), evened out
     size_t group_panels = 0, groups = 0;
     size_t v_floats = 0, m_floats = 0, slot_floats = 0, slots = 0;
-    // Shared V (threads > 1 and panel groups > 1): the input is transformed once, by all threads,
-    // into blocks x v_floats at the start of the scratch, before the GEMM tasks; the slots then
-    // hold M only. Otherwise each task transforms its block into its own slot (V and M).
-    bool shared_v = false;
+    // Phased (threads > 1 where panels would be split across tasks, V and M within 8 MB): one
+    // block, run in three passes over the pool, each split evenly: the input transform into V,
+    // the tile GEMMs of each transform point into M, the output transform of each tile. V and M
+    // sit at the start of the scratch; there are no slots.
+    bool phased = false;
   };
   static Plan MakePlan(const ConvGemmParams& p, size_t max_threads, int tile);
 
   // Internal (public for the pthreadpool trampoline).
   struct RunArgs;
   void Task(const RunArgs& a, size_t block, size_t group) const;
-  // Shared V: transforms tile group `unit / CB` (over all blocks) for channel block `unit % CB`.
+  // Phased runs: transforms tile group `unit / CB` for channel block `unit % CB`; the tile GEMMs
+  // of transform point `xi`; the output transform of one tile.
   void TransformTask(const RunArgs& a, size_t unit) const;
+  void GemmTask(const RunArgs& a, size_t xi) const;
+  void OutputTask(const RunArgs& a, size_t tile) const;
 
  private:
   struct Preact;
   // Tiles [i0, i1) of `block`, channel blocks [cb0, cb1), into the block's V at `v`.
   void TransformInput(const RunArgs& a, size_t block, size_t i0, size_t i1, size_t cb0, size_t cb1,
                       float* v) const;
-  // The block's tile GEMMs for panel group `group` from V at `v` into M at `mbuf`, then the output
-  // transform of those columns.
-  void GemmOutput(const RunArgs& a, size_t block, size_t group, const float* v, float* mbuf) const;
+  // The block's tile GEMMs of transform points [xi0, xi1) for panel group `group`, from V at `v`
+  // into M at `mbuf`.
+  void Gemm(const RunArgs& a, size_t block, size_t group, const float* v, float* mbuf, size_t xi0,
+            size_t xi1) const;
+  // The output transform of the block's tiles [i0, i1), the group's columns, from M at `mbuf`.
+  void Output(const RunArgs& a, size_t block, size_t group, const float* mbuf, size_t i0,
+              size_t i1) const;
   ConvGemmParams p_;
   Plan plan_;
   std::shared_ptr<const Weights> w_;

@@ -135,22 +135,21 @@ TEST(WinogradEmpty, BatchZeroRunsNothing) {
   conv.Run(nullptr, 16, nullptr, 16, nullptr);  // reads and writes nothing
 }
 
-// A weight-bound conv at 2 threads splits its panels across tasks and transforms the input once
-// into a shared V; the result is the 1-thread plan's bit for bit, also when the 2-thread plan runs
-// without a pool (the transform then runs on the caller).
-TEST(WinogradSharedV, SameBitsAsOneThread) {
+// A weight-bound conv at 2 threads runs phased (transform, tile GEMMs per transform point, output
+// transform, each pass split over the threads); the result is the 1-thread plan's bit for bit,
+// also when the 2-thread plan runs without a pool.
+TEST(WinogradPhased, SameBitsAsOneThread) {
   if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
   ConvGemmParams p;
   p.n = 2, p.in_h = p.in_w = p.out_h = p.out_w = 14, p.in_c = 256, p.out_c = 200;
   p.kh = p.kw = 3, p.pad_top = p.pad_left = 1, p.lo = 0.f;
   const Winograd::Plan one = Winograd::MakePlan(p, 1, 4), two = Winograd::MakePlan(p, 2, 4);
-  EXPECT_FALSE(one.shared_v);
-  ASSERT_TRUE(two.shared_v);
-  EXPECT_GT(two.groups, 1u);
-  // V is in the scratch once, not once per slot.
-  EXPECT_EQ(Winograd::ScratchFloats(p, 2, 4),
-            two.blocks * two.v_floats + two.slots * two.slot_floats);
-  EXPECT_LT(two.slot_floats, two.v_floats + two.m_floats);
+  EXPECT_FALSE(one.phased);
+  ASSERT_TRUE(two.phased);
+  EXPECT_EQ(two.blocks, 1u);
+  EXPECT_EQ(two.groups, 1u);
+  // V and M once, no slots.
+  EXPECT_EQ(Winograd::ScratchFloats(p, 2, 4), two.v_floats + two.m_floats);
   std::mt19937 g(3);
   std::uniform_real_distribution<float> d(-1.f, 1.f);
   std::vector<float> x(p.n * 14 * 14 * 256), w(200 * 256 * 9), b(200);
