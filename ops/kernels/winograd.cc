@@ -184,6 +184,7 @@ struct Winograd::RunArgs {
   size_t ys;
   float* scratch;
   std::atomic<bool>* busy;
+  size_t block = 0;  // phased runs: the block being run
 };
 
 bool Winograd::Applies(const ConvGemmParams& p) {
@@ -292,17 +293,22 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
   pl.slots = std::min(threads, pl.blocks * pl.groups);
   pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
-  // Panels split across tasks: run phased instead, on one block whose V and M fit kPhasedBytes.
+  // Panels split across tasks: run phased instead, on the fewest blocks (run one after another)
+  // whose V and M fit kPhasedBytes.
   if (threads > 1 && pl.groups > 1) {
-    const size_t groups1 = (pl.tiles + MR - 1) / MR, gt = (pl.tiles + groups1 - 1) / groups1;
-    const size_t tg1 = (pl.tiles + gt - 1) / gt;
-    const size_t v = a2 * OddLines(tg1 * MR * pl.c16);
-    const size_t mf = a2 * OddLines(pl.tiles * pl.panels * NR);
-    if ((v + mf) * sizeof(float) <= kPhasedBytes) {
+    for (size_t b = 1; b <= pl.tiles; ++b) {
+      const size_t bt = (pl.tiles + b - 1) / b;
+      if ((pl.tiles + bt - 1) / bt != b) continue;
+      const size_t groups1 = (bt + MR - 1) / MR, gt = (bt + groups1 - 1) / groups1;
+      const size_t tg1 = (bt + gt - 1) / gt;
+      const size_t v = a2 * OddLines(tg1 * MR * pl.c16);
+      const size_t mf = a2 * OddLines(bt * pl.panels * NR);
+      if ((v + mf) * sizeof(float) > kPhasedBytes) continue;
       pl.phased = true;
-      pl.blocks = 1, pl.block_tiles = pl.tiles, pl.group_tiles = gt;
+      pl.blocks = b, pl.block_tiles = bt, pl.group_tiles = gt;
       pl.groups = 1, pl.group_panels = pl.panels;
       pl.v_floats = v, pl.m_floats = mf, pl.slots = 0, pl.slot_floats = 0;
+      break;
     }
   }
   return pl;
@@ -538,11 +544,10 @@ void Winograd::Output(const RunArgs& ra, size_t block, size_t group, const float
 
 void Winograd::TransformTask(const RunArgs& ra, size_t unit) const {
   const Plan& pl = plan_;
-  const size_t CB = pl.c16 / 16, TG = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
-  const size_t cb = unit % CB, tg = unit / CB, block = tg / TG, g = tg % TG;
-  const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
+  const size_t CB = pl.c16 / 16, g = unit / CB, cb = unit % CB;
+  const size_t nt = std::min(pl.block_tiles, pl.tiles - ra.block * pl.block_tiles);
   const size_t i0 = g * pl.group_tiles, i1 = std::min(nt, i0 + pl.group_tiles);
-  if (i0 < i1) TransformInput(ra, block, i0, i1, cb, cb + 1, ra.scratch);  // phased: block 0
+  if (i0 < i1) TransformInput(ra, ra.block, i0, i1, cb, cb + 1, ra.scratch);
 }
 
 void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
@@ -561,12 +566,13 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   ra.busy[slot].store(false, std::memory_order_release);
 }
 
-// Phased runs (Plan::phased; one block, one panel group): V and M at the start of the scratch.
+// Phased runs (Plan::phased; block ra.block, one panel group): V and M at the start of the
+// scratch.
 void Winograd::GemmTask(const RunArgs& ra, size_t xi) const {
-  Gemm(ra, 0, 0, ra.scratch, ra.scratch + plan_.v_floats, xi, xi + 1);
+  Gemm(ra, ra.block, 0, ra.scratch, ra.scratch + plan_.v_floats, xi, xi + 1);
 }
 void Winograd::OutputTask(const RunArgs& ra, size_t tile) const {
-  Output(ra, 0, 0, ra.scratch + plan_.v_floats, tile, tile + 1);
+  Output(ra, ra.block, 0, ra.scratch + plan_.v_floats, tile, tile + 1);
 }
 
 namespace {
@@ -600,19 +606,24 @@ void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
   std::atomic<bool> busy[kMaxSlots] = {};
   RunArgs a{this, x, xs, y, ys, scratch, busy};
   if (pl.phased) {
-    // Three passes, each split evenly over the threads: the input transform (tile groups x
-    // channel blocks), the tile GEMMs (one transform point each: disjoint V, U and M), the
-    // output transform (one tile each).
-    const size_t units = ((pl.tiles + pl.group_tiles - 1) / pl.group_tiles) * (pl.c16 / 16);
+    // Block after block, three passes each, each split evenly over the threads: the input
+    // transform (tile groups x channel blocks), the tile GEMMs (one transform point each:
+    // disjoint V, U and M), the output transform (one tile each).
     const size_t a2 = (size_t)(pl.m + 2) * (pl.m + 2);
-    if (pool && pthreadpool_get_threads_count(pool) > 1) {
-      pthreadpool_parallelize_1d(pool, &TransformTrampoline, &a, units, 0);
-      pthreadpool_parallelize_1d(pool, &GemmTrampoline, &a, a2, 0);
-      pthreadpool_parallelize_1d(pool, &OutputTrampoline, &a, pl.tiles, 0);
-    } else {
-      for (size_t u = 0; u < units; ++u) TransformTask(a, u);
-      for (size_t xi = 0; xi < a2; ++xi) GemmTask(a, xi);
-      for (size_t t = 0; t < pl.tiles; ++t) OutputTask(a, t);
+    const bool threaded = pool && pthreadpool_get_threads_count(pool) > 1;
+    for (size_t b = 0; b < pl.blocks; ++b) {
+      a.block = b;
+      const size_t nt = std::min(pl.block_tiles, pl.tiles - b * pl.block_tiles);
+      const size_t units = ((nt + pl.group_tiles - 1) / pl.group_tiles) * (pl.c16 / 16);
+      if (threaded) {
+        pthreadpool_parallelize_1d(pool, &TransformTrampoline, &a, units, 0);
+        pthreadpool_parallelize_1d(pool, &GemmTrampoline, &a, a2, 0);
+        pthreadpool_parallelize_1d(pool, &OutputTrampoline, &a, nt, 0);
+      } else {
+        for (size_t u = 0; u < units; ++u) TransformTask(a, u);
+        for (size_t xi = 0; xi < a2; ++xi) GemmTask(a, xi);
+        for (size_t t = 0; t < nt; ++t) OutputTask(a, t);
+      }
     }
     return;
   }

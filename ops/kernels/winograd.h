@@ -94,10 +94,11 @@ class Winograd {
     size_t group_tiles = 0;              // tiles per microkernel call (<= 14), evened out
     size_t group_panels = 0, groups = 0;
     size_t v_floats = 0, m_floats = 0, slot_floats = 0, slots = 0;
-    // Phased (threads > 1 where panels would be split across tasks, V and M within 8 MB): one
-    // block, run in three passes over the pool, each split evenly: the input transform into V,
-    // the tile GEMMs of each transform point into M, the output transform of each tile. V and M
-    // sit at the start of the scratch; there are no slots.
+    // Phased (threads > 1 where panels would be split across tasks): the fewest blocks whose V
+    // and M fit 8 MB, run one after another, each in three passes over the pool, each split
+    // evenly: the input transform into V, the tile GEMMs of each transform point into M, the
+    // output transform of each tile. One block's V and M sit at the start of the scratch; there
+    // are no slots.
     bool phased = false;
   };
   static Plan MakePlan(const ConvGemmParams& p, size_t max_threads, int tile);

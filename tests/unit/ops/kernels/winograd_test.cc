@@ -136,37 +136,46 @@ TEST(WinogradEmpty, BatchZeroRunsNothing) {
 }
 
 // A weight-bound conv at 2 threads runs phased (transform, tile GEMMs per transform point, output
-// transform, each pass split over the threads); the result is the 1-thread plan's bit for bit,
-// also when the 2-thread plan runs without a pool.
+// transform, each pass split over the threads), block after block when one block's V and M would
+// not fit; the result is the 1-thread plan's bit for bit, also when the 2-thread plan runs
+// without a pool.
 TEST(WinogradPhased, SameBitsAsOneThread) {
   if (!Winograd::Supported()) GTEST_SKIP() << "no AVX-512F";
-  ConvGemmParams p;
-  p.n = 2, p.in_h = p.in_w = p.out_h = p.out_w = 14, p.in_c = 256, p.out_c = 200;
-  p.kh = p.kw = 3, p.pad_top = p.pad_left = 1, p.lo = 0.f;
-  const Winograd::Plan one = Winograd::MakePlan(p, 1, 4), two = Winograd::MakePlan(p, 2, 4);
-  EXPECT_FALSE(one.phased);
-  ASSERT_TRUE(two.phased);
-  EXPECT_EQ(two.blocks, 1u);
-  EXPECT_EQ(two.groups, 1u);
-  // V and M once, no slots.
-  EXPECT_EQ(Winograd::ScratchFloats(p, 2, 4), two.v_floats + two.m_floats);
-  std::mt19937 g(3);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  std::vector<float> x(p.n * 14 * 14 * 256), w(200 * 256 * 9), b(200);
-  for (auto* v : {&x, &w, &b})
-    for (auto& e : *v) e = d(g);
-  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool2(pthreadpool_create(2),
-                                                                     &pthreadpool_destroy);
-  Winograd c1, c2;
-  c1.Init(p, w.data(), b.data(), 1, 4);
-  c2.Init(p, w.data(), b.data(), 2, 4);
-  const size_t out = p.n * 14 * 14 * 200;
-  std::vector<float> y1(out), y2(out, -1.f), y3(out, -1.f);
-  c1.Run(x.data(), 256, y1.data(), 200, nullptr);
-  c2.Run(x.data(), 256, y2.data(), 200, pool2.get());
-  c2.Run(x.data(), 256, y3.data(), 200, nullptr);
-  EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), out * sizeof(float)));
-  EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), out * sizeof(float)));
+  struct Shape {
+    size_t n, hw, c, m, pad, blocks;
+  };
+  // 14x14 at 256 -> 200: one block; Inception v3's 73x73 80 -> 192 (pad 0): 12.7 MB, 2 blocks.
+  for (const Shape& s : {Shape{2, 14, 256, 200, 1, 1}, Shape{1, 73, 80, 192, 0, 2}}) {
+    SCOPED_TRACE(testing::Message() << s.hw << "x" << s.hw << " " << s.c << " -> " << s.m);
+    ConvGemmParams p;
+    p.n = s.n, p.in_h = p.in_w = s.hw, p.in_c = s.c, p.out_c = s.m;
+    p.out_h = p.out_w = s.hw + 2 * s.pad - 2;
+    p.kh = p.kw = 3, p.pad_top = p.pad_left = s.pad, p.lo = 0.f;
+    const Winograd::Plan one = Winograd::MakePlan(p, 1, 4), two = Winograd::MakePlan(p, 2, 4);
+    EXPECT_FALSE(one.phased);
+    ASSERT_TRUE(two.phased);
+    EXPECT_EQ(two.blocks, s.blocks);
+    EXPECT_EQ(two.groups, 1u);
+    // One block's V and M, no slots.
+    EXPECT_EQ(Winograd::ScratchFloats(p, 2, 4), two.v_floats + two.m_floats);
+    std::mt19937 g(3);
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    std::vector<float> x(p.n * s.hw * s.hw * s.c), w(s.m * s.c * 9), b(s.m);
+    for (auto* v : {&x, &w, &b})
+      for (auto& e : *v) e = d(g);
+    std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool2(pthreadpool_create(2),
+                                                                       &pthreadpool_destroy);
+    Winograd c1, c2;
+    c1.Init(p, w.data(), b.data(), 1, 4);
+    c2.Init(p, w.data(), b.data(), 2, 4);
+    const size_t out = p.n * p.out_h * p.out_w * s.m;
+    std::vector<float> y1(out), y2(out, -1.f), y3(out, -1.f);
+    c1.Run(x.data(), s.c, y1.data(), s.m, nullptr);
+    c2.Run(x.data(), s.c, y2.data(), s.m, pool2.get());
+    c2.Run(x.data(), s.c, y3.data(), s.m, nullptr);
+    EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), out * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), out * sizeof(float)));
+  }
 }
 
 TEST(WinogradApplies, OnlyDense3x3Stride1) {
