@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ops/kernels/aligned.h"
 #include "runtime/ir/checked.h"
 #include "runtime/ir/file.h"
 #include "runtime/ir/status.h"
@@ -199,6 +200,8 @@ absl::StatusOr<ir::Tensor> TensorFromProto(onnx::TensorProto* proto, const std::
     std::vector<float> v;
     if (raw && type == onnx::TensorProto::FLOAT) {
       const float* p = reinterpret_cast<const float*>(raw->data());
+      v.reserve(count);  // fresh pages: huge pages for large tensors before the copy touches them
+      kernels::AdviseHugePages(v.data(), count * sizeof(float));
       v.assign(p, p + count);  // one copy, no zero-fill
     } else if (raw) {
       v.resize(count);

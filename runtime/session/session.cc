@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "loaders/onnx_loader.h"
 #include "onnxrun/onnxrun.h"
+#include "ops/kernels/aligned.h"
 #include "ops/kernels/cpu.h"
 #include "ops/kernels/finite.h"
 #include "runtime/exec/fold_by_running.h"
@@ -62,10 +63,24 @@ namespace {
 
 std::atomic<bool> xnnpack_started{false};
 
+// XNNPACK's allocations as its default ones, but with huge pages for the large ones (the packed
+// weights of fully connected layers: VGG-16's are 0.5 GB; kernels::AdviseHugePages).
+void* XnnAlloc(void*, size_t size) { return std::malloc(size); }
+void* XnnRealloc(void*, void* p, size_t size) { return std::realloc(p, size); }
+void XnnFree(void*, void* p) { std::free(p); }
+void* XnnAlignedAlloc(void*, size_t alignment, size_t size) {
+  void* p = nullptr;
+  if (posix_memalign(&p, std::max(alignment, sizeof(void*)), size) != 0) return nullptr;
+  kernels::AdviseHugePages(p, size);
+  return p;
+}
+const xnn_allocator kXnnAllocator = {nullptr,  &XnnAlloc,        &XnnRealloc,
+                                     &XnnFree, &XnnAlignedAlloc, &XnnFree};
+
 absl::Status InitXnnpack() {
   static absl::Status status = [] {
     xnnpack_started = true;
-    if (xnn_initialize(nullptr) != xnn_status_success)
+    if (xnn_initialize(&kXnnAllocator) != xnn_status_success)
       return absl::InternalError("XNNPACK failed to initialize (unsupported CPU?)");
     return absl::OkStatus();
   }();
