@@ -1,6 +1,9 @@
 // onnxrun command-line tool: classify, test, bench, info.
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <new>
 #include <stdexcept>
@@ -59,11 +62,30 @@ int Main(const std::vector<std::string>& args) {
   return RunClassify(args);
 }
 
+// Loading a model writes hundreds of MB of fresh memory, and with 4 KB pages the page faults
+// dominate it on VMs (VGG-16: 351k faults). The library puts its own large buffers on
+// transparent huge pages (kernels::AdviseHugePages), but not protobuf's copies made while
+// parsing; glibc does so for every large malloc block with GLIBC_TUNABLES=glibc.malloc.hugetlb=1,
+// which it reads only at start. So the CLI starts itself again once with it, when the kernel
+// offers THP, unless GLIBC_TUNABLES is already set (the user's own, or this re-exec) or
+// ONNXRUN_HUGE_PAGES=0. VGG-16 then loads in 4.2 s instead of 9.9 (19k faults).
+void ReexecWithHugePages(char** argv) {
+  const char* opt = std::getenv("ONNXRUN_HUGE_PAGES");
+  if ((opt && std::string(opt) == "0") || std::getenv("GLIBC_TUNABLES")) return;
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  if (!std::getline(thp, modes) || modes.find("[never]") != std::string::npos) return;
+  if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("GLIBC_TUNABLES");  // exec failed: run as we are
+}
+
 }  // namespace
 
 // The library returns allocation failures as errors; the CLI's own (reading inputs, images,
 // printing) end the same way: one line on stderr, exit 1.
 int main(int argc, char** argv) {
+  ReexecWithHugePages(argv);
   try {
     return Main(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::bad_alloc& e) {
