@@ -65,12 +65,15 @@ bool HasAvx512() { return ActiveIsa() == Isa::kAvx512; }
 
 namespace {
 
-// 24 independent FMA chains (enough to cover the latency of two FMA ports), `iters` rounds.
+// 24 independent FMA chains (enough to cover the latency of two FMA ports), `iters` rounds. The
+// inner loop is unrolled so that the chains live in registers: rolled, GCC kept them on the stack
+// and the measure came out at half the peak (112 GFLOP/s on a CPU whose conv kernels ran at 190).
 ONNXRUN_AVX512 double Run512(int64_t iters) {
   __m512 acc[24];
   for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(0.001f * i);
   const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
   for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 24
     for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
   float lanes[16];
   double sink = 0;
@@ -86,6 +89,7 @@ __attribute__((target("avx2,fma"))) double Run256(int64_t iters) {
   for (int i = 0; i < 24; ++i) acc[i] = _mm256_set1_ps(0.001f * i);
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
   for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 24
     for (int i = 0; i < 24; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
   float lanes[8];
   double sink = 0;
