@@ -12,6 +12,7 @@
 #include "ops/kernels/conv_avx2.h"
 #include "ops/kernels/conv_pack.h"
 #include "ops/kernels/cpu.h"
+#include "ops/kernels/kernels.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the unpack intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -470,18 +471,13 @@ ConvGemm::Panel ConvGemm::PanelOf(size_t n) const {
 
 void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   if (direct_) return DirectTask(a, block, group);
-  // A free pack slot: at most as many tasks run at once as the pool has threads (== slots_ when
-  // the pool is the one Init was told of; with more, a task waits for a slot).
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
-  size_t slot = 0;
+  size_t slot = 0;       // unless shared, the task packs its block into a pack slot of its own
   const float* scratch;  // the block's packed tiles
   if (shared_a_) {
     scratch = a.scratch + t0 * MR * K_;
   } else {
-    for (;; slot = (slot + 1) % slots_)
-      if (!a.busy[slot].load(std::memory_order_relaxed) &&
-          !a.busy[slot].exchange(true, std::memory_order_acquire))
-        break;
+    slot = detail::ClaimSlot(a.busy, slots_);
     float* own = a.scratch + slot * slot_floats_;
     float* rowbuf = own + a_floats_;
     for (size_t t = t0; t < t1; ++t) {
@@ -514,18 +510,14 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
                                   next + std::min(panel_bytes - 64, (t - t0) * share), step);
     }
   }
-  if (!shared_a_) a.busy[slot].store(false, std::memory_order_release);
+  if (!shared_a_) detail::ReleaseSlot(a.busy, slot);
 }
 
 void ConvGemm::PackSharedTile(const RunArgs& a, size_t t) const {
-  size_t slot = 0;
-  for (;; slot = (slot + 1) % slots_)
-    if (!a.busy[slot].load(std::memory_order_relaxed) &&
-        !a.busy[slot].exchange(true, std::memory_order_acquire))
-      break;
+  const size_t slot = detail::ClaimSlot(a.busy, slots_);
   const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
   PackTile(a, p0, mr, a.scratch + t * MR * K_, a.scratch + shared_a_floats_ + slot * slot_floats_);
-  a.busy[slot].store(false, std::memory_order_release);
+  detail::ReleaseSlot(a.busy, slot);
 }
 
 // Direct mode: row py of the padded grid, every channel plane, in 16-column transposes: the

@@ -17,6 +17,7 @@
 
 #include <pthreadpool.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -26,6 +27,19 @@ inline constexpr size_t kMaxRank = 6;
 
 // ------------------------------------------------------------ shared helpers
 namespace detail {
+
+// Claims a free one of `slots` scratch slots (a task's own scratch while it runs; as many slots as
+// the pool has threads, so a claim waits only when a pool larger than planned runs the tasks) and
+// returns its index; ReleaseSlot gives it back.
+inline size_t ClaimSlot(std::atomic<bool>* busy, size_t slots) {
+  for (size_t slot = 0;; slot = (slot + 1) % slots)
+    if (!busy[slot].load(std::memory_order_relaxed) &&
+        !busy[slot].exchange(true, std::memory_order_acquire))
+      return slot;
+}
+inline void ReleaseSlot(std::atomic<bool>* busy, size_t slot) {
+  busy[slot].store(false, std::memory_order_release);
+}
 // d[j*ds + i] = s[i*ss + j] for i < rows, j < cols: cache-blocked 4x4-register
 // float transpose (layout.cc); bit-exact, so it also moves any 4-byte data.
 void Transpose2dF32(const float* s, size_t ss, float* d, size_t ds, size_t rows, size_t cols);

@@ -13,6 +13,7 @@
 #include "ops/kernels/aligned.h"
 #include "ops/kernels/conv_avx2.h"
 #include "ops/kernels/cpu.h"
+#include "ops/kernels/kernels.h"
 
 // gcc 12 flags _mm512_undefined_ps() inside the masked-load intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -552,18 +553,14 @@ void Winograd::TransformTask(const RunArgs& ra, size_t unit) const {
 
 void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   const Plan& pl = plan_;
-  size_t slot = 0;
-  for (;; slot = (slot + 1) % pl.slots)
-    if (!ra.busy[slot].load(std::memory_order_relaxed) &&
-        !ra.busy[slot].exchange(true, std::memory_order_acquire))
-      break;
+  const size_t slot = detail::ClaimSlot(ra.busy, pl.slots);
   float* v = ra.scratch + slot * pl.slot_floats;
   float* mbuf = v + pl.v_floats;
   const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
   TransformInput(ra, block, 0, nt, 0, pl.c16 / 16, v);
   Gemm(ra, block, group, v, mbuf, 0, (size_t)(pl.m + 2) * (pl.m + 2));
   Output(ra, block, group, mbuf, 0, nt);
-  ra.busy[slot].store(false, std::memory_order_release);
+  detail::ReleaseSlot(ra.busy, slot);
 }
 
 // Phased runs (Plan::phased; block ra.block, one panel group): V and M at the start of the
