@@ -483,9 +483,8 @@ void Winograd::TransformInput(const RunArgs& ra, size_t block, size_t i0, size_t
   }
 }
 
-void Winograd::Gemm(const RunArgs& ra, size_t block, size_t group, const float* v, float* mbuf,
-                    size_t xi0, size_t xi1) const {
-  (void)ra;
+void Winograd::Gemm(size_t block, size_t group, const float* v, float* mbuf, size_t xi0,
+                    size_t xi1) const {
   const Plan& pl = plan_;
   const size_t t0 = block * pl.block_tiles, nt = std::min(pl.block_tiles, pl.tiles - t0);
   const size_t T = pl.block_tiles, GT = pl.group_tiles, TG = (T + GT - 1) / GT, CB = pl.c16 / 16;
@@ -558,7 +557,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
   float* mbuf = v + pl.v_floats;
   const size_t nt = std::min(pl.block_tiles, pl.tiles - block * pl.block_tiles);
   TransformInput(ra, block, 0, nt, 0, pl.c16 / 16, v);
-  Gemm(ra, block, group, v, mbuf, 0, (size_t)(pl.m + 2) * (pl.m + 2));
+  Gemm(block, group, v, mbuf, 0, (size_t)(pl.m + 2) * (pl.m + 2));
   Output(ra, block, group, mbuf, 0, nt);
   detail::ReleaseSlot(ra.busy, slot);
 }
@@ -566,7 +565,7 @@ void Winograd::Task(const RunArgs& ra, size_t block, size_t group) const {
 // Phased runs (Plan::phased; block ra.block, one panel group): V and M at the start of the
 // scratch.
 void Winograd::GemmTask(const RunArgs& ra, size_t xi) const {
-  Gemm(ra, ra.block, 0, ra.scratch, ra.scratch + plan_.v_floats, xi, xi + 1);
+  Gemm(ra.block, 0, ra.scratch, ra.scratch + plan_.v_floats, xi, xi + 1);
 }
 void Winograd::OutputTask(const RunArgs& ra, size_t tile) const {
   Output(ra, ra.block, 0, ra.scratch + plan_.v_floats, tile, tile + 1);

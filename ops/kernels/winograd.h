@@ -119,8 +119,7 @@ class Winograd {
                       float* v) const;
   // The block's tile GEMMs of transform points [xi0, xi1) for panel group `group`, from V at `v`
   // into M at `mbuf`.
-  void Gemm(const RunArgs& a, size_t block, size_t group, const float* v, float* mbuf, size_t xi0,
-            size_t xi1) const;
+  void Gemm(size_t block, size_t group, const float* v, float* mbuf, size_t xi0, size_t xi1) const;
   // The output transform of the block's tiles [i0, i1), the group's columns, from M at `mbuf`.
   void Output(const RunArgs& a, size_t block, size_t group, const float* mbuf, size_t i0,
               size_t i1) const;
