@@ -54,8 +54,11 @@ absl::Status InferConvTranspose(ir::Graph& g, ir::Node& n) {
   for (size_t i = 0; i < sp; ++i)
     if (p->strides[i] < 1 || p->dilations[i] < 1 || out_pad[i] < 0 || pads[i] < 0 ||
         pads[sp + i] < 0 || p->kernel[i] < 1 || p->kernel[i] > (int64_t{1} << 20) ||
-        p->strides[i] > (int64_t{1} << 20) || p->dilations[i] > (int64_t{1} << 20))
-      return Invalid(n, "strides, dilations and kernel must be positive, pads not negative");
+        p->strides[i] > (int64_t{1} << 20) || p->dilations[i] > (int64_t{1} << 20) ||
+        out_pad[i] > (int64_t{1} << 20))
+      return Invalid(n,
+                     "strides, dilations and kernel must be positive (at most 2^20), pads and "
+                     "output_padding not negative (output_padding at most 2^20)");
   if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" &&
       auto_pad != "VALID")
     return Invalid(n, absl::StrCat("auto_pad '", auto_pad, "' is not valid"));

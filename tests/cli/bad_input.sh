@@ -170,6 +170,9 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helpe
 # Required inputs missing altogether (not ""): read as inputs[0] / inputs[1] before (fuzzing).
 save("slice_noinputs", [N("Relu", ["x"], ["r"]), N("Slice", [], ["y"], name="sl")])
 save("conv_one_input", [N("Conv", ["x"], ["y"], name="cv")])
+# ConvTranspose with output_padding 2^63 - 1: the output size overflowed (fuzzing, session 7).
+save("convt_outpad", [N("ConvTranspose", ["x", "wt"], ["y"], name="ct", output_padding=[(1 << 63) - 1, 0])],
+     [floats("wt", np.ones((4, 2, 3, 3)))])
 # A fully convolutional model whose input size the caller chooses (--shape).
 w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
 save("fcn", [N("Conv", ["x", "w"], ["c"]), N("GlobalAveragePool", ["c"], ["y"])], [w],
@@ -215,6 +218,7 @@ expect pool-overflow "node 'mp' (MaxPool)" -- "$onnxrun" "$tmp/pool_ovf.onnx" "$
 expect internal-domain "node 'cs' (onnxrun.ChannelScale): the domain 'onnxrun' is internal to the runtime" -- "$onnxrun" "$tmp/internal.onnx" "$img"
 expect missing-input "node 'sl' (Slice): input 0 (data) is required but missing" -- "$onnxrun" "$tmp/slice_noinputs.onnx" "$img"
 expect missing-weights "node 'cv' (Conv): input 1 (W) is required but missing" -- "$onnxrun" "$tmp/conv_one_input.onnx" "$img"
+expect convt-outpad-overflow "node 'ct' (ConvTranspose)" -- "$onnxrun" "$tmp/convt_outpad.onnx" "$img"
 expect pow-rank7 "node 'pw' (Pow): output rank 7 is above 6" -- "$onnxrun" "$tmp/pow_rank7.onnx" "$img"
 expect avgpool-pads "node 'ap' (AveragePool): pads 2 and 2 of spatial axis 0 must be smaller than the kernel size 2" -- "$onnxrun" "$tmp/avgpool_pads.onnx" "$img"
 expect clip-opset6-inputs "node 'cl' (Clip): " -- "$onnxrun" info "$tmp/clip_two_inputs.onnx"
