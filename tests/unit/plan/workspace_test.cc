@@ -122,43 +122,40 @@ TEST(WorkspaceTest, LayoutChangingFlattenCopies) {
   ExpectWorkspace(Plan(b, 1), "flatten", 112 * 4);
 }
 
-TEST(WorkspaceTest, ConvGemmScratchFollowsThreads) {
-  if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
+// A 1x1 conv 32 -> 64 (+ Relu) on an hw x hw image, in the packed mode (a pack slot per thread):
+// its scratch at 1 and 4 threads as ConvGemm sizes it, checked to be what the plan gives the conv.
+void PlannedPointwiseScratch(int64_t hw, int64_t* one, int64_t* four) {
   GraphBuilder b;
   std::mt19937 rng(3);
-  // 1x1 stride 1: the packed mode, a pack slot per thread; with more threads the tasks (and the
-  // A block a slot holds) are smaller, so the scratch differs, and the plan sizes it per count.
   const std::string w = b.Weight("w", {64, 32, 1, 1}, rng);
-  const std::string y = b.Op("Conv", {b.Input("x", {1, 32, 28, 28}), w}, 1, "conv");
+  const std::string y = b.Op("Conv", {b.Input("x", {1, 32, hw, hw}), w}, 1, "conv");
   b.Output(b.Op("Relu", {y}, 1, "post"));
   kernels::ConvGemmParams cp;
-  cp.in_c = 32, cp.in_h = cp.in_w = 28, cp.out_c = 64, cp.out_h = cp.out_w = 28;
+  cp.in_c = 32, cp.in_h = cp.in_w = hw, cp.out_c = 64, cp.out_h = cp.out_w = hw;
   ASSERT_EQ(kernels::ConvGemm::ResolveMode(cp), kernels::ConvGemmMode::kPacked);
-  const int64_t one = kernels::ConvGemm::ScratchFloats(cp, 1) * 4;
-  const int64_t four = kernels::ConvGemm::ScratchFloats(cp, 4) * 4;
+  *one = kernels::ConvGemm::ScratchFloats(cp, 1) * 4;
+  *four = kernels::ConvGemm::ScratchFloats(cp, 4) * 4;
+  ExpectWorkspace(Plan(b, 1), "conv", *one);
+  ExpectWorkspace(Plan(b, 4), "conv", *four);
+}
+
+TEST(WorkspaceTest, ConvGemmScratchFollowsThreads) {
+  if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
+  // 28x28: with more threads the tasks (and the A block a slot holds) are smaller, so the scratch
+  // differs, and the plan sizes it per count.
+  int64_t one = 0, four = 0;
+  PlannedPointwiseScratch(28, &one, &four);
   EXPECT_NE(four, one);
-  ExpectWorkspace(Plan(b, 1), "conv", one);
-  ExpectWorkspace(Plan(b, 4), "conv", four);
 }
 
 TEST(WorkspaceTest, ConvGemmScratchGrowsWithThreadsWhenTasksCannotShrink) {
   if (!kernels::ConvGemm::Supported()) GTEST_SKIP() << "no AVX-512F";
-  GraphBuilder b;
-  std::mt19937 rng(3);
   // 3x3 pixels: one M tile, so every task holds the same A block and each thread needs its own
   // pack slot of the same size: 4 threads take exactly 4 times one thread's scratch.
-  const std::string w = b.Weight("w", {64, 32, 1, 1}, rng);
-  const std::string y = b.Op("Conv", {b.Input("x", {1, 32, 3, 3}), w}, 1, "conv");
-  b.Output(b.Op("Relu", {y}, 1, "post"));
-  kernels::ConvGemmParams cp;
-  cp.in_c = 32, cp.in_h = cp.in_w = 3, cp.out_c = 64, cp.out_h = cp.out_w = 3;
-  ASSERT_EQ(kernels::ConvGemm::ResolveMode(cp), kernels::ConvGemmMode::kPacked);
-  const int64_t one = kernels::ConvGemm::ScratchFloats(cp, 1) * 4;
-  const int64_t four = kernels::ConvGemm::ScratchFloats(cp, 4) * 4;
+  int64_t one = 0, four = 0;
+  PlannedPointwiseScratch(3, &one, &four);
   EXPECT_GT(one, 0);
   EXPECT_EQ(four, 4 * one);
-  ExpectWorkspace(Plan(b, 1), "conv", one);
-  ExpectWorkspace(Plan(b, 4), "conv", four);
 }
 
 TEST(WorkspaceTest, WorkspacesShareTheArenaWithDeadTensors) {
