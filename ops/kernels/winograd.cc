@@ -246,6 +246,23 @@ double Winograd::GemmSeconds(const ConvGemmParams& p) {
          WeightSeconds(4.0 * k * (double)p.out_c);
 }
 
+namespace {
+// Cuts the tiles into `blocks` even blocks, each in tile groups of at most MR rows, evened out.
+void SetBlocks(Winograd::Plan& pl, size_t blocks) {
+  pl.blocks = blocks;
+  pl.block_tiles = (pl.tiles + blocks - 1) / blocks;
+  const size_t groups = (pl.block_tiles + MR - 1) / MR;
+  pl.group_tiles = (pl.block_tiles + groups - 1) / groups;
+}
+// The panel groups of pl.group_panels panels, and one block's V and M (a2 transform points).
+void SetBuffers(Winograd::Plan& pl, size_t a2) {
+  pl.groups = (pl.panels + pl.group_panels - 1) / pl.group_panels;
+  const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
+  pl.v_floats = a2 * OddLines(tg * MR * pl.c16);
+  pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
+}
+}  // namespace
+
 Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, int tile) {
   Plan pl;
   pl.m = tile == 2 || tile == 4 ? tile : TileOf(p);
@@ -279,36 +296,28 @@ Winograd::Plan Winograd::MakePlan(const ConvGemmParams& p, size_t max_threads, i
   while (threads > 1 &&
          blocks_of(t) * ((pl.panels + pl.group_panels - 1) / pl.group_panels) < want && t > MR)
     t = std::max(MR, t - MR);
-  pl.blocks = blocks_of(t);
-  pl.block_tiles = (pl.tiles + pl.blocks - 1) / pl.blocks;
-  const size_t groups = (pl.block_tiles + MR - 1) / MR;
-  pl.group_tiles = (pl.block_tiles + groups - 1) / groups;
+  SetBlocks(pl, blocks_of(t));
   if (threads > 1 &&
       pl.blocks * ((pl.panels + pl.group_panels - 1) / pl.group_panels) < 2 * threads) {
     const size_t g = std::min(pl.panels, (2 * threads + pl.blocks - 1) / pl.blocks);
     pl.group_panels = std::min(pl.group_panels, (pl.panels + g - 1) / g);
   }
-  pl.groups = (pl.panels + pl.group_panels - 1) / pl.group_panels;
-  const size_t tg = (pl.block_tiles + pl.group_tiles - 1) / pl.group_tiles;
-  pl.v_floats = a2 * OddLines(tg * MR * pl.c16);
-  pl.m_floats = a2 * OddLines(pl.block_tiles * pl.group_panels * NR);
+  SetBuffers(pl, a2);
   pl.slots = std::min(threads, pl.blocks * pl.groups);
   pl.slot_floats = (pl.v_floats + pl.m_floats + 15) / 16 * 16;
   // Panels split across tasks: run phased instead, on the fewest blocks (run one after another)
   // whose V and M fit kPhasedBytes.
   if (threads > 1 && pl.groups > 1) {
     for (size_t b = 1; b <= pl.tiles; ++b) {
-      const size_t bt = (pl.tiles + b - 1) / b;
-      if ((pl.tiles + bt - 1) / bt != b) continue;
-      const size_t groups1 = (bt + MR - 1) / MR, gt = (bt + groups1 - 1) / groups1;
-      const size_t tg1 = (bt + gt - 1) / gt;
-      const size_t v = a2 * OddLines(tg1 * MR * pl.c16);
-      const size_t mf = a2 * OddLines(bt * pl.panels * NR);
-      if ((v + mf) * sizeof(float) > kPhasedBytes) continue;
-      pl.phased = true;
-      pl.blocks = b, pl.block_tiles = bt, pl.group_tiles = gt;
-      pl.groups = 1, pl.group_panels = pl.panels;
-      pl.v_floats = v, pl.m_floats = mf, pl.slots = 0, pl.slot_floats = 0;
+      if (blocks_of((pl.tiles + b - 1) / b) != b) continue;  // not a distinct split
+      Plan q = pl;
+      SetBlocks(q, b);
+      q.group_panels = q.panels;
+      SetBuffers(q, a2);
+      if ((q.v_floats + q.m_floats) * sizeof(float) > kPhasedBytes) continue;
+      q.phased = true;
+      q.slots = 0, q.slot_floats = 0;
+      pl = q;
       break;
     }
   }
