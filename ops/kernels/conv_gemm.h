@@ -38,6 +38,7 @@ struct ConvGemmParams {
   size_t n = 1, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
   size_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
   size_t pad_top = 0, pad_left = 0;  // bottom/right padding follows from out_h/out_w
+  size_t groups = 1;  // ConvGemm and Winograd: 1 only; GroupConv (ops/kernels/group_conv.h): > 1
   float lo = -__builtin_inff(), hi = __builtin_inff();
   ConvGemmMode mode = ConvGemmMode::kAuto;
   Isa isa = Isa::kAuto;  // the microkernels' instruction set (kAvx512 or kAvx2; kAuto: ActiveIsa())
@@ -46,6 +47,7 @@ struct ConvGemmParams {
 class ConvGemm {
  public:
   static constexpr size_t kMR = 14, kNR = 32;
+  static constexpr bool kTakesInputTransform = true;  // SetInputTransform (LowerOwnConv)
 
   ConvGemm();
   ~ConvGemm();

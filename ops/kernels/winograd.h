@@ -31,6 +31,7 @@ namespace onnxrun::kernels {
 class Winograd {
  public:
   static constexpr size_t kMR = 14, kNR = 32;
+  static constexpr bool kTakesInputTransform = true;  // SetInputTransform (LowerOwnConv)
 
   // Dense 3x3 convolution, stride 1, dilation 1, pads at most 2 (any output size): what this kernel
   // computes. Supported(): as ConvGemm::Supported().

@@ -190,6 +190,8 @@ const char* ImplName(Impl impl) {
       return "conv_gemm.direct";
     case Impl::kConvWinograd:
       return "conv_winograd";
+    case Impl::kConvGroup:
+      return "conv_group";
     case Impl::kConvNd:
       return "conv_nd";
     case Impl::kFullyConnected:

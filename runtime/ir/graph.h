@@ -97,6 +97,7 @@ enum class Impl : uint8_t {
   kConvGemmPacked,  // the runtime's own AVX-512 conv GEMM, im2col-packing mode
   kConvGemmDirect,  // the same kernel, packing-free direct mode
   kConvWinograd,    // the runtime's own AVX-512 Winograd F(4x4,3x3) / F(2x2,3x3) convolution
+  kConvGroup,       // the runtime's own AVX-512 grouped/depthwise convolution (groups of 1-8)
   kConvNd,          // the runtime's direct N-d convolution on row-major buffers
   kFullyConnected,  // XNNPACK fully connected (Gemm/MatMul with constant weights)
   kMatMul,          // the runtime's own blocked matmul (any operands)
