@@ -493,9 +493,13 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const __mmask16 m0 = pn.m0, m1 = pn.m1;
     const float* w = pn.w;
     const float* bias = pn.bias;
-    // Each tile's kernel prefetches its share of the next panel (one line per k step).
+    // Each tile's kernel prefetches its share of the next panel (one line per k step) -- also
+    // past the group's end: the panel after a task's last is the first of the task its thread most
+    // likely runs next (pthreadpool hands each thread a contiguous range of tasks, stealing only at
+    // the end), so a task of one panel (2 threads, shared A) does not start on a cold stream.
+    // Measured at 2 threads: ResNet-50 -4%, ResNet-152 -4%, 7x7 2048 -> 512 1x1 conv -13%.
     const size_t panel_bytes = K_ * NR * sizeof(float), nt = t1 - t0;
-    const char* next = reinterpret_cast<const char*>(n + 1 < n1 ? w + K_ * NR : w);
+    const char* next = reinterpret_cast<const char*>(n + 1 < panels_ ? w + K_ * NR : w);
     const size_t share = (panel_bytes + nt - 1) / nt;
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
