@@ -25,7 +25,7 @@ namespace {
 using namespace op_util;
 
 absl::Status InferConv(ir::Graph& g, ir::Node& n) {
-  RETURN_IF_ERROR(RequireInputs(n, 2, 3));
+  RETURN_IF_ERROR(RequireInputs(n, 2, n.fusion.residual ? 4 : 3));
   for (size_t i = 0; i < 3; ++i)
     if (n.input(i) >= 0) RETURN_IF_ERROR(RequireFloat(g, n, i));
   const auto& x = g.value(n.inputs[0]);
@@ -55,6 +55,9 @@ absl::Status InferConv(ir::Graph& g, ir::Node& n) {
   ASSIGN_OR_RETURN(params->window, ResolveWindow(n, in, kernel, false));
   ir::Shape out = {x.shape[0], m};
   for (size_t i = 0; i < in.size(); ++i) out.push_back(params->window.out[i]);
+  if (n.fusion.residual && (n.input(3) < 0 || g.value(n.inputs[3]).shape != out))
+    return absl::InternalError(
+        absl::StrCat(n.Describe(), ": fused residual is not of shape ", ir::ShapeString(out)));
   SetOutput(g, n, 0, ir::DataType::kFloat32, out);
   n.params = std::move(params);
   return absl::OkStatus();
@@ -217,6 +220,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerOwnConv(const LowerContext& ctx,
   float* py = ctx.out[0].data;
   float* scratch = ctx.workspace;
   const size_t xs = ctx.in[0].pixel_stride, ys = ctx.out[0].pixel_stride;
+  if (n.fusion.residual) {
+    if constexpr (OwnConv::kTakesResidual) {
+      const float* pr = ctx.in[3].data;
+      const size_t rs = ctx.in[3].pixel_stride;
+      return std::unique_ptr<Kernel>(
+          MakeFnKernel([conv, px, xs, py, ys, scratch, pr, rs](pthreadpool_t pool) {
+            conv->Run(px, xs, py, ys, scratch, pool, pr, rs);
+          }));
+    }
+    return absl::InternalError(
+        absl::StrCat(n.Describe(), ": kernel '", ir::ImplName(n.impl), "' adds no fused residual"));
+  }
   return std::unique_ptr<Kernel>(MakeFnKernel([conv, px, xs, py, ys, scratch](pthreadpool_t pool) {
     conv->Run(px, xs, py, ys, scratch, pool);
   }));
@@ -232,6 +247,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const auto& x = ctx.input(0);
   const bool takes_transform = CapsOf(*ctx.graph, n) & kCapInputTransform;
   if (n.fusion.input && !takes_transform) return Inconsistent(n, "takes no input transform");
+  if (n.fusion.residual && n.impl != ir::Impl::kConvGemmPacked &&
+      n.impl != ir::Impl::kConvGemmDirect)
+    return Inconsistent(n, "adds no fused residual");
   switch (n.impl) {
     case ir::Impl::kConvNd:
       return LowerConvNd(ctx);

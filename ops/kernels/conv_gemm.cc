@@ -59,25 +59,33 @@ ONNXRUN_AVX512_INLINE void FmaStep(__m512* acc0, __m512* acc1, const float* a, _
   }
 }
 
-template <int MR_, bool kTwo, class RowOf>
-ONNXRUN_AVX512_INLINE void StoreAcc(const __m512* acc0, const __m512* acc1, const RowOf& row_of,
-                                    __mmask16 m0, __mmask16 m1, float lo, float hi) {
+// res_of(m): row m's residual (added before the clamp; a fused residual Add), or null for none.
+template <int MR_, bool kTwo, class RowOf, class ResOf>
+ONNXRUN_AVX512_INLINE void StoreAcc(__m512* acc0, __m512* acc1, const RowOf& row_of,
+                                    const ResOf& res_of, __mmask16 m0, __mmask16 m1, float lo,
+                                    float hi) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
 #pragma GCC unroll 14
   for (int m = 0; m < MR_; ++m) {
     float* row = row_of(m);
     if (!row) continue;
+    if (const float* r = res_of(m)) {
+      acc0[m] = _mm512_add_ps(acc0[m], _mm512_maskz_loadu_ps(m0, r));
+      if (kTwo) acc1[m] = _mm512_add_ps(acc1[m], _mm512_maskz_loadu_ps(m1, r + 16));
+    }
     _mm512_mask_storeu_ps(row, m0, _mm512_min_ps(_mm512_max_ps(acc0[m], vlo), vhi));
     if (kTwo) _mm512_mask_storeu_ps(row + 16, m1, _mm512_min_ps(_mm512_max_ps(acc1[m], vlo), vhi));
   }
 }
 
-// y[m, 0:ncols) = clamp(bias + sum_k a[k*MR_ + m] * w[k*32 + j]) for m < MR_.
+// y[m, 0:ncols) = clamp(bias + sum_k a[k*MR_ + m] * w[k*32 + j] (+ r[m, j])) for m < MR_ (r:
+// a fused residual, rows rs apart, or null).
 // kTwo: 32 columns (two zmm per row); else 16 (the first half of each packed row).
 template <int MR_, bool kTwo>
 ONNXRUN_AVX512 void Micro(size_t K, const float* __restrict a, const float* __restrict w,
                           const float* bias, float* y, size_t ys, __mmask16 m0, __mmask16 m1,
-                          float lo, float hi, const char* pf, size_t pf_step) {
+                          float lo, float hi, const char* pf, size_t pf_step, const float* r,
+                          size_t rs) {
   __m512 acc0[MR_], acc1[MR_];
   InitAcc<MR_, kTwo>(acc0, acc1, bias);
   for (size_t k = 0; k < K; ++k) {
@@ -90,11 +98,13 @@ ONNXRUN_AVX512 void Micro(size_t K, const float* __restrict a, const float* __re
     a += MR_;
   }
   StoreAcc<MR_, kTwo>(
-      acc0, acc1, [&](int m) { return y + m * ys; }, m0, m1, lo, hi);
+      acc0, acc1, [&](int m) { return y + m * ys; },
+      [&](int m) { return r ? r + m * rs : nullptr; }, m0, m1, lo, hi);
 }
 
 using MicroFn = void (*)(size_t, const float*, const float*, const float*, float*, size_t,
-                         __mmask16, __mmask16, float, float, const char*, size_t);
+                         __mmask16, __mmask16, float, float, const char*, size_t, const float*,
+                         size_t);
 
 // f[kTwo][MR_ - 1]: a microkernel's instantiations for every tile height.
 template <class Fn>
@@ -121,7 +131,8 @@ constexpr auto kMicro = MakeTable<PackedMicro>(std::make_integer_sequence<int, M
 template <int MR_, bool kTwo, int S>
 ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, const float* a,
                                 size_t cs, const float* __restrict w, const float* bias,
-                                float* const* yr, __mmask16 m0, __mmask16 m1, float lo, float hi) {
+                                float* const* yr, const float* const* rr, __mmask16 m0,
+                                __mmask16 m1, float lo, float hi) {
   __m512 acc0[MR_], acc1[MR_];
   InitAcc<MR_, kTwo>(acc0, acc1, bias);
   for (size_t c = 0; c < C; ++c, a += cs) {
@@ -134,11 +145,13 @@ ONNXRUN_AVX512 void MicroDirect(size_t C, size_t taps, const ptrdiff_t* toff, co
     }
   }
   StoreAcc<MR_, kTwo>(
-      acc0, acc1, [&](int m) { return yr[m]; }, m0, m1, lo, hi);
+      acc0, acc1, [&](int m) { return yr[m]; }, [&](int m) { return rr ? rr[m] : nullptr; }, m0, m1,
+      lo, hi);
 }
 
 using MicroDirectFn = void (*)(size_t, size_t, const ptrdiff_t*, const float*, size_t, const float*,
-                               const float*, float* const*, __mmask16, __mmask16, float, float);
+                               const float*, float* const*, const float* const*, __mmask16,
+                               __mmask16, float, float);
 
 template <int MR_, bool kTwo>
 struct DirectMicro1 {
@@ -180,7 +193,37 @@ struct ConvGemm::RunArgs {
   const float* planar = nullptr;      // direct mode: the planar padded copy of image x
   float* scratch = nullptr;           // packed mode: slots_ pack slots of slot_floats_
   std::atomic<bool>* busy = nullptr;  // [slots_]: a task holds the slot
+  const float* r = nullptr;           // residual added before the clamp (null: none)
+  size_t rs = 0;                      // its pixel stride
 };
+
+namespace {
+// The AVX2 path's fused residual: y[0:cols) = clamp(y[0:cols) + r[0:cols), lo, hi) for one
+// output row of a tile the microkernel stored unclamped (the AVX-512 microkernels add the
+// residual to their accumulators before the store: reading back a masked store stalls).
+ONNXRUN_AVX2 void AddResidualRow256(float* y, const float* r, size_t cols, float lo, float hi) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  size_t j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    const __m256 v = _mm256_add_ps(_mm256_loadu_ps(y + j), _mm256_loadu_ps(r + j));
+    _mm256_storeu_ps(y + j, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+  }
+  for (; j < cols; ++j) y[j] = std::min(std::max(y[j] + r[j], lo), hi);
+}
+}  // namespace
+
+// The residual is read in 32-column strips a pixel stride apart, no stream the hardware
+// prefetchers follow: a tile prefetches the residual rows of the tile two ahead (a ResNet
+// bottleneck's block input comes from L3 or memory).
+void ConvGemm::PrefetchResidual(const RunArgs& a, size_t p0, size_t n, size_t cols) const {
+  if (p0 >= pixels_) return;
+  const size_t rows = std::min(tile_mr_, pixels_ - p0);
+  const char* r = reinterpret_cast<const char*>(a.r + p0 * a.rs + n * NR);
+  for (size_t m = 0; m < rows; ++m) {
+    _mm_prefetch(r + m * a.rs * sizeof(float), _MM_HINT_T0);
+    if (cols > 16) _mm_prefetch(r + m * a.rs * sizeof(float) + 64, _MM_HINT_T0);
+  }
+}
 
 ConvGemm::ConvGemm() = default;
 ConvGemm::~ConvGemm() = default;
@@ -504,14 +547,22 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     const size_t step = std::max<size_t>(1, (share + 64 * K_ - 1) / (64 * K_)) * 64;
     for (size_t t = t0; t < t1; ++t) {
       const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
+      float* y = a.y + p0 * a.ys + n * NR;
+      const float* r = a.r ? a.r + p0 * a.rs + n * NR : nullptr;
+      if (r) PrefetchResidual(a, p0 + 2 * tile_mr_, n, cols);
       if (avx2_) {
-        avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, a.y + p0 * a.ys + n * NR,
-                       a.ys, m0, m1, p_.lo, p_.hi);
+        // The AVX2 tile stores unclamped when there is a residual; AddResidualRows256 clamps.
+        avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, y, a.ys, m0, m1,
+                       r ? -__builtin_inff() : p_.lo, r ? __builtin_inff() : p_.hi);
+        if (r) {
+          for (size_t m = 0; m < mr; ++m)
+            AddResidualRow256(y + m * a.ys, r + m * a.rs, cols, p_.lo, p_.hi);
+        }
         continue;
       }
-      kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias,
-                                  a.y + p0 * a.ys + n * NR, a.ys, m0, m1, p_.lo, p_.hi,
-                                  next + std::min(panel_bytes - 64, (t - t0) * share), step);
+      kMicro.f[cols > 16][mr - 1](K_, scratch + (t - t0) * MR * K_, w, bias, y, a.ys, m0, m1, p_.lo,
+                                  p_.hi, next + std::min(panel_bytes - 64, (t - t0) * share), step,
+                                  r, a.rs);
     }
   }
   if (!shared_a_) detail::ReleaseSlot(a.busy, slot);
@@ -563,6 +614,8 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
   const size_t taps = p.kh * p.kw;
   float* yr[MR];
+  const float* rr[MR];  // residual row of each tile row (a fused residual Add)
+  size_t px[MR];        // output pixel of each tile row
   for (size_t n = n0; n < n1; ++n) {
     const Panel pn = PanelOf(n);
     for (size_t t = t0; t < t1; ++t) {
@@ -571,23 +624,34 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
         const size_t row_tiles = tiles_ / p.out_h, oy = t / row_tiles, ox0 = (t % row_tiles) * MR;
         mr = std::min(MR, p.out_w - ox0);
         start = oy * p.stride_h * row_stride_ + ox0 * p.stride_w;
-        for (size_t m = 0; m < mr; ++m) yr[m] = a.y + (oy * p.out_w + ox0 + m) * a.ys + n * NR;
+        for (size_t m = 0; m < mr; ++m) {
+          px[m] = oy * p.out_w + ox0 + m;
+          yr[m] = a.y + px[m] * a.ys + n * NR;
+        }
       } else {
         start = t * MR;
         mr = std::min(MR, grid_ - start);
         for (size_t m = 0; m < mr; ++m) {
           const size_t oy = (start + m) / rw_, ox = (start + m) % rw_;
-          yr[m] = ox < p.out_w ? a.y + (oy * p.out_w + ox) * a.ys + n * NR : nullptr;
+          px[m] = oy * p.out_w + ox;
+          yr[m] = ox < p.out_w ? a.y + px[m] * a.ys + n * NR : nullptr;
         }
       }
+      if (a.r)
+        for (size_t m = 0; m < mr; ++m) rr[m] = a.r + px[m] * a.rs + n * NR;
       if (avx2_) {
+        // The AVX2 tile stores unclamped when there is a residual; AddResidualRow256 clamps.
         avx2::DirectTile((int)p.stride_w, p.in_c, taps, toff_.data(), a.planar + start, c_stride_,
-                         pn.w, pn.bias, yr, mr, pn.m0, pn.m1, p.lo, p.hi);
+                         pn.w, pn.bias, yr, mr, pn.m0, pn.m1, a.r ? -__builtin_inff() : p.lo,
+                         a.r ? __builtin_inff() : p.hi);
+        if (a.r)
+          for (size_t m = 0; m < mr; ++m)
+            if (yr[m]) AddResidualRow256(yr[m], rr[m], pn.cols, p.lo, p.hi);
         continue;
       }
-      kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](p.in_c, taps, toff_.data(),
-                                                           a.planar + start, c_stride_, pn.w,
-                                                           pn.bias, yr, pn.m0, pn.m1, p.lo, p.hi);
+      kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](
+          p.in_c, taps, toff_.data(), a.planar + start, c_stride_, pn.w, pn.bias, yr,
+          a.r ? rr : nullptr, pn.m0, pn.m1, p.lo, p.hi);
     }
   }
 }
@@ -607,13 +671,14 @@ void PlanarTrampoline(void* ctx, size_t py) {
 }
 }  // namespace
 
-void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool) const {
+void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool,
+                   const float* r, size_t rs) const {
   Buffer scratch = Alloc(scratch_floats());
-  Run(x, xs, y, ys, scratch.get(), pool);
+  Run(x, xs, y, ys, scratch.get(), pool, r, rs);
 }
 
 void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, float* scratch,
-                   pthreadpool_t pool) const {
+                   pthreadpool_t pool, const float* r, size_t rs) const {
   if (tiles_ == 0 || panels_ == 0) return;
   const bool threaded = pool && pthreadpool_get_threads_count(pool) > 1;
   if (direct_) {
@@ -623,6 +688,8 @@ void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
       RunArgs a{
           this,  x + b * p_.in_h * p_.in_w * xs, xs, y + b * p_.out_h * p_.out_w * ys, ys, false,
           planar};
+      a.r = r ? r + b * p_.out_h * p_.out_w * rs : nullptr;
+      a.rs = rs;
       if (threaded) {
         pthreadpool_parallelize_1d(pool, &PlanarTrampoline, &a, rh_, 0);
       } else {
@@ -638,7 +705,7 @@ void ConvGemm::Run(const float* x, size_t xs, float* y, size_t ys, float* scratc
     return;
   }
   std::atomic<bool> busy[kMaxSlots] = {};
-  RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1, nullptr, scratch, busy};
+  RunArgs a{this, x, xs, y, ys, xs == p_.in_c && p_.dil_w == 1, nullptr, scratch, busy, r, rs};
   if (shared_a_) {
     if (threaded)
       pthreadpool_parallelize_1d(pool, &PackTrampoline, &a, tiles_, 0);

@@ -48,6 +48,7 @@ class ConvGemm {
  public:
   static constexpr size_t kMR = 14, kNR = 32;
   static constexpr bool kTakesInputTransform = true;  // SetInputTransform (LowerOwnConv)
+  static constexpr bool kTakesResidual = true;        // Run(..., residual) (LowerOwnConv)
 
   ConvGemm();
   ~ConvGemm();
@@ -95,11 +96,16 @@ class ConvGemm {
   // y_pixel_stride (>= out_c). Only channels [0, out_c) of each output pixel are written.
   // `scratch`: scratch_floats() floats (64-byte aligned is fastest), used only during the call;
   // runs with distinct scratch may go concurrently.
+  // `residual` (optional): an NHWC tensor of y's shape, pixel stride `residual_pixel_stride`,
+  // added to the conv's result before the clamp, y = clamp(conv(x) + residual) -- a residual Add
+  // fused into the conv (runtime/optimize/fuse_residual.cc). It must not overlap y.
   void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride, float* scratch,
-           pthreadpool_t pool) const;
+           pthreadpool_t pool, const float* residual = nullptr,
+           size_t residual_pixel_stride = 0) const;
   // Same with scratch allocated for the call (tests, tools).
   void Run(const float* x, size_t x_pixel_stride, float* y, size_t y_pixel_stride,
-           pthreadpool_t pool) const;
+           pthreadpool_t pool, const float* residual = nullptr,
+           size_t residual_pixel_stride = 0) const;
 
   const ConvGemmParams& params() const { return p_; }
   // Packed mode, T > 1: the run packs every tile once into an A its tasks share (see Configure).
@@ -128,6 +134,7 @@ class ConvGemm {
   };
   Panel PanelOf(size_t n) const;
   void DirectTask(const RunArgs& a, size_t block, size_t group) const;
+  void PrefetchResidual(const RunArgs& a, size_t p0, size_t n, size_t cols) const;
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;

@@ -25,6 +25,7 @@ class GroupConv {
  public:
   static constexpr size_t kBlock = 16, kStrip = 8;
   static constexpr bool kTakesInputTransform = false;  // no SetInputTransform (LowerOwnConv)
+  static constexpr bool kTakesResidual = false;        // no fused residual (LowerOwnConv)
 
   // p.groups > 1, in_c == out_c == groups * c with c in {1, 2, 4, 8}: what this kernel computes.
   static bool Applies(const ConvGemmParams& p);

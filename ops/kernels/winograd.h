@@ -32,6 +32,7 @@ class Winograd {
  public:
   static constexpr size_t kMR = 14, kNR = 32;
   static constexpr bool kTakesInputTransform = true;  // SetInputTransform (LowerOwnConv)
+  static constexpr bool kTakesResidual = false;       // no fused residual (LowerOwnConv)
 
   // Dense 3x3 convolution, stride 1, dilation 1, pads at most 2 (any output size): what this kernel
   // computes. Supported(): as ConvGemm::Supported().

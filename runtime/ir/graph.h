@@ -72,6 +72,9 @@ struct Fusion {
     float hi = std::numeric_limits<float>::infinity();
   };
   std::shared_ptr<const InputAffine> input;  // null: input 0 is read as it is
+  // A Conv's input 3 (a run-time tensor of the output's shape) is added to its result before the
+  // output clamp: a residual Add fused into the conv (runtime/optimize/fuse_residual.cc).
+  bool residual = false;
   // Output clamp (a fused Relu/Clip; kCapClamp).
   float lo = -std::numeric_limits<float>::infinity();
   float hi = std::numeric_limits<float>::infinity();

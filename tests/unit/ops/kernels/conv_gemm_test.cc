@@ -24,7 +24,9 @@ struct Case {
   size_t x_extra = 0, y_extra = 0;  // pixel stride - channels
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   ConvGemmMode mode = ConvGemmMode::kAuto;
-  bool transform = false;  // input transform clamp(x * s + t, -0.5, 2)
+  bool transform = false;     // input transform clamp(x * s + t, -0.5, 2)
+  size_t residual_extra = 0;  // with `residual`: its pixel stride - out channels
+  bool residual = false;      // y = clamp(conv + r): a fused residual Add
 };
 
 std::string Name(const Case& t) {
@@ -32,9 +34,10 @@ std::string Name(const Case& t) {
   std::snprintf(buf, sizeof buf,
                 "n%zu %zux%zux%zu -> %zu k%zux%zu s%zux%zu d%zux%zu pad(%zu,%zu,%zu,%zu) bias%d "
                 "xs+%zu ys+%zu "
-                "clamp[%g,%g] mode%d tf%d",
+                "clamp[%g,%g] mode%d tf%d residual%d rs+%zu",
                 t.n, t.h, t.w, t.c, t.m, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.pb, t.pr,
-                (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi, (int)t.mode, (int)t.transform);
+                (int)t.bias, t.x_extra, t.y_extra, t.lo, t.hi, (int)t.mode, (int)t.transform,
+                (int)t.residual, t.residual_extra);
   return buf;
 }
 
@@ -77,7 +80,10 @@ void CheckOn(const Case& t, std::mt19937& g, pthreadpool_t pool, Isa isa) {
   std::vector<float> w_ref = w, b_ref = b;
   std::fill(w.begin(), w.end(), 0.f);
   std::fill(b.begin(), b.end(), 0.f);
-  conv.Run(x.data(), xs, y.data(), ys, pool);
+  const size_t rs = t.m + t.residual_extra;
+  std::vector<float> r(t.residual ? t.n * oh * ow * rs : 0);
+  for (auto& v : r) v = 2.f * d(g);
+  conv.Run(x.data(), xs, y.data(), ys, pool, t.residual ? r.data() : nullptr, rs);
   size_t bad = 0;
   const test::NhwcConvGeometry geo{t.h,  t.w,  t.c,  t.kh, t.kw, t.sh,
                                    t.sw, t.dh, t.dw, t.pt, t.pl, xs};
@@ -88,7 +94,8 @@ void CheckOn(const Case& t, std::mt19937& g, pthreadpool_t pool, Isa isa) {
         for (size_t o = 0; o < t.m; ++o) {
           const auto [acc, mag] =
               test::NhwcConvAt(geo, in, w_ref.data(), t.bias ? b_ref[o] : 0.0, bi, oy, ox, o);
-          const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
+          const double res = t.residual ? r[((bi * oh + oy) * ow + ox) * rs + o] : 0.0;
+          const double want = std::min<double>(std::max<double>(acc + res, t.lo), t.hi);
           const double tol = 1e-4 * std::max(1.0, mag);
           if (std::fabs(yp[o] - want) > tol && ++bad <= 5)
             ADD_FAILURE() << "pixel (" << bi << "," << oy << "," << ox << ") channel " << o
@@ -203,6 +210,37 @@ TEST_F(ConvGemmTest, InputTransform) {
       c.x_extra = mode == ConvGemmMode::kDirect ? 3 : 0;
       Check(c, g, nullptr);
       Check(c, g, pool);
+    }
+  }
+  pthreadpool_destroy(pool);
+}
+
+// A fused residual Add: y = clamp(conv(x) + r), r of its own pixel stride, clamped after the add
+// (a Relu after the Add), in packed and direct mode, one and two threads, every tile height.
+TEST_F(ConvGemmTest, Residual) {
+  std::mt19937 g(11);
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::vector<Case> cases = {
+      {1, 14, 14, 64, 256, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  // ResNet bottleneck conv3
+      {2, 7, 9, 40, 70, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     // batch 2, partial panel and tile
+      {1, 15, 15, 24, 48, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   // projection shortcut, stride 2
+      {1, 12, 11, 20, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   // 3x3 (direct or packed)
+      {1, 16, 16, 8, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // 3x3 stride 2
+  };
+  for (Case c : cases) {
+    c.residual = true;
+    for (int variant = 0; variant < 3; ++variant) {
+      c.lo = variant == 0 ? -std::numeric_limits<float>::infinity() : 0.f;  // Add, Add+Relu
+      c.hi = variant == 2 ? 1.f : std::numeric_limits<float>::infinity();   // Add+Clip
+      c.residual_extra = variant == 1 ? 5 : 0;
+      c.y_extra = variant == 2 ? 3 : 0;
+      for (ConvGemmMode mode :
+           {ConvGemmMode::kAuto, ConvGemmMode::kPacked, ConvGemmMode::kDirect}) {
+        if (mode == ConvGemmMode::kDirect && c.kh == 1) continue;
+        c.mode = mode;
+        Check(c, g, nullptr);
+        Check(c, g, pool);
+      }
     }
   }
   pthreadpool_destroy(pool);
