@@ -248,7 +248,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const bool takes_transform = CapsOf(*ctx.graph, n) & kCapInputTransform;
   if (n.fusion.input && !takes_transform) return Inconsistent(n, "takes no input transform");
   if (n.fusion.residual && n.impl != ir::Impl::kConvGemmPacked &&
-      n.impl != ir::Impl::kConvGemmDirect)
+      n.impl != ir::Impl::kConvGemmDirect && n.impl != ir::Impl::kConvWinograd)
     return Inconsistent(n, "adds no fused residual");
   switch (n.impl) {
     case ir::Impl::kConvNd:

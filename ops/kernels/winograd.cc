@@ -185,7 +185,9 @@ struct Winograd::RunArgs {
   size_t ys;
   float* scratch;
   std::atomic<bool>* busy;
-  size_t block = 0;  // phased runs: the block being run
+  size_t block = 0;          // phased runs: the block being run
+  const float* r = nullptr;  // residual added before the clamp (null: none), pixel stride rs
+  size_t rs = 0;
 };
 
 bool Winograd::Applies(const ConvGemmParams& p) {
@@ -428,12 +430,14 @@ ONNXRUN_AVX512 void InputTile(const float* img, size_t in_h, size_t in_w, size_t
   }
 }
 
-// The output tile whose point xi is at s + xi * xi_stride (16 channels from col), bias added,
+// The output tile whose point xi is at s + xi * xi_stride (16 channels from col), bias added (and
+// the residual r, rows r_row_stride and pixels rs apart, when not null: a fused residual Add),
 // clamped, stored to the pixels of y (pixel stride ys) that exist: rows < rows, columns < cols_px.
 template <int M>
 ONNXRUN_AVX512 void OutputTile(const float* s, size_t xi_stride, const float* bias, float lo,
                                float hi, float* y, size_t row_stride, size_t ys, int rows,
-                               int cols_px, __mmask16 cm) {
+                               int cols_px, __mmask16 cm, const float* r, size_t r_row_stride,
+                               size_t rs) {
   constexpr int A = M + 2;
   __m512 t[M][A];
   for (int j = 0; j < A; ++j) {
@@ -447,9 +451,11 @@ ONNXRUN_AVX512 void OutputTile(const float* s, size_t xi_stride, const float* bi
     __m512 o[M];
     OutputLine<M>(t[i], o);
     float* row = y + i * row_stride;
-    for (int j = 0; j < cols_px; ++j)
-      _mm512_mask_storeu_ps(row + j * ys, cm,
-                            _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(o[j], b), vlo), vhi));
+    for (int j = 0; j < cols_px; ++j) {
+      __m512 v = _mm512_add_ps(o[j], b);
+      if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(cm, r + i * r_row_stride + j * rs));
+      _mm512_mask_storeu_ps(row + j * ys, cm, _mm512_min_ps(_mm512_max_ps(v, vlo), vhi));
+    }
   }
 }
 
@@ -533,20 +539,33 @@ void Winograd::Output(const RunArgs& ra, size_t block, size_t group, const float
     const size_t oy = (r / pl.tiles_w) * m, ox = (r % pl.tiles_w) * m;
     const int rows = (int)std::min<size_t>(m, p.out_h - oy);
     const int cols_px = (int)std::min<size_t>(m, p.out_w - ox);
-    float* y = ra.y + ((b * p.out_h + oy) * p.out_w + ox) * ra.ys;
+    const size_t px = (b * p.out_h + oy) * p.out_w + ox;
+    float* y = ra.y + px * ra.ys;
+    const float* res = ra.r ? ra.r + px * ra.rs : nullptr;
     for (size_t c = p0 * NR; c < col_end; c += 16) {
       const size_t cnt = std::min<size_t>(16, col_end - c);
       const __mmask16 cm = (__mmask16)((1u << cnt) - 1);
       const float* s = mbuf + i * gc + (c - p0 * NR);
-      if (avx2_)
-        avx2::WinogradOutputTile(m, s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys,
-                                 ra.ys, rows, cols_px, cnt);
-      else if (m == 4)
+      if (avx2_) {
+        // With a residual the AVX2 tile stores unclamped; the residual and clamp follow.
+        avx2::WinogradOutputTile(m, s, m_xi, w_->bias.get() + c, res ? -__builtin_inff() : p.lo,
+                                 res ? __builtin_inff() : p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
+                                 cols_px, cnt);
+        if (res)
+          for (int ty = 0; ty < rows; ++ty)
+            for (int tx = 0; tx < cols_px; ++tx) {
+              float* yo = y + (ty * p.out_w + tx) * ra.ys + c;
+              const float* ro = res + (ty * p.out_w + tx) * ra.rs + c;
+              for (size_t k = 0; k < cnt; ++k)
+                yo[k] = std::min(std::max(yo[k] + ro[k], p.lo), p.hi);
+            }
+      } else if (m == 4) {
         OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
-                      cols_px, cm);
-      else
+                      cols_px, cm, res ? res + c : nullptr, p.out_w * ra.rs, ra.rs);
+      } else {
         OutputTile<2>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
-                      cols_px, cm);
+                      cols_px, cm, res ? res + c : nullptr, p.out_w * ra.rs, ra.rs);
+      }
     }
   }
 }
@@ -599,17 +618,20 @@ void OutputTrampoline(void* ctx, size_t tile) {
 }
 }  // namespace
 
-void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool) const {
+void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool,
+                   const float* r, size_t rs) const {
   Buffer scratch = Alloc(scratch_floats());
-  Run(x, xs, y, ys, scratch.get(), pool);
+  Run(x, xs, y, ys, scratch.get(), pool, r, rs);
 }
 
 void Winograd::Run(const float* x, size_t xs, float* y, size_t ys, float* scratch,
-                   pthreadpool_t pool) const {
+                   pthreadpool_t pool, const float* r, size_t rs) const {
   const Plan& pl = plan_;
   if (pl.tiles == 0 || pl.panels == 0) return;
   std::atomic<bool> busy[kMaxSlots] = {};
   RunArgs a{this, x, xs, y, ys, scratch, busy};
+  a.r = r;
+  a.rs = rs;
   if (pl.phased) {
     // Block after block, three passes each, each split evenly over the threads: the input
     // transform (tile groups x channel blocks), the tile GEMMs (one transform point each:

@@ -32,7 +32,7 @@ class Winograd {
  public:
   static constexpr size_t kMR = 14, kNR = 32;
   static constexpr bool kTakesInputTransform = true;  // SetInputTransform (LowerOwnConv)
-  static constexpr bool kTakesResidual = false;       // no fused residual (LowerOwnConv)
+  static constexpr bool kTakesResidual = true;        // Run(..., r, rs) (LowerOwnConv)
 
   // Dense 3x3 convolution, stride 1, dilation 1, pads at most 2 (any output size): what this kernel
   // computes. Supported(): as ConvGemm::Supported().
@@ -78,10 +78,13 @@ class Winograd {
 
   // x: NHWC input, pixel stride xs >= in_c; y: NHWC output, pixel stride ys >= out_c (only
   // channels [0, out_c) are written). `scratch`: scratch_floats() floats, 64-byte aligned.
-  void Run(const float* x, size_t xs, float* y, size_t ys, float* scratch,
-           pthreadpool_t pool) const;
+  // `r` (optional): an NHWC tensor of y's shape, pixel stride rs, added before the clamp in the
+  // output transform, y = clamp(conv(x) + r) (a fused residual Add); it must not overlap y.
+  void Run(const float* x, size_t xs, float* y, size_t ys, float* scratch, pthreadpool_t pool,
+           const float* r = nullptr, size_t rs = 0) const;
   // Same with scratch allocated for the call (tests, tools).
-  void Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool) const;
+  void Run(const float* x, size_t xs, float* y, size_t ys, pthreadpool_t pool,
+           const float* r = nullptr, size_t rs = 0) const;
 
   const ConvGemmParams& params() const { return p_; }
   int tile() const { return plan_.m; }

@@ -1,13 +1,14 @@
 // Fuses a residual Add into the convolution that computes one of its operands: Add(Conv(x), r)
 // becomes one Conv with r as a fourth input (Fusion::residual), y = clamp(conv(x) + r) -- the own
-// GEMM kernel adds r to each output tile while it is still in L1 (ConvGemm::Run), so the Add costs
-// no pass over memory and no step of its own (ResNet's 16 Add steps were 1.3% of ResNet-50 at
-// 1 thread and 4% at 2, where a pass over memory does not scale). A Relu after the Add then fuses
-// into the conv's clamp (fuse_activation runs after this pass).
+// kernels add r where they store the output (ConvGemm's microkernels to their accumulators,
+// Winograd's output transform to each tile), so the Add costs no pass over memory and no step of
+// its own (ResNet-50's 16 Add steps were 1.3% of its time at 1 thread and 4% at 2, where a pass
+// over memory does not scale). A Relu after the Add then fuses into the conv's clamp
+// (fuse_activation runs after this pass).
 // The fused conv takes the Add's place in the node order, where x, the weights and r have all been
-// computed; the conv's own node goes (the conv's name moves with it). Guards: the conv runs on the
-// own GEMM kernel (conv_gemm_packed or conv_gemm_direct: Winograd, GroupConv and XNNPACK add no
-// residual), has no clamp or activation of its own and its output has one reader (the Add, 2
+// computed; the conv's own node goes (the conv's name moves with it). Guards: the conv runs on an
+// own dense kernel (conv_gemm_packed, conv_gemm_direct or conv_winograd: GroupConv and XNNPACK add
+// no residual), has no clamp or activation of its own and its output has one reader (the Add, 2
 // inputs, no clamp yet), not a graph output; r is a run-time float tensor of the output's shape.
 // When both operands are such convs, the one computed later takes the Add (ResNet's projection
 // shortcut: its input lives no longer).
@@ -39,7 +40,8 @@ class Residual : public Rule {
       const ir::Node& conv = rw.node(p);
       if (conv.op != "Conv" || !conv.domain.empty() || conv.fusion.residual ||
           conv.fusion.has_clamp() || !conv.fusion.activation.empty() ||
-          (conv.impl != ir::Impl::kConvGemmPacked && conv.impl != ir::Impl::kConvGemmDirect))
+          (conv.impl != ir::Impl::kConvGemmPacked && conv.impl != ir::Impl::kConvGemmDirect &&
+           conv.impl != ir::Impl::kConvWinograd))
         continue;
       if (conv_ < 0 || p > conv_) conv_ = p, r_ = r;
     }

@@ -27,6 +27,8 @@ struct Case {
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   bool transform = false;  // pre-activation clamp(x * s + t, -0.5, 2)
   bool bias = true;
+  size_t residual_extra = 0;  // with `residual`: its pixel stride - out channels
+  bool residual = false;      // y = clamp(conv + r): a fused residual Add
 };
 
 // Returns the largest |error| / max(1, sum |products|) over all outputs; checks nothing is
@@ -56,7 +58,10 @@ double MaxRelError(const Case& t, int tile, Isa isa, pthreadpool_t pool, std::mt
   if (t.transform) conv.SetInputTransform(ts.data(), tb.data(), -0.5f, 2.f);
   const float sentinel = 12345.f;
   std::vector<float> y(t.n * oh * ow * ys, sentinel);
-  conv.Run(x.data(), xs, y.data(), ys, pool);
+  const size_t rs = t.m + t.residual_extra;
+  std::vector<float> r(t.residual ? t.n * oh * ow * rs : 0);
+  for (auto& v : r) v = 2.f * d(g);
+  conv.Run(x.data(), xs, y.data(), ys, pool, t.residual ? r.data() : nullptr, rs);
   double worst = 0;
   const test::NhwcConvGeometry geo{t.h, t.w, t.c, 3, 3, 1, 1, 1, 1, t.pad, t.pad, xs};
   for (size_t bi = 0; bi < t.n; ++bi)
@@ -66,7 +71,8 @@ double MaxRelError(const Case& t, int tile, Isa isa, pthreadpool_t pool, std::mt
         for (size_t o = 0; o < t.m; ++o) {
           const auto [acc, mag] =
               test::NhwcConvAt(geo, in, w.data(), t.bias ? b[o] : 0.0, bi, oy, ox, o);
-          const double want = std::min<double>(std::max<double>(acc, t.lo), t.hi);
+          const double res = t.residual ? r[((bi * oh + oy) * ow + ox) * rs + o] : 0.0;
+          const double want = std::min<double>(std::max<double>(acc + res, t.lo), t.hi);
           worst = std::max(worst, std::fabs(yp[o] - want) / std::max(1.0, mag));
         }
         for (size_t o = t.m; o < ys; ++o)
@@ -103,6 +109,9 @@ TEST_P(WinogradTest, MatchesReference) {
       {3, 6, 7, 16, 32, 1, 0, 0, -inf, inf, true, false},  // pre-activation, no bias, batch 3
       {1, 30, 29, 64, 96, 1},                              // several blocks and tile groups
       {1, 6, 7, 256, 250, 1, 3, 5},  // weight-bound: panel groups per task at 2 threads
+      // fused residual Add (+Relu), the residual of its own pixel stride, partial tiles/panels
+      {1, 13, 11, 33, 70, 1, 0, 0, 0.f, inf, false, true, 3, true},
+      {2, 8, 8, 16, 32, 1, 0, 4, -inf, inf, false, true, 0, true},
   };
   std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool2(pthreadpool_create(2),
                                                                      &pthreadpool_destroy);
@@ -111,7 +120,7 @@ TEST_P(WinogradTest, MatchesReference) {
       SCOPED_TRACE(testing::Message()
                    << "n" << t.n << " " << t.h << "x" << t.w << "x" << t.c << " -> " << t.m
                    << " pad " << t.pad << " xs+" << t.x_extra << " ys+" << t.y_extra << " tf "
-                   << t.transform << " threads " << (pool ? 2 : 1));
+                   << t.transform << " residual " << t.residual << " threads " << (pool ? 2 : 1));
       // F(4x4) amplifies rounding by its transforms' constants (up to 8 x 5): a relative error
       // of ~1e-5 of the products' magnitude, against ~1e-7 for the direct sum.
       EXPECT_LT(MaxRelError(t, tile, isa, pool, g), tile == 4 ? 5e-5 : 1e-5);
