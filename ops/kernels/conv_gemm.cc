@@ -551,7 +551,7 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
       const float* r = a.r ? a.r + p0 * a.rs + n * NR : nullptr;
       if (r) PrefetchResidual(a, p0 + 2 * tile_mr_, n, cols);
       if (avx2_) {
-        // The AVX2 tile stores unclamped when there is a residual; AddResidualRows256 clamps.
+        // The AVX2 tile stores unclamped when there is a residual; AddResidualRow256 clamps.
         avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, y, a.ys, m0, m1,
                        r ? -__builtin_inff() : p_.lo, r ? __builtin_inff() : p_.hi);
         if (r) {
