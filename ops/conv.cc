@@ -245,11 +245,10 @@ absl::Status Inconsistent(const ir::Node& n, const char* why) {
 absl::StatusOr<std::unique_ptr<Kernel>> LowerConv(const LowerContext& ctx) {
   const ir::Node& n = *ctx.node;
   const auto& x = ctx.input(0);
-  const bool takes_transform = CapsOf(*ctx.graph, n) & kCapInputTransform;
-  if (n.fusion.input && !takes_transform) return Inconsistent(n, "takes no input transform");
-  if (n.fusion.residual && n.impl != ir::Impl::kConvGemmPacked &&
-      n.impl != ir::Impl::kConvGemmDirect && n.impl != ir::Impl::kConvWinograd)
-    return Inconsistent(n, "adds no fused residual");
+  const uint32_t caps = CapsOf(*ctx.graph, n);
+  if (n.fusion.input && !(caps & kCapInputTransform))
+    return Inconsistent(n, "takes no input transform");
+  if (n.fusion.residual && !(caps & kCapResidual)) return Inconsistent(n, "adds no fused residual");
   switch (n.impl) {
     case ir::Impl::kConvNd:
       return LowerConvNd(ctx);
@@ -350,11 +349,12 @@ int64_t ConvWorkspace(const ir::Graph& g, const ir::Node& n, int threads) {
 
 // The own kernel applies an input transform while packing: always in direct mode, in packed mode
 // where the packing reads the input as it is (1x1, stride 1, no padding); Winograd in its input
-// transform.
+// transform. Both own dense kernels add a fused residual in their store (fuse_residual).
 uint32_t ConvCaps(const ir::Graph& g, const ir::Node& n) {
   uint32_t caps = kCapStridedInput | kCapStridedOutput | kCapClamp | kCapActivation;
-  if (n.impl == ir::Impl::kConvWinograd) caps |= kCapInputTransform;
+  if (n.impl == ir::Impl::kConvWinograd) caps |= kCapInputTransform | kCapResidual;
   if (n.impl == ir::Impl::kConvGemmPacked || n.impl == ir::Impl::kConvGemmDirect) {
+    caps |= kCapResidual;
     auto p = GemmParamsOf(g, n);
     if (p.ok() && kernels::ConvGemm::TakesInputTransform(*p)) caps |= kCapInputTransform;
   }

@@ -107,8 +107,10 @@ enum OpCap : uint32_t {
   kCapPointwiseActivation = 1u << 8,  // an activation a kCapActivation producer can apply for it
   kCapInputTransform = 1u << 9,  // applies Fusion::input to input 0 as it reads it (the selected
                                  // kernel packs its input)
-  kCapTyped = 1u << 10,  // its kernel computes the integer and bool tensors its infer accepted
-                         // (run-time buffers of int64 elements, bool as 0/1), not float32 only
+  kCapTyped = 1u << 10,     // its kernel computes the integer and bool tensors its infer accepted
+                            // (run-time buffers of int64 elements, bool as 0/1), not float32 only
+  kCapResidual = 1u << 11,  // adds Fusion::residual (input 3) to its output before the clamp (the
+                            // selected conv kernel adds it in its store)
 };
 
 // Which 2-D convolution kernel select_kernels may choose (SessionOptions::conv_kernel): kAuto

@@ -232,4 +232,13 @@ ONNXRUN_AVX2 void TransposeRows(const float* const* rows, size_t mr, size_t C, f
   }
 }
 
+ONNXRUN_AVX2 void AddResidual(float* y, const float* r, size_t cols, float lo, float hi) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  size_t j = 0;
+  for (; j + 8 <= cols; j += 8)
+    _mm256_storeu_ps(
+        y + j, Clamp(_mm256_add_ps(_mm256_loadu_ps(y + j), _mm256_loadu_ps(r + j)), vlo, vhi));
+  for (; j < cols; ++j) y[j] = std::min(std::max(y[j] + r[j], lo), hi);
+}
+
 }  // namespace onnxrun::kernels::avx2

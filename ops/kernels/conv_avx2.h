@@ -33,6 +33,10 @@ void TransposeRows(const float* const* rows, size_t mr, size_t C, float* dst, si
 // for m < mr (<= 14), K = 16 * CB; rows stored whole.
 void WinogradGemm(size_t CB, const float* a, size_t mr, const float* w, float* y, size_t ys);
 
+// A fused residual Add after a tile stored unclamped: y[0:cols) = clamp(y[0:cols) + r[0:cols), lo,
+// hi), one output pixel's columns (ConvGemm's tiles, Winograd's output tiles).
+void AddResidual(float* y, const float* r, size_t cols, float lo, float hi);
+
 // Winograd's input transform of one tile (m = 4 or 2), 16 channels from c0 (cnt real, the rest
 // zero), through the pre-activation (scale null: none): point xi to v + xi * xi_stride.
 void WinogradInputTile(int m, const float* img, size_t in_h, size_t in_w, size_t xs, ptrdiff_t iy0,

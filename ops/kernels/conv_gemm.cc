@@ -197,21 +197,6 @@ struct ConvGemm::RunArgs {
   size_t rs = 0;                      // its pixel stride
 };
 
-namespace {
-// The AVX2 path's fused residual: y[0:cols) = clamp(y[0:cols) + r[0:cols), lo, hi) for one
-// output row of a tile the microkernel stored unclamped (the AVX-512 microkernels add the
-// residual to their accumulators before the store: reading back a masked store stalls).
-ONNXRUN_AVX2 void AddResidualRow256(float* y, const float* r, size_t cols, float lo, float hi) {
-  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  size_t j = 0;
-  for (; j + 8 <= cols; j += 8) {
-    const __m256 v = _mm256_add_ps(_mm256_loadu_ps(y + j), _mm256_loadu_ps(r + j));
-    _mm256_storeu_ps(y + j, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
-  }
-  for (; j < cols; ++j) y[j] = std::min(std::max(y[j] + r[j], lo), hi);
-}
-}  // namespace
-
 // The residual is read in 32-column strips a pixel stride apart, no stream the hardware
 // prefetchers follow: a tile prefetches the residual rows of the tile two ahead (a ResNet
 // bottleneck's block input comes from L3 or memory).
@@ -551,12 +536,13 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
       const float* r = a.r ? a.r + p0 * a.rs + n * NR : nullptr;
       if (r) PrefetchResidual(a, p0 + 2 * tile_mr_, n, cols);
       if (avx2_) {
-        // The AVX2 tile stores unclamped when there is a residual; AddResidualRow256 clamps.
+        // The AVX2 tile stores unclamped when there is a residual; avx2::AddResidual clamps (the
+        // AVX-512 microkernels add it to their accumulators: reading back a masked store stalls).
         avx2::GemmTile(K_, scratch + (t - t0) * MR * K_, mr, w, bias, y, a.ys, m0, m1,
                        r ? -__builtin_inff() : p_.lo, r ? __builtin_inff() : p_.hi);
         if (r) {
           for (size_t m = 0; m < mr; ++m)
-            AddResidualRow256(y + m * a.ys, r + m * a.rs, cols, p_.lo, p_.hi);
+            avx2::AddResidual(y + m * a.ys, r + m * a.rs, cols, p_.lo, p_.hi);
         }
         continue;
       }
@@ -640,13 +626,14 @@ void ConvGemm::DirectTask(const RunArgs& a, size_t block, size_t group) const {
       if (a.r)
         for (size_t m = 0; m < mr; ++m) rr[m] = a.r + px[m] * a.rs + n * NR;
       if (avx2_) {
-        // The AVX2 tile stores unclamped when there is a residual; AddResidualRow256 clamps.
+        // The AVX2 tile stores unclamped when there is a residual; avx2::AddResidual clamps (the
+        // AVX-512 microkernels add it to their accumulators: reading back a masked store stalls).
         avx2::DirectTile((int)p.stride_w, p.in_c, taps, toff_.data(), a.planar + start, c_stride_,
                          pn.w, pn.bias, yr, mr, pn.m0, pn.m1, a.r ? -__builtin_inff() : p.lo,
                          a.r ? __builtin_inff() : p.hi);
         if (a.r)
           for (size_t m = 0; m < mr; ++m)
-            if (yr[m]) AddResidualRow256(yr[m], rr[m], pn.cols, p.lo, p.hi);
+            if (yr[m]) avx2::AddResidual(yr[m], rr[m], pn.cols, p.lo, p.hi);
         continue;
       }
       kMicroDirect[p.stride_w - 1].f[pn.cols > 16][mr - 1](

@@ -553,12 +553,9 @@ void Winograd::Output(const RunArgs& ra, size_t block, size_t group, const float
                                  cols_px, cnt);
         if (res)
           for (int ty = 0; ty < rows; ++ty)
-            for (int tx = 0; tx < cols_px; ++tx) {
-              float* yo = y + (ty * p.out_w + tx) * ra.ys + c;
-              const float* ro = res + (ty * p.out_w + tx) * ra.rs + c;
-              for (size_t k = 0; k < cnt; ++k)
-                yo[k] = std::min(std::max(yo[k] + ro[k], p.lo), p.hi);
-            }
+            for (int tx = 0; tx < cols_px; ++tx)
+              avx2::AddResidual(y + (ty * p.out_w + tx) * ra.ys + c,
+                                res + (ty * p.out_w + tx) * ra.rs + c, cnt, p.lo, p.hi);
       } else if (m == 4) {
         OutputTile<4>(s, m_xi, w_->bias.get() + c, p.lo, p.hi, y + c, p.out_w * ra.ys, ra.ys, rows,
                       cols_px, cm, res ? res + c : nullptr, p.out_w * ra.rs, ra.rs);

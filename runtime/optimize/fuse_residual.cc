@@ -6,12 +6,12 @@
 // over memory does not scale). A Relu after the Add then fuses into the conv's clamp
 // (fuse_activation runs after this pass).
 // The fused conv takes the Add's place in the node order, where x, the weights and r have all been
-// computed; the conv's own node goes (the conv's name moves with it). Guards: the conv runs on an
-// own dense kernel (conv_gemm_packed, conv_gemm_direct or conv_winograd: GroupConv and XNNPACK add
-// no residual), has no clamp or activation of its own and its output has one reader (the Add, 2
-// inputs, no clamp yet), not a graph output; r is a run-time float tensor of the output's shape.
-// When both operands are such convs, the one computed later takes the Add (ResNet's projection
-// shortcut: its input lives no longer).
+// computed; the conv's own node goes (the conv's name moves with it). Guards: the conv's selected
+// kernel declares kCapResidual (conv_gemm_packed, conv_gemm_direct and conv_winograd: GroupConv
+// and XNNPACK add no residual), has no clamp or activation of its own and its output has one reader
+// (the Add, 2 inputs, no clamp yet), not a graph output; r is a run-time float tensor of the
+// output's shape. When both operands are such convs, the one computed later takes the Add (ResNet's
+// projection shortcut: its input lives no longer).
 #include "absl/strings/str_cat.h"
 #include "ops/op.h"
 #include "runtime/optimize/pass.h"
@@ -40,8 +40,7 @@ class Residual : public Rule {
       const ir::Node& conv = rw.node(p);
       if (conv.op != "Conv" || !conv.domain.empty() || conv.fusion.residual ||
           conv.fusion.has_clamp() || !conv.fusion.activation.empty() ||
-          (conv.impl != ir::Impl::kConvGemmPacked && conv.impl != ir::Impl::kConvGemmDirect &&
-           conv.impl != ir::Impl::kConvWinograd))
+          !(CapsOf(g, conv) & kCapResidual))
         continue;
       if (conv_ < 0 || p > conv_) conv_ = p, r_ = r;
     }
