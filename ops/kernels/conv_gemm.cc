@@ -282,6 +282,8 @@ void ConvGemm::Configure(const ConvGemmParams& p, size_t max_threads) {
   // last tile's microkernel call streams a whole panel whatever its height. Each pixel's sum is
   // the same whatever tile it falls in.
   tile_mr_ = tiles_ ? (pixels_ + tiles_ - 1) / tiles_ : MR;
+  one_by_one_ = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+                p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
   max_threads = std::max<size_t>(1, std::min<size_t>(max_threads, kMaxSlots));
   direct_ = ResolveMode(p) == ConvGemmMode::kDirect;
   if (direct_) {
@@ -435,8 +437,7 @@ void ConvGemm::PackTile(const RunArgs& a, size_t p0, size_t mr, float* dst, floa
     b[m] = q / (p.out_w * p.out_h);
   }
   const float* zeros = zeros_;
-  if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
-      p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w) {
+  if (one_by_one_) {
     for (size_t m = 0; m < mr; ++m) rows[m] = a.x + (p0 + m) * a.xs;
     InputTransform tf;
     if (in_scale_) tf = {in_scale_.get(), in_bias_.get(), in_lo_, in_hi_};
@@ -502,16 +503,14 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
   const size_t t0 = block * block_tiles_, t1 = std::min(tiles_, t0 + block_tiles_);
   size_t slot = 0;       // unless shared, the task packs its block into a pack slot of its own
   const float* scratch;  // the block's packed tiles
+  float* own = nullptr;  // not shared: the slot, each tile packed just before its first panel
+  float* rowbuf = nullptr;
   if (shared_a_) {
     scratch = a.scratch + t0 * MR * K_;
   } else {
     slot = detail::ClaimSlot(a.busy, slots_);
-    float* own = a.scratch + slot * slot_floats_;
-    float* rowbuf = own + a_floats_;
-    for (size_t t = t0; t < t1; ++t) {
-      const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
-      PackTile(a, p0, mr, own + (t - t0) * MR * K_, rowbuf);
-    }
+    own = a.scratch + slot * slot_floats_;
+    rowbuf = own + a_floats_;
     scratch = own;
   }
   const size_t n0 = group * group_panels_, n1 = std::min(panels_, n0 + group_panels_);
@@ -534,6 +533,12 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
       const size_t p0 = t * tile_mr_, mr = std::min(tile_mr_, pixels_ - p0);
       float* y = a.y + p0 * a.ys + n * NR;
       const float* r = a.r ? a.r + p0 * a.rs + n * NR : nullptr;
+      if (own && n == n0) {
+        // Packing tile t reads its input from memory; the tile two ahead is prefetched now so
+        // that those reads overlap this tile's arithmetic instead of stalling the packing.
+        if (t + 2 < t1) PrefetchInput(a, (t + 2) * tile_mr_);
+        PackTile(a, p0, mr, own + (t - t0) * MR * K_, rowbuf);
+      }
       if (r) PrefetchResidual(a, p0 + 2 * tile_mr_, n, cols);
       if (avx2_) {
         // The AVX2 tile stores unclamped when there is a residual; avx2::AddResidual clamps (the
@@ -552,6 +557,15 @@ void ConvGemm::Task(const RunArgs& a, size_t block, size_t group) const {
     }
   }
   if (!shared_a_) detail::ReleaseSlot(a.busy, slot);
+}
+
+void ConvGemm::PrefetchInput(const RunArgs& a, size_t p0) const {
+  if (!one_by_one_ || p0 >= pixels_) return;
+  const size_t mr = std::min(tile_mr_, pixels_ - p0), bytes = p_.in_c * sizeof(float);
+  for (size_t m = 0; m < mr; ++m) {
+    const char* row = reinterpret_cast<const char*>(a.x + (p0 + m) * a.xs);
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
+  }
 }
 
 void ConvGemm::PackSharedTile(const RunArgs& a, size_t t) const {

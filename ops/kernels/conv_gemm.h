@@ -135,6 +135,8 @@ class ConvGemm {
   Panel PanelOf(size_t n) const;
   void DirectTask(const RunArgs& a, size_t block, size_t group) const;
   void PrefetchResidual(const RunArgs& a, size_t p0, size_t n, size_t cols) const;
+  // Packed mode, 1x1 stride-1 unpadded: prefetches the input pixels of the tile from pixel p0.
+  void PrefetchInput(const RunArgs& a, size_t p0) const;
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
@@ -144,6 +146,7 @@ class ConvGemm {
   size_t groups_ = 1;        // panel groups (tasks along N)
   size_t group_panels_ = 1;  // panels per group
   bool avx2_ = false;        // AVX2+FMA microkernels and packing (else AVX-512)
+  bool one_by_one_ = false;  // 1x1 stride-1 unpadded: a tile's A is its pixels' input rows
   bool span_rows_ = false;   // pack per kernel row (kw * in_c contiguous floats) when possible
   std::shared_ptr<const PackedWeights> packed_;
   const float* w_ = nullptr;  // packed_'s panels, bias and a zero row
