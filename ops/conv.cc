@@ -125,6 +125,7 @@ absl::StatusOr<kernels::ConvGemmParams> GemmParamsOf(const ir::Graph& g, const i
   if (params->window.rank != 2) return absl::InternalError(n.Describe() + ": not a 2-D window");
   kernels::ConvGemmParams p = ConvGemmGeometry(x, w, params->window);
   p.groups = params->group;
+  p.input_transform = n.fusion.input != nullptr;
   if (n.impl == ir::Impl::kConvGemmPacked) p.mode = kernels::ConvGemmMode::kPacked;
   if (n.impl == ir::Impl::kConvGemmDirect) p.mode = kernels::ConvGemmMode::kDirect;
   return p;
@@ -171,15 +172,18 @@ void SelectConvKernel(const ir::Graph& g, ir::Node& n, const KernelOptions& opti
     n.impl = ir::Impl::kConvWinograd;
     return;
   }
-  // A 1x1 stride-1 conv is a plain GEMM over the NHWC pixels, which XNNPACK reads in place; the
-  // own kernel packs every 14-pixel tile first, which pays only when several 32-wide output
-  // panels reuse it and K is long enough to cover the tile's fixed costs (measured on
-  // SqueezeNet's fire modules, 1 thread: 64->16 at 55x55 52 -> 30 us, 128->16 95 -> 59 us,
+  // A 1x1 stride-1 conv is a plain GEMM over the NHWC pixels. The own AVX-512 kernel reads them
+  // in place like XNNPACK and is ahead on every shape (MobileNetV2's seven narrow 1x1 convs,
+  // 1 thread 0.90-1.03 -> 0.84-0.93 ms, 2 threads 0.93-0.98 -> 0.60-0.66 ms; GoogLeNet's nine
+  // 0.41 -> 0.34 ms). The AVX2 kernel packs every 14-pixel tile first, which pays only when several
+  // 32-wide output panels reuse it and K is long enough to cover the tile's fixed costs (measured
+  // on SqueezeNet's fire modules, 1 thread: 64->16 at 55x55 52 -> 30 us, 128->16 95 -> 59 us,
   // 16->64 42 -> 31 us, 256->32 at 27x27 62 -> 56 us; 32->128 level; the own kernel ahead from
-  // 64 outputs on: 384->64 at 13x13 35 vs 40 us).
+  // 64 outputs on: 384->64 at 13x13 35 vs 40 us): there XNNPACK keeps the narrow ones.
   const bool pointwise = p.kh * p.kw == 1 && p.stride_h * p.stride_w == 1 && p.pad_top == 0 &&
                          p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
-  if (pointwise && (options.conv == ConvKernel::kAuto || options.conv == ConvKernel::kNoWinograd) &&
+  if (pointwise && kernels::ResolveIsa(p.isa) != kernels::Isa::kAvx512 &&
+      (options.conv == ConvKernel::kAuto || options.conv == ConvKernel::kNoWinograd) &&
       (p.out_c <= kernels::ConvGemm::kNR || p.in_c <= 16))
     return;
   const kernels::ConvGemmMode mode = kernels::ConvGemm::ResolveMode(p);

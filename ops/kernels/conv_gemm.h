@@ -42,6 +42,10 @@ struct ConvGemmParams {
   float lo = -__builtin_inff(), hi = __builtin_inff();
   ConvGemmMode mode = ConvGemmMode::kAuto;
   Isa isa = Isa::kAuto;  // the microkernels' instruction set (kAvx512 or kAvx2; kAuto: ActiveIsa())
+  // SetInputTransform will be called. Packed 1x1 stride-1 convs otherwise read the input rows in
+  // place (AVX-512), with it they pack (applying the transform); either works, this is the fast
+  // one.
+  bool input_transform = false;
 };
 
 class ConvGemm {
@@ -146,8 +150,10 @@ class ConvGemm {
   size_t groups_ = 1;        // panel groups (tasks along N)
   size_t group_panels_ = 1;  // panels per group
   bool avx2_ = false;        // AVX2+FMA microkernels and packing (else AVX-512)
-  bool one_by_one_ = false;  // 1x1 stride-1 unpadded: a tile's A is its pixels' input rows
-  bool span_rows_ = false;   // pack per kernel row (kw * in_c contiguous floats) when possible
+  bool one_by_one_ = false;
+  bool rows_in_place_ = false;  // AVX-512 1x1 stride-1 without input transform: no packing  // 1x1
+                                // stride-1 unpadded: a tile's A is its pixels' input rows
+  bool span_rows_ = false;      // pack per kernel row (kw * in_c contiguous floats) when possible
   std::shared_ptr<const PackedWeights> packed_;
   const float* w_ = nullptr;  // packed_'s panels, bias and a zero row
   const float* bias_ = nullptr;

@@ -94,7 +94,9 @@ TEST_F(ConvGemmScratchTest, SharedPackGivesTheBitsOfOneThread) {
   ASSERT_NE(pool, nullptr);
   for (size_t k : {1, 3}) {
     SCOPED_TRACE(testing::Message() << "kernel " << k);
-    const Conv c = Make(ConvGemmMode::kPacked, k, 1, k == 1 ? 512 : 256, 500, 7, rng);
+    Conv c = Make(ConvGemmMode::kPacked, k, 1, k == 1 ? 512 : 256, 500, 7, rng);
+    // A 1x1 conv packs only when it takes an input transform (else it reads its rows in place).
+    c.p.input_transform = k == 1;
     ConvGemm one, two;
     one.Init(c.p, c.w.data(), c.b.data(), 1);
     two.Init(c.p, c.w.data(), c.b.data(), 2);

@@ -25,6 +25,7 @@ struct Case {
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   ConvGemmMode mode = ConvGemmMode::kAuto;
   bool transform = false;     // input transform clamp(x * s + t, -0.5, 2)
+  bool unannounced = false;   // transform set without p.input_transform (1x1: packs anyway)
   size_t residual_extra = 0;  // with `residual`: its pixel stride - out channels
   bool residual = false;      // y = clamp(conv + r): a fused residual Add
 };
@@ -66,6 +67,8 @@ void CheckOn(const Case& t, std::mt19937& g, pthreadpool_t pool, Isa isa) {
   p.kh = t.kh, p.kw = t.kw, p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
   p.pad_top = t.pt, p.pad_left = t.pl, p.lo = t.lo, p.hi = t.hi, p.mode = t.mode;
   p.isa = isa;
+  // Announced (as LowerOwnConv does) unless the case checks an unannounced transform's fallback.
+  p.input_transform = t.transform && !t.unannounced;
   if (t.mode != ConvGemmMode::kAuto &&
       ConvGemm::ResolveMode(p) != ((t.sw == 1 || t.sw == 2) && (t.kh * t.kw > 1 || t.sh * t.sw > 1)
                                        ? t.mode
@@ -208,6 +211,38 @@ TEST_F(ConvGemmTest, InputTransform) {
     for (ConvGemmMode mode : {ConvGemmMode::kAuto, ConvGemmMode::kDirect}) {
       c.mode = mode;
       c.x_extra = mode == ConvGemmMode::kDirect ? 3 : 0;
+      Check(c, g, nullptr);
+      Check(c, g, pool);
+    }
+    // Set on a conv that was not told (p.input_transform): a 1x1 conv, which would read its
+    // rows in place, packs them with the transform instead.
+    c.mode = ConvGemmMode::kAuto;
+    c.x_extra = 0;
+    c.unannounced = true;
+    Check(c, g, nullptr);
+    Check(c, g, pool);
+    c.unannounced = false;
+  }
+  pthreadpool_destroy(pool);
+}
+
+// A 1x1 stride-1 conv reads its input rows in place (no packing): pixel strides above the
+// channels, every tile height, partial panels, batch, with and without a residual, threads.
+TEST_F(ConvGemmTest, PointwiseInPlace) {
+  std::mt19937 g(13);
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::vector<Case> cases = {
+      {1, 1, 1, 3, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},       // one pixel
+      {1, 5, 7, 96, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     // MobileNetV2 projection
+      {2, 9, 9, 17, 70, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     // batch 2, partial panel
+      {1, 13, 13, 64, 256, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  // 169 px: tiles of 13
+  };
+  for (Case c : cases) {
+    for (int variant = 0; variant < 3; ++variant) {
+      c.x_extra = variant == 1 ? 7 : 0;
+      c.y_extra = variant == 2 ? 5 : 0;
+      c.residual = variant == 2;
+      c.lo = variant == 0 ? -std::numeric_limits<float>::infinity() : 0.f;
       Check(c, g, nullptr);
       Check(c, g, pool);
     }
