@@ -1,8 +1,15 @@
-// Grouped and depthwise 2-D convolution in NHWC on AVX-512, for groups of c = 1, 2, 4 or 8 input
-// and as many output channels (depthwise: c = 1; ResNeXt's 32 groups of 4 or 8 channels): any
-// kernel size, stride, dilation and padding.
+// Grouped and depthwise 2-D convolution in NHWC on AVX-512, for groups of c = 1, 2, 4, 8, 16, 32
+// or 64 input and as many output channels (depthwise: c = 1; ResNeXt's 32 groups of 4 to 64
+// channels): any kernel size, stride, dilation and padding.
 //
-// A vector holds 16 consecutive output channels: 16 / c whole groups, whose inputs are the same 16
+// Wide groups (c >= 16): each group is a direct conv of its own, c / 16 output vectors per pixel
+// over strips of up to 14 pixels; every input value is broadcast from memory and multiplied by the
+// weight vectors of its (tap, input) -- at 3-wide stride 1 once for the 3 output pixels that read
+// it, with rows run as strips of equal width end to end (edge strips skip the padding). Weights
+// [group][tap][j][c]; the run goes group by group, so a group's weights stay in L2 over its rows.
+//
+// Narrow groups (c <= 8):
+// a vector holds 16 consecutive output channels: 16 / c whole groups, whose inputs are the same 16
 // input channels. The 16 input channels of a pixel are loaded once and permuted in registers c
 // times, so that lane l sees input j of its own group ((l / c) * c + j), then multiplied by the
 // weight vector of (tap, j): every multiply is useful, where a GEMM per group pads c outputs to
@@ -27,7 +34,8 @@ class GroupConv {
   static constexpr bool kTakesInputTransform = false;  // no SetInputTransform (LowerOwnConv)
   static constexpr bool kTakesResidual = false;        // no fused residual (LowerOwnConv)
 
-  // p.groups > 1, in_c == out_c == groups * c with c in {1, 2, 4, 8}: what this kernel computes.
+  // p.groups > 1, in_c == out_c == groups * c with c in {1, 2, 4, 8, 16, 32, 64}: what this
+  // kernel computes.
   static bool Applies(const ConvGemmParams& p);
   // The process runs AVX-512 kernels (ActiveIsa() == kAvx512).
   static bool Supported();

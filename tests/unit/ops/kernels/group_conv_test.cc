@@ -1,4 +1,4 @@
-// GroupConv (grouped and depthwise convolution, groups of 1, 2, 4 or 8 channels) against the
+// GroupConv (grouped and depthwise convolution, groups of 1 to 64 channels) against the
 // double-precision NHWC reference conv, group by group: kernel sizes 1 to 5, strides 1 and 2,
 // dilation, asymmetric padding, images narrower than the kernel's strips, channel counts that are
 // not multiples of 16, strided input and output pixels, clamp, batch, 1 and 2 threads.
@@ -81,6 +81,19 @@ std::vector<Case> Cases() {
     cases.push_back({1, 6, 3, 16, c, 3, 1, 1, 1, 1, 1, 1, 0, 0, -0.25f, 0.5f});  // narrow, clamp
     cases.push_back({1, 5, 9, 8 * c, c, 1, 1, 1, 0, 0, 0, 0, 3, 5});  // 1x1, strided pixels
   }
+  // Wide groups (16, 32, 64 channels): ResNeXt's 3x3 stride 1 in strips end to end (widths of
+  // one strip, several, edge strips, narrower than the kernel), stride 2, 5x5, dilation, 1x1.
+  for (size_t c : {16, 32, 64}) {
+    cases.push_back({1, 9, 28, 2 * c, c});                            // 28 = strips of 14
+    cases.push_back({2, 7, 7, 4 * c, c, 3, 1, 1, 1, 1, 1, 1, 5, 3});  // batch, 7x7, strided
+    cases.push_back({1, 5, 2, 2 * c, c});                             // narrower than 3
+    cases.push_back({1, 4, 1, 2 * c, c, 3, 1, 1, 0, 2, 1, 0});        // width 1, pads
+    cases.push_back({1, 9, 30, 3 * c, c, 3, 2});                      // stride 2
+    cases.push_back({1, 11, 12, 2 * c, c, 5, 1, 1, 0, 2, 2, 1, 0, 0, -0.25f, 0.5f});  // 5x5
+    cases.push_back({1, 7, 9, 2 * c, c, 3, 1, 2, 2, 2, 2, 2});                        // dilation 2
+    cases.push_back({1, 5, 9, 2 * c, c, 1, 1, 1, 0, 0, 0, 0, 3, 5});                  // 1x1
+    cases.push_back({1, 6, 17, 2 * c, c, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0.f, 1e30f, false});  // relu
+  }
   cases.push_back({1, 19, 19, 728, 1});  // Xception's depthwise 728 channels (45.5 blocks)
   cases.push_back({1, 4, 4, 24, 8, 3, 1, 1, 1, 1, 1, 1, 0, 0, -1e30f, 1e30f, false});  // no bias
   return cases;
@@ -103,12 +116,17 @@ TEST(GroupConvTest, MatchesReferenceOneAndTwoThreads) {
 TEST(GroupConvTest, AppliesToSmallEqualGroupsOnly) {
   ConvGemmParams p;
   p.in_c = p.out_c = 64, p.kh = p.kw = 3;
-  for (size_t groups : {64, 32, 16, 8}) {
+  for (size_t groups : {64, 32, 16, 8, 4, 2}) {
     p.groups = groups;
     EXPECT_TRUE(GroupConv::Applies(p)) << groups;
   }
-  p.groups = 4;  // 16 channels per group: left to XNNPACK
+  p.in_c = p.out_c = 96;
+  p.groups = 4;  // 24 channels per group: left to XNNPACK
   EXPECT_FALSE(GroupConv::Applies(p));
+  p.in_c = p.out_c = 256;
+  p.groups = 2;  // 128 channels per group: left to XNNPACK
+  EXPECT_FALSE(GroupConv::Applies(p));
+  p.in_c = p.out_c = 64;
   p.groups = 1;
   EXPECT_FALSE(GroupConv::Applies(p));
   p.groups = 32, p.out_c = 128;  // depth multiplier 4: in_c != out_c
