@@ -42,9 +42,10 @@ struct ConvGemmParams {
   float lo = -__builtin_inff(), hi = __builtin_inff();
   ConvGemmMode mode = ConvGemmMode::kAuto;
   Isa isa = Isa::kAuto;  // the microkernels' instruction set (kAvx512 or kAvx2; kAuto: ActiveIsa())
-  // SetInputTransform will be called. Packed 1x1 stride-1 convs otherwise read the input rows in
-  // place (AVX-512), with it they pack (applying the transform); either works, this is the fast
-  // one.
+  // SetInputTransform will be called: packed 1x1 stride-1 convs then plan to pack (applying the
+  // transform as they pack) instead of reading their input rows in place (AVX-512). A transform
+  // set without it still works (those tiles pack into the slots), only with a task split chosen
+  // for reading in place.
   bool input_transform = false;
 };
 
@@ -144,16 +145,14 @@ class ConvGemm {
 
   ConvGemmParams p_;
   size_t K_ = 0, panels_ = 0, pixels_ = 0, tiles_ = 0;
-  size_t tile_mr_ = kMR;     // packed mode: pixels per tile (the last may have fewer)
-  size_t block_tiles_ = 1;   // M tiles per task
-  size_t blocks_ = 0;        // ceil(tiles_ / block_tiles_)
-  size_t groups_ = 1;        // panel groups (tasks along N)
-  size_t group_panels_ = 1;  // panels per group
-  bool avx2_ = false;        // AVX2+FMA microkernels and packing (else AVX-512)
-  bool one_by_one_ = false;
-  bool rows_in_place_ = false;  // AVX-512 1x1 stride-1 without input transform: no packing  // 1x1
-                                // stride-1 unpadded: a tile's A is its pixels' input rows
-  bool span_rows_ = false;      // pack per kernel row (kw * in_c contiguous floats) when possible
+  size_t tile_mr_ = kMR;        // packed mode: pixels per tile (the last may have fewer)
+  size_t block_tiles_ = 1;      // M tiles per task
+  size_t blocks_ = 0;           // ceil(tiles_ / block_tiles_)
+  size_t groups_ = 1;           // panel groups (tasks along N)
+  size_t group_panels_ = 1;     // panels per group
+  bool avx2_ = false;           // AVX2+FMA microkernels and packing (else AVX-512)
+  bool one_by_one_ = false;     // 1x1 stride-1 unpadded: a tile's A is its pixels' input rows
+  bool rows_in_place_ = false;  // AVX-512, one_by_one_, no input transform: tiles read in place
   std::shared_ptr<const PackedWeights> packed_;
   const float* w_ = nullptr;  // packed_'s panels, bias and a zero row
   const float* bias_ = nullptr;
