@@ -63,6 +63,9 @@ absl::Status ComputeRoiAlign(const ir::Node& n, const std::vector<TypedBuf>& in,
     const float* box = rois.f() + r * 4;
     const double x0 = box[0] * p->scale - offset, y0 = box[1] * p->scale - offset;
     double rw = box[2] * p->scale - offset - x0, rh = box[3] * p->scale - offset - y0;
+    if (!std::isfinite(x0) || !std::isfinite(y0) || !std::isfinite(rw) || !std::isfinite(rh))
+      return Invalid(n, absl::StrCat("roi ", r, " (", box[0], ", ", box[1], ", ", box[2], ", ",
+                                     box[3], ") times spatial_scale ", p->scale, " is not finite"));
     if (!p->half_pixel) rw = std::max(rw, 1.0), rh = std::max(rh, 1.0);
     const double bin_h = rh / p->out_h, bin_w = rw / p->out_w;
     // Samples per bin: sampling_ratio, else as many as the bin is wide (at least 1), capped.
